@@ -1,0 +1,38 @@
+"""The whole sample cycle, as a clerk would run it, into one folder (``make demo``).
+
+Each step is a separate ``hyoka`` process, exactly the commands the README shows.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data" / "koganei"
+
+
+def hyoka(*args: str | Path, cwd: Path, allow_fail: bool = False) -> None:
+    cmd = [sys.executable, "-m", "hyoka", *map(str, args)]
+    print(f"\n$ hyoka {' '.join(map(str, args))}", flush=True)
+    result = subprocess.run(cmd, cwd=cwd)
+    if result.returncode and not allow_fail:
+        sys.exit(f"demo: `hyoka {' '.join(map(str, args))}` failed with exit code {result.returncode}")
+
+
+def main() -> None:
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "out/demo").resolve()
+    if target.exists():
+        shutil.rmtree(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    ws = target / "workspace"
+    hyoka("init", ws, "--sample", cwd=target.parent)
+    hyoka("plan", "show", cwd=ws)
+    hyoka("plan", "check", cwd=ws)
+    print(f"\ndemo: done — workspace in {ws}")
+
+
+if __name__ == "__main__":
+    main()

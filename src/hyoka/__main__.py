@@ -1,0 +1,3 @@
+from hyoka.cli import main
+
+main()

@@ -1,0 +1,323 @@
+"""The plan master: 基本目標 → 基本施策 → 施策 → 個別事業, each with its responsible departments.
+
+Pure core: :func:`build_plan` takes the rows of the flat table (as read by :mod:`hyoka.tables`) and
+returns the :class:`Plan` and every problem it found, never raising for bad input.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from hyoka.problems import Problem, problem
+from hyoka.tables import Table
+from hyoka.text import circled, clean_text, normalize_code, split_departments
+
+H_GOAL_NO, H_GOAL, H_POLICY, H_MEASURE_NO, H_MEASURE = "基本目標No", "基本目標", "基本施策", "施策No", "施策"
+H_NO, H_NAME, H_NEW, H_DEPARTMENT, H_SUBMITTER = "事業No", "事業名", "新規", "担当課", "提出課"
+HEADINGS = (
+    H_GOAL_NO,
+    H_GOAL,
+    H_POLICY,
+    H_MEASURE_NO,
+    H_MEASURE,
+    H_NO,
+    H_NAME,
+    H_NEW,
+    H_DEPARTMENT,
+    H_SUBMITTER,
+)
+REQUIRED = (H_GOAL_NO, H_GOAL, H_POLICY, H_MEASURE_NO, H_MEASURE, H_NO, H_NAME, H_DEPARTMENT)
+OPTIONAL = (H_NEW, H_SUBMITTER)
+
+NEW_YES = {"新規", "○", "〇", "◯", "1", "TRUE", "YES", "Y"}
+NEW_NO = {"", "0", "FALSE", "NO", "N", "-", "ー", "－"}
+
+RowKey = tuple[str, str]
+"""(事業No, 担当課 label): identifies a department row across years."""
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One project × responsible department (a joint row names several departments)."""
+
+    goal_no: str
+    goal: str
+    policy: str
+    measure_no: str
+    measure: str
+    project_no: str
+    project_name: str
+    is_new: bool
+    department: str
+    submitters: tuple[str, ...]
+    project_index: int
+    line: int = 0
+
+    @property
+    def key(self) -> RowKey:
+        return (self.project_no, self.department)
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        return split_departments(self.department)
+
+    @property
+    def is_joint(self) -> bool:
+        return len(self.submitters) > 1
+
+    @property
+    def project_label(self) -> str:
+        """``①【事業No.1】name`` with 【新規】 where it applies."""
+        new = "【新規】" if self.is_new else ""
+        return f"{circled(self.project_index)}【事業No.{self.project_no}】{new}{self.project_name}"
+
+    @property
+    def measure_label(self) -> str:
+        return f"({self.measure_no})"
+
+
+@dataclass(frozen=True)
+class Project:
+    no: str
+    name: str
+    is_new: bool
+    index: int
+    rows: tuple[PlanRow, ...]
+
+
+@dataclass(frozen=True)
+class Measure:
+    no: str
+    name: str
+    projects: tuple[Project, ...]
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    goal_no: str
+    goal: str
+    measures: tuple[Measure, ...]
+
+    @property
+    def rows(self) -> list[PlanRow]:
+        return [r for m in self.measures for p in m.projects for r in p.rows]
+
+
+@dataclass(frozen=True)
+class Goal:
+    no: str
+    name: str
+    policies: tuple[Policy, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    rows: tuple[PlanRow, ...]
+    source: str = ""
+    by_key: dict[RowKey, PlanRow] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_key", {r.key: r for r in self.rows})
+
+    @property
+    def fingerprint(self) -> str:
+        """Short hash of the structure; forms carry it so a return from another plan version shows."""
+        data = [[r.project_no, r.project_name, r.department, "・".join(r.submitters)] for r in self.rows]
+        return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:16]
+
+    @property
+    def submitters(self) -> list[str]:
+        """Departments that fill in forms, in plan order."""
+        seen: dict[str, None] = {}
+        for r in self.rows:
+            for s in r.submitters:
+                seen.setdefault(s, None)
+        return list(seen)
+
+    def rows_for(self, submitter: str) -> list[PlanRow]:
+        return [r for r in self.rows if submitter in r.submitters]
+
+    def project(self, no: str) -> list[PlanRow]:
+        return [r for r in self.rows if r.project_no == no]
+
+    @property
+    def project_nos(self) -> list[str]:
+        return list(dict.fromkeys(r.project_no for r in self.rows))
+
+    def goals(self) -> list[Goal]:
+        """The tree, in the order of the file."""
+        return [
+            Goal(
+                goal_rows[0].goal_no,
+                goal_rows[0].goal,
+                tuple(
+                    Policy(
+                        pol_rows[0].policy,
+                        pol_rows[0].goal_no,
+                        pol_rows[0].goal,
+                        tuple(
+                            Measure(
+                                m_rows[0].measure_no,
+                                m_rows[0].measure,
+                                tuple(
+                                    Project(
+                                        p[0].project_no,
+                                        p[0].project_name,
+                                        p[0].is_new,
+                                        p[0].project_index,
+                                        tuple(p),
+                                    )
+                                    for p in _groups(m_rows, lambda r: r.project_no)
+                                ),
+                            )
+                            for m_rows in _groups(pol_rows, lambda r: r.measure_no)
+                        ),
+                    )
+                    for pol_rows in _groups(goal_rows, lambda r: r.policy)
+                ),
+            )
+            for goal_rows in _groups(list(self.rows), lambda r: r.goal_no)
+        ]
+
+    def policies(self) -> list[Policy]:
+        return [p for g in self.goals() for p in g.policies]
+
+    def counts(self) -> dict[str, int]:
+        goals = self.goals()
+        departments = {d for r in self.rows for d in (*r.departments, *r.submitters)}
+        return {
+            "goals": len(goals),
+            "policies": sum(len(g.policies) for g in goals),
+            "measures": sum(len(p.measures) for g in goals for p in g.policies),
+            "projects": len(self.project_nos),
+            "rows": len(self.rows),
+            "departments": len(departments),
+            "submitters": len(self.submitters),
+        }
+
+
+def _groups(rows: Sequence[PlanRow], key: object) -> Iterator[list[PlanRow]]:
+    """Rows grouped by key in first-seen order (a key that comes back later joins its group)."""
+    groups: dict[str, list[PlanRow]] = {}
+    for r in rows:
+        groups.setdefault(key(r), []).append(r)  # type: ignore[operator]
+    return iter(groups.values())
+
+
+def parse_new_flag(value: str) -> bool | None:
+    v = normalize_code(value).upper()
+    if v in NEW_YES:
+        return True
+    if v in NEW_NO:
+        return False
+    return None
+
+
+def build_plan(table: Table) -> tuple[Plan | None, list[Problem]]:
+    """Check the flat table and build the plan; every problem is reported, none raised."""
+    src = table.source
+    missing = [h for h in REQUIRED if h not in table.headings]
+    if missing:
+        return None, [
+            problem(
+                "plan-heading-missing",
+                file=src,
+                row=table.heading_line,
+                heading=h,
+                headings=" | ".join(HEADINGS),
+            )
+            for h in missing
+        ]
+    problems: list[Problem] = []
+    projects: dict[str, tuple[int, str, str, str]] = {}  # no -> (line, name, measure, policy)
+    measures: dict[tuple[str, str], tuple[int, str]] = {}  # (goal, measure_no/name) -> (line, policy)
+    seen_keys: dict[RowKey, int] = {}
+    index_in_measure: dict[tuple[str, str, str], list[str]] = {}
+    rows: list[PlanRow] = []
+    for line, raw in table.rows:
+        cells = {h: clean_text(raw.get(h, "")).strip() for h in HEADINGS}
+        blank = [h for h in REQUIRED if not cells[h]]
+        for h in blank:
+            problems.append(problem("plan-cell-blank", file=src, row=line, heading=h))
+        if blank:
+            continue
+        no = normalize_code(cells[H_NO])
+        department = normalize_code(cells[H_DEPARTMENT])
+        is_new = parse_new_flag(cells[H_NEW])
+        if is_new is None:
+            problems.append(problem("plan-new-flag-unknown", file=src, row=line, value=cells[H_NEW]))
+            is_new = False
+        goal_no, measure_no = normalize_code(cells[H_GOAL_NO]), normalize_code(cells[H_MEASURE_NO])
+        policy, measure = cells[H_POLICY], cells[H_MEASURE]
+        first = projects.setdefault(no, (line, cells[H_NAME], measure, policy))
+        if first[1] != cells[H_NAME]:
+            problems.append(_conflict(src, line, no, first[0], first[1], cells[H_NAME], "事業名"))
+        elif (first[2], first[3]) != (measure, policy):
+            problems.append(_conflict(src, line, no, first[0], first[2], measure, "施策"))
+        m_first = measures.setdefault((goal_no, measure), (line, policy))
+        if m_first[1] != policy:
+            problems.append(
+                problem(
+                    "plan-measure-conflict",
+                    file=src,
+                    row=line,
+                    measure=measure,
+                    first=m_first[1],
+                    line_first=m_first[0],
+                    second=policy,
+                )
+            )
+        key = (no, department)
+        if key in seen_keys:
+            problems.append(
+                problem(
+                    "plan-duplicate-row",
+                    file=src,
+                    row=line,
+                    no=no,
+                    department=department,
+                    line_first=seen_keys[key],
+                )
+            )
+            continue
+        seen_keys[key] = line
+        siblings = index_in_measure.setdefault((goal_no, policy, measure_no), [])
+        if no not in siblings:
+            siblings.append(no)
+        submitters = split_departments(cells[H_SUBMITTER]) or split_departments(department)
+        rows.append(
+            PlanRow(
+                goal_no,
+                cells[H_GOAL],
+                policy,
+                measure_no,
+                measure,
+                no,
+                cells[H_NAME],
+                is_new,
+                department,
+                submitters,
+                siblings.index(no) + 1,
+                line,
+            )
+        )
+    if not rows and not problems:
+        problems.append(problem("plan-empty", file=src))
+    return (Plan(tuple(rows), src) if rows else None), problems
+
+
+def _conflict(src: str, line: int, no: str, line_first: int, first: str, second: str, what: str) -> Problem:
+    return problem(
+        "plan-project-conflict",
+        file=src,
+        row=line,
+        no=no,
+        line_first=line_first,
+        first=first,
+        second=second,
+        what=what,
+    )

@@ -1,0 +1,335 @@
+"""The one catalogue of problems hyoka can report.
+
+Every problem has a stable kebab-case code, a severity, an English title (for the docs) and a Japanese
+message template for the clerk that says what is wrong and what to do. Validation never raises for bad
+input: it yields :class:`Problem` objects, and a :class:`Report` collects them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+
+SEVERITY_LABEL = {Severity.ERROR: "エラー", Severity.WARNING: "警告", Severity.INFO: "お知らせ"}
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    code: str
+    severity: Severity
+    title: str
+    template: str
+
+
+def _types(*items: tuple[str, Severity, str, str]) -> dict[str, ProblemType]:
+    return {code: ProblemType(code, sev, title, tpl) for code, sev, title, tpl in items}
+
+
+E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741 - short aliases for the table
+
+CATALOGUE: dict[str, ProblemType] = _types(
+    # --- plan master -------------------------------------------------------------------------------
+    (
+        "plan-unreadable",
+        E,
+        "Plan file cannot be read",
+        "計画マスタを読み込めません（{reason}）。.xlsx か .csv で保存し直してください。",
+    ),
+    (
+        "plan-heading-missing",
+        E,
+        "Plan heading missing",
+        "見出し「{heading}」の列がありません。1行目に見出し {headings} を入力してください。",
+    ),
+    ("plan-cell-blank", E, "Required plan cell blank", "「{heading}」が空欄です。値を入力してください。"),
+    (
+        "plan-project-conflict",
+        E,
+        "Project number reused with another name or 施策",
+        "事業No.{no} が{line_first}行目では「{first}」、この行では「{second}」になっています。"
+        "同じ事業Noには同じ{what}を入力してください。",
+    ),
+    (
+        "plan-measure-conflict",
+        E,
+        "Same 施策 under two 基本施策",
+        "施策「{measure}」が基本施策「{first}」（{line_first}行目）と「{second}」の両方にあります。"
+        "どちらか一方に揃えてください。",
+    ),
+    (
+        "plan-duplicate-row",
+        E,
+        "Duplicate project and department",
+        "事業No.{no}・担当課「{department}」の行が{line_first}行目と重複しています。一方を削除してください。",
+    ),
+    (
+        "plan-new-flag-unknown",
+        E,
+        "Unknown 新規 value",
+        "「新規」欄の「{value}」は使えません。新規の事業は「新規」または「○」、それ以外は空欄にしてください。",
+    ),
+    ("plan-empty", E, "Plan has no rows", "計画マスタに事業の行がありません。"),
+    # --- files -------------------------------------------------------------------------------------
+    ("file-not-found", E, "File not found", "ファイルが見つかりません。パスを確認してください。"),
+    (
+        "file-not-excel",
+        E,
+        "Not an Excel workbook",
+        "Excelのブック（.xlsx）ではありません。調査票のExcelファイルを指定してください。",
+    ),
+    (
+        "file-old-xls",
+        E,
+        "Old .xls format",
+        "古い形式（.xls）のファイルです。Excelで開き「名前を付けて保存」で「Excel ブック (*.xlsx)」を選んで保存し直してください。",
+    ),
+    (
+        "file-encrypted",
+        E,
+        "Password-protected workbook",
+        "パスワードで保護（暗号化）されたブックは読み込めません。Excelで開き「ファイル」→「情報」→"
+        "「ブックの保護」→「パスワードを使用して暗号化」でパスワードを消してから保存し直してください。",
+    ),
+    (
+        "file-corrupt",
+        E,
+        "Corrupt workbook",
+        "ファイルが壊れていて読み込めません（{reason}）。提出元に再送を依頼してください。",
+    ),
+    (
+        "file-too-large",
+        E,
+        "File too large or zip bomb",
+        "ファイルが大きすぎます（{reason}）。調査票以外のデータが含まれていないか確認してください。",
+    ),
+    (
+        "file-lock",
+        I,
+        "Excel lock file skipped",
+        "Excelの一時ファイル（~$で始まるファイル）のため読み飛ばしました。対応は不要です。",
+    ),
+    (
+        "file-duplicate",
+        I,
+        "Identical file already collected",
+        "同じ内容のファイルは{received}に受け付け済みです。変更はありません。",
+    ),
+    (
+        "sheet-not-found",
+        E,
+        "No sheet with the form headings",
+        "調査票の見出し（{headings}）がある シートが見つかりません。配布した調査票の様式で提出してもらってください。",
+    ),
+    (
+        "form-year-mismatch",
+        E,
+        "Form is for another fiscal year",
+        "この調査票は{form_year}のものです。{year}の調査票を提出してもらうか、--year を確認してください。",
+    ),
+    (
+        "form-plan-changed",
+        W,
+        "Form made from another version of the plan",
+        "この調査票は現在とは別の版の計画マスタから作られています。行の内容は現在の計画で確認しました。",
+    ),
+    (
+        "form-department-unknown",
+        E,
+        "Department cannot be identified",
+        "提出課を特定できません。調査票の「担当課」列に課名を入力するか、配布した調査票を使ってください。",
+    ),
+    (
+        "file-too-many-rows",
+        E,
+        "Sheet has too many rows",
+        "シート「{sheet}」に{limit:,}行を超えるデータがあります。調査票の行以外を削除してください。",
+    ),
+    # --- rows --------------------------------------------------------------------------------------
+    (
+        "project-unknown",
+        E,
+        "Unknown project number",
+        "事業No.「{no}」は計画にありません。配布した調査票の事業Noのままにしてください。",
+    ),
+    (
+        "department-unknown",
+        E,
+        "Unknown department",
+        "担当課「{department}」は事業No.{no}の担当課にありません。計画マスタの担当課名（{expected}）にしてください。",
+    ),
+    (
+        "row-other-department",
+        E,
+        "Row belongs to another department",
+        "事業No.{no}（{department}）は{submitter}の担当ではありません。この行を削除してください。",
+    ),
+    (
+        "row-duplicate",
+        E,
+        "Duplicate row",
+        "事業No.{no}（{department}）の行が{first_cell}と重複しています。一方を削除してください。",
+    ),
+    (
+        "row-missing",
+        E,
+        "Row of the department missing",
+        "事業No.{no}（{department}）の行がありません。配布した調査票の行を削除せずに記入してください。",
+    ),
+    ("rating-blank", E, "Rating blank", "事業評価が空欄です。{codes} のいずれかを選んでください。"),
+    (
+        "rating-not-in-scale",
+        E,
+        "Rating not in the scale",
+        "事業評価「{value}」は評価基準にありません。{codes} のいずれかを選んでください。",
+    ),
+    (
+        "formula-no-value",
+        E,
+        "Formula without a cached value",
+        "数式「{formula}」の計算結果が保存されていません。Excelで開いて保存し直すか、値を直接入力してください。",
+    ),
+    (
+        "achievement-blank",
+        E,
+        "事業実績・評価理由 blank",
+        "事業実績・評価理由が空欄です。今年度の実績と評価の理由を記入してください。",
+    ),
+    (
+        "outlook-blank",
+        W,
+        "今後の事業計画・展望 blank",
+        "今後の事業計画・展望が空欄です。次年度に向けた課題や検討内容の記入を依頼してください。",
+    ),
+    (
+        "reason-missing",
+        E,
+        "Reason required by the rating missing",
+        "評価「{rating}」の場合は「今後の事業計画・展望」に課題と今後の対応を必ず記入してください。",
+    ),
+    (
+        "prior-rating-differs",
+        W,
+        "Prior rating on the form differs from the store",
+        "前年度事業評価が「{form}」になっていますが、保存済みの前年度評価は「{stored}」です。保存済みの値を使います。",
+    ),
+    (
+        "prior-rating-on-new",
+        W,
+        "Prior rating on a new project",
+        "新規事業ですが前年度事業評価に「{form}」と入力されています。前年度の評価がない場合は空欄にしてください。",
+    ),
+    (
+        "rating-jump",
+        I,
+        "Rating moved two or more steps",
+        "事業評価が前年度の「{before}」から「{after}」へ{steps}段階変わりました。内容を確認してください。",
+    ),
+    (
+        "joint-rating-conflict",
+        E,
+        "Joint row rated differently",
+        "事業No.{no}（{department}）は共同で報告する行ですが、{first}は「{first_rating}」、{second}は「{second_rating}」"
+        "と評価が異なります。担当課間で評価を揃えてください。",
+    ),
+    (
+        "text-too-long",
+        E,
+        "Text too long",
+        "{column}が{length:,}文字あります（上限{limit:,}文字）。要点をまとめて短くしてください。",
+    ),
+    ("value-invalid", E, "Invalid value", "{column}の値「{value}」を読み取れません。{hint}"),
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding, with where it is and what to do."""
+
+    code: str
+    severity: Severity
+    message: str
+    file: str | None = None
+    sheet: str | None = None
+    cell: str | None = None
+    row: int | None = None
+
+    @property
+    def location(self) -> str:
+        parts = []
+        if self.file:
+            parts.append(self.file)
+        if self.sheet:
+            parts.append(f"シート「{self.sheet}」")
+        if self.cell:
+            parts.append(f"セル {self.cell}")
+        elif self.row is not None:
+            parts.append(f"{self.row}行目")
+        return " ".join(parts)
+
+    def render(self) -> str:
+        where = self.location
+        head = f"[{SEVERITY_LABEL[self.severity]}] {self.code}"
+        return f"{head}: {where}: {self.message}" if where else f"{head}: {self.message}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": str(self.severity),
+            "message": self.message,
+            "file": self.file,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "row": self.row,
+        }
+
+
+def problem(
+    code: str,
+    *,
+    file: str | None = None,
+    sheet: str | None = None,
+    cell: str | None = None,
+    row: int | None = None,
+    **params: Any,
+) -> Problem:
+    """Build a problem of a catalogued type, filling its message template with ``params``."""
+    kind = CATALOGUE[code]
+    return Problem(code, kind.severity, kind.template.format(**params), file, sheet, cell, row)
+
+
+@dataclass
+class Report:
+    """Problems found in one unit of input (a file, a plan)."""
+
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, items: Iterable[Problem]) -> None:
+        self.problems.extend(items)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity is Severity.ERROR]
+
+    @property
+    def valid(self) -> bool:
+        return not self.errors
+
+    def __iter__(self) -> Iterator[Problem]:
+        return iter(self.problems)
+
+    def flatten(self) -> list[list[str | None]]:
+        """``[[cell, code], ...]`` — the form tests assert."""
+        return [[p.cell, p.code] for p in self.problems]
+
+
+class HyokaError(Exception):
+    """A handled failure: the CLI prints the Japanese message and exits 1, without a traceback."""

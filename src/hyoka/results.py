@@ -1,0 +1,69 @@
+"""A year's results per plan row, combined from the parts in force.
+
+A joint row (several departments report one row) combines each department's text in plan order; a row
+is complete when every department that submits it has its part in force (or the row came whole).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from hyoka.plan import Plan, PlanRow, RowKey
+from hyoka.store import Part, Store
+from hyoka.years import FiscalYear
+
+
+@dataclass(frozen=True)
+class RowResult:
+    rating: str | None
+    achievement: str
+    outlook: str
+    missing: tuple[str, ...] = ()
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and self.rating is not None
+
+
+def combine(row: PlanRow, parts: Iterable[Part]) -> RowResult:
+    by_submitter = {p.submitter: p for p in parts}
+    named = [by_submitter[s] for s in row.submitters if s in by_submitter]
+    if not named and "" in by_submitter:
+        whole = by_submitter[""]
+        return RowResult(whole.rating, whole.achievement, whole.outlook)
+    missing = tuple(s for s in row.submitters if s not in by_submitter)
+    return RowResult(
+        rating=named[0].rating if named else None,
+        achievement="\n".join(p.achievement for p in named if p.achievement),
+        outlook="\n".join(p.outlook for p in named if p.outlook),
+        missing=missing,
+    )
+
+
+def year_results(plan: Plan, parts: Iterable[Part]) -> dict[RowKey, RowResult]:
+    """Every row with something in force → its result, in plan order.
+
+    Rows stored for a year whose plan no longer has them (a department dropped) come last, so that a
+    diff can still show them as removed.
+    """
+    grouped: dict[RowKey, list[Part]] = {}
+    for p in parts:
+        grouped.setdefault((p.project_no, p.department), []).append(p)
+    results = {row.key: combine(row, grouped.pop(row.key)) for row in plan.rows if row.key in grouped}
+    for key, orphan in grouped.items():
+        results[key] = RowResult(
+            orphan[0].rating,
+            "\n".join(p.achievement for p in orphan if p.achievement),
+            "\n".join(p.outlook for p in orphan if p.outlook),
+        )
+    return results
+
+
+def load_year(store: Store, plan: Plan, year: FiscalYear) -> dict[RowKey, RowResult]:
+    return year_results(plan, store.current_parts(year))
+
+
+def ratings(store: Store, plan: Plan, year: FiscalYear) -> dict[RowKey, str]:
+    """Rows with a rating in force in ``year`` (a partial joint row carries its first part's rating)."""
+    return {k: r.rating for k, r in load_year(store, plan, year).items() if r.rating}

@@ -1,0 +1,330 @@
+"""The store: an SQLite database in the workspace that keeps every accepted row of every year.
+
+Nothing is overwritten: each accepted file is a *submission* whose rows (``entries``) stay forever;
+``current`` points at the entries in force. A newer file from the same department moves the pointers,
+the earlier submission stays in the history. Rejected files are recorded (name, time, problems) but none
+of their rows are. The journal stays in the default rollback mode because WAL does not work on the
+network shares clerks keep their folders on.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from hyoka import __version__
+from hyoka.problems import HyokaError
+from hyoka.years import FiscalYear
+
+BUSY_TIMEOUT_S = 30
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the first layout
+    """
+    CREATE TABLE submissions (
+        id INTEGER PRIMARY KEY,
+        fiscal_year INTEGER NOT NULL,
+        submitter TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('form', 'import')),
+        file_name TEXT NOT NULL,
+        file_path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
+        row_count INTEGER NOT NULL DEFAULT 0,
+        problems TEXT NOT NULL DEFAULT '[]'
+    );
+    CREATE TABLE entries (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        fiscal_year INTEGER NOT NULL,
+        project_no TEXT NOT NULL,
+        department TEXT NOT NULL,
+        submitter TEXT NOT NULL,
+        rating TEXT NOT NULL,
+        achievement TEXT NOT NULL,
+        outlook TEXT NOT NULL,
+        sheet TEXT,
+        cell TEXT
+    );
+    CREATE TABLE current (
+        fiscal_year INTEGER NOT NULL,
+        project_no TEXT NOT NULL,
+        department TEXT NOT NULL,
+        submitter TEXT NOT NULL,
+        entry_id INTEGER NOT NULL REFERENCES entries(id),
+        PRIMARY KEY (fiscal_year, project_no, department, submitter)
+    );
+    """,
+    # 2: which hyoka accepted a file (for audits), and lookups by year
+    """
+    ALTER TABLE submissions ADD COLUMN hyoka_version TEXT NOT NULL DEFAULT '';
+    CREATE INDEX submissions_year ON submissions (fiscal_year, status, submitter);
+    CREATE INDEX submissions_sha ON submissions (sha256);
+    """,
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One department's part of a row (``submitter`` is '' when the row came whole, by import)."""
+
+    project_no: str
+    department: str
+    submitter: str
+    rating: str
+    achievement: str
+    outlook: str
+    sheet: str | None = None
+    cell: str | None = None
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    fiscal_year: FiscalYear
+    submitter: str
+    kind: str
+    file_name: str
+    file_path: str
+    sha256: str
+    received_at: datetime
+    status: str
+    row_count: int
+    problems: list[dict[str, object]]
+
+
+class Store:
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.conn = conn
+        self.path = path
+
+    @classmethod
+    def open(cls, path: Path) -> Store:
+        try:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            store = cls(conn, path)
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise HyokaError(_db_message(path, exc)) from None
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise HyokaError(
+                f"{self.path} は新しい版の hyoka（データ形式 {version}）で作られています。"
+                f"hyoka を更新してください（この版が扱えるのは形式 {SCHEMA_VERSION} までです）。"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One all-or-nothing write; waits for another hyoka writing the same store."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise HyokaError(_db_message(self.path, exc)) from None
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            self.conn.execute("ROLLBACK")
+            raise HyokaError(_db_message(self.path, exc)) from None
+
+    # --- writing -------------------------------------------------------------------------------------
+
+    def add_submission(
+        self,
+        *,
+        year: FiscalYear,
+        submitter: str,
+        kind: str,
+        file_name: str,
+        file_path: str,
+        sha256: str,
+        parts: Sequence[Part],
+        problems: Sequence[dict[str, object]] = (),
+        replace_rows: bool = False,
+    ) -> int:
+        """Store an accepted file in one transaction and make its rows current.
+
+        A form replaces everything its department had in force for the year; an import
+        (``replace_rows``) replaces, for each row it carries, whatever was in force for that row.
+        """
+        with self.transaction() as db:
+            sid = self._insert_submission(
+                db, year, submitter, kind, file_name, file_path, sha256, "accepted", len(parts), problems
+            )
+            if replace_rows:
+                db.executemany(
+                    "DELETE FROM current WHERE fiscal_year = ? AND project_no = ? AND department = ?",
+                    {(year.start, p.project_no, p.department) for p in parts},
+                )
+            else:
+                db.execute(
+                    "DELETE FROM current WHERE fiscal_year = ? AND submitter = ?", (year.start, submitter)
+                )
+            for p in parts:
+                cur = db.execute(
+                    "INSERT INTO entries (submission_id, fiscal_year, project_no, department, submitter, rating,"
+                    " achievement, outlook, sheet, cell) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        sid,
+                        year.start,
+                        p.project_no,
+                        p.department,
+                        p.submitter,
+                        p.rating,
+                        p.achievement,
+                        p.outlook,
+                        p.sheet,
+                        p.cell,
+                    ),
+                )
+                db.execute(
+                    "INSERT OR REPLACE INTO current (fiscal_year, project_no, department, submitter, entry_id)"
+                    " VALUES (?,?,?,?,?)",
+                    (year.start, p.project_no, p.department, p.submitter, cur.lastrowid),
+                )
+        return sid
+
+    def add_rejection(
+        self,
+        *,
+        year: FiscalYear,
+        submitter: str,
+        kind: str,
+        file_name: str,
+        file_path: str,
+        sha256: str,
+        problems: Sequence[dict[str, object]],
+    ) -> int:
+        with self.transaction() as db:
+            return self._insert_submission(
+                db, year, submitter, kind, file_name, file_path, sha256, "rejected", 0, problems
+            )
+
+    @staticmethod
+    def _insert_submission(
+        db: sqlite3.Connection,
+        year: FiscalYear,
+        submitter: str,
+        kind: str,
+        file_name: str,
+        file_path: str,
+        sha256: str,
+        status: str,
+        row_count: int,
+        problems: Sequence[dict[str, object]],
+    ) -> int:
+        cur = db.execute(
+            "INSERT INTO submissions (fiscal_year, submitter, kind, file_name, file_path, sha256, received_at,"
+            " status, row_count, problems, hyoka_version) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                year.start,
+                submitter,
+                kind,
+                file_name,
+                file_path,
+                sha256,
+                datetime.now().isoformat(timespec="seconds"),
+                status,
+                row_count,
+                json.dumps(list(problems), ensure_ascii=False),
+                __version__,
+            ),
+        )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    # --- reading -------------------------------------------------------------------------------------
+
+    def current_parts(self, year: FiscalYear) -> list[Part]:
+        rows = self.conn.execute(
+            "SELECT e.project_no, e.department, e.submitter, e.rating, e.achievement, e.outlook, e.sheet, e.cell"
+            " FROM current c JOIN entries e ON e.id = c.entry_id WHERE c.fiscal_year = ? ORDER BY e.id",
+            (year.start,),
+        ).fetchall()
+        return [Part(*tuple(r)) for r in rows]
+
+    def years(self) -> list[FiscalYear]:
+        """Every year with rows in force, oldest first."""
+        rows = self.conn.execute("SELECT DISTINCT fiscal_year FROM current ORDER BY fiscal_year").fetchall()
+        return [FiscalYear(r[0]) for r in rows]
+
+    def submissions(self, year: FiscalYear | None = None) -> list[Submission]:
+        sql = "SELECT * FROM submissions"
+        args: tuple[int, ...] = ()
+        if year is not None:
+            sql += " WHERE fiscal_year = ?"
+            args = (year.start,)
+        return [
+            Submission(
+                id=r["id"],
+                fiscal_year=FiscalYear(r["fiscal_year"]),
+                submitter=r["submitter"],
+                kind=r["kind"],
+                file_name=r["file_name"],
+                file_path=r["file_path"],
+                sha256=r["sha256"],
+                received_at=datetime.fromisoformat(r["received_at"]),
+                status=r["status"],
+                row_count=r["row_count"],
+                problems=json.loads(r["problems"]),
+            )
+            for r in self.conn.execute(sql + " ORDER BY id", args).fetchall()
+        ]
+
+    def accepted_with_hash(self, year: FiscalYear, sha256: str) -> Submission | None:
+        return next(
+            (s for s in self.submissions(year) if s.status == "accepted" and s.sha256 == sha256), None
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {
+            table: self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+            for table in ("submissions", "entries", "current")
+        }
+
+
+def _db_message(path: Path, exc: sqlite3.Error) -> str:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        return (
+            f"{path.name} は別の hyoka が使用中です（{BUSY_TIMEOUT_S}秒待ちました）。"
+            "他の人の処理が終わってから、もう一度実行してください。"
+        )
+    if "readonly" in text or "read-only" in text:
+        return f"{path} に書き込めません（読み取り専用）。フォルダの権限を確認してください。"
+    if "disk" in text and "full" in text:
+        return f"ディスクの空きが足りないため {path.name} に保存できませんでした。保存済みのデータは変わっていません。"
+    if "not a database" in text or "malformed" in text:
+        return f"{path} はhyokaのデータファイルとして読めません（{text}）。バックアップから戻してください。"
+    return f"{path.name} の読み書きに失敗しました（{text}）。"

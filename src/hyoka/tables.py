@@ -1,0 +1,99 @@
+"""Reading flat tables (the plan master, imported ratings) from .xlsx or .csv.
+
+CSV files from Japanese Excel come as UTF-8, UTF-8 with BOM or cp932; the encoding is detected.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hyoka.problems import HyokaError
+from hyoka.text import clean_text, normalize_code
+from hyoka.workbook import WorkbookError, open_workbook
+
+MAX_TABLE_ROWS = 200_000
+HEADING_SEARCH_ROWS = 20
+EMPTY_ROWS_END = 50  # a run of this many empty rows ends the table, whatever <dimension> claims
+
+
+@dataclass
+class Table:
+    """Rows as ``{heading: text}``, each with its 1-based line (row) number in the file."""
+
+    source: str
+    headings: list[str]
+    heading_line: int
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    sheet: str | None = None
+    columns: dict[str, int] = field(default_factory=dict)  # heading -> 1-based column
+
+
+def decode_csv(data: bytes) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp932")
+    except UnicodeDecodeError:
+        raise HyokaError(
+            "CSVの文字コードを判別できません。Excelで「CSV UTF-8 (コンマ区切り)」形式で保存し直してください。"
+        ) from None
+
+
+def read_table(path: Path, anchor: str) -> Table:
+    """Read the first sheet (or the CSV); the heading row is the first with a cell equal to ``anchor``."""
+    if not path.exists():
+        raise HyokaError(f"{path}: ファイルが見つかりません。パスを確認してください。")
+    if path.suffix.lower() == ".csv":
+        try:
+            text = decode_csv(path.read_bytes())
+        except OSError as exc:
+            raise HyokaError(f"{path.name}: 読み込めません（{exc.strerror}）。") from None
+        try:
+            grid: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text))]
+        except csv.Error as exc:
+            raise HyokaError(f"{path.name}: CSVとして読み取れません（{exc}）。") from None
+        return _table(path.name, grid, anchor, None)
+    try:
+        wb = open_workbook(path)
+    except WorkbookError as exc:
+        raise HyokaError(exc.problem.render()) from None
+    try:
+        ws = wb.worksheets[0]
+        grid = []
+        empty_run = 0
+        for values in ws.iter_rows(values_only=True):
+            grid.append(list(values))
+            empty_run = 0 if any(v not in (None, "") for v in values) else empty_run + 1
+            if empty_run >= EMPTY_ROWS_END or len(grid) > MAX_TABLE_ROWS:
+                break
+        return _table(path.name, grid, anchor, ws.title)
+    finally:
+        wb.close()
+
+
+def _table(source: str, grid: list[list[object]], anchor: str, sheet: str | None) -> Table:
+    for i, values in enumerate(grid[:HEADING_SEARCH_ROWS]):
+        names = [normalize_code(v) for v in values]
+        if anchor in names:
+            columns: dict[str, int] = {}
+            for j, n in enumerate(names):
+                if n:
+                    columns.setdefault(n, j)
+            table = Table(
+                source, list(columns), i + 1, sheet=sheet, columns={n: j + 1 for n, j in columns.items()}
+            )
+            for line, row in enumerate(grid[i + 1 :], start=i + 2):
+                if not any(clean_text(v).strip() for v in row):
+                    continue
+                table.rows.append(
+                    (line, {n: clean_text(row[j]) if j < len(row) else "" for n, j in columns.items()})
+                )
+            return table
+    return Table(source, [], 1, sheet=sheet)

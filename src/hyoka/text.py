@@ -1,0 +1,91 @@
+"""Text normalisation: codes are normalised, narrative text is only cleaned.
+
+Codes (ratings, 事業No, department names) go through NFKC so that ``Ａ`` and `` b `` match the scale.
+Narrative text must stay verbatim — NFKC would turn ① into 1 and ㈱ into (株) — so it only gets its
+line breaks unified, Excel's ``_xHHHH_`` escapes undone, and characters that XML (and so Word) cannot
+hold removed.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+# Characters XML 1.0 cannot carry, plus the non-characters U+FFFE/U+FFFF and lone surrogates.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+_TRAILING_BLANKS = re.compile(r"[ \t\u3000]+(?=\n|$)")
+_SEPARATORS = re.compile(r"[・、,，/／]")
+
+
+def normalize_code(value: object) -> str:
+    """NFKC + strip, for values that are identifiers (never for narrative text)."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else _number_text(value)
+    return unicodedata.normalize("NFKC", clean_text(text)).strip()
+
+
+def _number_text(value: object) -> str:
+    # Excel stores 12 as 12.0; a project number must read back as "12".
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def clean_text(value: object) -> str:
+    """Make narrative text safe for storage and for Word, without changing what it says.
+
+    Line breaks are unified to ``\\n`` (Word's vertical tab ``\\x0b`` from a pasted cell counts as a
+    break), ``_xHHHH_`` escapes are undone, other control characters are dropped, blanks before a line
+    break are trimmed, and leading/trailing empty lines removed.
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else _number_text(value)
+    text = _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n").replace("\u2028", "\n")
+    text = _NOT_XML.sub("", text)
+    text = _TRAILING_BLANKS.sub("", text)
+    return text.strip("\n")
+
+
+def split_departments(label: str) -> tuple[str, ...]:
+    """Departments named in one 担当課/提出課 cell: ``介護福祉課・広報秘書課`` is two."""
+    parts = [normalize_code(p) for p in _SEPARATORS.split(label)]
+    return tuple(p for p in parts if p)
+
+
+def paragraphs(text: str) -> list[str]:
+    """The paragraphs of a cleaned text (blank lines are not paragraphs)."""
+    return [line for line in clean_text(text).split("\n") if line.strip()]
+
+
+_CIRCLED = (
+    [chr(0x2460 + i) for i in range(20)]
+    + [chr(0x3251 + i) for i in range(15)]
+    + [chr(0x32B1 + i) for i in range(15)]
+)
+
+
+def circled(n: int) -> str:
+    """①, ②, … ㊿; past 50, ``(51)``."""
+    return _CIRCLED[n - 1] if 1 <= n <= len(_CIRCLED) else f"({n})"
+
+
+def safe_filename(name: str, *, max_length: int = 80) -> str:
+    """A file-name fragment that is valid on Windows and cannot leave its folder.
+
+    Path separators, ``..``, characters Windows forbids and reserved device names (CON, NUL, COM1…)
+    are replaced; the Japanese text itself is kept.
+    """
+    text = unicodedata.normalize("NFC", clean_text(name)).replace("\n", " ")
+    text = re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", text)
+    text = text.strip(" .")
+    text = re.sub(r"\.{2,}", "_", text)
+    if not text:
+        text = "_"
+    stem = text.split(".")[0].upper()
+    if stem in {"CON", "PRN", "AUX", "NUL"} or re.fullmatch(r"(COM|LPT)[0-9¹²³]", stem):
+        text = "_" + text
+    return text[:max_length]

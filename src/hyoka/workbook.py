@@ -1,0 +1,103 @@
+"""Opening Excel files safely: every way a file can be wrong becomes one catalogued problem.
+
+Checks run before openpyxl parses anything: size, zip member count, total uncompressed size and ratio
+(openpyxl itself does not guard against zip bombs), and defusedxml must be importable, since openpyxl
+only then refuses XML entity bombs.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hyoka.problems import HyokaError, Problem, problem
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
+MAX_RATIO = 200
+MAX_MEMBERS = 10_000
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"
+ZIP_MAGIC = b"PK\x03\x04"
+
+
+class WorkbookError(Exception):
+    def __init__(self, found: Problem) -> None:
+        super().__init__(found.message)
+        self.problem = found
+
+
+def ensure_defusedxml() -> None:
+    """Refuse to read workbooks when openpyxl would parse XML without protection."""
+    import openpyxl
+
+    if not getattr(openpyxl, "DEFUSEDXML", False):
+        raise HyokaError(
+            "安全のため defusedxml が必要です。`pip install defusedxml` を実行してから、もう一度お試しください。"
+        )
+
+
+def check_file(path: Path, display: str | None = None) -> None:
+    """Raise :class:`WorkbookError` for anything that is not a safe .xlsx/.xlsm, without parsing XML."""
+    name = display or path.name
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except FileNotFoundError:
+        raise WorkbookError(problem("file-not-found", file=name)) from None
+    except OSError as exc:
+        raise WorkbookError(problem("file-corrupt", file=name, reason=exc.strerror or str(exc))) from None
+    if head.startswith(OLE_MAGIC):
+        # An OLE container is either an old .xls or an encrypted .xlsx; the name tells which it claims.
+        code = "file-old-xls" if path.suffix.lower() == ".xls" else "file-encrypted"
+        raise WorkbookError(problem(code, file=name))
+    if path.suffix.lower() == ".xls":
+        raise WorkbookError(problem("file-old-xls", file=name))
+    if size > MAX_FILE_BYTES:
+        raise WorkbookError(problem("file-too-large", file=name, reason=f"{size:,} バイト"))
+    if not head.startswith(ZIP_MAGIC):
+        code = "file-corrupt" if path.suffix.lower() in {".xlsx", ".xlsm"} and size else "file-not-excel"
+        reason = "空のファイル" if size == 0 else "Excelの形式ではありません"
+        raise WorkbookError(problem(code, file=name, reason=reason))
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise WorkbookError(problem("file-corrupt", file=name, reason=str(exc) or "zip")) from None
+    total = sum(i.file_size for i in infos)
+    packed = sum(i.compress_size for i in infos) or 1
+    if len(infos) > MAX_MEMBERS:
+        raise WorkbookError(problem("file-too-large", file=name, reason=f"部品が{len(infos):,}個"))
+    if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_RATIO:
+        raise WorkbookError(problem("file-too-large", file=name, reason=f"展開すると{total:,}バイト"))
+    if not any(i.filename == "xl/workbook.xml" for i in infos):
+        raise WorkbookError(problem("file-not-excel", file=name))
+
+
+def open_workbook(path: Path, *, display: str | None = None, read_only: bool = True) -> Workbook:
+    """Open a checked workbook with cached values (formulas are never evaluated, macros never run)."""
+    ensure_defusedxml()
+    check_file(path, display)
+    import openpyxl
+
+    try:
+        return openpyxl.load_workbook(
+            path, read_only=read_only, data_only=True, keep_vba=False, keep_links=False
+        )
+    except MemoryError:
+        raise WorkbookError(
+            problem("file-too-large", file=display or path.name, reason="メモリ不足")
+        ) from None
+    except Exception as exc:  # openpyxl raises many types for damaged files; each is the same to the clerk
+        reason = type(exc).__name__
+        if "DefusedXml" in reason or "Entities" in reason or "DTD" in reason:
+            reason = "危険なXML（エンティティ展開）を含んでいます"
+        raise WorkbookError(problem("file-corrupt", file=display or path.name, reason=reason)) from None
+
+
+def is_lock_file(path: Path) -> bool:
+    return path.name.startswith("~$")

@@ -1,0 +1,137 @@
+"""Fiscal years (年度, April–March) and Japanese dates.
+
+An era "owns" the fiscal years from the calendar year it began in: FY2019 is 令和元年度 (as municipal
+practice writes it) and FY1988 is 昭和63年度. Calendar dates change era on the exact day.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, time
+
+
+@dataclass(frozen=True)
+class Era:
+    name: str
+    letter: str
+    start: date
+
+
+# Newest first: lookups walk down until the era has begun.
+ERAS = (
+    Era("令和", "R", date(2019, 5, 1)),
+    Era("平成", "H", date(1989, 1, 8)),
+    Era("昭和", "S", date(1926, 12, 25)),
+)
+WEEKDAYS = "月火水木金土日"
+
+
+def _era_number(n: int, gannen: bool) -> str:
+    return "元" if n == 1 and gannen else str(n)
+
+
+@dataclass(frozen=True, order=True)
+class FiscalYear:
+    """A fiscal year, identified by the calendar year in which it starts (April)."""
+
+    start: int
+
+    @classmethod
+    def parse(cls, text: str | int) -> FiscalYear:
+        """Read ``R5``, ``r5``, ``令和5``, ``令和5年度``, ``令和元年度``, ``H30``, ``2023``, ``FY2023``.
+
+        Raises ``ValueError`` with a Japanese message when the text is not a fiscal year.
+        """
+        raw = str(text)
+        s = unicodedata.normalize("NFKC", raw).strip().upper().replace(" ", "")
+        s = s.removesuffix("年度").removesuffix("年")
+        m = re.fullmatch(r"(?:FY)?(\d{4})", s)
+        if m:
+            year = int(m.group(1))
+            if 1900 <= year <= 2200:
+                return cls(year)
+        for era in ERAS:
+            m = re.fullmatch(rf"(?:{era.name}|{era.letter})(\d{{1,3}}|元)", s)
+            if m:
+                n = 1 if m.group(1) == "元" else int(m.group(1))
+                if n >= 1:
+                    return cls(era.start.year + n - 1)
+        raise ValueError(f"年度「{raw}」を読み取れません。R5、令和5年度、2023 のように指定してください。")
+
+    @classmethod
+    def of(cls, day: date) -> FiscalYear:
+        """The fiscal year a calendar day falls in."""
+        return cls(day.year if day.month >= 4 else day.year - 1)
+
+    @property
+    def era(self) -> Era:
+        return next(e for e in ERAS if e.start.year <= self.start)
+
+    @property
+    def era_year(self) -> int:
+        return self.start - self.era.start.year + 1
+
+    def label(self, gannen: bool = True) -> str:
+        """令和5年度 / 令和元年度."""
+        return f"{self.era.name}{_era_number(self.era_year, gannen)}年度"
+
+    @property
+    def short(self) -> str:
+        """R5 — used in file names and option values."""
+        return f"{self.era.letter}{self.era_year}"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.start, 4, 1)
+
+    @property
+    def last_day(self) -> date:
+        return date(self.start + 1, 3, 31)
+
+    def previous(self) -> FiscalYear:
+        return FiscalYear(self.start - 1)
+
+    def next(self) -> FiscalYear:
+        return FiscalYear(self.start + 1)
+
+    def __str__(self) -> str:
+        return self.short
+
+
+def era_of(day: date) -> Era:
+    return next(e for e in ERAS if e.start <= day)
+
+
+def format_date(day: date, *, weekday: bool = True, gannen: bool = True) -> str:
+    """令和6年8月19日(月)."""
+    era = era_of(day)
+    text = f"{era.name}{_era_number(day.year - era.start.year + 1, gannen)}年{day.month}月{day.day}日"
+    return f"{text}({WEEKDAYS[day.weekday()]})" if weekday else text
+
+
+def format_month(day: date, *, gannen: bool = True) -> str:
+    """令和6年8月."""
+    era = era_of(day)
+    return f"{era.name}{_era_number(day.year - era.start.year + 1, gannen)}年{day.month}月"
+
+
+def format_time(t: time) -> str:
+    """午前10時00分 / 午後1時30分 (noon is 午後0時)."""
+    half = "午前" if t.hour < 12 else "午後"
+    return f"{half}{t.hour % 12}時{t.minute:02d}分"
+
+
+def parse_time(text: str) -> time:
+    """``10:00`` or ``10時00分`` or ``午後1時30分``."""
+    s = unicodedata.normalize("NFKC", str(text)).strip()
+    pm = s.startswith("午後")
+    s = s.removeprefix("午前").removeprefix("午後")
+    m = re.fullmatch(r"(\d{1,2})(?::|時)(\d{1,2})?分?", s)
+    if not m:
+        raise ValueError(f"時刻「{text}」を読み取れません。10:00 のように指定してください。")
+    hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    if pm and hour < 12:
+        hour += 12
+    return time(hour, minute)
