@@ -167,6 +167,15 @@ def plan_show(workspace: WorkspaceOpt = None) -> None:
     typer.echo(render_tree(ws.plan))
 
 
+# --- forms, import, collect, status ---------------------------------------------------------------------
+
+
+# --- report ------------------------------------------------------------------------------------------
+
+
+# --- diff and history --------------------------------------------------------------------------------
+
+
 def _print_json(data: object) -> None:
     import json
 

@@ -1,0 +1,58 @@
+"""Writing output files safely: never a half-written document under a finished name.
+
+Everything is written to a temporary file in the target folder and moved into place with
+``os.replace``. A target that Word or Excel holds open (locked on Windows) gives a clear message.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from hyoka.problems import HyokaError
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+    """Call ``write(tmp)`` and move ``tmp`` to ``path``; on any failure nothing is left behind."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".~hyoka-", suffix=path.suffix, dir=path.parent)
+    except OSError as exc:
+        raise HyokaError(_message(path, exc)) from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise HyokaError(_message(path, exc)) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_bytes(data))
+
+
+def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    return atomic_write(path, lambda tmp: tmp.write_text(text, encoding=encoding, newline=""))
+
+
+def _message(path: Path, exc: OSError) -> str:
+    import errno
+
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM):
+        return (
+            f"{path} に書き込めません。WordやExcelでこのファイルを開いている場合は閉じてから、"
+            "もう一度実行してください（フォルダが読み取り専用の場合は権限を確認してください）。"
+        )
+    if exc.errno == errno.ENOSPC:
+        return f"ディスクの空きが足りないため {path} を書き込めませんでした。空きを作ってから、もう一度実行してください。"
+    if exc.errno == errno.EROFS:
+        return f"{path} のある場所は読み取り専用のため書き込めません。"
+    return f"{path} を書き込めませんでした（{exc.strerror or exc}）。"
