@@ -6,6 +6,7 @@ imported inside the commands that need them, so that ``hyoka --help`` stays fast
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -170,6 +171,171 @@ def plan_show(workspace: WorkspaceOpt = None) -> None:
 # --- forms, import, collect, status ---------------------------------------------------------------------
 
 
+@app.command()
+def forms(
+    year: YearOpt,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="出力先フォルダ（省略時は ワークスペース/out/forms/年度）"),
+    ] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", "-d", help="この提出課の調査票だけを作ります")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """提出課ごとの調査票（Excel）を作ります。前年度の評価は保存済みのデータから記入されます。"""
+    from hyoka.forms import write_forms
+
+    ws = _workspace(workspace)
+    fy = _year(year)
+    paths = write_forms(ws, fy, out, department)
+    typer.echo(
+        f"{fy.label(ws.config.gannen)}の調査票を {len(paths)} 件作成しました（{paths[0].parent if paths else ''}）:"
+    )
+    for path in paths:
+        typer.echo(f"  {path.name}")
+
+
+@app.command("import")
+def import_(
+    file: Annotated[
+        Path, typer.Argument(help="取り込む表（事業No | 担当課 | 事業評価 …）の .xlsx または .csv")
+    ],
+    year: YearOpt,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="確認だけして保存しません")] = False,
+    json_out: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """過去の年度の評価を一覧表から取り込みます（調査票の回収と同じ確認をします）。"""
+    from hyoka.collect import import_table
+
+    ws = _workspace(workspace)
+    result = import_table(ws, file, _year(year), dry_run=dry_run)
+    _print_collect(result, json_out)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@app.command()
+def collect(
+    paths: Annotated[
+        list[Path], typer.Argument(help="回収した調査票のファイルまたはフォルダ（フォルダは中まで探します）")
+    ],
+    year: YearOpt,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="確認だけして保存しません")] = False,
+    json_out: JsonOpt = False,
+    feedback: Annotated[
+        Path | None,
+        typer.Option("--feedback", help="差戻しのファイルに指摘を書き込んだ写しをこのフォルダに作ります"),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """回収した調査票を確認して取り込みます。誤りのあるファイルは丸ごと差し戻し、何も保存しません。"""
+    from hyoka.collect import collect as run_collect
+    from hyoka.collect import discover
+
+    ws = _workspace(workspace)
+    fy = _year(year)
+    files = discover(paths)
+    if not files:
+        fail("調査票のファイルが見つかりません。ファイルまたはフォルダのパスを確認してください。")
+    show_progress = not json_out and sys.stderr.isatty()
+    with typer.progressbar(
+        length=len(files), label="確認中", file=sys.stderr, hidden=not show_progress
+    ) as bar:
+        result = run_collect(
+            ws, paths, fy, dry_run=dry_run, feedback_dir=feedback, on_file=lambda _p: bar.update(1)
+        )
+    _print_collect(result, json_out)
+    raise typer.Exit(0 if result.ok else 1)
+
+
+_STATUS_LABEL = {
+    "accepted": "受付",
+    "rejected": "差戻し",
+    "skipped": "読み飛ばし",
+    "unchanged": "変更なし",
+    "checked": "確認のみ（誤りなし）",
+}
+
+
+def _print_collect(result: Any, json_out: bool) -> None:
+    if json_out:
+        _print_json(result.to_dict())
+        return
+    for f in result.files:
+        who = (
+            f"（{f.submitter}、{f.rows}行）"
+            if f.submitter and f.rows
+            else (f"（{f.rows}行）" if f.rows else "")
+        )
+        typer.echo(f"【{_STATUS_LABEL[f.status]}】{f.name}{who}")
+        for p in f.problems:
+            typer.echo(f"    {p.render()}")
+        if f.feedback:
+            typer.echo(f"    → 指摘を書き込んだ写し: {f.feedback}")
+    counts = result.to_dict()["counts"]
+    summary = "、".join(f"{_STATUS_LABEL[k]} {v}件" for k, v in counts.items())
+    suffix = "（--dry-run のため保存していません）" if result.dry_run else ""
+    typer.echo(f"\n{result.year.label()}: {summary}{suffix}")
+
+
+@app.command()
+def status(year: YearOpt, json_out: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
+    """提出課ごとの回収状況（受付ファイル、行数、差戻し、未提出）を表示します。未完了があれば終了コード1。"""
+    from hyoka.status import year_status
+
+    ws = _workspace(workspace)
+    fy = _year(year)
+    with ws.store() as store:
+        rows = year_status(store, ws.plan, fy)
+        unattributed = [s for s in store.submissions(fy) if s.status == "rejected" and not s.submitter]
+    complete = all(r.complete for r in rows)
+    if json_out:
+        _print_json(
+            {
+                "schema": "hyoka.status/1",
+                "fiscal_year": fy.short,
+                "complete": complete,
+                "departments": [
+                    {
+                        "department": r.submitter,
+                        "expected": len(r.expected),
+                        "accepted": r.accepted_rows,
+                        "files": [
+                            {"file": s.file_name, "received_at": s.received_at} for s in r.accepted_files
+                        ],
+                        "rejected": [
+                            {"file": s.file_name, "received_at": s.received_at} for s in r.rejected_files
+                        ],
+                        "missing": [{"no": m.project_no, "department": m.department} for m in r.missing],
+                    }
+                    for r in rows
+                ],
+            }
+        )
+        raise typer.Exit(0 if complete else 1)
+    typer.echo(f"{fy.label(ws.config.gannen)} 回収状況")
+    for r in rows:
+        mark = "完了" if r.complete else ("未提出" if not r.heard_from else "不足")
+        typer.echo(f"【{mark}】{r.submitter}  {r.accepted_rows}/{len(r.expected)}行")
+        for s in r.accepted_files:
+            typer.echo(f"    受付: {s.file_name}（{s.received_at:%Y-%m-%d %H:%M}）")
+        for s in r.rejected_files:
+            typer.echo(
+                f"    差戻し: {s.file_name}（{s.received_at:%Y-%m-%d %H:%M}、エラー {len(s.problems)}件）"
+            )
+        if r.missing and r.heard_from:
+            typer.echo(
+                "    不足: " + "、".join(f"事業No.{m.project_no}（{m.department}）" for m in r.missing)
+            )
+    for s in unattributed:
+        typer.echo(f"【提出課不明の差戻し】{s.file_name}（{s.received_at:%Y-%m-%d %H:%M}）")
+    waiting = [r.submitter for r in rows if not r.heard_from]
+    done = sum(r.complete for r in rows)
+    typer.echo(f"\n完了 {done}/{len(rows)} 課" + (f"。未提出: {'、'.join(waiting)}" if waiting else ""))
+    raise typer.Exit(0 if complete else 1)
+
+
 # --- report ------------------------------------------------------------------------------------------
 
 
@@ -184,4 +350,9 @@ def _print_json(data: object) -> None:
 
 def main() -> None:
     """Console entry point."""
+    # A console or redirect that cannot show a character must not turn a message into a traceback.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
     app()

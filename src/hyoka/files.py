@@ -14,7 +14,7 @@ from pathlib import Path
 from hyoka.problems import HyokaError
 
 
-def atomic_write(path: Path, write: Callable[[Path], None]) -> Path:
+def atomic_write(path: Path, write: Callable[[Path], object]) -> Path:
     """Call ``write(tmp)`` and move ``tmp`` to ``path``; on any failure nothing is left behind."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -60,7 +60,7 @@ def check_file(path: Path, display: str | None = None) -> None:
     if size > MAX_FILE_BYTES:
         raise WorkbookError(problem("file-too-large", file=name, reason=f"{size:,} バイト"))
     if not head.startswith(ZIP_MAGIC):
-        code = "file-corrupt" if path.suffix.lower() in {".xlsx", ".xlsm"} and size else "file-not-excel"
+        code = "file-corrupt" if path.suffix.lower() in {".xlsx", ".xlsm"} else "file-not-excel"
         reason = "空のファイル" if size == 0 else "Excelの形式ではありません"
         raise WorkbookError(problem(code, file=name, reason=reason))
     try:

@@ -1,0 +1,351 @@
+"""Returns in: read each file, identify department and year, validate, and store — or reject whole.
+
+Semantics the clerk relies on:
+- a file with any error is rejected whole: none of its rows are stored (its rejection is recorded);
+- each accepted file is stored in one transaction;
+- an identical file (same sha256) already accepted for the year changes nothing;
+- a newer file from the same department replaces that department's rows; the earlier stays in the history.
+Files of one run are taken oldest first (by modification time), so the newest return wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hyoka.intake import ReadSheet, formulas_at, read_csv, read_workbook
+from hyoka.plan import Plan, RowKey
+from hyoka.problems import Problem, Severity, problem
+from hyoka.results import ratings
+from hyoka.store import Part, Store
+from hyoka.text import normalize_code
+from hyoka.validate import Context, validate
+from hyoka.workbook import MAX_FILE_BYTES, is_lock_file
+from hyoka.workspace import Workspace
+from hyoka.years import FiscalYear
+
+SCHEMA = "hyoka.collect/1"
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+FOLDER_SUFFIXES = (*EXCEL_SUFFIXES, ".xls")  # .xls is picked up so that it gets its own message
+_YEAR_IN_NAME = re.compile(r"_((?:R|H)\d{1,3})_", re.IGNORECASE)
+
+
+@dataclass
+class FileResult:
+    path: Path
+    status: str  # accepted | rejected | skipped | unchanged | checked (dry run, no errors)
+    submitter: str | None = None
+    rows: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    feedback: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": str(self.path),
+            "status": self.status,
+            "department": self.submitter,
+            "rows": self.rows,
+            "feedback": str(self.feedback) if self.feedback else None,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass
+class CollectResult:
+    year: FiscalYear
+    dry_run: bool
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.status == "rejected" for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for f in self.files:
+            counts[f.status] = counts.get(f.status, 0) + 1
+        return {
+            "schema": SCHEMA,
+            "fiscal_year": self.year.short,
+            "dry_run": self.dry_run,
+            "valid": self.ok,
+            "counts": counts,
+            "files": [f.to_dict() for f in self.files],
+        }
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and Excel files found in folders (recursively), oldest first."""
+    found: dict[Path, None] = {}
+    for path in paths:
+        if path.is_dir():
+            for p in sorted(path.rglob("*")):
+                if p.is_file() and p.suffix.lower() in FOLDER_SUFFIXES:
+                    found.setdefault(p, None)
+        else:
+            found.setdefault(path, None)
+    return sorted(found, key=_mtime)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+@dataclass
+class _Run:
+    """What every file of one run is checked against."""
+
+    ws: Workspace
+    plan: Plan
+    store: Store
+    year: FiscalYear
+    prior: dict[RowKey, str]
+    dry_run: bool
+
+
+def collect(
+    ws: Workspace,
+    paths: Iterable[Path],
+    year: FiscalYear,
+    *,
+    dry_run: bool = False,
+    feedback_dir: Path | None = None,
+    on_file: Callable[[Path], None] | None = None,
+) -> CollectResult:
+    """Collect returned forms; see the module docstring for what is stored when."""
+    return _process(ws, discover(paths), year, "form", dry_run, feedback_dir, on_file)
+
+
+def import_table(ws: Workspace, path: Path, year: FiscalYear, *, dry_run: bool = False) -> CollectResult:
+    """Bootstrap a year from a flat table ``事業No | 担当課 | 事業評価 [| 事業実績・評価理由 | 今後…]``."""
+    return _process(ws, [path], year, "import", dry_run, None, None)
+
+
+def _process(
+    ws: Workspace,
+    files: list[Path],
+    year: FiscalYear,
+    mode: str,
+    dry_run: bool,
+    feedback_dir: Path | None,
+    on_file: Callable[[Path], None] | None,
+) -> CollectResult:
+    plan = ws.plan
+    result = CollectResult(year, dry_run)
+    with ws.store() as store:
+        run = _Run(ws, plan, store, year, ratings(store, plan, year.previous()), dry_run)
+        for path in files:
+            if on_file:
+                on_file(path)
+            outcome = _one_file(run, path, mode)
+            if (
+                outcome.status == "rejected"
+                and feedback_dir is not None
+                and outcome.path.suffix.lower() in EXCEL_SUFFIXES
+            ):
+                from hyoka.feedback import write_feedback
+
+                outcome.feedback = write_feedback(outcome.path, outcome.problems, feedback_dir)
+            result.files.append(outcome)
+    return result
+
+
+def _one_file(run: _Run, path: Path, mode: str) -> FileResult:
+    display = path.name
+    if is_lock_file(path):
+        return FileResult(path, "skipped", problems=[problem("file-lock", file=display)])
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return FileResult(path, "rejected", problems=[problem("file-not-found", file=display)])
+    if size > MAX_FILE_BYTES:
+        return _reject(
+            run, path, None, "", [problem("file-too-large", file=display, reason=f"{size:,} バイト")], mode
+        )
+    try:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        return FileResult(
+            path, "rejected", problems=[problem("file-corrupt", file=display, reason=exc.strerror or "")]
+        )
+    earlier = run.store.accepted_with_hash(run.year, sha)
+    if earlier is not None:
+        when = earlier.received_at.strftime("%Y-%m-%d %H:%M")
+        return FileResult(
+            path,
+            "unchanged",
+            earlier.submitter or None,
+            earlier.row_count,
+            [problem("file-duplicate", file=display, received=when)],
+        )
+    try:
+        return _check_and_store(run, path, display, sha, mode)
+    except Exception as exc:  # a bug must not cost the other files; nothing of this one was stored
+        from hyoka.problems import HyokaError
+
+        if isinstance(exc, HyokaError):
+            raise
+        reason = f"{type(exc).__name__}: {exc}"
+        return FileResult(path, "rejected", problems=[problem("file-corrupt", file=display, reason=reason)])
+
+
+def _check_and_store(run: _Run, path: Path, display: str, sha: str, mode: str) -> FileResult:
+    required = ("rating",) if mode == "form" else ("department", "rating")
+    if mode == "import" and path.suffix.lower() == ".csv":
+        sheet = read_csv(path, display, required)
+    elif mode == "form" and path.suffix.lower() == ".csv":
+        sheet = problem("file-not-excel", file=display)
+    else:
+        sheet = read_workbook(path, display, required)
+    if isinstance(sheet, Problem):
+        return _reject(run, path, None, sha, [sheet], mode)
+
+    problems: list[Problem] = []
+    submitter: str | None = None
+    if mode == "form":
+        problems.extend(_check_year(run, sheet, path))
+        if problems:  # checking rows against the wrong year would only add noise
+            return _reject(run, path, None, sha, problems, mode)
+        submitter = _identify_submitter(run.plan, sheet, path)
+        if submitter is None:
+            problems.append(problem("form-department-unknown", file=display, sheet=sheet.sheet))
+            return _reject(run, path, None, sha, problems, mode)
+        fingerprint = sheet.meta.get("plan_fingerprint")
+        if fingerprint and fingerprint != run.plan.fingerprint:
+            problems.append(problem("form-plan-changed", file=display, sheet=sheet.sheet))
+
+    formulas = _formulas(path, sheet)
+    ctx = Context(
+        plan=run.plan,
+        scale=run.ws.scale,
+        year=run.year,
+        file=display,
+        sheet=sheet.sheet,
+        submitter=submitter,
+        prior=run.prior,
+        others=_others(run, submitter),
+        formulas=formulas,
+    )
+    parts, found = validate(ctx, sheet.rows)
+    problems.extend(found)
+    if any(p.severity is Severity.ERROR for p in problems):
+        return _reject(run, path, submitter, sha, problems, mode)
+    status = "checked"
+    if not run.dry_run:
+        run.store.add_submission(
+            year=run.year,
+            submitter=submitter or "",
+            kind=mode,
+            file_name=display,
+            file_path=str(path.resolve()),
+            sha256=sha,
+            parts=parts,
+            problems=[p.to_dict() for p in problems],
+            replace_rows=mode == "import",
+        )
+        status = "accepted"
+    return FileResult(path, status, submitter, len(parts), problems)
+
+
+def _reject(
+    run: _Run, path: Path, submitter: str | None, sha: str, problems: list[Problem], mode: str
+) -> FileResult:
+    if not run.dry_run:
+        run.store.add_rejection(
+            year=run.year,
+            submitter=submitter or "",
+            kind=mode,
+            file_name=path.name,
+            file_path=str(path.resolve()),
+            sha256=sha,
+            problems=[p.to_dict() for p in problems],
+        )
+    return FileResult(path, "rejected", submitter, 0, problems)
+
+
+def _check_year(run: _Run, sheet: ReadSheet, path: Path) -> list[Problem]:
+    """The form's own year — from its hidden sheet, its heading, or its file name — must be --year."""
+    form_year: FiscalYear | None = None
+    candidates = [sheet.meta.get("fiscal_year"), sheet.heading_year]
+    m = _YEAR_IN_NAME.search(path.name)
+    candidates.append(m.group(1) if m else None)
+    for text in candidates:
+        if text:
+            try:
+                form_year = FiscalYear.parse(text)
+                break
+            except ValueError:
+                continue
+    if form_year is not None and form_year != run.year:
+        gannen = run.ws.config.gannen
+        return [
+            problem(
+                "form-year-mismatch",
+                file=path.name,
+                sheet=sheet.sheet,
+                form_year=form_year.label(gannen),
+                year=run.year.label(gannen),
+            )
+        ]
+    return []
+
+
+def _identify_submitter(plan: Plan, sheet: ReadSheet, path: Path) -> str | None:
+    """From the hidden sheet; else the one department all rows share; else the file name."""
+    submitters = plan.submitters
+    named = normalize_code(sheet.meta.get("submitter", ""))
+    if named in submitters:
+        return named
+    common: set[str] | None = None
+    for row in sheet.rows:
+        candidates = {
+            s
+            for r in plan.project(row.project_no)
+            for s in r.submitters
+            if not normalize_code(row.department.value)
+            or r.department == normalize_code(row.department.value)
+        }
+        if candidates:
+            common = candidates if common is None else common & candidates
+    if common and len(common) == 1:
+        return next(iter(common))
+    stem = normalize_code(path.stem)
+    in_name = sorted((s for s in submitters if s in stem), key=len, reverse=True)
+    if in_name and (common is None or in_name[0] in common):
+        return in_name[0]
+    return None
+
+
+def _formulas(path: Path, sheet: ReadSheet) -> dict[str, str]:
+    """Look for formulas only behind cells that read empty — most files have none, and this re-reads."""
+    if sheet.sheet is None:
+        return {}
+    refs = [
+        c.ref
+        for row in sheet.rows
+        for c in (row.rating, row.achievement, row.outlook)
+        if c.ref and (c.value is None or str(c.value) == "")
+    ]
+    try:
+        return formulas_at(path, sheet.sheet, refs)
+    except Exception:  # the values were readable; failing to look behind them is not a new error
+        return {}
+
+
+def _others(run: _Run, submitter: str | None) -> dict[RowKey, list[Part]]:
+    grouped: dict[RowKey, list[Part]] = {}
+    for p in run.store.current_parts(run.year):
+        if p.submitter != (submitter or ""):
+            grouped.setdefault((p.project_no, p.department), []).append(p)
+    return grouped

@@ -1,0 +1,61 @@
+"""Feedback workbooks: a copy of a rejected return with each offending cell red and commented.
+
+The clerk sends it back as it is; the department sees what to fix where it has to be fixed. The
+original file is never touched.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hyoka.files import atomic_write
+from hyoka.problems import SEVERITY_LABEL, Problem, Severity
+from hyoka.text import safe_filename
+
+FEEDBACK_SHEET = "hyoka指摘事項"
+FILL = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C", Severity.INFO: "DDEBF7"}
+
+
+def feedback_path(out_dir: Path, source: Path) -> Path:
+    return out_dir / f"要修正_{safe_filename(source.stem)}{source.suffix.lower()}"
+
+
+def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path | None:
+    """Write the marked-up copy; None when the file cannot be opened at all (encrypted, corrupt)."""
+    import openpyxl
+    from openpyxl.comments import Comment
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    try:
+        wb = openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
+    except Exception:  # the rejection message already says why it cannot be opened
+        return None
+    by_cell: dict[tuple[str, str], list[Problem]] = {}
+    for p in problems:
+        if p.sheet and p.cell and p.sheet in wb.sheetnames:
+            by_cell.setdefault((p.sheet, p.cell), []).append(p)
+    for (sheet, ref), found in by_cell.items():
+        cell = wb[sheet][ref]
+        worst = min(found, key=lambda p: list(Severity).index(p.severity))
+        cell.fill = PatternFill("solid", fgColor=FILL[worst.severity])
+        text = "\n".join(f"【{SEVERITY_LABEL[p.severity]}】{p.message}" for p in found)
+        cell.comment = Comment(text, "hyoka", width=320, height=140)
+
+    summary = wb.create_sheet(FEEDBACK_SHEET, 0)
+    summary.append(["区分", "場所", "内容（直し方）", "コード"])
+    for p in problems:
+        place = " ".join(
+            x for x in (f"シート「{p.sheet}」" if p.sheet else "", f"セル {p.cell}" if p.cell else "") if x
+        )
+        summary.append([SEVERITY_LABEL[p.severity], place or "ファイル全体", p.message, p.code])
+    for col, width in zip("ABCD", (8, 26, 90, 24), strict=True):
+        summary.column_dimensions[col].width = width
+    for row in summary.iter_rows(min_row=1):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    for c in summary[1]:
+        c.font = Font(bold=True)
+    wb.active = 0
+    target = feedback_path(out_dir, source)
+    atomic_write(target, wb.save)
+    return target

@@ -1,0 +1,239 @@
+"""Reading returned forms and flat rating tables into plain rows (the adapter side of collect/import).
+
+The header row is found by its labels, not by position, so the distributed form, a form whose rows
+were copied into a fresh workbook, and a flat table (``事業No | 担当課 | 事業評価 | …``) are all read by
+the same code. Values come back raw; only codes are normalised later, narrative text only cleaned.
+Every loop is bounded by the layout or by a run of empty rows, never by the sheet's ``<dimension>``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from hyoka.forms import META_SHEET
+from hyoka.problems import Problem, problem
+from hyoka.tables import decode_csv
+from hyoka.text import clean_text, normalize_code
+from hyoka.workbook import WorkbookError, open_workbook
+
+HEADER_SEARCH_ROWS = 40
+EMPTY_RUN_END = 30
+MAX_DATA_ROWS = 20_000
+_NO_IN_LABEL = re.compile(r"事業\s*No\.?\s*([^\]】\s]+)\s*】", re.IGNORECASE)
+_YEAR_IN_HEADING = re.compile(r"[(（]\s*((?:令和|平成)\s*(?:\d+|元)\s*年度)\s*[)）]")
+
+
+def column_role(heading: object) -> str | None:
+    """Which column a heading names; spaces, line breaks and 【】 are ignored."""
+    text = re.sub(r"[\s【】]", "", unicodedata.normalize("NFKC", str(heading or "")))
+    if not text:
+        return None
+    if text.upper().startswith("事業NO"):
+        return "no"
+    if text.startswith("個別事業"):
+        return "project"
+    if text in ("担当課", "担当課名"):
+        return "department"
+    if text.startswith("提出課"):
+        return "submitter"
+    if text.startswith("事業実績"):
+        return "achievement"
+    if text.startswith("前年度"):
+        return "prior"
+    if text in ("事業評価", "評価", "今年度事業評価"):
+        return "rating"
+    if text.startswith("今後の事業計画"):
+        return "outlook"
+    return None
+
+
+@dataclass(frozen=True)
+class Cell:
+    value: Any
+    ref: str
+
+
+@dataclass
+class ReadRow:
+    line: int
+    no: Cell
+    department: Cell
+    rating: Cell
+    achievement: Cell
+    outlook: Cell
+    prior: Cell | None = None
+    submitter: Cell | None = None
+
+    @property
+    def project_no(self) -> str:
+        """事業No from its own column, or from ``①【事業No.12】name`` in the project column."""
+        raw = self.no.value
+        text = normalize_code(raw)
+        m = _NO_IN_LABEL.search(unicodedata.normalize("NFKC", str(raw or "")))
+        return normalize_code(m.group(1)) if m else text
+
+
+@dataclass
+class ReadSheet:
+    file: str
+    sheet: str | None
+    header_row: int
+    roles: dict[str, int]
+    rows: list[ReadRow] = field(default_factory=list)
+    meta: dict[str, str] = field(default_factory=dict)
+    heading_year: str | None = None  # e.g. 令和5年度, from the 事業実績 heading
+
+    @property
+    def is_form(self) -> bool:
+        return "project" in self.roles
+
+
+def _ref(col: int, row: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return f"{get_column_letter(col)}{row}"
+
+
+def read_rows(
+    grid_rows: Any, file: str, sheet: str | None, required: tuple[str, ...]
+) -> ReadSheet | Problem | None:
+    """Find the header in ``grid_rows`` (an iterator of value tuples) and read the rows under it.
+
+    Returns None when this sheet has no header, a Problem when it has too many rows.
+    """
+    found: ReadSheet | None = None
+    empty_run = 0
+    for index, values in enumerate(grid_rows, 1):
+        if found is None:
+            if index > HEADER_SEARCH_ROWS:
+                return None
+            roles: dict[str, int] = {}
+            for j, v in enumerate(values, 1):
+                role = column_role(v)
+                if role and role not in roles:
+                    roles[role] = j
+            has_id = "no" in roles or "project" in roles
+            if has_id and all(r in roles for r in required):
+                found = ReadSheet(file, sheet, index, roles)
+                if "achievement" in roles:
+                    m = _YEAR_IN_HEADING.search(
+                        unicodedata.normalize("NFKC", str(values[roles["achievement"] - 1]))
+                    )
+                    found.heading_year = m.group(1).replace(" ", "") if m else None
+            continue
+        if not any(v is not None and str(v).strip() for v in values):
+            empty_run += 1
+            if empty_run >= EMPTY_RUN_END:
+                break
+            continue
+        empty_run = 0
+        if len(found.rows) >= MAX_DATA_ROWS:
+            return problem("file-too-many-rows", file=file, sheet=sheet, limit=MAX_DATA_ROWS)
+        found.rows.append(_row(found.roles, values, index))
+    return found
+
+
+def _row(roles: dict[str, int], values: tuple[Any, ...], line: int) -> ReadRow:
+    def cell(role: str) -> Cell:
+        j = roles.get(role)
+        if j is None:
+            return Cell(None, "")
+        return Cell(values[j - 1] if j <= len(values) else None, _ref(j, line))
+
+    id_role = "no" if "no" in roles else "project"
+    return ReadRow(
+        line=line,
+        no=cell(id_role),
+        department=cell("department"),
+        rating=cell("rating"),
+        achievement=cell("achievement"),
+        outlook=cell("outlook"),
+        prior=cell("prior") if "prior" in roles else None,
+        submitter=cell("submitter") if "submitter" in roles else None,
+    )
+
+
+def read_workbook(path: Path, display: str, required: tuple[str, ...]) -> ReadSheet | Problem:
+    """The first sheet (the ``調査票`` sheet first) with the headings, plus the form's hidden metadata."""
+    try:
+        wb = open_workbook(path, display=display)
+    except WorkbookError as exc:
+        return exc.problem
+    try:
+        meta: dict[str, str] = {}
+        names = wb.sheetnames
+        if META_SHEET in names:
+            for values in wb[META_SHEET].iter_rows(min_row=1, max_row=50, max_col=2, values_only=True):
+                if values and values[0]:
+                    meta[str(values[0])] = clean_text(values[1])
+        ordered = sorted((n for n in names if n != META_SHEET), key=lambda n: n != "調査票")
+        for name in ordered:
+            ws = wb[name]
+            if getattr(ws, "sheet_state", "visible") == "veryHidden":
+                continue
+            result = read_rows(ws.iter_rows(values_only=True), display, name, required)
+            if isinstance(result, Problem):
+                return result
+            if result is not None:
+                result.meta = meta
+                return result
+        return problem("sheet-not-found", file=display, headings=" | ".join(_labels(required)))
+    except WorkbookError as exc:
+        return exc.problem
+    except (KeyError, ValueError, TypeError, IndexError, OSError, EOFError) as exc:
+        # A workbook that opened but whose sheets are damaged inside.
+        return problem("file-corrupt", file=display, reason=type(exc).__name__)
+    finally:
+        wb.close()
+
+
+def read_csv(path: Path, display: str, required: tuple[str, ...]) -> ReadSheet | Problem:
+    import csv
+    import io
+
+    try:
+        text = decode_csv(path.read_bytes())
+        rows = (tuple(r) for r in csv.reader(io.StringIO(text)))
+        result = read_rows(rows, display, None, required)
+    except (OSError, csv.Error, UnicodeDecodeError) as exc:
+        return problem("file-corrupt", file=display, reason=str(exc))
+    except Exception as exc:  # decode_csv raises HyokaError for an unknown encoding
+        return problem("file-corrupt", file=display, reason=str(exc))
+    if result is None:
+        return problem("sheet-not-found", file=display, headings=" | ".join(_labels(required)))
+    return result
+
+
+def formulas_at(path: Path, sheet: str, refs: list[str]) -> dict[str, str]:
+    """The formulas behind cells that read as empty (a formula whose value was never calculated)."""
+    from openpyxl.utils.cell import coordinate_from_string
+
+    if not refs:
+        return {}
+    wanted = {coordinate_from_string(r) for r in refs}
+    max_row = max(row for _, row in wanted)
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        found: dict[str, str] = {}
+        for row in wb[sheet].iter_rows(min_row=1, max_row=max_row):
+            for c in row:
+                coord = getattr(c, "coordinate", None)
+                if coord is None:
+                    continue
+                col_letter = "".join(ch for ch in coord if ch.isalpha())
+                if (col_letter, c.row) in wanted and isinstance(c.value, str) and c.value.startswith("="):
+                    found[coord] = c.value
+        return found
+    finally:
+        wb.close()
+
+
+def _labels(required: tuple[str, ...]) -> list[str]:
+    names = {"rating": "事業評価", "department": "担当課", "achievement": "事業実績・評価理由"}
+    return ["個別事業・取り組み（または事業No）", *(names.get(r, r) for r in required)]

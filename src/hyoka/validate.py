@@ -1,0 +1,264 @@
+"""The rules a returned form (or an imported table) must satisfy. Pure: rows in, parts and problems out.
+
+Each rule is a small function that yields problems; :func:`validate` runs them all in one loop. Row
+rules see one resolved row; sheet rules see all rows together (duplicates, missing rows, joint rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hyoka.intake import ReadRow
+from hyoka.plan import Plan, PlanRow, RowKey
+from hyoka.problems import Problem, problem
+from hyoka.scale import RatingScale
+from hyoka.store import Part
+from hyoka.text import clean_text, normalize_code, split_departments
+from hyoka.years import FiscalYear
+
+MAX_TEXT_CHARS = 20_000
+"""Longest 事業実績 / 今後 text accepted (an Excel cell holds 32,767 characters)."""
+
+
+@dataclass(frozen=True)
+class Context:
+    plan: Plan
+    scale: RatingScale
+    year: FiscalYear
+    file: str
+    sheet: str | None
+    submitter: str | None  # None: an imported table, rows of any department
+    prior: Mapping[RowKey, str] = field(default_factory=dict)
+    others: Mapping[RowKey, Sequence[Part]] = field(default_factory=dict)
+    formulas: Mapping[str, str] = field(default_factory=dict)  # cell ref -> formula without a value
+
+    def at(self, code: str, cell: str | None = None, **params: Any) -> Problem:
+        return problem(code, file=self.file, sheet=self.sheet, cell=cell or None, **params)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    read: ReadRow
+    plan_row: PlanRow
+    rating: str | None
+    achievement: str
+    outlook: str
+    submitter: str  # whose part this is ('' for a whole imported row)
+
+
+def resolve(ctx: Context, row: ReadRow) -> tuple[Resolved | None, list[Problem]]:
+    """Match a read row to its plan row, or say why it cannot be matched."""
+    no = row.project_no
+    candidates = ctx.plan.project(no)
+    if not candidates:
+        return None, [ctx.at("project-unknown", row.no.ref, no=no or clean_text(row.no.value))]
+    department = normalize_code(row.department.value)
+    plan_row = _match_department(candidates, department, ctx.submitter)
+    if plan_row is None:
+        expected = "、".join(r.department for r in candidates)
+        return None, [
+            ctx.at("department-unknown", row.department.ref, department=department, no=no, expected=expected)
+        ]
+    if ctx.submitter is not None and ctx.submitter not in plan_row.submitters:
+        return None, [
+            ctx.at(
+                "row-other-department",
+                row.no.ref,
+                no=no,
+                department=plan_row.department,
+                submitter=ctx.submitter,
+            )
+        ]
+    submitter = ctx.submitter or ""
+    if ctx.submitter is None and row.submitter is not None:
+        named = normalize_code(row.submitter.value)
+        if named and plan_row.is_joint and named in plan_row.submitters:
+            submitter = named
+    return Resolved(
+        read=row,
+        plan_row=plan_row,
+        rating=ctx.scale.normalize(row.rating.value),
+        achievement=clean_text(row.achievement.value),
+        outlook=clean_text(row.outlook.value),
+        submitter=submitter,
+    ), []
+
+
+def _match_department(candidates: list[PlanRow], department: str, submitter: str | None) -> PlanRow | None:
+    for r in candidates:
+        if r.department == department:
+            return r
+    wanted = set(split_departments(department))
+    for r in candidates:
+        if wanted and set(r.departments) == wanted:
+            return r
+    if not department and submitter is not None:
+        # A copied form without the 担当課 column: the project identifies the row if it is unambiguous.
+        mine = [r for r in candidates if submitter in r.submitters]
+        if len(mine) == 1:
+            return mine[0]
+    return None
+
+
+# --- row rules ---------------------------------------------------------------------------------------
+
+RowRule = Callable[[Context, Resolved], Iterator[Problem]]
+
+
+def rule_rating(ctx: Context, r: Resolved) -> Iterator[Problem]:
+    cell = r.read.rating
+    if r.rating is not None:
+        return
+    if cell.ref in ctx.formulas:
+        yield ctx.at("formula-no-value", cell.ref, formula=ctx.formulas[cell.ref])
+    elif not normalize_code(cell.value):
+        yield ctx.at("rating-blank", cell.ref, codes=ctx.scale.codes_text)
+    else:
+        yield ctx.at(
+            "rating-not-in-scale", cell.ref, value=clean_text(cell.value), codes=ctx.scale.codes_text
+        )
+
+
+def rule_texts(ctx: Context, r: Resolved) -> Iterator[Problem]:
+    for text, cell, column in (
+        (r.achievement, r.read.achievement, "事業実績・評価理由"),
+        (r.outlook, r.read.outlook, "今後の事業計画・展望"),
+    ):
+        if len(text) > MAX_TEXT_CHARS:
+            yield ctx.at("text-too-long", cell.ref, column=column, length=len(text), limit=MAX_TEXT_CHARS)
+        elif not text.strip() and cell.ref in ctx.formulas:
+            yield ctx.at("formula-no-value", cell.ref, formula=ctx.formulas[cell.ref])
+    # An imported table may carry ratings only: a column that is absent (no cell ref) is not blank.
+    if r.read.achievement.ref and not r.achievement.strip() and r.read.achievement.ref not in ctx.formulas:
+        yield ctx.at("achievement-blank", r.read.achievement.ref)
+    if r.read.outlook.ref and not r.outlook.strip() and r.read.outlook.ref not in ctx.formulas:
+        level = ctx.scale.get(r.rating) if r.rating else None
+        if level is not None and level.requires_reason:
+            yield ctx.at("reason-missing", r.read.outlook.ref, rating=r.rating)
+        else:
+            yield ctx.at("outlook-blank", r.read.outlook.ref)
+
+
+def rule_prior(ctx: Context, r: Resolved) -> Iterator[Problem]:
+    if r.read.prior is None:
+        return
+    raw = normalize_code(r.read.prior.value)
+    on_form = ctx.scale.normalize(raw) or raw
+    stored = ctx.prior.get(r.plan_row.key)
+    if r.plan_row.is_new and stored is None and on_form:
+        yield ctx.at("prior-rating-on-new", r.read.prior.ref, form=on_form)
+    elif on_form != (stored or ""):
+        yield ctx.at(
+            "prior-rating-differs", r.read.prior.ref, form=on_form or "（空欄）", stored=stored or "（なし）"
+        )
+
+
+def rule_jump(ctx: Context, r: Resolved) -> Iterator[Problem]:
+    before = ctx.prior.get(r.plan_row.key)
+    if r.rating is None or before is None or ctx.scale.get(before) is None:
+        return
+    steps = ctx.scale.steps(before, r.rating)
+    if steps >= 2:
+        yield ctx.at("rating-jump", r.read.rating.ref, before=before, after=r.rating, steps=steps)
+
+
+ROW_RULES: tuple[RowRule, ...] = (rule_rating, rule_texts, rule_prior, rule_jump)
+
+
+# --- sheet rules -------------------------------------------------------------------------------------
+
+SheetRule = Callable[[Context, list[Resolved]], Iterator[Problem]]
+
+
+def rule_duplicates(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
+    first: dict[tuple[str, str, str], Resolved] = {}
+    for r in rows:
+        key = (*r.plan_row.key, r.submitter)
+        if key in first:
+            yield ctx.at(
+                "row-duplicate",
+                r.read.no.ref,
+                no=r.plan_row.project_no,
+                department=r.plan_row.department,
+                first_cell=first[key].read.no.ref or f"{first[key].read.line}行目",
+            )
+        else:
+            first[key] = r
+
+
+def rule_missing(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
+    if ctx.submitter is None:
+        return  # an imported table may bring any subset of rows
+    present = {r.plan_row.key for r in rows}
+    for row in ctx.plan.rows_for(ctx.submitter):
+        if row.key not in present:
+            yield ctx.at("row-missing", None, no=row.project_no, department=row.department)
+
+
+def rule_joint(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
+    """A joint row has one rating: every department's part must agree, in this file and in the store."""
+    mine: dict[RowKey, list[Resolved]] = {}
+    for r in rows:
+        if r.plan_row.is_joint and r.rating is not None:
+            mine.setdefault(r.plan_row.key, []).append(r)
+    for key, parts in mine.items():
+        here = parts[0]
+        first_name = here.submitter or ctx.submitter or "この表"
+        for other in parts[1:]:
+            if other.rating != here.rating:
+                yield _joint(ctx, other, first_name, here.rating, other.submitter or "この表", other.rating)
+        for stored in ctx.others.get(key, ()):
+            if stored.submitter in {p.submitter for p in parts} or not stored.submitter:
+                continue
+            if stored.rating != here.rating:
+                yield _joint(ctx, here, first_name, here.rating, stored.submitter, stored.rating)
+
+
+def _joint(
+    ctx: Context, r: Resolved, first: str, first_rating: str | None, second: str, second_rating: str | None
+) -> Problem:
+    return ctx.at(
+        "joint-rating-conflict",
+        r.read.rating.ref,
+        no=r.plan_row.project_no,
+        department=r.plan_row.department,
+        first=first,
+        first_rating=first_rating,
+        second=second,
+        second_rating=second_rating,
+    )
+
+
+SHEET_RULES: tuple[SheetRule, ...] = (rule_duplicates, rule_missing, rule_joint)
+
+
+def validate(ctx: Context, rows: Sequence[ReadRow]) -> tuple[list[Part], list[Problem]]:
+    """Run every rule; the parts are meaningful only when no problem is an error."""
+    problems: list[Problem] = []
+    resolved: list[Resolved] = []
+    for row in rows:
+        found, unresolved = resolve(ctx, row)
+        problems.extend(unresolved)
+        if found is None:
+            continue
+        resolved.append(found)
+        for rule in ROW_RULES:
+            problems.extend(rule(ctx, found))
+    for sheet_rule in SHEET_RULES:
+        problems.extend(sheet_rule(ctx, resolved))
+    parts = [
+        Part(
+            r.plan_row.project_no,
+            r.plan_row.department,
+            r.submitter,
+            r.rating or "",
+            r.achievement,
+            r.outlook,
+            ctx.sheet,
+            r.read.rating.ref,
+        )
+        for r in resolved
+    ]
+    return parts, problems

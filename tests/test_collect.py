@@ -1,0 +1,500 @@
+"""Returns in: one defect per tiny workbook, each asserting code and cell; and what is stored when."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from hyoka.collect import collect, import_table
+from hyoka.forms import META_SHEET, SHEET_NAME, write_forms
+from hyoka.problems import CATALOGUE
+from hyoka.workspace import Workspace
+from hyoka.years import FiscalYear
+from tests.conftest import SAMPLE
+from tests.test_forms import header_of
+
+R4, R5 = FiscalYear(2022), FiscalYear(2023)
+GOOD = {
+    "5": ("防災講習会を開催した。", "A", "継続する。"),
+    "6": ("防犯講習会を開催した。", "B", "啓発を続ける。"),
+}
+
+Edit = Callable[[openpyxl.worksheet.worksheet.Worksheet, int, dict[str, int]], None]
+
+
+@pytest.fixture
+def ws_r4(sample_ws: Workspace) -> Workspace:
+    """Koganei with the R4 ratings stored (No.5 A, No.6 B for 地域安全課)."""
+    assert import_table(sample_ws, SAMPLE / "ratings_R4.csv", R4).ok
+    return sample_ws
+
+
+def make_form(
+    ws: Workspace,
+    tmp: Path,
+    edit: Edit | None = None,
+    department: str = "地域安全課",
+    values: dict[str, tuple[str, str, str]] | None = None,
+    year: FiscalYear = R5,
+) -> Path:
+    """A filled form for ``department`` with one defect applied by ``edit(sheet, first_data_row, roles)``."""
+    (path,) = write_forms(ws, year, tmp / "forms", department=department)
+    wb = openpyxl.load_workbook(path)
+    sheet = wb[SHEET_NAME]
+    header, roles = header_of(sheet)
+    fill = values or GOOD
+    for r in range(header + 1, sheet.max_row + 1):
+        no = str(sheet.cell(r, roles["project"]).value).split("事業No.")[1].split("】")[0]
+        achievement, rating, outlook = fill[no]
+        sheet.cell(r, roles["achievement"]).value = achievement
+        sheet.cell(r, roles["rating"]).value = rating
+        sheet.cell(r, roles["outlook"]).value = outlook
+    if edit:
+        edit(sheet, header + 1, roles)
+    wb.save(path)
+    return path
+
+
+def cell(roles: dict[str, int], role: str, row: int) -> str:
+    return f"{openpyxl.utils.get_column_letter(roles[role])}{row}"
+
+
+def flat(ws: Workspace, path: Path, year: FiscalYear = R5, **kw: object) -> list[list[object]]:
+    result = collect(ws, [path], year, **kw)  # type: ignore[arg-type]
+    (f,) = result.files
+    return [[p.cell, p.code] for p in f.problems]
+
+
+def stored_count(ws: Workspace) -> dict[str, int]:
+    with ws.store() as s:
+        counts = s.counts()
+    counts.pop("submissions")  # rejections are recorded; rows never
+    return counts
+
+
+# --- row rules: one defect each ------------------------------------------------------------------
+
+
+def set_(role: str, value: object, offset: int = 0) -> Edit:
+    def edit(sheet, first, roles):  # type: ignore[no-untyped-def]
+        sheet.cell(first + offset, roles[role]).value = value
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("role", "value", "code"),
+    [
+        ("rating", None, "rating-blank"),
+        ("rating", "E", "rating-not-in-scale"),
+        ("rating", "A+", "rating-not-in-scale"),
+        ("rating", "良", "rating-not-in-scale"),
+        ("rating", '=IF(1=1,"A","B")', "formula-no-value"),
+        ("achievement", None, "achievement-blank"),
+        ("achievement", "   ", "achievement-blank"),
+        ("achievement", "x" * 1_000_000, "text-too-long"),
+    ],
+)
+def test_row_error_rejects_file_and_names_cell(
+    ws_r4: Workspace, tmp_path: Path, role: str, value: object, code: str
+) -> None:
+    before = stored_count(ws_r4)
+    path = make_form(ws_r4, tmp_path, set_(role, value))
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    assert flat(ws_r4, path) == [[cell(roles, role, header + 1), code]]
+    assert stored_count(ws_r4) == before
+
+
+def test_normalised_codes_are_accepted(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(
+        ws_r4,
+        tmp_path,
+        lambda s, f, r: (
+            s.cell(f, r["rating"]).__setattr__("value", "Ａ"),
+            s.cell(f + 1, r["rating"]).__setattr__("value", " b "),
+        ),
+    )
+    assert flat(ws_r4, path) == []
+    with ws_r4.store() as s:
+        assert sorted(p.rating for p in s.current_parts(R5)) == ["A", "B"]
+
+
+def test_outlook_blank_is_a_warning_and_stored(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(ws_r4, tmp_path, set_("outlook", None))
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    result = collect(ws_r4, [path], R5)
+    assert result.ok and result.files[0].status == "accepted"
+    assert [[p.cell, p.code] for p in result.files[0].problems] == [
+        [cell(roles, "outlook", header + 1), "outlook-blank"]
+    ]
+
+
+def test_reason_required_by_scale(ws_r4: Workspace, tmp_path: Path) -> None:
+    values = {"5": ("未実施。", "D", ""), "6": GOOD["6"]}
+    path = make_form(ws_r4, tmp_path, values=values)
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    assert flat(ws_r4, path) == [
+        [cell(roles, "outlook", header + 1), "reason-missing"],
+        [cell(roles, "rating", header + 1), "rating-jump"],
+    ]
+
+
+def test_prior_rating_differs_is_a_warning(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(ws_r4, tmp_path, set_("prior", "C"))
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    result = collect(ws_r4, [path], R5)
+    assert result.ok
+    assert [[p.cell, p.code] for p in result.files[0].problems] == [
+        [cell(roles, "prior", header + 1), "prior-rating-differs"]
+    ]
+    assert "保存済みの前年度評価は「A」" in result.files[0].problems[0].message
+
+
+def test_prior_rating_on_new_project(sample_ws: Workspace, tmp_path: Path) -> None:
+    path = make_form(
+        sample_ws,
+        tmp_path,
+        set_("prior", "B"),
+        department="公民館",
+        values={"32": ("交流会を開いた。", "B", "続ける。")},
+    )
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    assert flat(sample_ws, path) == [[cell(roles, "prior", header + 1), "prior-rating-on-new"]]
+
+
+def test_rating_jump_is_info(ws_r4: Workspace, tmp_path: Path) -> None:
+    values = {"5": ("課題が大きい。", "C", "改善策を検討する。"), "6": GOOD["6"]}
+    path = make_form(ws_r4, tmp_path, values=values)
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    result = collect(ws_r4, [path], R5)
+    assert result.ok
+    assert [[p.cell, p.code] for p in result.files[0].problems] == [
+        [cell(roles, "rating", header + 1), "rating-jump"]
+    ]
+
+
+def test_project_unknown(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(ws_r4, tmp_path, set_("project", "①【事業No.99】存在しない事業"))
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    assert flat(ws_r4, path) == [
+        [cell(roles, "project", header + 1), "project-unknown"],
+        [None, "row-missing"],
+    ]
+
+
+def test_department_unknown(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(ws_r4, tmp_path, set_("department", "経済課"))
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    assert flat(ws_r4, path) == [
+        [cell(roles, "department", header + 1), "department-unknown"],
+        [None, "row-missing"],
+    ]
+
+
+def test_row_of_another_department(ws_r4: Workspace, tmp_path: Path) -> None:
+    def edit(sheet, first, roles):  # type: ignore[no-untyped-def]
+        r = first + 2
+        sheet.cell(r, roles["project"]).value = "①【事業No.1】ユニバーサルデザインによるまちづくりの推進"
+        sheet.cell(r, roles["department"]).value = "地域福祉課"
+        sheet.cell(r, roles["achievement"]).value = "他課の行"
+        sheet.cell(r, roles["rating"]).value = "A"
+
+    path = make_form(ws_r4, tmp_path, edit)
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    assert flat(ws_r4, path) == [[cell(roles, "project", header + 3), "row-other-department"]]
+
+
+def test_duplicate_row(ws_r4: Workspace, tmp_path: Path) -> None:
+    def edit(sheet, first, roles):  # type: ignore[no-untyped-def]
+        for c in range(1, 8):
+            sheet.cell(first + 2, c).value = sheet.cell(first, c).value
+
+    path = make_form(ws_r4, tmp_path, edit)
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    problems = collect(ws_r4, [path], R5).files[0].problems
+    assert [[p.cell, p.code] for p in problems] == [[cell(roles, "project", header + 3), "row-duplicate"]]
+    assert cell(roles, "project", header + 1) in problems[0].message
+
+
+def test_row_missing(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(ws_r4, tmp_path, lambda s, f, r: s.delete_rows(f + 1))
+    problems = collect(ws_r4, [path], R5).files[0].problems
+    assert [[p.cell, p.code] for p in problems] == [[None, "row-missing"]]
+    assert "事業No.6（地域安全課）" in problems[0].message
+
+
+def test_joint_row_ratings_must_agree(ws_r4: Workspace, tmp_path: Path) -> None:
+    texts = {no: ("実績", "A", "展望") for no in [r.project_no for r in ws_r4.plan.rows_for("介護福祉課")]}
+    kaigo = make_form(ws_r4, tmp_path / "a", department="介護福祉課", values=texts)
+    assert collect(ws_r4, [kaigo], R5).ok
+    koho = {no: ("実績", "B", "展望") for no in [r.project_no for r in ws_r4.plan.rows_for("広報秘書課")]}
+    path = make_form(ws_r4, tmp_path / "b", department="広報秘書課", values=koho)
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    problems = collect(ws_r4, [path], R5).files[0].problems
+    joint = [p for p in problems if p.code == "joint-rating-conflict"]
+    assert [[p.cell, p.code] for p in joint] == [[cell(roles, "rating", header + 1), "joint-rating-conflict"]]
+    assert "介護福祉課" in joint[0].message and "広報秘書課" in joint[0].message
+
+
+def test_joint_row_texts_combined_in_plan_order(ws_r4: Workspace, tmp_path: Path) -> None:
+    from hyoka.results import load_year
+
+    for dept, text in (("広報秘書課", "人権講座"), ("介護福祉課", "認知症講座")):
+        nos = [r.project_no for r in ws_r4.plan.rows_for(dept)]
+        path = make_form(
+            ws_r4, tmp_path / dept, department=dept, values={n: (text, "A", "続ける") for n in nos}
+        )
+        assert collect(ws_r4, [path], R5).ok
+    with ws_r4.store() as s:
+        row = load_year(s, ws_r4.plan, R5)[("9", "介護福祉課・広報秘書課")]
+    assert row.achievement == "認知症講座\n人権講座"  # plan order, not arrival order
+    assert row.complete
+
+
+# --- file rules ------------------------------------------------------------------------------------
+
+
+def only_codes(ws: Workspace, path: Path, year: FiscalYear = R5) -> list[str]:
+    return [p.code for p in collect(ws, [path], year).files[0].problems]
+
+
+def test_file_rules(ws_r4: Workspace, tmp_path: Path) -> None:
+    good = make_form(ws_r4, tmp_path)
+    (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    assert only_codes(ws_r4, tmp_path / "old.xls") == ["file-old-xls"]
+    (tmp_path / "renamed.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    assert only_codes(ws_r4, tmp_path / "renamed.xlsx") == ["file-encrypted"]
+    (tmp_path / "empty.xlsx").write_bytes(b"")
+    assert only_codes(ws_r4, tmp_path / "empty.xlsx") == ["file-corrupt"]
+    (tmp_path / "cut.xlsx").write_bytes(good.read_bytes()[:3000])
+    assert only_codes(ws_r4, tmp_path / "cut.xlsx") == ["file-corrupt"]
+    (tmp_path / "note.txt").write_text("hello", encoding="utf-8")
+    assert only_codes(ws_r4, tmp_path / "note.txt") == ["file-not-excel"]
+    docx = tmp_path / "letter.xlsx"
+    with zipfile.ZipFile(docx, "w") as z:
+        z.writestr("word/document.xml", "<w/>")
+    assert only_codes(ws_r4, docx) == ["file-not-excel"]
+    (tmp_path / "~$form.xlsx").write_bytes(b"lock")
+    result = collect(ws_r4, [tmp_path / "~$form.xlsx"], R5)
+    assert (
+        result.ok and result.files[0].status == "skipped" and result.files[0].problems[0].code == "file-lock"
+    )
+
+
+def test_password_protected_workbook(ws_r4: Workspace, tmp_path: Path) -> None:
+    import msoffcrypto.format.ooxml as ooxml
+
+    good = make_form(ws_r4, tmp_path)
+    out = io.BytesIO()
+    with good.open("rb") as fh:
+        ooxml.OOXMLFile(fh).encrypt("secret", out)
+    path = tmp_path / "locked.xlsx"
+    path.write_bytes(out.getvalue())
+    assert only_codes(ws_r4, path) == ["file-encrypted"]
+
+
+def test_zip_bomb_refused_before_parsing(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+        z.writestr("xl/worksheets/sheet1.xml", b"\x00" * 50_000_000)
+    assert path.stat().st_size < 200_000
+    assert only_codes(ws_r4, path) == ["file-too-large"]
+
+
+def test_no_sheet_with_headings(ws_r4: Workspace, tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.append(["名前", "値"])
+    wb.save(tmp_path / "other.xlsx")
+    assert only_codes(ws_r4, tmp_path / "other.xlsx") == ["sheet-not-found"]
+
+
+def test_form_of_another_year(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(ws_r4, tmp_path, year=FiscalYear(2024))
+    assert only_codes(ws_r4, path) == ["form-year-mismatch"]
+
+
+def test_form_from_another_plan_version_is_a_warning(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(ws_r4, tmp_path)
+    wb = openpyxl.load_workbook(path)
+    for row in wb[META_SHEET].iter_rows():
+        if row[0].value == "plan_fingerprint":
+            row[1].value = "0000000000000000"
+    wb.save(path)
+    result = collect(ws_r4, [path], R5)
+    assert result.ok and [p.code for p in result.files[0].problems] == ["form-plan-changed"]
+
+
+def test_rows_copied_into_a_fresh_workbook(ws_r4: Workspace, tmp_path: Path) -> None:
+    form = openpyxl.load_workbook(make_form(ws_r4, tmp_path))[SHEET_NAME]
+    header, _ = header_of(form)
+    fresh = openpyxl.Workbook()
+    sheet = fresh.active
+    sheet.title = "Sheet1"
+    sheet.append(["地域安全課からの回答"])
+    for row in form.iter_rows(min_row=header, values_only=True):
+        sheet.append(list(row))
+    fresh.save(tmp_path / "回答.xlsx")
+    result = collect(ws_r4, [tmp_path / "回答.xlsx"], R5)
+    assert result.ok, result.to_dict()
+    assert result.files[0].submitter == "地域安全課" and result.files[0].rows == 2
+
+
+def test_department_cannot_be_identified(ws_r4: Workspace, tmp_path: Path) -> None:
+    fresh = openpyxl.Workbook()
+    fresh.active.append(
+        ["個別事業・取り組み", "担当課", "事業実績・評価理由", "事業評価", "今後の事業計画・展望"]
+    )
+    fresh.active.append(
+        ["②【事業No.9】市民に対する啓発活動の推進", "介護福祉課・広報秘書課", "実績", "A", "展望"]
+    )
+    fresh.save(tmp_path / "回答.xlsx")
+    assert only_codes(ws_r4, tmp_path / "回答.xlsx") == ["form-department-unknown"]
+
+
+# --- semantics ---------------------------------------------------------------------------------------
+
+
+def test_identical_file_changes_nothing(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(ws_r4, tmp_path)
+    assert collect(ws_r4, [path], R5).files[0].status == "accepted"
+    with ws_r4.store() as s:
+        before = s.counts()
+    again = collect(ws_r4, [path], R5)
+    assert again.ok and again.files[0].status == "unchanged"
+    with ws_r4.store() as s:
+        assert s.counts() == before
+
+
+def test_newer_file_replaces_rows_and_history_keeps_earlier(ws_r4: Workspace, tmp_path: Path) -> None:
+    first = make_form(ws_r4, tmp_path / "1")
+    assert collect(ws_r4, [first], R5).ok
+    second = make_form(ws_r4, tmp_path / "2", values={"5": ("改訂版", "B", "改訂"), "6": GOOD["6"]})
+    assert collect(ws_r4, [second], R5).ok
+    with ws_r4.store() as s:
+        current = {p.project_no: p for p in s.current_parts(R5)}
+        assert current["5"].achievement == "改訂版" and current["5"].rating == "B"
+        assert len(current) == 2
+        history = [x for x in s.submissions(R5) if x.status == "accepted"]
+        assert len(history) == 2
+        assert (
+            s.conn.execute("SELECT COUNT(*) FROM entries WHERE fiscal_year = ?", (R5.start,)).fetchone()[0]
+            == 4
+        )
+
+
+def test_dry_run_stores_nothing(ws_r4: Workspace, tmp_path: Path) -> None:
+    with ws_r4.store() as s:
+        before = s.counts()
+    bad = make_form(ws_r4, tmp_path / "bad", set_("rating", "E"))
+    good = make_form(ws_r4, tmp_path / "good", department="健康課", values={"7": ("会議を開催", "B", "継続")})
+    result = collect(ws_r4, [bad, good], R5, dry_run=True)
+    assert [f.status for f in result.files] == ["rejected", "checked"]
+    with ws_r4.store() as s:
+        assert s.counts() == before
+
+
+def test_exception_in_the_middle_leaves_store_as_it_was(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from hyoka import store as store_module
+
+    path = make_form(ws_r4, tmp_path)
+    with ws_r4.store() as s:
+        before = s.counts()
+        before_parts = s.current_parts(R4)
+    calls = {"n": 0}
+    real_execute = sqlite3.Connection.execute
+
+    class Exploding(sqlite3.Connection):
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+            if sql.startswith("INSERT OR REPLACE INTO current"):
+                calls["n"] += 1
+                if calls["n"] == 2:  # after the first row is written, inside the transaction
+                    raise RuntimeError("disk went away")
+            return real_execute(self, sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(
+        store_module.sqlite3, "connect", lambda *a, **k: real_connect(*a, factory=Exploding, **k)
+    )
+    result = collect(ws_r4, [path], R5)
+    assert not result.ok and result.files[0].status == "rejected"
+    monkeypatch.undo()
+    with ws_r4.store() as s:
+        assert s.counts() == before
+        assert s.current_parts(R4) == before_parts
+        assert s.current_parts(R5) == []
+
+
+def test_feedback_copy_marks_cells(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(ws_r4, tmp_path, set_("rating", "E"))
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    result = collect(ws_r4, [path], R5, feedback_dir=tmp_path / "fb")
+    fb = result.files[0].feedback
+    assert fb is not None and fb.parent == tmp_path / "fb"
+    wb = openpyxl.load_workbook(fb)
+    bad = wb[SHEET_NAME][cell(roles, "rating", header + 1)]
+    assert bad.fill.fgColor.rgb.endswith("FFC7CE")
+    assert "評価基準にありません" in bad.comment.text
+    assert wb.sheetnames[0] == "hyoka指摘事項"
+    assert path.read_bytes() == path.read_bytes()  # the original is untouched (still readable)
+
+
+def test_cli_collect_json_and_exit_codes(ws_r4: Workspace, tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    bad = make_form(ws_r4, tmp_path / "bad", set_("rating", "E"))
+    result = run("collect", bad, "--year", "R5", "--json", "-w", ws_r4.root)
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["schema"] == "hyoka.collect/1" and data["valid"] is False
+    assert data["files"][0]["problems"][0]["code"] == "rating-not-in-scale"
+    good = make_form(ws_r4, tmp_path / "good")
+    result = run("collect", good, "--year", "R5", "-w", ws_r4.root)
+    assert result.exit_code == 0 and "【受付】" in result.output
+    assert run("collect", good, "--year", "R99x", "-w", ws_r4.root).exit_code == 2
+    assert run("collect", tmp_path / "nothing-here", "--year", "R5", "-w", ws_r4.root).exit_code == 1
+
+
+def test_koganei_r5_set_collects_and_status_complete(ws_r4: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    from hyoka.results import load_year
+
+    status = run("status", "--year", "R5", "-w", ws_r4.root)
+    assert status.exit_code == 1 and "未提出" in status.output
+    result = collect(ws_r4, [SAMPLE / "returned" / "R5"], R5)
+    assert result.ok
+    assert sum(f.status == "accepted" for f in result.files) == 11
+    assert not any(p.severity == "error" for f in result.files for p in f.problems)
+    with ws_r4.store() as s:
+        rows = load_year(s, ws_r4.plan, R5)
+    assert len(rows) == 57 and all(r.complete for r in rows.values())
+    status = run("status", "--year", "R5", "-w", ws_r4.root)
+    assert status.exit_code == 0, status.output
+    assert "完了 11/11 課" in status.output
+
+
+def test_import_flat_table_with_the_same_rules(sample_ws: Workspace, tmp_path: Path) -> None:
+    csv_path = tmp_path / "r4.csv"
+    csv_path.write_text(
+        "事業No,担当課,事業評価\n1,地域福祉課,Ａ\n2,地域福祉課,E\n99,地域福祉課,A\n", encoding="cp932"
+    )
+    result = import_table(sample_ws, csv_path, R4)
+    assert [[p.cell, p.code] for p in result.files[0].problems] == [
+        ["C3", "rating-not-in-scale"],
+        ["A4", "project-unknown"],
+    ]
+    with sample_ws.store() as s:
+        assert s.current_parts(R4) == []
+
+
+def test_every_catalogued_code_has_message_and_title() -> None:
+    for code, kind in CATALOGUE.items():
+        assert code == code.lower() and " " not in code
+        assert kind.title and any("\u3040" <= c <= "\u9fff" for c in kind.template)
