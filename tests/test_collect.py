@@ -494,7 +494,9 @@ def test_import_flat_table_with_the_same_rules(sample_ws: Workspace, tmp_path: P
         assert s.current_parts(R4) == []
 
 
-def test_every_catalogued_code_has_message_and_title() -> None:
+def test_every_catalogued_code_has_message_title_and_docs() -> None:
+    readme = (SAMPLE.parents[1] / "README.md").read_text(encoding="utf-8")
     for code, kind in CATALOGUE.items():
+        assert f"| `{code}` |" in readme, f"{code} is not documented in README.md"
         assert code == code.lower() and " " not in code
         assert kind.title and any("\u3040" <= c <= "\u9fff" for c in kind.template)

@@ -341,6 +341,107 @@ def status(year: YearOpt, json_out: JsonOpt = False, workspace: WorkspaceOpt = N
 
 # --- diff and history --------------------------------------------------------------------------------
 
+FormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        metavar="table|csv|xlsx|json|md",
+        help="出力形式（既定は画面の表 table。csv は Excel で開ける UTF-8、md は Markdown）。"
+        "省略時は --out の拡張子で決めます",
+    ),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="保存先のファイル（省略時は画面に表示。xlsx は out フォルダに保存）"),
+]
+
+
+@app.command()
+def diff(
+    year: YearOpt,
+    against: Annotated[
+        str | None, typer.Option("--against", help="比べる年度（省略時は --year の前年度）")
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="評価が変わらなかった行も表示します")] = False,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """前年度と比べて評価が上がった・下がった事業と、評価ごとの行数を表示します。
+
+    行は事業Noと担当課で対応させ、上がった・下がったは評価基準の順序で判定します。
+    JSON は no・project・department・before・after・change（up・down・same・new・removed）の一覧です。
+    """
+    from hyoka.diff import compare
+    from hyoka.export import diff_document
+
+    fy = _year(year)
+    base = _year(against) if against else fy.previous()
+    if base == fy:
+        typer.echo(
+            "エラー: --year と --against に同じ年度が指定されています。別の年度を指定してください。", err=True
+        )
+        raise typer.Exit(2)
+    kind = _output_format(fmt, out)
+    ws = _workspace(workspace)
+    result = compare(ws.plan, ws.scale, _stored_ratings(ws), fy, base)
+    doc = diff_document(result, show_all=show_all, gannen=ws.config.gannen)
+    _emit(doc, kind, out, ws.out_dir / f"評価比較_{fy.short}_{base.short}.xlsx")
+
+
+@app.command()
+def history(
+    no: Annotated[str | None, typer.Option("--no", help="この事業Noの行だけを表示します")] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="この課が担当（または提出）する行だけを表示します")
+    ] = None,
+    fmt: FormatOpt = None,
+    out: OutOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """保存済みのすべての年度の評価を、事業・担当課ごとに横に並べて表示します（R3 R4 R5 …）。
+
+    JSON は no・project・department と ratings（{"R4": "B", "R5": "A"} のような年度ごとの評価）の一覧です。
+    """
+    from hyoka.diff import history as build_history
+    from hyoka.export import history_document
+
+    kind = _output_format(fmt, out)
+    ws = _workspace(workspace)
+    result = build_history(ws.plan, _stored_ratings(ws), no=no, department=department)
+    _emit(history_document(result), kind, out, ws.out_dir / "評価推移.xlsx")
+
+
+def _output_format(fmt: str | None, out: Path | None) -> str:
+    from hyoka.export import format_for
+
+    try:
+        return format_for(fmt, out)
+    except ValueError as exc:
+        typer.echo(f"エラー: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _stored_ratings(ws: Any) -> dict[Any, Any]:
+    """Every stored year's ratings, also for diff, which uses two: a year is one query, and the core's
+    message for a year without data names the years that have it."""
+    from hyoka.results import ratings
+
+    with ws.store() as store:
+        return {fy: ratings(store, ws.plan, fy) for fy in store.years()}
+
+
+def _emit(doc: Any, kind: str, out: Path | None, default_xlsx: Path) -> None:
+    from hyoka.export import render, save
+
+    if out is None and kind == "xlsx":
+        typer.echo(f"{save(doc, kind, default_xlsx)} に保存しました（保存先は --out で指定できます）。")
+    elif out is not None:
+        typer.echo(f"{save(doc, kind, out)} に保存しました。")
+    else:
+        typer.echo(render(doc, kind))
+
 
 def _print_json(data: object) -> None:
     import json

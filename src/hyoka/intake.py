@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from hyoka.forms import META_SHEET
 from hyoka.problems import Problem, problem
 from hyoka.tables import decode_csv
 from hyoka.text import clean_text, normalize_code
-from hyoka.workbook import WorkbookError, open_workbook
+from hyoka.workbook import WorkbookError, failure_reason, open_workbook
 
 HEADER_SEARCH_ROWS = 40
 EMPTY_RUN_END = 30
@@ -184,9 +185,9 @@ def read_workbook(path: Path, display: str, required: tuple[str, ...]) -> ReadSh
         return problem("sheet-not-found", file=display, headings=" | ".join(_labels(required)))
     except WorkbookError as exc:
         return exc.problem
-    except (KeyError, ValueError, TypeError, IndexError, OSError, EOFError) as exc:
-        # A workbook that opened but whose sheets are damaged inside.
-        return problem("file-corrupt", file=display, reason=type(exc).__name__)
+    except (KeyError, ValueError, TypeError, IndexError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        # A workbook that opened but whose sheets are damaged inside (read-only mode parses lazily).
+        return problem("file-corrupt", file=display, reason=failure_reason(exc))
     finally:
         wb.close()
 

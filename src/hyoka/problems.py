@@ -39,12 +39,6 @@ E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741 - short 
 CATALOGUE: dict[str, ProblemType] = _types(
     # --- plan master -------------------------------------------------------------------------------
     (
-        "plan-unreadable",
-        E,
-        "Plan file cannot be read",
-        "計画マスタを読み込めません（{reason}）。.xlsx か .csv で保存し直してください。",
-    ),
-    (
         "plan-heading-missing",
         E,
         "Plan heading missing",
@@ -246,7 +240,6 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "Text too long",
         "{column}が{length:,}文字あります（上限{limit:,}文字）。要点をまとめて短くしてください。",
     ),
-    ("value-invalid", E, "Invalid value", "{column}の値「{value}」を読み取れません。{hint}"),
 )
 
 

@@ -93,10 +93,23 @@ def open_workbook(path: Path, *, display: str | None = None, read_only: bool = T
             problem("file-too-large", file=display or path.name, reason="メモリ不足")
         ) from None
     except Exception as exc:  # openpyxl raises many types for damaged files; each is the same to the clerk
-        reason = type(exc).__name__
-        if "DefusedXml" in reason or "Entities" in reason or "DTD" in reason:
-            reason = "危険なXML（エンティティ展開）を含んでいます"
-        raise WorkbookError(problem("file-corrupt", file=display or path.name, reason=reason)) from None
+        raise WorkbookError(
+            problem("file-corrupt", file=display or path.name, reason=failure_reason(exc))
+        ) from None
+
+
+def failure_reason(exc: BaseException) -> str:
+    """A short reason for the clerk; an XML entity bomb (refused by defusedxml) is named as such."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        name = type(seen).__name__
+        if seen.__class__.__module__.startswith("defusedxml") or name in {
+            "EntitiesForbidden",
+            "DTDForbidden",
+        }:
+            return "危険なXML（エンティティの展開）を含んでいるため読み込みを中止しました"
+        seen = seen.__cause__ or seen.__context__
+    return type(exc).__name__
 
 
 def is_lock_file(path: Path) -> bool:

@@ -1,0 +1,377 @@
+"""hyoka diff and hyoka history: the core's verdicts, every format read back, and the CLI's exit codes."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from hyoka.diff import compare, history
+from hyoka.export import Document, Sheet, display_width, render_table
+from hyoka.problems import HyokaError
+from hyoka.store import Part
+from hyoka.workspace import Workspace
+from hyoka.years import FiscalYear
+
+R4, R5, R6 = FiscalYear(2022), FiscalYear(2023), FiscalYear(2024)
+JSON_KEYS = {"no", "project", "department", "before", "after", "change"}
+DIFF_HEADINGS = ["基本目標No", "基本目標", "事業No", "事業名", "担当課", "令和4年度", "令和5年度", "変化"]
+
+SAMPLE_CHANGES = [
+    ("11", "地域福祉課", "B", "A", "up"),
+    ("14", "地域福祉課", "B", "A", "up"),
+    ("18", "自立生活支援課", "D", "A", "up"),
+    ("23", "地域福祉課", "B", "A", "up"),
+    ("24", "地域福祉課", "A", "B", "down"),
+    ("41", "地域福祉課", "A", "B", "down"),
+]
+
+
+def _flat(records: list[dict[str, str | None]]) -> list[tuple[str | None, ...]]:
+    return [(r["no"], r["department"], r["before"], r["after"], r["change"]) for r in records]
+
+
+def _json(run, *args: str | Path) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    result = run(*args)
+    assert result.exit_code == 0, result.output
+    data: list[dict[str, object]] = json.loads(result.output)
+    return data
+
+
+def _store(ws: Workspace, year: FiscalYear, rows: list[tuple[str, str, str]]) -> None:
+    parts = [Part(no, department, "", rating, "", "") for no, department, rating in rows]
+    with ws.store() as store:
+        store.add_submission(
+            year=year,
+            submitter="",
+            kind="import",
+            file_name=f"{year.short}.csv",
+            file_path=f"{year.short}.csv",
+            sha256=year.short,
+            parts=parts,
+            replace_rows=True,
+        )
+
+
+def _rename_projects(ws: Workspace, names: dict[str, str]) -> None:
+    """Give sample projects names a spreadsheet would take for formulas."""
+    path = ws.config.plan_file
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        row["事業名"] = names.get(row["事業No"], row["事業名"])
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+FORMULA_NAMES = {"11": "=SUM(A1)", "14": "+81-3", "18": "@cmd", "23": "-1+2"}
+
+
+# --- the sample (Koganei): R4 → R5 ---------------------------------------------------------------------
+
+
+def test_sample_diff_lists_exactly_the_six_changes(sample_ws_loaded: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    records = _json(run, "diff", "--year", "R5", "--format", "json", "-w", sample_ws_loaded.root)
+    assert all(set(r) == JSON_KEYS for r in records)
+    assert _flat(records) == SAMPLE_CHANGES  # type: ignore[arg-type]
+    assert records[0]["project"] == "権利擁護センターの運営（仮称）"
+
+
+def test_all_includes_unchanged_rows(sample_ws_loaded: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    records = _json(run, "diff", "-y", "R5", "--all", "-f", "json", "-w", sample_ws_loaded.root)
+    assert len(records) == 57
+    assert sum(r["change"] == "same" for r in records) == 51
+    assert [r for r in _flat(records) if r[4] != "same"] == SAMPLE_CHANGES  # type: ignore[arg-type]
+
+
+def test_against_names_the_base_year_and_reverses_directions(sample_ws_loaded: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    records = _json(run, "diff", "-y", "R4", "--against", "R5", "-f", "json", "-w", sample_ws_loaded.root)
+    flipped = {"up": "down", "down": "up"}
+    assert _flat(records) == [(no, dep, a, b, flipped[c]) for no, dep, b, a, c in SAMPLE_CHANGES]  # type: ignore[arg-type]
+
+
+def test_table_lists_changes_then_summary(sample_ws_loaded: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    result = run("diff", "--year", "R5", "-w", sample_ws_loaded.root)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.splitlines()[0] == "事業評価の比較 令和4年度 → 令和5年度（評価が変わった行 6 行）"
+    assert "18      福祉マップの見直し" in out and "↑上昇" in out and "↓低下" in out
+    assert out.index("↓低下") < out.index("【評価ごとの行数】") < out.index("【変化の内訳】")
+    lines = out.splitlines()
+    # Counts per rating, both years, overall and per 基本目標 (A B C D 計).
+    assert [line.split()[-5:] for line in lines if line.startswith("全体")] == [
+        ["27", "28", "0", "2", "57"],
+        ["29", "27", "0", "1", "57"],
+        ["4", "2", "51", "0", "0"],
+    ]
+    assert sum(line.startswith("基本目標") for line in lines) == 3 * 2 + 3
+
+
+def test_terminal_table_aligns_double_width_text() -> None:
+    doc = Document(
+        "表題",
+        (Sheet("s", ("No", "名前", "件数"), (("1", "ab", 3), ("10", "地域福祉課", 12))),),
+        (),
+    )
+    assert render_table(doc).splitlines() == [
+        "表題",
+        "",
+        "No  名前        件数",
+        "--  ----------  ----",
+        "1   ab             3",
+        "10  地域福祉課    12",
+    ]
+    assert display_width("地域福祉課（仮称）A") == 19
+
+
+def test_csv_has_bom_and_keeps_formula_like_text_as_text(
+    sample_ws_loaded: Workspace, run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _rename_projects(sample_ws_loaded, FORMULA_NAMES)
+    out = tmp_path / "diff.csv"
+    result = run("diff", "--year", "R5", "--format", "csv", "--out", out, "-w", sample_ws_loaded.root)
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.output
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(data.decode("utf-8-sig").splitlines()))
+    assert rows[0] == DIFF_HEADINGS
+    assert [(r[2], r[4], r[5], r[6]) for r in rows[1:]] == [c[:4] for c in SAMPLE_CHANGES]
+    assert [r[3] for r in rows[1:5]] == ["'=SUM(A1)", "'+81-3", "'@cmd", "'-1+2"]
+    assert rows[1][0:2] == ["1", "福祉のまちづくり"] and rows[1][7] == "↑上昇"
+    # On the terminal (or a pipe) the same rows, without the BOM Excel needs in a file.
+    shown = run("diff", "--year", "R5", "-f", "csv", "-w", sample_ws_loaded.root).output
+    assert list(csv.reader(shown.splitlines())) == rows
+
+
+def test_xlsx_has_bold_filtered_frozen_header_and_no_formulas(
+    sample_ws_loaded: Workspace, run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    _rename_projects(sample_ws_loaded, FORMULA_NAMES)
+    out = tmp_path / "diff.xlsx"  # the format follows the suffix
+    result = run("diff", "--year", "R5", "--out", out, "-w", sample_ws_loaded.root)
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["比較", "評価ごとの行数", "変化の内訳"]
+    ws = wb["比較"]
+    assert [c.value for c in ws[1]] == DIFF_HEADINGS
+    assert all(c.font.bold for c in ws[1])
+    assert ws.auto_filter.ref == "A1:H7" and ws.freeze_panes == "A2"
+    assert ws.column_dimensions["D"].width > 10
+    assert [(r[2], r[4], r[5], r[6]) for r in ws.iter_rows(min_row=2, values_only=True)] == [
+        c[:4] for c in SAMPLE_CHANGES
+    ]
+    names = [ws.cell(row, 4) for row in range(2, 6)]
+    assert [c.value for c in names] == list(FORMULA_NAMES.values())
+    assert all(c.data_type == "s" for c in names)
+    counts = wb["評価ごとの行数"]
+    assert [c.value for c in counts[1]] == ["区分", "年度", "A", "B", "C", "D", "計"]
+    assert [c.value for c in counts[2]] == ["全体", "令和4年度", 27, 28, 0, 2, 57]
+    assert counts.auto_filter.ref == "A1:G9"
+    wb.close()
+
+
+def test_xlsx_without_out_goes_to_the_out_folder(sample_ws_loaded: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    result = run("diff", "--year", "R5", "-f", "xlsx", "-w", sample_ws_loaded.root)
+    assert result.exit_code == 0, result.output
+    path = sample_ws_loaded.root / "out" / "評価比較_R5_R4.xlsx"
+    assert path.is_file() and str(path) in result.output
+
+
+def test_markdown_has_tables(sample_ws_loaded: Workspace, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "diff.md"
+    result = run("diff", "--year", "R5", "-f", "md", "-o", out, "-w", sample_ws_loaded.root)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("# 事業評価の比較 令和4年度 → 令和5年度")
+    assert (
+        "| 事業No | 事業名 | 担当課 | 令和4年度 | 令和5年度 | 変化 |\n| --- | --- | --- | --- | --- | --- |"
+        in text
+    )
+    assert "| 18 | 福祉マップの見直し | 自立生活支援課 | D | A | ↑上昇 |" in text
+    assert "| 全体 | 令和4年度 | 27 | 28 | 0 | 2 | 57 |" in text
+
+
+def test_json_to_file_is_the_same_list(sample_ws_loaded: Workspace, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "diff.json"
+    assert run("diff", "--year", "R5", "-o", out, "-w", sample_ws_loaded.root).exit_code == 0
+    assert _flat(json.loads(out.read_text(encoding="utf-8"))) == SAMPLE_CHANGES
+
+
+# --- new and removed rows, another scale ------------------------------------------------------------------
+
+
+def test_second_city_directions_follow_the_scale_not_the_alphabet(midori_ws: Workspace) -> None:
+    plan, scale = midori_ws.plan, midori_ws.scale
+    assert scale.codes == ["S", "A", "B", "C"]
+    before = {("A-1", "高齢福祉課"): "A", ("A-1", "障がい福祉課"): "S", ("A-3", "危機管理室"): "C"}
+    after = {("A-1", "高齢福祉課"): "S", ("A-1", "障がい福祉課"): "A", ("A-3", "危機管理室"): "B"}
+    diff = compare(plan, scale, {R5: before, R6: after}, R6)
+    assert [(r.no, r.department, r.before, r.after, r.change) for r in diff.rows] == [
+        ("A-1", "高齢福祉課", "A", "S", "up"),
+        ("A-1", "障がい福祉課", "S", "A", "down"),
+        ("A-3", "危機管理室", "C", "B", "up"),
+    ]
+    assert diff.overall.after == {"S": 1, "A": 1, "B": 1, "C": 0}
+
+
+def test_new_and_removed_rows(midori_ws: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    _store(
+        midori_ws,
+        R5,
+        [
+            ("A-1", "高齢福祉課", "A"),
+            ("A-1", "障がい福祉課", "S"),
+            ("A-3", "危機管理室", "B"),
+            ("A-3", "高齢福祉課", "B"),  # still in the plan, not yet returned for R6
+            ("Z-9", "旧福祉課", "C"),  # a project the plan no longer has
+        ],
+    )
+    _store(
+        midori_ws,
+        R6,
+        [
+            ("A-1", "高齢福祉課", "S"),
+            ("A-1", "障がい福祉課", "A"),
+            ("A-2", "市民協働課・福祉総務課", "B"),  # a 新規 project
+            ("A-3", "危機管理室", "B"),
+            ("B-1", "市民協働課", "C"),
+        ],
+    )
+    records = _json(run, "diff", "--year", "R6", "-f", "json", "-w", midori_ws.root)
+    assert _flat(records) == [  # type: ignore[arg-type]
+        ("A-1", "高齢福祉課", "A", "S", "up"),
+        ("A-1", "障がい福祉課", "S", "A", "down"),
+        ("A-2", "市民協働課・福祉総務課", None, "B", "new"),
+        ("A-3", "高齢福祉課", "B", None, "removed"),
+        ("B-1", "市民協働課", None, "C", "new"),
+        ("Z-9", "旧福祉課", "C", None, "removed"),
+    ]
+    assert records[-1]["project"] == ""
+    table = run("diff", "--year", "R6", "-w", midori_ws.root).output
+    assert "計画にない事業" in table
+    assert "計画にあるのに令和6年度の評価がない行が 1 行あります" in table
+    changes = [line.split() for line in table.splitlines() if line.startswith("全体")][-1]
+    assert changes == ["全体", "1", "1", "1", "2", "2"]
+
+
+# --- history -------------------------------------------------------------------------------------------
+
+
+def test_history_shows_years_side_by_side(sample_ws_loaded: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    records = _json(run, "history", "-f", "json", "-w", sample_ws_loaded.root)
+    assert len(records) == 57
+    assert [r["no"] for r in records[:3]] == ["1", "2", "3"]  # plan order
+    assert next(r for r in records if r["no"] == "18") == {
+        "no": "18",
+        "project": "福祉マップの見直し",
+        "department": "自立生活支援課",
+        "ratings": {"R4": "D", "R5": "A"},
+    }
+    table = run("history", "--no", "18", "-w", sample_ws_loaded.root)
+    assert table.exit_code == 0, table.output
+    lines = table.output.splitlines()
+    assert lines[2].split() == ["事業No", "事業名", "担当課", "R4", "R5"]
+    assert lines[4].split() == ["18", "福祉マップの見直し", "自立生活支援課", "D", "A"]
+    assert len(lines) == 5
+
+
+def test_history_filters_by_department_including_joint_rows(sample_ws_loaded: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    records = _json(run, "history", "--department", "広報秘書課", "-f", "json", "-w", sample_ws_loaded.root)
+    assert ("9", "介護福祉課・広報秘書課") in [(r["no"], r["department"]) for r in records]
+    assert all("広報秘書課" in str(r["department"]) for r in records)
+    both = _json(
+        run, "history", "--no", "9", "--department", "介護福祉課", "-f", "json", "-w", sample_ws_loaded.root
+    )
+    assert [r["ratings"] for r in both] == [{"R4": "A", "R5": "A"}]
+
+
+def test_history_keeps_rows_not_yet_rated_and_orphans(midori_ws: Workspace) -> None:
+    stored = {R5: {("A-1", "高齢福祉課"): "A", ("Z-9", "旧福祉課"): "C"}, R6: {("A-1", "高齢福祉課"): "S"}}
+    result = history(midori_ws.plan, stored)
+    assert result.years == (R5, R6)
+    assert len(result.rows) == len(midori_ws.plan.rows) + 1
+    assert result.rows[0].ratings == ("A", "S")
+    assert result.rows[1].ratings == (None, None)
+    assert (result.rows[-1].no, result.rows[-1].ratings) == ("Z-9", ("C", None))
+
+
+def test_history_csv_and_xlsx(sample_ws_loaded: Workspace, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    csv_out, xlsx_out = tmp_path / "h.csv", tmp_path / "h.xlsx"
+    assert run("history", "--no", "18", "-o", csv_out, "-w", sample_ws_loaded.root).exit_code == 0
+    assert run("history", "--no", "18", "-o", xlsx_out, "-w", sample_ws_loaded.root).exit_code == 0
+    with csv_out.open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[0][-2:] == ["R4", "R5"] and rows[1][2:] == [
+        "18",
+        "福祉マップの見直し",
+        "自立生活支援課",
+        "D",
+        "A",
+    ]
+    wb = openpyxl.load_workbook(xlsx_out)
+    ws = wb["推移"]
+    assert [c.value for c in ws[2]][2:] == ["18", "福祉マップの見直し", "自立生活支援課", "D", "A"]
+    assert ws.auto_filter.ref == "A1:G2"
+    wb.close()
+
+
+# --- failures and exit codes -----------------------------------------------------------------------------
+
+
+def test_nothing_stored_is_a_clear_message(sample_ws: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    for args in (("diff", "--year", "R5"), ("history",)):
+        result = run(*args, "-w", sample_ws.root)
+        assert result.exit_code == 1
+        assert "保存済みの評価がまだありません" in result.output and "Traceback" not in result.output
+
+
+def test_year_without_data_names_the_years_with_data(sample_ws_loaded: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    for args in (("--year", "R4"), ("--year", "R6"), ("--year", "R5", "--against", "R2")):
+        result = run("diff", *args, "-w", sample_ws_loaded.root)
+        assert result.exit_code == 1, args
+        assert "の評価は保存されていません" in result.output
+        assert "保存済みの年度: 令和4年度（R4）、令和5年度（R5）" in result.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--year", "R99x"),
+        ("--year", "R5", "--against", "昨年"),
+        ("--year", "R5", "--against", "令和5年度"),
+        ("--year", "R5", "--format", "pdf"),
+        ("--year", "R5", "--format", "csv", "--out", "diff.xlsx"),
+    ],
+)
+def test_usage_errors_exit_2(sample_ws_loaded: Workspace, run, args: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    result = run("diff", *args, "-w", sample_ws_loaded.root)
+    assert result.exit_code == 2, result.output
+    assert not (sample_ws_loaded.root / "diff.xlsx").exists()
+
+
+def test_history_without_match_exits_1(sample_ws_loaded: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    result = run("history", "--no", "999", "-w", sample_ws_loaded.root)
+    assert result.exit_code == 1 and "事業No.999" in result.output
+
+
+def test_diff_modules_stay_out_of_start_up() -> None:
+    code = (
+        "import sys, hyoka.cli, hyoka.export; "
+        "print(sorted(m for m in ('openpyxl', 'pandas') if m in sys.modules))"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
+
+
+def test_rating_outside_the_scale_is_named_not_guessed(midori_ws: Workspace) -> None:
+    stored = {R5: {("A-1", "高齢福祉課"): "D"}, R6: {("A-1", "高齢福祉課"): "S"}}
+    with pytest.raises(HyokaError, match=r"事業No.A-1（高齢福祉課）の評価「D」は評価基準（S・A・B・C）"):
+        compare(midori_ws.plan, midori_ws.scale, stored, R6)
