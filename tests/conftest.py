@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hyoka.cli import app
+from hyoka.collect import import_table
 from hyoka.store import Part
 from hyoka.workspace import Workspace, init_workspace
 from hyoka.years import FiscalYear
@@ -96,3 +97,10 @@ def midori_ws(tmp_path: Path) -> Workspace:
     ws = Workspace.load(root)
     ws.store().close()
     return ws
+
+
+@pytest.fixture
+def ws_r4(sample_ws: Workspace) -> Workspace:
+    """Koganei with the R4 ratings stored (No.5 A, No.6 B for 地域安全課)."""
+    assert import_table(sample_ws, SAMPLE / "ratings_R4.csv", FiscalYear(2022)).ok
+    return sample_ws

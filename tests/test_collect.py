@@ -5,60 +5,20 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from hyoka.collect import collect, import_table
-from hyoka.forms import META_SHEET, SHEET_NAME, write_forms
+from hyoka.forms import META_SHEET, SHEET_NAME
 from hyoka.problems import CATALOGUE
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 from tests.conftest import SAMPLE
-from tests.test_forms import header_of
+from tests.helpers import GOOD, Edit, header_of, make_form
 
 R4, R5 = FiscalYear(2022), FiscalYear(2023)
-GOOD = {
-    "5": ("防災講習会を開催した。", "A", "継続する。"),
-    "6": ("防犯講習会を開催した。", "B", "啓発を続ける。"),
-}
-
-Edit = Callable[[openpyxl.worksheet.worksheet.Worksheet, int, dict[str, int]], None]
-
-
-@pytest.fixture
-def ws_r4(sample_ws: Workspace) -> Workspace:
-    """Koganei with the R4 ratings stored (No.5 A, No.6 B for 地域安全課)."""
-    assert import_table(sample_ws, SAMPLE / "ratings_R4.csv", R4).ok
-    return sample_ws
-
-
-def make_form(
-    ws: Workspace,
-    tmp: Path,
-    edit: Edit | None = None,
-    department: str = "地域安全課",
-    values: dict[str, tuple[str, str, str]] | None = None,
-    year: FiscalYear = R5,
-) -> Path:
-    """A filled form for ``department`` with one defect applied by ``edit(sheet, first_data_row, roles)``."""
-    (path,) = write_forms(ws, year, tmp / "forms", department=department)
-    wb = openpyxl.load_workbook(path)
-    sheet = wb[SHEET_NAME]
-    header, roles = header_of(sheet)
-    fill = values or GOOD
-    for r in range(header + 1, sheet.max_row + 1):
-        no = str(sheet.cell(r, roles["project"]).value).split("事業No.")[1].split("】")[0]
-        achievement, rating, outlook = fill[no]
-        sheet.cell(r, roles["achievement"]).value = achievement
-        sheet.cell(r, roles["rating"]).value = rating
-        sheet.cell(r, roles["outlook"]).value = outlook
-    if edit:
-        edit(sheet, header + 1, roles)
-    wb.save(path)
-    return path
 
 
 def cell(roles: dict[str, int], role: str, row: int) -> str:

@@ -9,20 +9,12 @@ import pytest
 
 from hyoka.collect import collect, import_table
 from hyoka.forms import META_SHEET, SHEET_NAME, write_forms
-from hyoka.intake import column_role
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 from tests.conftest import SAMPLE
+from tests.helpers import header_of
 
 R4, R5, R6 = FiscalYear(2022), FiscalYear(2023), FiscalYear(2024)
-
-
-def header_of(ws) -> tuple[int, dict[str, int]]:  # type: ignore[no-untyped-def]
-    for r in range(1, 40):
-        roles = {column_role(ws.cell(r, c).value): c for c in range(1, 10)}
-        if "rating" in roles and "project" in roles:
-            return r, {k: v for k, v in roles.items() if k}
-    raise AssertionError("no header row")
 
 
 def test_one_form_per_submitter_with_layout(sample_ws: Workspace) -> None:

@@ -149,14 +149,22 @@ class Store:
             raise HyokaError(_db_message(self.path, exc)) from None
         try:
             yield self.conn
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise HyokaError(_db_message(self.path, exc)) from None
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
         try:
             self.conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise HyokaError(_db_message(self.path, exc)) from None
+
+    def _rollback(self) -> None:
+        # After some failures (disk full, I/O error) SQLite has already rolled back by itself.
+        if self.conn.in_transaction:
+            self.conn.execute("ROLLBACK")
 
     # --- writing -------------------------------------------------------------------------------------
 

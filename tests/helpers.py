@@ -1,0 +1,56 @@
+"""Builders shared by the form, collect and hardening tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import openpyxl
+
+from hyoka.forms import SHEET_NAME, write_forms
+from hyoka.intake import column_role
+from hyoka.workspace import Workspace
+from hyoka.years import FiscalYear
+
+R4, R5 = FiscalYear(2022), FiscalYear(2023)
+GOOD = {
+    "5": ("防災講習会を開催した。", "A", "継続する。"),
+    "6": ("防犯講習会を開催した。", "B", "啓発を続ける。"),
+}
+
+
+Edit = Callable[[openpyxl.worksheet.worksheet.Worksheet, int, dict[str, int]], None]
+
+
+def header_of(ws) -> tuple[int, dict[str, int]]:  # type: ignore[no-untyped-def]
+    for r in range(1, 40):
+        roles = {column_role(ws.cell(r, c).value): c for c in range(1, 10)}
+        if "rating" in roles and "project" in roles:
+            return r, {k: v for k, v in roles.items() if k}
+    raise AssertionError("no header row")
+
+
+def make_form(
+    ws: Workspace,
+    tmp: Path,
+    edit: Edit | None = None,
+    department: str = "地域安全課",
+    values: dict[str, tuple[str, str, str]] | None = None,
+    year: FiscalYear = R5,
+) -> Path:
+    """A filled form for ``department`` with one defect applied by ``edit(sheet, first_data_row, roles)``."""
+    (path,) = write_forms(ws, year, tmp / "forms", department=department)
+    wb = openpyxl.load_workbook(path)
+    sheet = wb[SHEET_NAME]
+    header, roles = header_of(sheet)
+    fill = values or GOOD
+    for r in range(header + 1, sheet.max_row + 1):
+        no = str(sheet.cell(r, roles["project"]).value).split("事業No.")[1].split("】")[0]
+        achievement, rating, outlook = fill[no]
+        sheet.cell(r, roles["achievement"]).value = achievement
+        sheet.cell(r, roles["rating"]).value = rating
+        sheet.cell(r, roles["outlook"]).value = outlook
+    if edit:
+        edit(sheet, header + 1, roles)
+    wb.save(path)
+    return path

@@ -1,0 +1,426 @@
+"""Hostile input, faults and fuzzing: every case ends with a clear message, stores nothing it should
+not, and never shows a traceback."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hyoka.collect import collect
+from hyoka.files import atomic_write_text
+from hyoka.forms import SHEET_NAME
+from hyoka.problems import HyokaError
+from hyoka.store import MIGRATIONS, SCHEMA_VERSION, Store
+from hyoka.workbook import ensure_defusedxml
+from hyoka.workspace import Workspace
+from hyoka.years import FiscalYear
+from tests.helpers import R5, header_of, make_form
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def codes(ws: Workspace, path: Path) -> list[str]:
+    return [p.code for p in collect(ws, [path], R5).files[0].problems]
+
+
+def counts(ws: Workspace) -> dict[str, int]:
+    with ws.store() as s:
+        c = s.counts()
+    return {"entries": c["entries"], "current": c["current"]}
+
+
+def rewrite_member(src: Path, dst: Path, member: str, data: bytes) -> None:
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info, data if info.filename == member else zin.read(info.filename))
+        if member not in zin.namelist():
+            zout.writestr(member, data)
+
+
+# --- hostile files -----------------------------------------------------------------------------------
+
+
+def test_defusedxml_is_active() -> None:
+    import openpyxl as op
+
+    ensure_defusedxml()
+    assert op.DEFUSEDXML is True
+
+
+def test_billion_laughs_is_refused(ws_r4: Workspace, tmp_path: Path) -> None:
+    good = make_form(ws_r4, tmp_path)
+    lol = '<!ENTITY l0 "lol">' + "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE w [{lol}]>'
+        '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+        '<row r="1"><c r="A1" t="inlineStr"><is><t>&l9;</t></is></c></row></sheetData></worksheet>'
+    )
+    path = tmp_path / "laughs.xlsx"
+    rewrite_member(good, path, "xl/worksheets/sheet1.xml", bomb.encode())
+    before = counts(ws_r4)
+    start = time.monotonic()
+    result = collect(ws_r4, [path], R5)
+    assert time.monotonic() - start < 10
+    (problem,) = result.files[0].problems
+    assert problem.code == "file-corrupt" and "エンティティ" in problem.message
+    assert counts(ws_r4) == before
+
+
+def test_zip_bomb_checked_before_parsing(ws_r4: Workspace, tmp_path: Path) -> None:
+    good = make_form(ws_r4, tmp_path)
+    path = tmp_path / "bomb.xlsx"
+    rewrite_member(good, path, "xl/media/padding.bin", b" " * 600_000_000)
+    assert path.stat().st_size < 2_000_000
+    start = time.monotonic()
+    assert codes(ws_r4, path) == ["file-too-large"]
+    assert time.monotonic() - start < 5
+
+
+def test_dimension_claiming_a_million_rows(ws_r4: Workspace, tmp_path: Path) -> None:
+    good = make_form(ws_r4, tmp_path)
+    with zipfile.ZipFile(good) as z:
+        xml = z.read("xl/worksheets/sheet1.xml").decode()
+    # One styled, empty cell at the last row of the sheet and a <dimension> to match.
+    xml = xml.replace("</sheetData>", '<row r="1048576"><c r="G1048576" s="1"/></row></sheetData>')
+    import re
+
+    xml = re.sub(r'<dimension ref="[^"]+"/>', '<dimension ref="A1:G1048576"/>', xml)
+    path = tmp_path / "tall.xlsx"
+    rewrite_member(good, path, "xl/worksheets/sheet1.xml", xml.encode())
+    start = time.monotonic()
+    result = collect(ws_r4, [path], R5)
+    assert time.monotonic() - start < 10
+    assert result.ok and result.files[0].rows == 2
+
+
+@pytest.mark.slow
+def test_hundred_thousand_filled_rows(ws_r4: Workspace, tmp_path: Path) -> None:
+    def edit(sheet, first, roles):  # type: ignore[no-untyped-def]
+        for i in range(100_000):
+            sheet.cell(first + 2 + i, roles["achievement"]).value = f"行{i}"
+
+    path = make_form(ws_r4, tmp_path, edit)
+    start = time.monotonic()
+    assert codes(ws_r4, path) == ["file-too-many-rows"]
+    assert time.monotonic() - start < 30
+
+
+def test_megabyte_text_is_an_error_not_a_hang(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(
+        ws_r4, tmp_path, lambda s, f, r: setattr(s.cell(f, r["outlook"]), "value", "長" * 1_000_000)
+    )
+    assert codes(ws_r4, path) == ["text-too-long"]
+
+
+def test_macros_are_never_run_only_values_read(ws_r4: Workspace, tmp_path: Path) -> None:
+    good = make_form(ws_r4, tmp_path)
+    path = tmp_path / "macro.xlsm"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(path, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, zin.read(info.filename))
+        zout.writestr(
+            "xl/vbaProject.bin", b'Attribute VB_Name = "Module1"\nSub Auto_Open()\nShell "calc"\nEnd Sub'
+        )
+    result = collect(ws_r4, [path], R5)
+    assert result.ok and result.files[0].rows == 2
+
+
+def test_hostile_department_names_stay_inside_output(tmp_path: Path, sample_ws: Workspace) -> None:
+    from hyoka.forms import write_forms
+
+    text = (ROOT / "sample_data/koganei/plan.csv").read_text(encoding="utf-8-sig")
+    for bad, name in (
+        ("交通対策課", "../../NUL"),
+        ("健康課", "a\\b/c:d*e?f"),
+        ("指導室", "CON"),
+        ("公民館", ".."),
+    ):
+        text = text.replace(f",{bad},", f",{name},")
+    (sample_ws.root / "plan.csv").write_text(text, encoding="utf-8")
+    ws = Workspace.load(sample_ws.root)
+    out = tmp_path / "forms"
+    paths = write_forms(ws, FiscalYear(2024), out)
+    assert len(paths) == len(ws.plan.submitters)
+    for p in paths:
+        assert p.parent == out and p.exists()
+        department = p.name.removeprefix("調査票_R6_").removesuffix(".xlsx")
+        assert department and department.upper() not in {"CON", "NUL"}
+    assert sorted(x.name for x in out.iterdir()) == sorted(p.name for p in paths)
+
+
+# --- faults --------------------------------------------------------------------------------------------
+
+KILL_SCRIPT = textwrap.dedent(
+    """
+    import sqlite3, sys, time
+    from pathlib import Path
+    from hyoka.collect import collect
+    from hyoka.workspace import Workspace
+    from hyoka.years import FiscalYear
+
+    real = sqlite3.Connection.execute
+    class Slow(sqlite3.Connection):
+        def execute(self, sql, *args):
+            cur = real(self, sql, *args)
+            if sql.startswith("INSERT INTO entries"):
+                print("INSIDE", flush=True)
+                time.sleep(30)
+            return cur
+    connect = sqlite3.connect
+    sqlite3.connect = lambda *a, **k: connect(*a, factory=Slow, **k)
+    ws = Workspace.load(Path(sys.argv[1]))
+    collect(ws, [Path(sys.argv[2])], FiscalYear(2023))
+    """
+)
+
+
+def test_kill_9_during_collect_leaves_store_as_before(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(ws_r4, tmp_path)
+    before = counts(ws_r4)
+    script = tmp_path / "slow_collect.py"
+    script.write_text(KILL_SCRIPT, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(ws_r4.root), str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "INSIDE"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    assert counts(ws_r4) == before
+    with ws_r4.store() as s:
+        assert s.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert s.current_parts(R5) == []
+    assert collect(ws_r4, [path], R5).files[0].status == "accepted"
+    assert counts(ws_r4)["current"] == before["current"] + 2
+
+
+def test_two_collects_at_once_second_waits_then_fails_clearly(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyoka import store as store_module
+
+    path = make_form(ws_r4, tmp_path)
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 1)
+    holder = sqlite3.connect(ws_r4.root / "hyoka.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(HyokaError, match="別の hyoka が使用中"):
+            collect(ws_r4, [path], R5)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    first = collect(ws_r4, [path], R5)
+    second = collect(ws_r4, [path], R5)
+    assert [first.files[0].status, second.files[0].status] == ["accepted", "unchanged"]
+    assert counts(ws_r4)["current"] == 57 + 2
+
+
+def test_busy_store_through_cli_is_one_line(ws_r4: Workspace, tmp_path: Path, run, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from hyoka import store as store_module
+
+    path = make_form(ws_r4, tmp_path)
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 1)
+    holder = sqlite3.connect(ws_r4.root / "hyoka.db", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = run("collect", path, "--year", "R5", "-w", ws_r4.root)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert result.exit_code == 1
+    assert "使用中" in result.output and "Traceback" not in result.output
+
+
+def test_read_only_store_gives_a_message(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyoka import store as store_module
+
+    path = make_form(ws_r4, tmp_path)
+    before = counts(ws_r4)
+    real_connect = sqlite3.connect
+
+    def read_only(db: Path, **kw: object) -> sqlite3.Connection:
+        return real_connect(f"file:{db}?mode=ro", uri=True, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store_module.sqlite3, "connect", read_only)
+    with pytest.raises(HyokaError, match="読み取り専用"):
+        collect(ws_r4, [path], R5)
+    monkeypatch.undo()
+    assert counts(ws_r4) == before
+
+
+def test_full_disk_at_commit(ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hyoka import store as store_module
+
+    path = make_form(ws_r4, tmp_path)
+    before = counts(ws_r4)
+    real_execute = sqlite3.Connection.execute
+
+    class Full(sqlite3.Connection):
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+            if sql == "COMMIT" and self.in_transaction and self.total_changes > 0:
+                raise sqlite3.OperationalError("database or disk is full")
+            return real_execute(self, sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(store_module.sqlite3, "connect", lambda *a, **k: real_connect(*a, factory=Full, **k))
+    with pytest.raises(HyokaError, match="ディスクの空き"):
+        collect(ws_r4, [path], R5)
+    monkeypatch.undo()
+    assert counts(ws_r4) == before
+
+
+def test_output_locked_by_word_leaves_old_file_and_no_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "資料1.docx"
+    target.write_text("old", encoding="utf-8")
+
+    def locked(src: object, dst: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(os, "replace", locked)
+    with pytest.raises(HyokaError, match="開いている場合は閉じて"):
+        atomic_write_text(target, "new")
+    assert target.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["資料1.docx"]
+
+
+def test_full_disk_while_writing_a_document(tmp_path: Path) -> None:
+    import errno
+
+    from hyoka.files import atomic_write
+
+    def write(tmp: Path) -> None:
+        tmp.write_bytes(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(HyokaError, match="ディスクの空き"):
+        atomic_write(tmp_path / "out.docx", write)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_store_from_older_version_is_migrated(tmp_path: Path) -> None:
+    db = tmp_path / "hyoka.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute(
+        "INSERT INTO submissions (fiscal_year, submitter, kind, file_name, file_path, sha256, received_at, status)"
+        " VALUES (2022, '', 'import', 'old.csv', 'old.csv', 'x', '2023-05-01T10:00:00', 'accepted')"
+    )
+    conn.commit()
+    conn.close()
+    with Store.open(db) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        (sub,) = store.submissions()
+        assert sub.file_name == "old.csv"
+        assert store.conn.execute("SELECT hyoka_version FROM submissions").fetchone()[0] == ""
+
+
+def test_store_from_newer_version_is_refused(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    assert run("init", tmp_path / "ws", "--sample").exit_code == 0
+    conn = sqlite3.connect(tmp_path / "ws" / "hyoka.db")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    conn.commit()
+    conn.close()
+    result = run("status", "--year", "R5", "-w", tmp_path / "ws")
+    assert result.exit_code == 1 and "新しい版の hyoka" in result.output
+
+
+def test_not_a_database(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    assert run("init", tmp_path / "ws", "--sample").exit_code == 0
+    (tmp_path / "ws" / "hyoka.db").write_bytes(b"this is not sqlite" * 100)
+    result = run("status", "--year", "R5", "-w", tmp_path / "ws")
+    assert result.exit_code == 1 and "Traceback" not in result.output and "hyoka.db" in result.output
+
+
+# --- fuzzing ---------------------------------------------------------------------------------------------
+
+_VALUES = st.one_of(
+    st.none(),
+    st.text(max_size=30),
+    st.integers(-5, 99),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(["A", "Ｂ", " c ", "E", "=1+1", "①【事業No.5】", "#N/A", "\x0b\x01", "地域安全課"]),
+)
+_MUTATION = st.one_of(
+    st.tuples(st.just("set"), st.integers(1, 30), st.integers(1, 9), _VALUES),
+    st.tuples(st.just("delete"), st.integers(1, 30), st.integers(1, 3), st.none()),
+    st.tuples(st.just("insert"), st.integers(1, 30), st.integers(1, 3), st.none()),
+    st.tuples(st.just("rename"), st.just(0), st.just(0), st.text(min_size=1, max_size=20)),
+    st.tuples(st.just("merge"), st.integers(1, 30), st.integers(1, 6), st.none()),
+)
+
+
+@pytest.fixture(scope="module")
+def fuzz_base(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, bytes]:
+    from hyoka.collect import import_table
+    from hyoka.workspace import init_workspace
+
+    root = tmp_path_factory.mktemp("fuzz")
+    ws = init_workspace(root / "ws", None, sample=True)
+    import_table(ws, ROOT / "sample_data/koganei/ratings_R4.csv", FiscalYear(2022))
+    return ws, make_form(ws, root).read_bytes()
+
+
+@pytest.mark.slow
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(mutations=st.lists(_MUTATION, min_size=1, max_size=6))
+def test_fuzzed_returns_always_end_with_a_report(
+    fuzz_base: tuple[Workspace, bytes],
+    tmp_path_factory: pytest.TempPathFactory,
+    mutations: list[tuple[object, ...]],
+) -> None:
+    from typer.testing import CliRunner
+
+    from hyoka.cli import app
+
+    ws, data = fuzz_base
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    sheet = wb[SHEET_NAME]
+    header, _ = header_of(sheet)
+    for kind, a, b, value in mutations:
+        row = header - 5 + int(a)  # type: ignore[call-overload]
+        if kind == "set":
+            # openpyxl refuses some values (and writes to merged cells); a department could not type them either.
+            with contextlib.suppress(Exception):
+                sheet.cell(max(row, 1), int(b)).value = value  # type: ignore[call-overload]
+        elif kind == "delete":
+            sheet.delete_rows(max(row, 1), int(b))  # type: ignore[call-overload]
+        elif kind == "insert":
+            sheet.insert_rows(max(row, 1), int(b))  # type: ignore[call-overload]
+        elif kind == "rename":
+            sheet.title = (
+                "".join(c for c in str(value) if c.isprintable() and c not in "[]:*?/\\")[:31] or "x"
+            )
+        elif kind == "merge":
+            start = max(row, 1)
+            sheet.merge_cells(start_row=start, start_column=int(b), end_row=start + 1, end_column=int(b) + 1)  # type: ignore[call-overload]
+    path = tmp_path_factory.mktemp("case") / "調査票_R5_地域安全課.xlsx"
+    wb.save(path)
+    result = CliRunner().invoke(
+        app, ["collect", str(path), "--year", "R5", "--dry-run", "--json", "-w", str(ws.root)]
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1)
+    assert "Traceback" not in result.output
+    assert '"schema": "hyoka.collect/1"' in result.output
