@@ -31,7 +31,26 @@ def main() -> None:
     hyoka("init", ws, "--sample", cwd=target.parent)
     hyoka("plan", "show", cwd=ws)
     hyoka("plan", "check", cwd=ws)
-    print(f"\ndemo: done — workspace in {ws}")
+    hyoka("import", SAMPLE / "ratings_R4.csv", "--year", "R4", cwd=ws)
+    hyoka("collect", SAMPLE / "returned" / "R5", "--year", "R5", cwd=ws)
+    hyoka("status", "--year", "R5", cwd=ws)
+    hyoka("report", "--year", "R5", "--out", target / "R5", cwd=ws)
+    hyoka("diff", "--year", "R5", cwd=ws)
+    hyoka("diff", "--year", "R5", "--format", "xlsx", "--out", target / "R5" / "評価の変化_R5.xlsx", cwd=ws)
+    hyoka("forms", "--year", "R6", "--out", target / "forms_R6", cwd=ws)
+    print("\n--- what the clerk sees for typical mistakes (dry run: nothing is stored) ---")
+    hyoka(
+        "collect",
+        SAMPLE / "returned" / "mistakes",
+        "--year",
+        "R5",
+        "--dry-run",
+        "--feedback",
+        target / "feedback",
+        cwd=ws,
+        allow_fail=True,
+    )
+    print(f"\ndemo: done — documents in {target / 'R5'}, next year's forms in {target / 'forms_R6'}")
 
 
 if __name__ == "__main__":

@@ -339,6 +339,40 @@ def status(year: YearOpt, json_out: JsonOpt = False, workspace: WorkspaceOpt = N
 # --- report ------------------------------------------------------------------------------------------
 
 
+@app.command()
+def report(
+    year: YearOpt,
+    meeting: Annotated[
+        str | None,
+        typer.Option(
+            "--meeting",
+            "-m",
+            help="会議のID（hyoka.toml の [[meetings]] の id。省略時はその年度を報告する会議）",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="出力先のフォルダ（省略時は ワークスペース/out/年度）")
+    ] = None,
+    draft: Annotated[
+        bool,
+        typer.Option(
+            "--draft", help="未提出の行があっても「案」として作成します（未提出の行は「未提出」と表示）"
+        ),
+    ] = False,
+    pdf: Annotated[bool, typer.Option("--pdf", help="LibreOffice でPDFも作成します")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """評価表（資料1）と会議資料（次第・配布資料一覧・会議資料一式）をWord文書で作成します。"""
+    from hyoka.report.build import make_report
+
+    ws = _workspace(workspace)
+    result = make_report(ws, _year(year), meeting_id=meeting, out_dir=out, draft=draft, to_pdf=pdf)
+    for path in [*result.files, *result.pdfs]:
+        typer.echo(f"作成しました: {path}")
+    for notice in result.notices:
+        typer.echo(f"お知らせ: {notice}")
+
+
 # --- diff and history --------------------------------------------------------------------------------
 
 FormatOpt = Annotated[

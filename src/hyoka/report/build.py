@@ -1,0 +1,165 @@
+"""``hyoka report`` in one call: load, check, render every document, compose the pack, convert.
+
+The CLI calls :func:`make_report` and prints what it returns; everything that can go wrong for a
+reason the clerk can fix is a :class:`~hyoka.problems.HyokaError` with a Japanese message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from hyoka.problems import HyokaError
+from hyoka.report import agenda, evaluation, pack, pdf, templates
+from hyoka.report.model import MissingRow, build_evaluation
+from hyoka.results import load_year
+from hyoka.text import safe_filename
+from hyoka.workspace import Meeting, Workspace
+from hyoka.years import FiscalYear
+
+
+@dataclass
+class ReportResult:
+    files: list[Path] = field(default_factory=list)
+    pdfs: list[Path] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+def evaluation_filename(label: str | None, year: FiscalYear) -> str:
+    prefix = f"{safe_filename(label)}_" if label else ""
+    return f"{prefix}進捗状況及び評価表_{year.short}.docx"
+
+
+def meeting_filenames(meeting: Meeting) -> tuple[str, str, str]:
+    mid = safe_filename(meeting.id)
+    return f"次第_{mid}.docx", f"配布資料一覧_{mid}.docx", f"会議資料一式_{mid}.docx"
+
+
+def missing_message(year_label: str, missing: list[MissingRow] | tuple[MissingRow, ...]) -> str:
+    """Which departments still owe which rows — what the clerk chases before the meeting."""
+    by_department: dict[str, list[MissingRow]] = {}
+    for row in missing:
+        for who in row.submitters:
+            by_department.setdefault(who, []).append(row)
+    lines = [
+        f"{year_label}の回答がそろっていないため、評価表を作成できません（未提出 {len(missing)} 行）。",
+        "未提出の担当課と行:",
+    ]
+    for who, rows in by_department.items():
+        items = "、".join(
+            f"事業No.{r.project_no}" + ("" if r.department == who else f"（{r.department}）") for r in rows
+        )
+        lines.append(f"  {who}: {items}")
+    lines.append(
+        "回収してから再度実行するか、--draft を付けて「案」として作成してください（未提出の行には「未提出」と表示されます）。"
+    )
+    return "\n".join(lines)
+
+
+def make_report(
+    ws: Workspace,
+    year: FiscalYear,
+    *,
+    meeting_id: str | None = None,
+    out_dir: Path | None = None,
+    draft: bool = False,
+    to_pdf: bool = False,
+    templates_dir: Path | None = None,
+    today: date | None = None,
+) -> ReportResult:
+    """Write 資料1, and for a configured meeting 次第, 配布資料一覧 and the pack; optionally PDFs."""
+    config, plan = ws.config, ws.plan
+    meeting = config.meeting(meeting_id, year)
+    with ws.store() as store:
+        results = load_year(store, plan, year)
+        prior = load_year(store, plan, year.previous())
+    ev = build_evaluation(
+        config=config,
+        plan=plan,
+        scale=config.scale,
+        year=year,
+        results=results,
+        prior=prior,
+        meeting=meeting,
+        today=today or date.today(),
+        draft=draft,
+    )
+    del results, prior  # the model has what it needs; the rest only costs memory for a large plan
+    if ev.missing and not draft:
+        raise HyokaError(missing_message(ev.year_label, ev.missing))
+
+    folders = templates.search_path(ws.root, templates_dir)
+    target = out_dir if out_dir is not None else ws.out_dir / year.short
+    fonts = {"mincho": config.font_mincho, "gothic": config.font_gothic}
+    result = ReportResult()
+    if ev.missing:
+        result.notices.append(f"「案」として作成しました。未提出の行が {len(ev.missing)} 行あります。")
+
+    table_path, table_doc = evaluation.render_evaluation(
+        ev,
+        templates.find_template(templates.EVALUATION, folders),
+        target / evaluation_filename(ev.material_label, year),
+        **fonts,
+    )
+    result.files.append(table_path)
+
+    if meeting is None:
+        result.notices.append(
+            f"{ev.year_label}を報告する会議が hyoka.toml にないため、次第・配布資料一覧・会議資料一式は作成しませんでした"
+            "（評価表の日付は今日の日付です）。作成するには [[meetings]] を設定し、--meeting で指定してください。"
+        )
+    else:
+        if meeting.report_year != year:
+            result.notices.append(
+                f"会議 {meeting.id} は {meeting.report_year.label(config.gannen)} を報告する会議として設定されています。"
+            )
+        agenda_name, list_name, pack_name = meeting_filenames(meeting)
+        context = agenda.meeting_context(config, meeting)
+        agenda_path = agenda.render_meeting_doc(
+            templates.find_template(templates.AGENDA, folders),
+            context,
+            target / agenda_name,
+            title=f"{context['nendo']}第{meeting.number}回{context['committee']}次第",
+            **fonts,
+        )
+        list_path = agenda.render_meeting_doc(
+            templates.find_template(templates.MATERIALS_LIST, folders),
+            context,
+            target / list_name,
+            title=f"{context['committee']} 配布資料一覧",
+            **fonts,
+        )
+        result.files += [agenda_path, list_path]
+        parts = [agenda_path, list_path]
+        for material in meeting.materials:
+            label = f"資料{material.no}「{material.title}」"
+            if material.generated == "evaluation":
+                parts.append(table_path)
+            elif material.file is None:
+                continue  # listed in 配布資料一覧 only
+            elif material.file.suffix.lower() != ".docx":
+                result.notices.append(
+                    f"{label} はWord文書（.docx）ではないため一式には含めず、一覧にのみ記載しました: {material.file}"
+                )
+            elif not material.file.is_file():
+                result.notices.append(
+                    f"{label} のファイルが見つからないため、一式に含めませんでした: {material.file}"
+                )
+            else:
+                parts.append(material.file)
+        pack_path, warnings = pack.compose(
+            parts,
+            target / pack_name,
+            loaded={table_path: table_doc},
+            title=f"{context['nendo']}第{meeting.number}回{context['committee']} 会議資料",
+        )
+        result.files.append(pack_path)
+        result.notices.extend(warnings)
+
+    if to_pdf:
+        converted, notice = pdf.convert(result.files, target)
+        result.pdfs.extend(converted)
+        if notice:
+            result.notices.append(notice)
+    return result
