@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 from hyoka import __version__
 from hyoka.problems import HyokaError
+
+if TYPE_CHECKING:  # the CLI imports the library lazily, so that --help stays fast
+    from hyoka.workspace import Workspace
+    from hyoka.years import FiscalYear
 
 
 class _Group(TyperGroup):
@@ -90,13 +94,13 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _workspace(path: Path | None):  # type: ignore[no-untyped-def]
+def _workspace(path: Path | None) -> Workspace:
     from hyoka.workspace import Workspace
 
     return Workspace.find(path)
 
 
-def _year(text: str):  # type: ignore[no-untyped-def]
+def _year(text: str) -> FiscalYear:
     from hyoka.years import FiscalYear
 
     try:

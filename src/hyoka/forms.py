@@ -22,6 +22,7 @@ from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 
 if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
 FORM_VERSION = "1"
@@ -82,7 +83,9 @@ def write_forms(
     return paths
 
 
-def build_form(ws: Workspace, plan: Plan, year: FiscalYear, submitter: str, prior: Mapping[RowKey, str]):  # type: ignore[no-untyped-def]
+def build_form(
+    ws: Workspace, plan: Plan, year: FiscalYear, submitter: str, prior: Mapping[RowKey, str]
+) -> Workbook:
     """The workbook for one department (returned unsaved, so tests can inspect it)."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from hyoka.problems import Problem, problem
 from hyoka.tables import Table
@@ -30,7 +31,6 @@ HEADINGS = (
     H_SUBMITTER,
 )
 REQUIRED = (H_GOAL_NO, H_GOAL, H_POLICY, H_MEASURE_NO, H_MEASURE, H_NO, H_NAME, H_DEPARTMENT)
-OPTIONAL = (H_NEW, H_SUBMITTER)
 
 NEW_YES = {"新規", "○", "〇", "◯", "1", "TRUE", "YES", "Y"}
 NEW_NO = {"", "0", "FALSE", "NO", "N", "-", "ー", "－"}
@@ -119,30 +119,42 @@ class Plan:
     rows: tuple[PlanRow, ...]
     source: str = ""
     by_key: dict[RowKey, PlanRow] = field(init=False, repr=False, compare=False)
+    # Indexes built once: collect looks up every returned row by 事業No and forms/collect/status ask
+    # for each department's rows, so a scan of the plan per call grows with rows × departments.
+    _by_no: dict[str, tuple[PlanRow, ...]] = field(init=False, repr=False, compare=False)
+    _by_submitter: dict[str, tuple[PlanRow, ...]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_key", {r.key: r for r in self.rows})
+        by_no: dict[str, list[PlanRow]] = {}
+        by_submitter: dict[str, list[PlanRow]] = {}
+        for r in self.rows:
+            by_no.setdefault(r.project_no, []).append(r)
+            for s in r.submitters:
+                by_submitter.setdefault(s, []).append(r)
+        object.__setattr__(self, "_by_no", {k: tuple(v) for k, v in by_no.items()})
+        object.__setattr__(self, "_by_submitter", {k: tuple(v) for k, v in by_submitter.items()})
 
-    @property
+    @cached_property
     def fingerprint(self) -> str:
-        """Short hash of the structure; forms carry it so a return from another plan version shows."""
+        """Short hash of the structure; forms carry it so a return from another plan version shows.
+
+        Cached: every form written and every file collected asks for it, and hashing the whole plan
+        each time made forms and collect grow with departments × rows.
+        """
         data = [[r.project_no, r.project_name, r.department, "・".join(r.submitters)] for r in self.rows]
         return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:16]
 
     @property
     def submitters(self) -> list[str]:
         """Departments that fill in forms, in plan order."""
-        seen: dict[str, None] = {}
-        for r in self.rows:
-            for s in r.submitters:
-                seen.setdefault(s, None)
-        return list(seen)
+        return list(self._by_submitter)
 
     def rows_for(self, submitter: str) -> list[PlanRow]:
-        return [r for r in self.rows if submitter in r.submitters]
+        return list(self._by_submitter.get(submitter, ()))
 
     def project(self, no: str) -> list[PlanRow]:
-        return [r for r in self.rows if r.project_no == no]
+        return list(self._by_no.get(no, ()))
 
     @property
     def project_nos(self) -> list[str]:
@@ -200,11 +212,11 @@ class Plan:
         }
 
 
-def _groups(rows: Sequence[PlanRow], key: object) -> Iterator[list[PlanRow]]:
+def _groups(rows: Sequence[PlanRow], key: Callable[[PlanRow], str]) -> Iterator[list[PlanRow]]:
     """Rows grouped by key in first-seen order (a key that comes back later joins its group)."""
     groups: dict[str, list[PlanRow]] = {}
     for r in rows:
-        groups.setdefault(key(r), []).append(r)  # type: ignore[operator]
+        groups.setdefault(key(r), []).append(r)
     return iter(groups.values())
 
 

@@ -28,7 +28,6 @@ class Table:
     heading_line: int
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     sheet: str | None = None
-    columns: dict[str, int] = field(default_factory=dict)  # heading -> 1-based column
 
 
 def decode_csv(data: bytes) -> str:
@@ -86,9 +85,7 @@ def _table(source: str, grid: list[list[object]], anchor: str, sheet: str | None
             for j, n in enumerate(names):
                 if n:
                     columns.setdefault(n, j)
-            table = Table(
-                source, list(columns), i + 1, sheet=sheet, columns={n: j + 1 for n, j in columns.items()}
-            )
+            table = Table(source, list(columns), i + 1, sheet=sheet)
             for line, row in enumerate(grid[i + 1 :], start=i + 2):
                 if not any(clean_text(v).strip() for v in row):
                     continue
