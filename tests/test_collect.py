@@ -378,8 +378,7 @@ def test_exception_in_the_middle_leaves_store_as_it_was(
         def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
             if sql.startswith("INSERT OR REPLACE INTO current"):
                 calls["n"] += 1
-                if calls["n"] == 2:  # after the first row is written, inside the transaction
-                    raise RuntimeError("disk went away")
+                raise RuntimeError("disk went away")  # after the rows are written, inside the transaction
             return real_execute(self, sql, *args)
 
     real_connect = sqlite3.connect
@@ -388,6 +387,8 @@ def test_exception_in_the_middle_leaves_store_as_it_was(
     )
     result = collect(ws_r4, [path], R5)
     assert not result.ok and result.files[0].status == "rejected"
+    assert [p.code for p in result.files[0].problems] == ["internal-error"]
+    assert calls["n"] == 1
     monkeypatch.undo()
     with ws_r4.store() as s:
         assert s.counts() == before
@@ -460,3 +461,33 @@ def test_every_catalogued_code_has_message_title_and_docs() -> None:
         assert f"| `{code}` |" in readme, f"{code} is not documented in README.md"
         assert code == code.lower() and " " not in code
         assert kind.title and any("\u3040" <= c <= "\u9fff" for c in kind.template)
+
+
+def test_joint_conflict_found_between_files_of_one_run(ws_r4: Workspace, tmp_path: Path) -> None:
+    paths = []
+    for dept, rating in (("介護福祉課", "A"), ("広報秘書課", "B")):
+        nos = [r.project_no for r in ws_r4.plan.rows_for(dept)]
+        paths.append(
+            make_form(
+                ws_r4, tmp_path / dept, department=dept, values={n: ("実績", rating, "展望") for n in nos}
+            )
+        )
+    for dry_run in (True, False):
+        result = collect(ws_r4, paths, R5, dry_run=dry_run)
+        codes = {f.submitter: [p.code for p in f.problems if p.severity == "error"] for f in result.files}
+        assert codes == {"介護福祉課": [], "広報秘書課": ["joint-rating-conflict"]}
+
+
+def test_many_files_are_read_in_worker_processes_with_the_same_result(
+    ws_r4: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyoka import collect as collect_module
+
+    monkeypatch.setattr(collect_module, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(collect_module.os, "cpu_count", lambda: 2)
+    files = [SAMPLE / "returned" / "R5", SAMPLE / "returned" / "mistakes"]
+    parallel = collect(ws_r4, files, R5, dry_run=True)
+    monkeypatch.setattr(collect_module, "PARALLEL_MIN_FILES", 10_000)
+    sequential = collect(ws_r4, files, R5, dry_run=True)
+    assert len(parallel.files) == 17
+    assert [f.to_dict() for f in parallel.files] == [f.to_dict() for f in sequential.files]

@@ -176,7 +176,7 @@ KILL_SCRIPT = textwrap.dedent(
     class Slow(sqlite3.Connection):
         def execute(self, sql, *args):
             cur = real(self, sql, *args)
-            if sql.startswith("INSERT INTO entries"):
+            if sql.startswith("INSERT OR REPLACE INTO current"):  # the rows are written by now
                 print("INSIDE", flush=True)
                 time.sleep(30)
             return cur

@@ -79,3 +79,18 @@ def test_clean_text_output_is_xml_safe(text: str) -> None:
 def test_normalize_code_is_idempotent(text: str) -> None:
     once = normalize_code(text)
     assert normalize_code(once) == once
+
+
+def _clean_without_shortcut(text: str) -> str:
+    import re
+
+    text = re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n").replace("\u2028", "\n")
+    text = re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]", "", text)
+    text = re.sub(r"[ \t\u3000]+(?=\n|$)", "", text)
+    return text.strip("\n")
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab①　 \t\n\r\x0b\x01_x0041_\u2028\ufffe")), max_size=20))
+def test_clean_text_shortcut_changes_nothing(text: str) -> None:
+    assert clean_text(text) == _clean_without_shortcut(text)

@@ -11,15 +11,16 @@ Files of one run are taken oldest first (by modification time), so the newest re
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hyoka.intake import ReadSheet, formulas_at, read_csv, read_workbook
 from hyoka.plan import Plan, RowKey
-from hyoka.problems import Problem, Severity, problem
+from hyoka.problems import HyokaError, Problem, Severity, problem
 from hyoka.results import ratings
 from hyoka.store import Part, Store
 from hyoka.text import normalize_code
@@ -112,6 +113,33 @@ class _Run:
     year: FiscalYear
     prior: dict[RowKey, str]
     dry_run: bool
+    # Joint rows' parts in force, by submitter: the one thing a file is checked against that other
+    # files of the run change. Kept up to date in memory so that each file costs its own rows only.
+    joint: dict[RowKey, dict[str, Part]] = field(default_factory=dict)
+
+    def load_joint(self) -> None:
+        keys = {r.key for r in self.plan.rows if r.is_joint}
+        for p in self.store.current_parts(self.year):
+            key = (p.project_no, p.department)
+            if key in keys:
+                self.joint.setdefault(key, {})[p.submitter] = p
+
+    def others(self, submitter: str | None) -> dict[RowKey, list[Part]]:
+        mine = submitter or ""
+        return {k: [p for s, p in parts.items() if s != mine] for k, parts in self.joint.items()}
+
+    def taken(self, submitter: str | None, parts: list[Part], mode: str) -> None:
+        """What an accepted (or, in a dry run, acceptable) file puts in force for the next files."""
+        if mode == "form":  # a form replaces everything its department had in force
+            for by_submitter in self.joint.values():
+                by_submitter.pop(submitter or "", None)
+        else:  # an import replaces the rows it carries
+            for p in parts:
+                self.joint.pop((p.project_no, p.department), None)
+        for p in parts:
+            row = self.plan.by_key.get((p.project_no, p.department))
+            if row is not None and row.is_joint:
+                self.joint.setdefault(row.key, {})[p.submitter] = p
 
 
 def collect(
@@ -145,10 +173,19 @@ def _process(
     result = CollectResult(year, dry_run)
     with ws.store() as store:
         run = _Run(ws, plan, store, year, ratings(store, plan, year.previous()), dry_run)
-        for path in files:
+        run.load_joint()
+        known = frozenset(store.accepted_hashes(year))
+        for path, read in _read_all(files, mode, known):
             if on_file:
                 on_file(path)
-            outcome = _one_file(run, path, mode)
+            try:
+                outcome = _decide(run, path, read, mode)
+            except HyokaError:
+                raise  # the store itself failed (locked, read-only, full): the run cannot go on
+            except Exception as exc:  # a bug must not cost the other files; nothing of this one is stored
+                reason = f"{type(exc).__name__}: {exc}"
+                internal = problem("internal-error", file=path.name, reason=reason)
+                outcome = FileResult(path, "rejected", problems=[internal])
             if (
                 outcome.status == "rejected"
                 and feedback_dir is not None
@@ -161,26 +198,87 @@ def _process(
     return result
 
 
-def _one_file(run: _Run, path: Path, mode: str) -> FileResult:
+# --- reading: no store, no run state, so that it can run in worker processes --------------------------
+
+PARALLEL_MIN_FILES = 24
+"""From this many files on, reading is spread over the machine's cores (openpyxl is pure Python)."""
+
+
+@dataclass
+class _Read:
+    """What reading one file found, before anything is decided."""
+
+    skipped: Problem | None = None  # a lock file
+    failure: Problem | None = None  # the file cannot be read as a form
+    sha: str = ""
+    known: bool = False  # an identical file was already accepted for the year
+    sheet: ReadSheet | None = None
+    formulas: dict[str, str] = field(default_factory=dict)
+
+
+def _read_all(files: list[Path], mode: str, known: frozenset[str]) -> Iterator[tuple[Path, _Read]]:
+    """Each file read, in order; in worker processes when there are many (results stream back)."""
+    workers = min(os.cpu_count() or 1, 4)
+    if len(files) < PARALLEL_MIN_FILES or workers < 2:
+        for path in files:
+            yield path, _read_one(path, mode, known)
+        return
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_read_one, path, mode, known) for path in files]
+        for path, future in zip(files, futures, strict=True):
+            try:
+                yield path, future.result()
+            except Exception as exc:  # a worker that died (memory) costs this file, not the run
+                reason = f"{type(exc).__name__}: {exc}"
+                yield path, _Read(failure=problem("internal-error", file=path.name, reason=reason))
+
+
+def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
     display = path.name
     if is_lock_file(path):
-        return FileResult(path, "skipped", problems=[problem("file-lock", file=display)])
+        return _Read(skipped=problem("file-lock", file=display))
     try:
         size = path.stat().st_size
-    except OSError:
-        return FileResult(path, "rejected", problems=[problem("file-not-found", file=display)])
-    if size > MAX_FILE_BYTES:
-        return _reject(
-            run, path, None, "", [problem("file-too-large", file=display, reason=f"{size:,} バイト")], mode
-        )
-    try:
+        if size > MAX_FILE_BYTES:
+            return _Read(failure=problem("file-too-large", file=display, reason=f"{size:,} バイト"))
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return _Read(failure=problem("file-not-found", file=display))
     except OSError as exc:
-        return FileResult(
-            path, "rejected", problems=[problem("file-corrupt", file=display, reason=exc.strerror or "")]
+        return _Read(failure=problem("file-corrupt", file=display, reason=exc.strerror or str(exc)))
+    if sha in known:
+        return _Read(sha=sha, known=True)
+    try:
+        required = ("rating",) if mode == "form" else ("department", "rating")
+        if path.suffix.lower() == ".csv":
+            sheet = (
+                read_csv(path, display, required)
+                if mode == "import"
+                else problem("file-not-excel", file=display)
+            )
+        else:
+            sheet = read_workbook(path, display, required)
+        if isinstance(sheet, Problem):
+            return _Read(failure=sheet, sha=sha)
+        return _Read(sha=sha, sheet=sheet, formulas=_formulas(path, sheet))
+    except Exception as exc:  # a bug in reading must not cost the other files
+        return _Read(
+            failure=problem("internal-error", file=display, reason=f"{type(exc).__name__}: {exc}"), sha=sha
         )
-    earlier = run.store.accepted_with_hash(run.year, sha)
-    if earlier is not None:
+
+
+# --- deciding: validate against the plan and the store, then store or reject ---------------------------
+
+
+def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
+    display = path.name
+    if read.skipped is not None:
+        return FileResult(path, "skipped", problems=[read.skipped])
+    if read.known:
+        earlier = run.store.accepted_with_hash(run.year, read.sha)
+        assert earlier is not None
         when = earlier.received_at.strftime("%Y-%m-%d %H:%M")
         return FileResult(
             path,
@@ -189,43 +287,23 @@ def _one_file(run: _Run, path: Path, mode: str) -> FileResult:
             earlier.row_count,
             [problem("file-duplicate", file=display, received=when)],
         )
-    try:
-        return _check_and_store(run, path, display, sha, mode)
-    except Exception as exc:  # a bug must not cost the other files; nothing of this one was stored
-        from hyoka.problems import HyokaError
-
-        if isinstance(exc, HyokaError):
-            raise
-        reason = f"{type(exc).__name__}: {exc}"
-        return FileResult(path, "rejected", problems=[problem("file-corrupt", file=display, reason=reason)])
-
-
-def _check_and_store(run: _Run, path: Path, display: str, sha: str, mode: str) -> FileResult:
-    required = ("rating",) if mode == "form" else ("department", "rating")
-    if mode == "import" and path.suffix.lower() == ".csv":
-        sheet = read_csv(path, display, required)
-    elif mode == "form" and path.suffix.lower() == ".csv":
-        sheet = problem("file-not-excel", file=display)
-    else:
-        sheet = read_workbook(path, display, required)
-    if isinstance(sheet, Problem):
-        return _reject(run, path, None, sha, [sheet], mode)
-
+    if read.failure is not None or read.sheet is None:
+        assert read.failure is not None
+        return _reject(run, path, None, read.sha, [read.failure], mode)
+    sheet = read.sheet
     problems: list[Problem] = []
     submitter: str | None = None
     if mode == "form":
         problems.extend(_check_year(run, sheet, path))
         if problems:  # checking rows against the wrong year would only add noise
-            return _reject(run, path, None, sha, problems, mode)
+            return _reject(run, path, None, read.sha, problems, mode)
         submitter = _identify_submitter(run.plan, sheet, path)
         if submitter is None:
             problems.append(problem("form-department-unknown", file=display, sheet=sheet.sheet))
-            return _reject(run, path, None, sha, problems, mode)
+            return _reject(run, path, None, read.sha, problems, mode)
         fingerprint = sheet.meta.get("plan_fingerprint")
         if fingerprint and fingerprint != run.plan.fingerprint:
             problems.append(problem("form-plan-changed", file=display, sheet=sheet.sheet))
-
-    formulas = _formulas(path, sheet)
     ctx = Context(
         plan=run.plan,
         scale=run.ws.scale,
@@ -234,14 +312,15 @@ def _check_and_store(run: _Run, path: Path, display: str, sha: str, mode: str) -
         sheet=sheet.sheet,
         submitter=submitter,
         prior=run.prior,
-        others=_others(run, submitter),
-        formulas=formulas,
+        others=run.others(submitter),
+        formulas=read.formulas,
     )
     parts, found = validate(ctx, sheet.rows)
     problems.extend(found)
     if any(p.severity is Severity.ERROR for p in problems):
-        return _reject(run, path, submitter, sha, problems, mode)
+        return _reject(run, path, submitter, read.sha, problems, mode)
     status = "checked"
+    run.taken(submitter, parts, mode)
     if not run.dry_run:
         run.store.add_submission(
             year=run.year,
@@ -249,7 +328,7 @@ def _check_and_store(run: _Run, path: Path, display: str, sha: str, mode: str) -
             kind=mode,
             file_name=display,
             file_path=str(path.resolve()),
-            sha256=sha,
+            sha256=read.sha,
             parts=parts,
             problems=[p.to_dict() for p in problems],
             replace_rows=mode == "import",
@@ -341,11 +420,3 @@ def _formulas(path: Path, sheet: ReadSheet) -> dict[str, str]:
         return formulas_at(path, sheet.sheet, refs)
     except Exception:  # the values were readable; failing to look behind them is not a new error
         return {}
-
-
-def _others(run: _Run, submitter: str | None) -> dict[RowKey, list[Part]]:
-    grouped: dict[RowKey, list[Part]] = {}
-    for p in run.store.current_parts(run.year):
-        if p.submitter != (submitter or ""):
-            grouped.setdefault((p.project_no, p.department), []).append(p)
-    return grouped

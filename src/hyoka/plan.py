@@ -14,7 +14,7 @@ from functools import cached_property
 
 from hyoka.problems import Problem, problem
 from hyoka.tables import Table
-from hyoka.text import circled, clean_text, normalize_code, split_departments
+from hyoka.text import circled, normalize_code, split_departments
 
 H_GOAL_NO, H_GOAL, H_POLICY, H_MEASURE_NO, H_MEASURE = "基本目標No", "基本目標", "基本施策", "施策No", "施策"
 H_NO, H_NAME, H_NEW, H_DEPARTMENT, H_SUBMITTER = "事業No", "事業名", "新規", "担当課", "提出課"
@@ -251,7 +251,7 @@ def build_plan(table: Table) -> tuple[Plan | None, list[Problem]]:
     index_in_measure: dict[tuple[str, str, str], list[str]] = {}
     rows: list[PlanRow] = []
     for line, raw in table.rows:
-        cells = {h: clean_text(raw.get(h, "")).strip() for h in HEADINGS}
+        cells = {h: raw.get(h, "").strip() for h in HEADINGS}  # read_table has cleaned them
         blank = [h for h in REQUIRED if not cells[h]]
         for h in blank:
             problems.append(problem("plan-cell-blank", file=src, row=line, heading=h))

@@ -147,6 +147,13 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "Sheet has too many rows",
         "このシートに{limit:,}行を超えるデータがあります。調査票の行以外を削除してください。",
     ),
+    (
+        "internal-error",
+        E,
+        "Unexpected error while processing a file",
+        "処理中に想定外の問題が発生しました（{reason}）。このファイルは保存していません。"
+        "他のファイルの処理は続けました。この表示を開発者に伝えてください。",
+    ),
     # --- rows --------------------------------------------------------------------------------------
     (
         "project-unknown",

@@ -67,6 +67,11 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX submissions_year ON submissions (fiscal_year, status, submitter);
     CREATE INDEX submissions_sha ON submissions (sha256);
     """,
+    # 3: a department's rows and a submission's entries without scanning the year (collect at scale)
+    """
+    CREATE INDEX entries_submission ON entries (submission_id);
+    CREATE INDEX current_submitter ON current (fiscal_year, submitter);
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -199,10 +204,10 @@ class Store:
                 db.execute(
                     "DELETE FROM current WHERE fiscal_year = ? AND submitter = ?", (year.start, submitter)
                 )
-            for p in parts:
-                cur = db.execute(
-                    "INSERT INTO entries (submission_id, fiscal_year, project_no, department, submitter, rating,"
-                    " achievement, outlook, sheet, cell) VALUES (?,?,?,?,?,?,?,?,?,?)",
+            db.executemany(
+                "INSERT INTO entries (submission_id, fiscal_year, project_no, department, submitter, rating,"
+                " achievement, outlook, sheet, cell) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [
                     (
                         sid,
                         year.start,
@@ -214,13 +219,16 @@ class Store:
                         p.outlook,
                         p.sheet,
                         p.cell,
-                    ),
-                )
-                db.execute(
-                    "INSERT OR REPLACE INTO current (fiscal_year, project_no, department, submitter, entry_id)"
-                    " VALUES (?,?,?,?,?)",
-                    (year.start, p.project_no, p.department, p.submitter, cur.lastrowid),
-                )
+                    )
+                    for p in parts
+                ],
+            )
+            db.execute(
+                "INSERT OR REPLACE INTO current (fiscal_year, project_no, department, submitter, entry_id)"
+                " SELECT fiscal_year, project_no, department, submitter, id FROM entries"
+                " WHERE submission_id = ? ORDER BY id",
+                (sid,),
+            )
         return sid
 
     def add_rejection(
@@ -293,33 +301,43 @@ class Store:
         if year is not None:
             sql += " WHERE fiscal_year = ?"
             args = (year.start,)
-        return [
-            Submission(
-                id=r["id"],
-                fiscal_year=FiscalYear(r["fiscal_year"]),
-                submitter=r["submitter"],
-                kind=r["kind"],
-                file_name=r["file_name"],
-                file_path=r["file_path"],
-                sha256=r["sha256"],
-                received_at=datetime.fromisoformat(r["received_at"]),
-                status=r["status"],
-                row_count=r["row_count"],
-                problems=json.loads(r["problems"]),
-            )
-            for r in self.conn.execute(sql + " ORDER BY id", args).fetchall()
-        ]
+        return [_submission(r) for r in self.conn.execute(sql + " ORDER BY id", args).fetchall()]
+
+    def accepted_hashes(self, year: FiscalYear) -> set[str]:
+        rows = self.conn.execute(
+            "SELECT sha256 FROM submissions WHERE fiscal_year = ? AND status = 'accepted'", (year.start,)
+        ).fetchall()
+        return {r[0] for r in rows}
 
     def accepted_with_hash(self, year: FiscalYear, sha256: str) -> Submission | None:
-        return next(
-            (s for s in self.submissions(year) if s.status == "accepted" and s.sha256 == sha256), None
-        )
+        row = self.conn.execute(
+            "SELECT * FROM submissions WHERE fiscal_year = ? AND status = 'accepted' AND sha256 = ?"
+            " ORDER BY id LIMIT 1",
+            (year.start, sha256),
+        ).fetchone()
+        return _submission(row) if row else None
 
     def counts(self) -> dict[str, int]:
         return {
             table: self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             for table in ("submissions", "entries", "current")
         }
+
+
+def _submission(r: sqlite3.Row) -> Submission:
+    return Submission(
+        id=r["id"],
+        fiscal_year=FiscalYear(r["fiscal_year"]),
+        submitter=r["submitter"],
+        kind=r["kind"],
+        file_name=r["file_name"],
+        file_path=r["file_path"],
+        sha256=r["sha256"],
+        received_at=datetime.fromisoformat(r["received_at"]),
+        status=r["status"],
+        row_count=r["row_count"],
+        problems=json.loads(r["problems"]),
+    )
 
 
 def _db_message(path: Path, exc: sqlite3.Error) -> str:

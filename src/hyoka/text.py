@@ -15,6 +15,11 @@ _EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # Characters XML 1.0 cannot carry, plus the non-characters U+FFFE/U+FFFF and lone surrogates.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
 _TRAILING_BLANKS = re.compile(r"[ \t\u3000]+(?=\n|$)")
+# Anything clean_text would change; one search is much cheaper than the five substitutions.
+_NEEDS_CLEANING = re.compile(
+    "_x[0-9A-Fa-f]{4}_|[\r\x0b\u2028\x00-\x08\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]"
+    "|[ \t\u3000](?:\n|$)|^\n|\n$"
+)
 _SEPARATORS = re.compile(r"[・、,，/／]")
 
 
@@ -43,6 +48,8 @@ def clean_text(value: object) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else _number_text(value)
+    if not _NEEDS_CLEANING.search(text):
+        return text  # the common case, and collect's hot path: nothing to change
     text = _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n").replace("\u2028", "\n")
     text = _NOT_XML.sub("", text)
