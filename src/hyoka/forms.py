@@ -144,19 +144,21 @@ def build_form(
     sheet.row_dimensions[header].height = 32
 
     role_col = {c.role: j for j, c in enumerate(cols, 1)}
+    # One style object per kind, shared by every cell (creating them per cell dominated at scale).
+    body_font = Font(name=font, size=10)
+    centred = Alignment(horizontal="center", vertical="top", wrap_text=True)
+    unlocked = Protection(locked=False)
     for i, row in enumerate(rows, 1):
         rr = header + i
         values = _row_values(row, prior)
         for j, col in enumerate(cols, 1):
             cell = sheet.cell(row=rr, column=j, value=values.get(col.role))
-            cell.font = Font(name=font, size=10)
+            cell.font = body_font
             cell.border = border
-            cell.alignment = wrap_top
+            cell.alignment = centred if col.role in ("prior", "rating", "measure") else wrap_top
             if col.input:
                 cell.fill = input_fill
-                cell.protection = Protection(locked=False)
-            if col.role in ("prior", "rating", "measure"):
-                cell.alignment = Alignment(horizontal="center", vertical="top", wrap_text=True)
+                cell.protection = unlocked
         # Excel does not grow rows for wrapped text written by a library: give room for about four lines.
         sheet.row_dimensions[rr].height = max(60, 15 * (len(row.project_label) // 14 + 1))
 
