@@ -104,3 +104,11 @@ def ws_r4(sample_ws: Workspace) -> Workspace:
     """Koganei with the R4 ratings stored (No.5 A, No.6 B for 地域安全課)."""
     assert import_table(sample_ws, SAMPLE / "ratings_R4.csv", FiscalYear(2022)).ok
     return sample_ws
+
+
+@pytest.fixture(autouse=True)
+def _run_in_a_scratch_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A command that wrongly writes to the current folder must not litter the checkout."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

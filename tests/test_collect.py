@@ -80,7 +80,13 @@ def test_normalised_codes_are_accepted(ws_r4: Workspace, tmp_path: Path) -> None
             s.cell(f + 1, r["rating"]).__setattr__("value", " b "),
         ),
     )
-    assert flat(ws_r4, path) == []
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    result = collect(ws_r4, [path], R5)
+    assert result.ok
+    assert [[p.cell, p.code, p.message[:11]] for p in result.files[0].problems] == [
+        [cell(roles, "rating", header + 1), "rating-normalized", "事業評価「Ａ」を「A」"],
+        [cell(roles, "rating", header + 2), "rating-normalized", "事業評価「b」を「B」"],
+    ]
     with ws_r4.store() as s:
         assert sorted(p.rating for p in s.current_parts(R5)) == ["A", "B"]
 
@@ -450,9 +456,29 @@ def test_import_flat_table_with_the_same_rules(sample_ws: Workspace, tmp_path: P
     assert [[p.cell, p.code] for p in result.files[0].problems] == [
         ["C3", "rating-not-in-scale"],
         ["A4", "project-unknown"],
+        [None, "import-rows-missing"],
+        ["C2", "rating-normalized"],
     ]
     with sample_ws.store() as s:
         assert s.current_parts(R4) == []
+
+
+def test_import_needs_rows_and_maps_one_department_of_a_joint_row(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("事業No,担当課,事業評価\n", encoding="utf-8")
+    assert [p.code for p in import_table(sample_ws, empty, R4).files[0].problems] == ["table-empty"]
+    joint = tmp_path / "joint.csv"
+    joint.write_text("事業No,担当課,事業評価\n9,介護福祉課,A\n9,広報秘書課,A\n", encoding="utf-8")
+    result = import_table(sample_ws, joint, R4)
+    assert result.ok and [p.code for p in result.files[0].problems] == ["import-rows-missing"]
+    with sample_ws.store() as s:
+        parts = s.current_parts(R4)
+    assert sorted((p.department, p.submitter) for p in parts) == [
+        ("介護福祉課・広報秘書課", "介護福祉課"),
+        ("介護福祉課・広報秘書課", "広報秘書課"),
+    ]
 
 
 def test_every_catalogued_code_has_message_title_and_docs() -> None:

@@ -6,6 +6,7 @@ import csv
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import openpyxl
@@ -56,6 +57,13 @@ def _store(ws: Workspace, year: FiscalYear, rows: list[tuple[str, str, str]]) ->
             parts=parts,
             replace_rows=True,
         )
+
+
+def _ratings(ws: Workspace, year: FiscalYear) -> dict[tuple[str, str], str]:
+    from hyoka.results import ratings
+
+    with ws.store() as store:
+        return ratings(store, ws.plan, year)
 
 
 def _rename_projects(ws: Workspace, names: dict[str, str]) -> None:
@@ -230,7 +238,7 @@ def test_new_and_removed_rows(midori_ws: Workspace, run) -> None:  # type: ignor
             ("A-1", "高齢福祉課", "A"),
             ("A-1", "障がい福祉課", "S"),
             ("A-3", "危機管理室", "B"),
-            ("A-3", "高齢福祉課", "B"),  # still in the plan, not yet returned for R6
+            ("A-3", "高齢福祉課", "B"),  # still in the plan, not yet returned for R6: 未提出, not removed
             ("Z-9", "旧福祉課", "C"),  # a project the plan no longer has
         ],
     )
@@ -246,20 +254,66 @@ def test_new_and_removed_rows(midori_ws: Workspace, run) -> None:  # type: ignor
         ],
     )
     records = _json(run, "diff", "--year", "R6", "-f", "json", "-w", midori_ws.root)
+    assert all(set(r) == JSON_KEYS for r in records)
     assert _flat(records) == [  # type: ignore[arg-type]
         ("A-1", "高齢福祉課", "A", "S", "up"),
         ("A-1", "障がい福祉課", "S", "A", "down"),
         ("A-2", "市民協働課・福祉総務課", None, "B", "new"),
-        ("A-3", "高齢福祉課", "B", None, "removed"),
         ("B-1", "市民協働課", None, "C", "new"),
         ("Z-9", "旧福祉課", "C", None, "removed"),
     ]
     assert records[-1]["project"] == ""
     table = run("diff", "--year", "R6", "-w", midori_ws.root).output
     assert "計画にない事業" in table
-    assert "計画にあるのに令和6年度の評価がない行が 1 行あります" in table
-    changes = [line.split() for line in table.splitlines() if line.startswith("全体")][-1]
-    assert changes == ["全体", "1", "1", "1", "2", "2"]
+    # Five plan rows have no R6 rating (A-3 ×3, B-2, B-3): counted apart, in neither year's counts.
+    assert table.splitlines()[-1].startswith("未提出（令和6年度の評価がない行）: 5 行 — 比較していません。")
+    assert "廃止」と表示" not in table
+    counts = [line.split() for line in table.splitlines() if line.startswith("全体")]
+    assert counts == [
+        ["全体", "令和5年度", "1", "1", "1", "1", "4"],  # without A-3 高齢福祉課 (B), not compared
+        ["全体", "令和6年度", "1", "1", "2", "1", "5"],
+        ["全体", "1", "1", "1", "2", "1"],  # up, down, same, new, removed
+    ]
+
+
+def test_partly_collected_year_counts_unsubmitted_rows_apart(
+    sample_ws_loaded: Workspace, run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """R6 with 12 of the sample's 57 rows returned: the other 45 are 未提出, not 廃止."""
+    r5 = list(history(sample_ws_loaded.plan, {R5: _ratings(sample_ws_loaded, R5)}).rows)
+    returned = [(r.no, r.department, r.ratings[0] or "") for r in r5[:12]]
+    returned[0] = (returned[0][0], returned[0][1], "C" if returned[0][2] != "C" else "B")
+    _store(sample_ws_loaded, R6, returned)
+    root = sample_ws_loaded.root
+    line = "未提出（令和6年度の評価がない行）: 45 行 — 比較していません。"
+
+    records = _json(run, "diff", "--year", "R6", "--all", "-f", "json", "-w", root)
+    assert [(r["no"], r["department"]) for r in records] == [(no, dep) for no, dep, _ in returned]
+    assert [r["change"] for r in records].count("same") == 11
+    assert not {"removed", "new"} & {str(r["change"]) for r in records}
+    assert len(_json(run, "diff", "--year", "R6", "-f", "json", "-w", root)) == 1
+
+    table = run("diff", "--year", "R6", "-w", root)
+    assert table.exit_code == 0, table.output
+    assert line in table.output and "廃止" not in table.output.split("【変化の内訳】")[0]
+    totals = [row.split()[-1] for row in table.output.splitlines() if row.startswith("全体 ")][:2]
+    assert totals == ["12", "12"]  # both years' counts over the compared rows only
+
+    md = tmp_path / "diff.md"
+    assert run("diff", "--year", "R6", "-o", md, "-w", root).exit_code == 0
+    assert line in md.read_text(encoding="utf-8")
+
+    xlsx = tmp_path / "diff.xlsx"
+    assert run("diff", "--year", "R6", "-o", xlsx, "-w", root).exit_code == 0
+    wb = openpyxl.load_workbook(xlsx)
+    summary = wb["変化の内訳"]
+    assert summary.auto_filter.ref == f"A1:F{summary.max_row - 2}"  # the note is below the filtered rows
+    assert str(summary.cell(summary.max_row, 1).value).startswith(line)
+    assert summary.cell(2, 1).value == "全体" and summary.cell(2, 6).value == 0  # nothing 廃止
+    wb.close()
+
+    # A complete year has no such line.
+    assert "未提出" not in run("diff", "--year", "R5", "-w", root).output
 
 
 # --- history -------------------------------------------------------------------------------------------
@@ -301,6 +355,30 @@ def test_history_keeps_rows_not_yet_rated_and_orphans(midori_ws: Workspace) -> N
     assert result.rows[0].ratings == ("A", "S")
     assert result.rows[1].ratings == (None, None)
     assert (result.rows[-1].no, result.rows[-1].ratings) == ("Z-9", ("C", None))
+
+
+def test_history_pivot_keeps_the_plan_rows_and_their_ratings(sample_ws_loaded: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    """The year-by-year table (a pandas pivot) holds exactly the stored ratings, row for row in plan order."""
+    plan = sample_ws_loaded.plan
+    stored = {fy: _ratings(sample_ws_loaded, fy) for fy in (R4, R5)}
+    result = history(plan, stored)
+    assert result.years == (R4, R5)
+    assert [(r.no, r.department) for r in result.rows] == [r.key for r in plan.rows]
+    assert [r.ratings for r in result.rows] == [
+        (stored[R4].get(r.key), stored[R5].get(r.key)) for r in plan.rows
+    ]
+    assert all(isinstance(code, str) for r in result.rows for code in r.ratings)  # no NaN, no numpy types
+    for i, expected in enumerate(({"A": 27, "B": 28, "D": 2}, {"A": 29, "B": 27, "D": 1})):
+        assert Counter(r.ratings[i] for r in result.rows) == expected
+    # The CLI's JSON carries the same rows and ratings.
+    records = _json(run, "history", "-f", "json", "-w", sample_ws_loaded.root)
+    assert [(r["no"], r["department"], r["ratings"]) for r in records] == [
+        (r.no, r.department, {"R4": r.ratings[0], "R5": r.ratings[1]}) for r in result.rows
+    ]
+    # A year with no rating for a row and a filter keep the same alignment.
+    partial = {R4: stored[R4], R5: {k: v for k, v in stored[R5].items() if k[0] != "18"}}
+    only = history(plan, partial, no="18")
+    assert [(r.no, r.department, r.ratings) for r in only.rows] == [("18", "自立生活支援課", ("D", None))]
 
 
 def test_history_csv_and_xlsx(sample_ws_loaded: Workspace, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

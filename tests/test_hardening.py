@@ -424,3 +424,164 @@ def test_fuzzed_returns_always_end_with_a_report(
     assert result.exit_code in (0, 1)
     assert "Traceback" not in result.output
     assert '"schema": "hyoka.collect/1"' in result.output
+
+
+# --- found in review -------------------------------------------------------------------------------------
+
+
+def test_feedback_marks_merged_cells_and_never_stops_the_run(ws_r4: Workspace, tmp_path: Path) -> None:
+    def merge_and_break(sheet, first, roles):  # type: ignore[no-untyped-def]
+        sheet.cell(first, roles["rating"]).value = None
+        sheet.merge_cells(
+            start_row=first, start_column=roles["rating"], end_row=first + 1, end_column=roles["rating"]
+        )
+
+    bad = make_form(ws_r4, tmp_path / "bad", merge_and_break)
+    good = make_form(ws_r4, tmp_path / "good", department="健康課", values={"7": ("会議を開催", "B", "継続")})
+    result = collect(ws_r4, [bad, good], R5, feedback_dir=tmp_path / "fb")
+    assert [f.status for f in result.files] == ["rejected", "accepted"]
+    assert result.files[0].feedback is not None
+    # A feedback folder that is a file: reported as a warning, the run goes on.
+    (tmp_path / "fbfile").write_text("x", encoding="utf-8")
+    again = collect(ws_r4, [bad], R5, feedback_dir=tmp_path / "fbfile")
+    assert [p.code for p in again.files[0].problems][-1] == "feedback-failed"
+
+
+def test_second_collect_waits_for_the_first_then_fails_clearly(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyoka import store as store_module
+
+    path = make_form(ws_r4, tmp_path)
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 1)
+    with store_module.writer_lock(ws_r4.store_path), pytest.raises(HyokaError, match="回収中"):
+        collect(ws_r4, [path], R5)
+    assert collect(ws_r4, [path], R5, dry_run=True).files[0].status == "checked"  # a dry run needs no lock
+    assert collect(ws_r4, [path], R5).files[0].status == "accepted"
+
+
+def test_two_collect_processes_at_once_store_each_file_once_and_keep_joint_rows_consistent(
+    ws_r4: Workspace, tmp_path: Path
+) -> None:
+    paths = []
+    for dept, rating in (("介護福祉課", "A"), ("広報秘書課", "B")):
+        nos = [r.project_no for r in ws_r4.plan.rows_for(dept)]
+        paths.append(
+            make_form(
+                ws_r4, tmp_path / dept, department=dept, values={n: ("実績", rating, "展望") for n in nos}
+            )
+        )
+    cmd = [sys.executable, "-m", "hyoka", "collect", "--year", "R5", "-w", str(ws_r4.root)]
+    procs = [
+        subprocess.Popen(
+            [*cmd, str(p), str(ROOT / "sample_data/koganei/returned/R5")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for p in paths
+    ]
+    for proc in procs:
+        proc.communicate(timeout=120)
+    with ws_r4.store() as s:
+        accepted = [x for x in s.submissions(R5) if x.status == "accepted"]
+    hashes = [x.sha256 for x in accepted]
+    assert len(hashes) == len(set(hashes))  # no file stored twice
+    assert {x.file_name for x in accepted} >= {
+        p.name for p in (ROOT / "sample_data/koganei/returned/R5").iterdir()
+    }
+    joint = {p.submitter: p.rating for p in s_parts(ws_r4) if p.project_no == "9"}
+    assert len(set(joint.values())) == 1, joint
+
+
+def s_parts(ws: Workspace) -> list[object]:
+    with ws.store() as s:
+        return s.current_parts(R5)  # type: ignore[return-value]
+
+
+def test_same_file_twice_in_one_run_and_feedback_copies_are_skipped(ws_r4: Workspace, tmp_path: Path) -> None:
+    import shutil
+
+    from hyoka.collect import discover
+
+    path = make_form(ws_r4, tmp_path / "in")
+    shutil.copy(path, path.with_name("コピー.xlsx"))
+    (path.parent / "要修正_古い.xlsx").write_bytes(path.read_bytes())
+    files = discover([path.parent, path, Path(os.path.relpath(path))])
+    assert sorted(f.name for f in files) == sorted([path.name, "コピー.xlsx"])
+    result = collect(ws_r4, files, R5)
+    assert sorted(f.status for f in result.files) == ["accepted", "unchanged"]
+
+
+def test_init_with_the_plan_already_in_the_folder(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    (folder / "計画.csv").write_bytes((ROOT / "sample_data/koganei/plan.csv").read_bytes())
+    result = run("init", folder, "--plan", folder / "計画.csv")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in folder.iterdir() if p.suffix == ".csv") == ["計画.csv"]
+    assert 'file = "計画.csv"' in (folder / "hyoka.toml").read_text(encoding="utf-8")
+    before = sorted(Path.cwd().iterdir())
+    assert run("init", "", "--sample").exit_code == 1
+    assert run("collect", "", "--year", "R5", "-w", folder).exit_code == 1
+    assert sorted(Path.cwd().iterdir()) == before  # "" is not the current folder
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ('agenda = [\n    "a",', "agenda = 5\nx = ["),
+        ("number = 1", 'number = "first"'),
+        ("number = 1", "number = 1\nmaterials = 5"),
+        ("gannen = true", 'gannen = "false"'),
+        ('time = "10:00"', 'time = "25:00"'),
+        ("date = 2024-08-19", "date = 1900-01-01"),
+        ("requires_reason = false", 'requires_reason = "no"'),
+        ("[committee]", "[committee\n"),
+    ],
+)
+def test_wrong_config_values_give_a_japanese_message(tmp_path: Path, run, change: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    assert run("init", tmp_path / "ws", "--sample").exit_code == 0
+    config = tmp_path / "ws" / "hyoka.toml"
+    text = config.read_text(encoding="utf-8")
+    old = change if change in text else change.split("\n")[0]
+    assert old in text, old
+    config.write_text(text.replace(old, expected, 1), encoding="utf-8")
+    result = run("report", "--year", "R5", "-w", tmp_path / "ws")
+    assert result.exit_code == 1, result.output
+    assert "hyoka.toml" in result.output and "想定外" not in result.output
+    assert "Traceback" not in result.output
+
+
+def test_forms_never_overwrite_each_other_and_pipes_close_quietly(
+    tmp_path: Path, sample_ws: Workspace
+) -> None:
+    from hyoka.forms import write_forms
+
+    text = (ROOT / "sample_data/koganei/plan.csv").read_text(encoding="utf-8-sig")
+    text = (
+        text.replace(",交通対策課,", ",係:1,")
+        .replace(",健康課,", ",係?1,")
+        .replace(",公民館,", ",KAKARI,")
+        .replace(",指導室,", ",kakari,")
+    )
+    (sample_ws.root / "plan.csv").write_text(text, encoding="utf-8")
+    ws = Workspace.load(sample_ws.root)
+    paths = write_forms(ws, FiscalYear(2024), tmp_path / "f")
+    assert len({p.name.casefold() for p in paths}) == len(paths) == len(ws.plan.submitters)
+    assert all(p.exists() for p in paths)
+    proc = subprocess.run(
+        f'"{sys.executable}" -m hyoka plan show -w "{sample_ws.root}" | head -1',
+        shell=True,
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 0 and "Traceback" not in proc.stderr and "想定外" not in proc.stderr
+
+
+def test_config_sections_of_the_wrong_type() -> None:
+    from hyoka.workspace import parse_config
+
+    base = {"committee": {"name": "委員会", "secretariat": "事務局"}, "plan": {"file": "plan.csv"}}
+    for broken in ({"scale": 5}, {"meetings": {"date": 1}}, {"format": {"gannen": 1}}, {"committee": 5}):
+        with pytest.raises(HyokaError, match=r"hyoka\.toml"):
+            parse_config({**base, **broken}, ROOT)

@@ -596,6 +596,86 @@ def test_broken_template_names_the_file_and_the_tag(
     assert "Traceback" not in result.output
 
 
+def _edit_text(doc: Any, old: str, new: str) -> None:
+    """Replace ``old`` in the one text node of the template that holds it."""
+    nodes = [t for t in doc.element.iter(qn("w:t")) if t.text and old in t.text]
+    assert len(nodes) == 1, old
+    nodes[0].text = nodes[0].text.replace(old, new)
+
+
+def _split_runs(paragraph: Any, pieces: list[str]) -> None:
+    """Give the paragraph one run per piece, as Word does with a tag typed in several goes."""
+    for run in list(paragraph.runs):
+        run._r.getparent().remove(run._r)
+    for piece in pieces:
+        paragraph.add_run(piece)
+
+
+@pytest.mark.parametrize(
+    ("edit", "named"),
+    [
+        (lambda doc: _edit_text(doc, "{{ place }}", "{{ place }"), "タグ「{{ place }」が閉じていません"),
+        (
+            lambda doc: doc.add_paragraph("{% for a in agenda %"),
+            "タグ「{% for a in agenda %」が閉じていません",
+        ),
+        (
+            lambda doc: _edit_text(doc, "{{ place }}", "{ place }}"),
+            "「場　所　{ place }}」の「}}」に対応する「{{」がありません",
+        ),
+        # Word splits a tag over runs; the runs are read as one text.
+        (
+            lambda doc: _split_runs(doc.add_paragraph(), ["場所 {", "{ pla", "ce }", "（会場）"]),
+            "タグ「{{ place }（会場）」が閉じていません",
+        ),
+    ],
+    ids=["unclosed-expression", "unclosed-statement", "stray-closer", "split-runs"],
+)
+def test_unbalanced_tag_stops_the_report_before_rendering(
+    sample_ws_loaded: Workspace, tmp_path: Path, run: Any, edit: Callable[[Any], None], named: str
+) -> None:
+    # Jinja would render all of these without an error: a lone }} is text, and an unclosed {{ swallows
+    # what follows up to the next }} — the 次第 would lose its place, 開会, 議事 and every agenda item.
+    own = sample_ws_loaded.root / "templates"
+    own.mkdir()
+    doc = Document(str(templates_dir() / AGENDA))
+    edit(doc)
+    doc.save(str(own / AGENDA))
+    out = tmp_path / "out"
+    result = run("report", "--year", "R5", "--out", out, "-w", sample_ws_loaded.root)
+    assert result.exit_code == 1, result.output
+    assert f"{AGENDA}: " in result.output and named in result.output, result.output
+    assert str(own / AGENDA) in result.output
+    assert "Traceback" not in result.output
+    assert not (out / AGENDA_NAME).exists()
+
+
+def test_unbalanced_tags_in_table_cells_and_headers_are_found(
+    sample_ws_loaded: Workspace, tmp_path: Path
+) -> None:
+    own = sample_ws_loaded.root / "templates"
+    own.mkdir()
+    doc = Document(str(templates_dir() / MATERIALS_LIST))
+    _edit_text(doc, "{{ m.title }}", "{{ m.title }")
+    doc.save(str(own / MATERIALS_LIST))
+    with pytest.raises(
+        HyokaError, match=r"materials_list\.docx: 表のタグ「\{\{ m\.title \}」が閉じていません"
+    ):
+        make_report(sample_ws_loaded, R5, out_dir=tmp_path)
+    (own / MATERIALS_LIST).unlink()
+    doc = Document(str(templates_dir() / EVALUATION))
+    header = doc.sections[0].header
+    _split_runs(
+        header.add_paragraph(), ["{% if draft_mark %", "}（案）{% endif ", "%} {{ material", "_label }"]
+    )
+    doc.save(str(own / EVALUATION))
+    with pytest.raises(HyokaError) as info:
+        make_report(sample_ws_loaded, R5, out_dir=tmp_path)
+    assert str(info.value).startswith(
+        f"{EVALUATION}: ヘッダーのタグ「{{{{ material_label }}」が閉じていません"
+    )
+
+
 def test_template_that_is_not_a_docx(sample_ws_loaded: Workspace, tmp_path: Path) -> None:
     own = sample_ws_loaded.root / "templates"
     own.mkdir()

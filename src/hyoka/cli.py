@@ -6,7 +6,9 @@ imported inside the commands that need them, so that ``hyoka --help`` stays fast
 
 from __future__ import annotations
 
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -30,6 +32,11 @@ class _Group(TyperGroup):
         except HyokaError as exc:
             typer.echo(f"エラー: {exc}", err=True)
             raise typer.Exit(1) from None
+        except BrokenPipeError:
+            # The output went to a program that stopped reading (| head): not an error of ours.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except KeyboardInterrupt:
             typer.echo("中断しました。保存済みのデータは変わっていません。", err=True)
             raise typer.Exit(130) from None
@@ -37,9 +44,11 @@ class _Group(TyperGroup):
             # Usage errors and exits belong to the CLI framework (click, or typer's copy of it).
             if _state["debug"] or type(exc).__module__.split(".")[0] in {"click", "typer"}:
                 raise
+            # Per-file transactions mean nothing is ever half-stored, but files accepted before the
+            # failure are stored: say only what is true in every command.
             typer.echo(
-                f"エラー: 想定外の問題が発生しました（{type(exc).__name__}: {exc}）。"
-                "保存済みのデータは変わっていません。--debug を付けて実行すると詳細が表示されます。",
+                f"エラー: 想定外の問題が発生したため処理を中断しました（{type(exc).__name__}: {exc}）。"
+                "--debug を付けて実行すると詳細が表示されます。この表示を開発者に伝えてください。",
                 err=True,
             )
             raise typer.Exit(1) from None
@@ -63,10 +72,15 @@ _state = {"debug": False}
 WorkspaceOpt = Annotated[
     Path | None,
     typer.Option(
-        "--workspace", "-w", help="ワークスペースのフォルダ（省略時は現在のフォルダから上へ探します）"
+        "--workspace",
+        "-w",
+        metavar="フォルダ",
+        help="ワークスペースのフォルダ（省略時は現在のフォルダから上へ探します）",
     ),
 ]
-YearOpt = Annotated[str, typer.Option("--year", "-y", help="年度（R5、令和5年度、2023 など）")]
+YearOpt = Annotated[
+    str, typer.Option("--year", "-y", metavar="年度", help="年度（R5、令和5年度、2023 など）")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="機械可読なJSONで出力します")]
 
 
@@ -115,7 +129,7 @@ def _year(text: str) -> FiscalYear:
 
 @app.command()
 def init(
-    folder: Annotated[Path, typer.Argument(help="作成するワークスペースのフォルダ")],
+    folder: Annotated[str, typer.Argument(metavar="フォルダ", help="作成するワークスペースのフォルダ")],
     plan: Annotated[Path | None, typer.Option("--plan", help="計画マスタ（.xlsx または .csv）")] = None,
     sample: Annotated[
         bool, typer.Option("--sample", help="見本（小金井市の計画と会議）で作成します")
@@ -124,7 +138,9 @@ def init(
     """ワークスペース（設定ファイル hyoka.toml とデータ保存先）を作成します。"""
     from hyoka.workspace import init_workspace
 
-    ws = init_workspace(folder, plan, sample)
+    if not folder.strip():  # Path("") would mean the current folder
+        fail("作成するフォルダを指定してください（例: hyoka init 令和6年度評価 --sample）。")
+    ws = init_workspace(Path(folder), plan, sample)
     counts = ws.plan.counts()
     typer.echo(f"ワークスペースを作成しました: {ws.root}")
     typer.echo(
@@ -222,7 +238,11 @@ def import_(
 @app.command()
 def collect(
     paths: Annotated[
-        list[Path], typer.Argument(help="回収した調査票のファイルまたはフォルダ（フォルダは中まで探します）")
+        list[str],
+        typer.Argument(
+            metavar="ファイルまたはフォルダ...",
+            help="回収した調査票のファイルまたはフォルダ（フォルダは中まで探します）",
+        ),
     ],
     year: YearOpt,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="確認だけして保存しません")] = False,
@@ -239,7 +259,9 @@ def collect(
 
     ws = _workspace(workspace)
     fy = _year(year)
-    files = discover(paths)
+    if any(not p.strip() for p in paths):  # Path("") would mean the current folder
+        fail("空のパスが指定されています。回収した調査票のファイルまたはフォルダを指定してください。")
+    files = discover([Path(p) for p in paths])
     if not files:
         fail("調査票のファイルが見つかりません。ファイルまたはフォルダのパスを確認してください。")
     show_progress = not json_out and sys.stderr.isatty()
@@ -247,7 +269,7 @@ def collect(
         length=len(files), label="確認中", file=sys.stderr, hidden=not show_progress
     ) as bar:
         result = run_collect(
-            ws, paths, fy, dry_run=dry_run, feedback_dir=feedback, on_file=lambda _p: bar.update(1)
+            ws, files, fy, dry_run=dry_run, feedback_dir=feedback, on_file=lambda _p: bar.update(1)
         )
     _print_collect(result, json_out)
     raise typer.Exit(0 if result.ok else 1)
@@ -323,11 +345,11 @@ def status(year: YearOpt, json_out: JsonOpt = False, workspace: WorkspaceOpt = N
         mark = "完了" if r.complete else ("未提出" if not r.heard_from else "不足")
         typer.echo(f"【{mark}】{r.submitter}  {r.accepted_rows}/{len(r.expected)}行")
         for s in r.accepted_files:
-            typer.echo(f"    受付: {s.file_name}（{s.received_at:%Y-%m-%d %H:%M}）")
+            in_force = "、現在有効" if s is r.accepted_files[-1] else "、新しいファイルに置き換え済み"
+            typer.echo(f"    受付: {s.file_name}（{s.received_at:%Y-%m-%d %H:%M}{in_force}）")
         for s in r.rejected_files:
-            typer.echo(
-                f"    差戻し: {s.file_name}（{s.received_at:%Y-%m-%d %H:%M}、エラー {len(s.problems)}件）"
-            )
+            errors = sum(p.get("severity") == "error" for p in s.problems)
+            typer.echo(f"    差戻し: {s.file_name}（{s.received_at:%Y-%m-%d %H:%M}、エラー {errors}件）")
         if r.missing and r.heard_from:
             typer.echo(
                 "    不足: " + "、".join(f"事業No.{m.project_no}（{m.department}）" for m in r.missing)
@@ -409,6 +431,7 @@ def diff(
     """前年度と比べて評価が上がった・下がった事業と、評価ごとの行数を表示します。
 
     行は事業Noと担当課で対応させ、上がった・下がったは評価基準の順序で判定します。
+    計画にあってその年度の評価がまだない行は未提出として行数だけを示し、比較しません。
     JSON は no・project・department・before・after・change（up・down・same・new・removed）の一覧です。
     """
     from hyoka.diff import compare
@@ -494,4 +517,8 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="replace")
+    # Library warnings (openpyxl on a workbook without styles, …) are English noise for a clerk;
+    # whatever matters about a file is reported as a problem.
+    warnings.filterwarnings("ignore", module="openpyxl")
+    warnings.filterwarnings("ignore", module="docx")
     app()

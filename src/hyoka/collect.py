@@ -14,15 +14,17 @@ import hashlib
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hyoka.feedback import FEEDBACK_PREFIX
 from hyoka.intake import ReadSheet, formulas_at, read_csv, read_workbook
 from hyoka.plan import Plan, RowKey
-from hyoka.problems import HyokaError, Problem, Severity, problem
+from hyoka.problems import SEVERITY_ORDER, HyokaError, Problem, Severity, problem
 from hyoka.results import ratings
-from hyoka.store import Part, Store
+from hyoka.store import Part, Store, writer_lock
 from hyoka.text import normalize_code
 from hyoka.validate import Context, validate
 from hyoka.workbook import MAX_FILE_BYTES, is_lock_file
@@ -84,16 +86,23 @@ class CollectResult:
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and Excel files found in folders (recursively), oldest first."""
-    found: dict[Path, None] = {}
+    """Files named, and Excel files found in folders (recursively), oldest first, each once.
+
+    In folders, the marked-up copies ``--feedback`` writes (要修正_…) are not returns and are left out.
+    """
+    found: dict[Path, Path] = {}
     for path in paths:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
-                if p.is_file() and p.suffix.lower() in FOLDER_SUFFIXES:
-                    found.setdefault(p, None)
+                if (
+                    p.is_file()
+                    and p.suffix.lower() in FOLDER_SUFFIXES
+                    and not p.name.startswith(FEEDBACK_PREFIX)
+                ):
+                    found.setdefault(p.resolve(), p)
         else:
-            found.setdefault(path, None)
-    return sorted(found, key=_mtime)
+            found.setdefault(path.resolve(), path)
+    return sorted(found.values(), key=_mtime)
 
 
 def _mtime(path: Path) -> float:
@@ -116,6 +125,8 @@ class _Run:
     # Joint rows' parts in force, by submitter: the one thing a file is checked against that other
     # files of the run change. Kept up to date in memory so that each file costs its own rows only.
     joint: dict[RowKey, dict[str, Part]] = field(default_factory=dict)
+    # Files of this run already taken, by sha256: the same file under two names counts once.
+    taken_files: dict[str, Path] = field(default_factory=dict)
 
     def load_joint(self) -> None:
         keys = {r.key for r in self.plan.rows if r.is_joint}
@@ -171,7 +182,10 @@ def _process(
 ) -> CollectResult:
     plan = ws.plan
     result = CollectResult(year, dry_run)
-    with ws.store() as store:
+    with ExitStack() as stack:
+        if not dry_run:
+            stack.enter_context(writer_lock(ws.store_path))
+        store = stack.enter_context(ws.store())
         run = _Run(ws, plan, store, year, ratings(store, plan, year.previous()), dry_run)
         run.load_joint()
         known = frozenset(store.accepted_hashes(year))
@@ -186,16 +200,25 @@ def _process(
                 reason = f"{type(exc).__name__}: {exc}"
                 internal = problem("internal-error", file=path.name, reason=reason)
                 outcome = FileResult(path, "rejected", problems=[internal])
-            if (
-                outcome.status == "rejected"
-                and feedback_dir is not None
-                and outcome.path.suffix.lower() in EXCEL_SUFFIXES
-            ):
-                from hyoka.feedback import write_feedback
-
-                outcome.feedback = write_feedback(outcome.path, outcome.problems, feedback_dir)
+            if outcome.status == "rejected" and feedback_dir is not None:
+                _feedback(outcome, feedback_dir)
             result.files.append(outcome)
     return result
+
+
+def _feedback(outcome: FileResult, folder: Path) -> None:
+    """Write the marked-up copy; failing to write it is reported, it never stops the run."""
+    if outcome.path.suffix.lower() not in EXCEL_SUFFIXES:
+        return
+    from hyoka.feedback import write_feedback
+
+    try:
+        outcome.feedback = write_feedback(outcome.path, outcome.problems, folder)
+    except HyokaError as exc:
+        outcome.problems.append(problem("feedback-failed", file=outcome.name, reason=str(exc)))
+    except Exception as exc:  # a workbook openpyxl can read but not write back must not stop the run
+        reason = f"{type(exc).__name__}: {exc}"
+        outcome.problems.append(problem("feedback-failed", file=outcome.name, reason=reason))
 
 
 # --- reading: no store, no run state, so that it can run in worker processes --------------------------
@@ -279,13 +302,22 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
     if read.known:
         earlier = run.store.accepted_with_hash(run.year, read.sha)
         assert earlier is not None
-        when = earlier.received_at.strftime("%Y-%m-%d %H:%M")
+        when = earlier.received_at.strftime("%Y-%m-%d %H:%M") + " に受け付け"
         return FileResult(
             path,
             "unchanged",
             earlier.submitter or None,
             earlier.row_count,
             [problem("file-duplicate", file=display, received=when)],
+        )
+    if read.sha in run.taken_files:
+        earlier_name = run.taken_files[read.sha].name
+        return FileResult(
+            path,
+            "unchanged",
+            problems=[
+                problem("file-duplicate", file=display, received=f"この回収で先に処理した「{earlier_name}」")
+            ],
         )
     if read.failure is not None or read.sheet is None:
         assert read.failure is not None
@@ -317,10 +349,12 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
     )
     parts, found = validate(ctx, sheet.rows)
     problems.extend(found)
+    problems.sort(key=lambda p: SEVERITY_ORDER[p.severity])  # errors first; stable within a severity
     if any(p.severity is Severity.ERROR for p in problems):
         return _reject(run, path, submitter, read.sha, problems, mode)
     status = "checked"
     run.taken(submitter, parts, mode)
+    run.taken_files[read.sha] = path
     if not run.dry_run:
         run.store.add_submission(
             year=run.year,

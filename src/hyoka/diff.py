@@ -3,6 +3,10 @@
 Pure core: the functions take the plan, the scale and the ratings already read from the store (one
 ``{(事業No, 担当課): code}`` mapping per year) and return plain dataclasses. Rows are matched by
 (事業No, 担当課); better or worse is decided by the scale's order only, never by the codes' letters.
+
+A row the plan has but the later year has no rating for is not a change: its return has not come in
+yet (未提出). It is left out of the comparison and counted apart (:attr:`Diff.unsubmitted`); ``removed``
+is kept for rows the plan no longer has.
 """
 
 from __future__ import annotations
@@ -26,7 +30,11 @@ StoredRatings = Mapping[FiscalYear, Mapping[RowKey, str]]
 
 @dataclass(frozen=True)
 class DiffRow:
-    """One (事業No, 担当課) row in either year; ``before``/``after`` is None where the year lacks it."""
+    """One (事業No, 担当課) row compared; ``before``/``after`` is None where the year lacks it.
+
+    ``new``: rated in the later year only. ``removed``: rated in the earlier year only, and the plan no
+    longer has the row. A plan row without a rating in the later year is not a DiffRow at all.
+    """
 
     no: str
     project: str
@@ -61,15 +69,12 @@ class Diff:
     rows: tuple[DiffRow, ...]
     overall: GroupSummary
     goals: tuple[GroupSummary, ...]
+    unsubmitted: tuple[RowKey, ...] = ()
+    """Plan rows without a rating in the later year (未提出), in plan order: not compared, counted apart."""
 
     @property
     def changed(self) -> tuple[DiffRow, ...]:
         return tuple(r for r in self.rows if r.change != "same")
-
-    @property
-    def unreported(self) -> tuple[DiffRow, ...]:
-        """Rows the plan still has but the later year lacks: more likely not yet collected than removed."""
-        return tuple(r for r in self.rows if r.change == "removed" and r.in_plan)
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,7 @@ def compare(
 ) -> Diff:
     """Compare ``year`` with ``against`` (by default the year before), row by row.
 
+    Plan rows ``year`` has no rating for are not compared: they are listed in :attr:`Diff.unsubmitted`.
     Raises :class:`HyokaError` when either year has nothing stored, naming the years that do.
     """
     base = against if against is not None else year.previous()
@@ -106,18 +112,22 @@ def compare(
     before, after = stored[base], stored[year]
     _check_codes(scale, {base: before, year: after})
     describe = _Describer(plan)
+    unsubmitted = tuple(r.key for r in plan.rows if r.key not in after)
     rows = []
     for key in _row_keys(plan, (before, after)):
         b, a = before.get(key), after.get(key)
+        in_plan = key in plan.by_key
         change: Change
-        if b is None:
-            change = "new"
-        elif a is None:
+        if a is None:
+            if in_plan:
+                continue  # 未提出: still in the plan, its return is not in yet
             change = "removed"
+        elif b is None:
+            change = "new"
         else:
             change = scale.direction(b, a)
         project, goal_no, goal = describe(key)
-        rows.append(DiffRow(key[0], project, key[1], goal_no, goal, b, a, change, key in plan.by_key))
+        rows.append(DiffRow(key[0], project, key[1], goal_no, goal, b, a, change, in_plan))
     codes = tuple(scale.codes)
     groups: dict[str | None, list[DiffRow]] = {}
     for r in rows:
@@ -129,6 +139,7 @@ def compare(
         rows=tuple(rows),
         overall=_summarise("", "", rows, codes),
         goals=tuple(_summarise(no, group[0].goal, group, codes) for no, group in groups.items()),
+        unsubmitted=unsubmitted,
     )
 
 
@@ -151,19 +162,40 @@ def history(
     keys = [*(r.key for r in plan.rows), *orphans]
     wanted_no = normalize_code(no) if no else None
     wanted_dep = normalize_code(department) if department else None
+    shown = [
+        key
+        for key in dict.fromkeys(keys)
+        if (wanted_no is None or key[0] == wanted_no)
+        and (wanted_dep is None or _responsible(key, plan.by_key.get(key), wanted_dep))
+    ]
+    if not shown:
+        raise HyokaError(_no_match(wanted_no, wanted_dep))
     describe = _Describer(plan)
     rows = []
-    for key in dict.fromkeys(keys):
-        if wanted_no is not None and key[0] != wanted_no:
-            continue
-        if wanted_dep is not None and not _responsible(key, plan.by_key.get(key), wanted_dep):
-            continue
+    for key, ratings in zip(shown, _year_columns(stored, years, shown), strict=True):
         project, goal_no, goal = describe(key)
-        ratings = tuple(stored[fy].get(key) for fy in years)
         rows.append(HistoryRow(key[0], project, key[1], goal_no, goal, ratings))
-    if not rows:
-        raise HyokaError(_no_match(wanted_no, wanted_dep))
     return History(years, tuple(rows))
+
+
+def _year_columns(
+    stored: StoredRatings, years: tuple[FiscalYear, ...], keys: list[RowKey]
+) -> list[tuple[str | None, ...]]:
+    """Each key's rating in each year, in the order of ``keys``: the stored ratings pivoted to
+    (事業No, 担当課) × year. pandas is imported here only, so that the CLI starts without it."""
+    import pandas as pd
+
+    long = pd.DataFrame(
+        [(no, dep, i, code) for i, fy in enumerate(years) for (no, dep), code in stored[fy].items()],
+        columns=["no", "department", "year", "rating"],
+    )
+    wide = long.pivot(index=["no", "department"], columns="year", values="rating").reindex(
+        index=pd.MultiIndex.from_tuples(keys, names=["no", "department"]), columns=range(len(years))
+    )
+    return [
+        tuple(None if pd.isna(code) else str(code) for code in row)
+        for row in wide.itertuples(index=False, name=None)
+    ]
 
 
 def _row_keys(plan: Plan, years: Iterable[Mapping[RowKey, str]]) -> list[RowKey]:

@@ -7,7 +7,8 @@ in one format. openpyxl is imported only when an .xlsx is written, so the CLI st
 JSON shapes (stable, for machines):
 
 - diff: a list of ``{"no", "project", "department", "before", "after", "change"}``; ``before``/``after``
-  are null where the year has no rating, ``change`` is one of up, down, same, new, removed.
+  are null where the year has no rating, ``change`` is one of up, down, same, new, removed. Plan rows
+  the later year has no rating for yet (未提出) are not in the list: they are not a change.
 - history: a list of ``{"no", "project", "department", "ratings": {"R4": "B", "R5": "A"}}`` with every
   stored year as a key, oldest first, null where the year has no rating.
 """
@@ -60,6 +61,8 @@ class Sheet:
     """Columns shown in the terminal and Markdown, where width is scarce (None: all)."""
     empty: str = ""
     """Printed instead of a table without rows."""
+    notes: tuple[str, ...] = ()
+    """Lines after the table, in every format but CSV (in .xlsx below the table, after a blank row)."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,6 @@ class Document:
     title: str
     sheets: tuple[Sheet, ...]
     records: tuple[dict[str, object], ...]
-    notes: tuple[str, ...] = ()
 
 
 # --- documents -----------------------------------------------------------------------------------------
@@ -110,14 +112,9 @@ def diff_document(diff: Diff, *, show_all: bool = False, gannen: bool = True) ->
         "変化の内訳",
         ("区分", *CHANGE_LABELS.values()),
         tuple((_group_label(g, g is diff.overall), *g.changes.values()) for g in groups),
+        notes=_unsubmitted_notes(diff, after),
     )
     what = f"全 {len(shown)} 行" if show_all else f"評価が変わった行 {len(shown)} 行"
-    notes: tuple[str, ...] = ()
-    if diff.unreported:
-        notes = (
-            f"※ 計画にあるのに{after}の評価がない行が {len(diff.unreported)} 行あります（「廃止」と表示）。"
-            "未回収の調査票がないか確認してください。",
-        )
     return Document(
         title=f"事業評価の比較 {before} → {after}（{what}）",
         sheets=(rows, counts, changes),
@@ -132,7 +129,16 @@ def diff_document(diff: Diff, *, show_all: bool = False, gannen: bool = True) ->
             }
             for r in shown
         ),
-        notes=notes,
+    )
+
+
+def _unsubmitted_notes(diff: Diff, after: str) -> tuple[str, ...]:
+    """The plan rows the later year has no rating for: not compared, counted here (none: no line)."""
+    if not diff.unsubmitted:
+        return ()
+    return (
+        f"未提出（{after}の評価がない行）: {len(diff.unsubmitted)} 行 — 比較していません。"
+        f"提出状況は hyoka status --year {diff.after_year.short} で確認できます。",
     )
 
 
@@ -259,8 +265,8 @@ def render_table(doc: Document) -> str:
         if i:
             lines += ["", f"【{sheet.title}】"]
         lines += _text_block(sheet)
-    if doc.notes:
-        lines += ["", *doc.notes]
+        if sheet.notes:
+            lines += ["", *sheet.notes]
     return "\n".join(lines)
 
 
@@ -275,13 +281,13 @@ def render_markdown(doc: Document) -> str:
         headings, rows = _columns(sheet)
         if not rows:
             lines.append(sheet.empty or "（なし）")
-            continue
-        numeric = [all(isinstance(row[i], int) for row in rows) for i in range(len(headings))]
-        lines.append("| " + " | ".join(_md_cell(h) for h in headings) + " |")
-        lines.append("| " + " | ".join("---:" if n else "---" for n in numeric) + " |")
-        lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
-    if doc.notes:
-        lines += ["", *doc.notes]
+        else:
+            numeric = [all(isinstance(row[i], int) for row in rows) for i in range(len(headings))]
+            lines.append("| " + " | ".join(_md_cell(h) for h in headings) + " |")
+            lines.append("| " + " | ".join("---:" if n else "---" for n in numeric) + " |")
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in rows]
+        if sheet.notes:
+            lines += ["", *(_md_cell(note) for note in sheet.notes)]
     return "\n".join(lines)
 
 
@@ -333,3 +339,9 @@ def _fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
     for i, heading in enumerate(sheet.headings):
         width = max(display_width(str(t)) for t in [heading, *(row[i] for row in sheet.rows)])
         ws.column_dimensions[get_column_letter(i + 1)].width = min(width + 2, XLSX_MAX_WIDTH)
+    # Below the filtered range, after a blank row; long lines overflow to the right, widths stay fitted.
+    for r, note in enumerate(sheet.notes, len(sheet.rows) + 3):
+        cell = ws.cell(r, 1, note)
+        cell.data_type = "s"
+        if note.startswith(FORMULA_PREFIXES):
+            cell.quotePrefix = True

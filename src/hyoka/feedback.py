@@ -7,17 +7,23 @@ original file is never touched.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hyoka.files import atomic_write
-from hyoka.problems import SEVERITY_LABEL, Problem, Severity
+from hyoka.problems import SEVERITY_LABEL, SEVERITY_ORDER, Problem, Severity
 from hyoka.text import safe_filename
 
+if TYPE_CHECKING:
+    from openpyxl.cell.cell import Cell
+    from openpyxl.worksheet.worksheet import Worksheet
+
 FEEDBACK_SHEET = "hyoka指摘事項"
+FEEDBACK_PREFIX = "要修正_"
 FILL = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C", Severity.INFO: "DDEBF7"}
 
 
 def feedback_path(out_dir: Path, source: Path) -> Path:
-    return out_dir / f"要修正_{safe_filename(source.stem)}{source.suffix.lower()}"
+    return out_dir / f"{FEEDBACK_PREFIX}{safe_filename(source.stem)}{source.suffix.lower()}"
 
 
 def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path | None:
@@ -35,8 +41,8 @@ def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path
         if p.sheet and p.cell and p.sheet in wb.sheetnames:
             by_cell.setdefault((p.sheet, p.cell), []).append(p)
     for (sheet, ref), found in by_cell.items():
-        cell = wb[sheet][ref]
-        worst = min(found, key=lambda p: list(Severity).index(p.severity))
+        cell = _writable(wb[sheet], ref)
+        worst = min(found, key=lambda p: SEVERITY_ORDER[p.severity])
         cell.fill = PatternFill("solid", fgColor=FILL[worst.severity])
         text = "\n".join(f"【{SEVERITY_LABEL[p.severity]}】{p.message}" for p in found)
         cell.comment = Comment(text, "hyoka", width=320, height=140)
@@ -59,3 +65,12 @@ def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path
     target = feedback_path(out_dir, source)
     atomic_write(target, wb.save)
     return target
+
+
+def _writable(sheet: Worksheet, ref: str) -> Cell:
+    """The cell to mark: a department may have merged cells, and only a range's top-left takes notes."""
+    for merged in sheet.merged_cells.ranges:
+        if ref in merged:
+            return sheet.cell(merged.min_row, merged.min_col)  # type: ignore[return-value]
+    cell: Cell = sheet[ref]
+    return cell

@@ -55,4 +55,28 @@ def _message(path: Path, exc: OSError) -> str:
         return f"ディスクの空きが足りないため {path} を書き込めませんでした。空きを作ってから、もう一度実行してください。"
     if exc.errno == errno.EROFS:
         return f"{path} のある場所は読み取り専用のため書き込めません。"
-    return f"{path} を書き込めませんでした（{exc.strerror or exc}）。"
+    if exc.errno in (errno.EEXIST, errno.ENOTDIR):
+        return f"{path} を書き込めませんでした（{os_reason(exc)}）。出力先にはフォルダを指定してください。"
+    return f"{path} を書き込めませんでした（{os_reason(exc)}）。"
+
+
+_OS_REASONS = {
+    "EACCES": "権限がありません",
+    "EPERM": "権限がありません",
+    "ENOENT": "見つかりません",
+    "EEXIST": "同じ名前のファイルがあります",
+    "ENOTDIR": "フォルダではありません",
+    "EISDIR": "ファイルではなくフォルダです",
+    "ENOSPC": "ディスクの空きが足りません",
+    "EROFS": "読み取り専用の場所です",
+    "ENAMETOOLONG": "名前が長すぎます",
+    "EBUSY": "使用中です",
+}
+
+
+def os_reason(exc: OSError) -> str:
+    """A short Japanese reason for an operating-system error (its own text is English)."""
+    import errno
+
+    name = errno.errorcode.get(exc.errno or 0, "")
+    return _OS_REASONS.get(name, exc.strerror or type(exc).__name__)

@@ -29,6 +29,7 @@ FORM_VERSION = "1"
 SHEET_NAME = "調査票"
 META_SHEET = "_hyoka"
 FILE_PREFIX = "調査票"
+MAX_PROMPT = 250  # Excel refuses a data-validation message longer than 255 characters
 
 
 @dataclass(frozen=True)
@@ -74,13 +75,28 @@ def write_forms(
     with ws.store() as store:
         prior = ratings(store, plan, year.previous())
     target = out or ws.out_dir / "forms" / year.short
-    paths = []
+    if target.exists() and not target.is_dir():
+        raise HyokaError(f"{target} はファイルです。--out には調査票を置くフォルダを指定してください。")
+    paths: list[Path] = []
+    taken: set[str] = set()
     for submitter in submitters:
-        path = target / form_filename(year, submitter)
+        path = target / _unique(form_filename(year, submitter), taken)
         workbook = build_form(ws, plan, year, submitter, prior)
         atomic_write(path, workbook.save)
         paths.append(path)
     return paths
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """Two departments whose names differ only in characters Windows forbids (係:1, 係?1), or only
+    in case, would get the same file: number the later ones instead of overwriting."""
+    stem, suffix = name.rsplit(".", 1)
+    candidate, n = name, 1
+    while candidate.casefold() in taken:
+        n += 1
+        candidate = f"{stem}_{n}.{suffix}"
+    taken.add(candidate.casefold())
+    return candidate
 
 
 def build_form(
@@ -99,7 +115,7 @@ def build_form(
     wb = Workbook()
     sheet: Worksheet = wb.active  # type: ignore[assignment]
     sheet.title = SHEET_NAME
-    font = "BIZ UDゴシック"
+    font = cfg.font_gothic
     thin = Side(style="thin", color="808080")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     wrap_top = Alignment(wrap_text=True, vertical="top")
@@ -170,9 +186,9 @@ def build_form(
             allow_blank=True,
             showErrorMessage=True,
             errorTitle="事業評価",
-            error=f"事業評価は {scale.codes_text} のいずれかを選んでください。",
+            error=f"事業評価は {scale.codes_text} のいずれかを選んでください。"[:MAX_PROMPT],
             promptTitle="事業評価",
-            prompt=" / ".join(f"{lv.code}: {lv.label or lv.description}" for lv in scale.levels),
+            prompt=" / ".join(f"{lv.code}: {lv.label or lv.description}" for lv in scale.levels)[:MAX_PROMPT],
             showInputMessage=True,
         )
         letter = get_column_letter(role_col["rating"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,8 +184,9 @@ def read_workbook(path: Path, display: str, required: tuple[str, ...]) -> ReadSh
         return problem("sheet-not-found", file=display, headings=" | ".join(_labels(required)))
     except WorkbookError as exc:
         return exc.problem
-    except (KeyError, ValueError, TypeError, IndexError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        # A workbook that opened but whose sheets are damaged inside (read-only mode parses lazily).
+    except Exception as exc:
+        # A workbook that opened but whose sheets are damaged inside: read-only mode parses lazily,
+        # and openpyxl and the XML parsers raise many types for it, all the same to the clerk.
         return problem("file-corrupt", file=display, reason=failure_reason(exc))
     finally:
         wb.close()

@@ -234,16 +234,14 @@ def build_plan(table: Table) -> tuple[Plan | None, list[Problem]]:
     src = table.source
     missing = [h for h in REQUIRED if h not in table.headings]
     if missing:
-        return None, [
-            problem(
-                "plan-heading-missing",
-                file=src,
-                row=table.heading_line,
-                heading=h,
-                headings=" | ".join(HEADINGS),
-            )
-            for h in missing
-        ]
+        found = problem(
+            "plan-heading-missing",
+            file=src,
+            row=table.heading_line,
+            missing="・".join(f"「{h}」" for h in missing),
+            headings=" | ".join(HEADINGS),
+        )
+        return None, [found]
     problems: list[Problem] = []
     projects: dict[str, tuple[int, str, str, str]] = {}  # no -> (line, name, measure, policy)
     measures: dict[tuple[str, str], tuple[int, str]] = {}  # (goal, measure_no/name) -> (line, policy)

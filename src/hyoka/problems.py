@@ -20,6 +20,7 @@ class Severity(StrEnum):
 
 
 SEVERITY_LABEL = {Severity.ERROR: "エラー", Severity.WARNING: "警告", Severity.INFO: "お知らせ"}
+SEVERITY_ORDER = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.INFO: 2}
 
 
 @dataclass(frozen=True)
@@ -42,9 +43,14 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "plan-heading-missing",
         E,
         "Plan heading missing",
-        "見出し「{heading}」の列がありません。1行目に見出し {headings} を入力してください。",
+        "見出し {missing} の列がありません。1行目に見出し {headings} を入力してください。",
     ),
-    ("plan-cell-blank", E, "Required plan cell blank", "「{heading}」が空欄です。値を入力してください。"),
+    (
+        "plan-cell-blank",
+        E,
+        "Required plan cell blank",
+        "「{heading}」が空欄です。値を入力してください（セルを結合している場合は結合を解除し、各行に値を入れてください）。",
+    ),
     (
         "plan-project-conflict",
         E,
@@ -78,7 +84,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "file-not-excel",
         E,
         "Not an Excel workbook",
-        "Excelのブック（.xlsx）ではありません。調査票のExcelファイルを指定してください。",
+        "Excelのブック（.xlsx）ではありません。.xlsx 形式のファイルを指定してください。",
     ),
     (
         "file-old-xls",
@@ -115,13 +121,13 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "file-duplicate",
         I,
         "Identical file already collected",
-        "同じ内容のファイルは{received}に受け付け済みです。変更はありません。",
+        "同じ内容のファイルを受け付け済みです（{received}）。変更はありません。",
     ),
     (
         "sheet-not-found",
         E,
         "No sheet with the form headings",
-        "調査票の見出し（{headings}）がある シートが見つかりません。配布した調査票の様式で提出してもらってください。",
+        "見出し（{headings}）のあるシートが見つかりません。配布した様式の見出しをそのまま使ってください。",
     ),
     (
         "form-year-mismatch",
@@ -139,7 +145,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "form-department-unknown",
         E,
         "Department cannot be identified",
-        "提出課を特定できません。調査票の「担当課」列に課名を入力するか、配布した調査票を使ってください。",
+        "どの課の調査票か特定できません（複数の課の行が混ざっているか、行がありません）。課ごとに配布した調査票で提出してもらってください。",
     ),
     (
         "file-too-many-rows",
@@ -154,12 +160,18 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "処理中に想定外の問題が発生しました（{reason}）。このファイルは保存していません。"
         "他のファイルの処理は続けました。この表示を開発者に伝えてください。",
     ),
+    (
+        "feedback-failed",
+        W,
+        "Marked-up copy could not be written",
+        "指摘を書き込んだ写しを作れませんでした（{reason}）。このファイルの指摘は上の一覧で伝えてください。",
+    ),
     # --- rows --------------------------------------------------------------------------------------
     (
         "project-unknown",
         E,
         "Unknown project number",
-        "事業No.「{no}」は計画にありません。配布した調査票の事業Noのままにしてください。",
+        "事業No.「{no}」は計画にありません。計画マスタにある事業Noにしてください（調査票では事業の欄を書き換えないでください）。",
     ),
     (
         "department-unknown",
@@ -184,6 +196,24 @@ CATALOGUE: dict[str, ProblemType] = _types(
         E,
         "Row of the department missing",
         "事業No.{no}（{department}）の行がありません。配布した調査票の行を削除せずに記入してください。",
+    ),
+    (
+        "rating-normalized",
+        I,
+        "Rating read after normalisation",
+        "事業評価「{value}」を「{normalized}」として読み取りました（全角・小文字・空白は自動で直します）。",
+    ),
+    (
+        "table-empty",
+        E,
+        "Table has no rows",
+        "見出しの下に行がありません。事業No・担当課・事業評価を1行に1件ずつ入力してください。",
+    ),
+    (
+        "import-rows-missing",
+        W,
+        "Rows of the plan not in the imported table",
+        "計画の{count}行がこの表にありません（{examples}）。これらの行はこの年度の評価がないままです。",
     ),
     ("rating-blank", E, "Rating blank", "事業評価が空欄です。{codes} のいずれかを選んでください。"),
     (

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from hyoka.text import normalize_code
+from hyoka.text import clean_text, normalize_code
 
 Direction = Literal["up", "down", "same"]
 
@@ -78,17 +78,22 @@ class RatingScale:
             raise ValueError("[scale] に levels（評価の一覧）がありません。")
         items = []
         for i, level in enumerate(levels, 1):
-            if not isinstance(level, Mapping) or not str(level.get("code", "")).strip():
-                raise ValueError(f"[scale] の {i} 番目の評価に code がありません。")
+            if not isinstance(level, Mapping) or not normalize_code(level.get("code", "")):
+                raise ValueError(f"{i} 番目の評価に code がありません。")
+            requires_reason = level.get("requires_reason", False)
+            if not isinstance(requires_reason, bool):
+                raise ValueError(
+                    f"{i} 番目の評価の requires_reason は true か false（引用符なし）で書いてください。"
+                )
             items.append(
                 Rating(
                     code=normalize_code(level["code"]),
-                    label=str(level.get("label", "")),
-                    description=str(level.get("description", level.get("label", ""))),
-                    requires_reason=bool(level.get("requires_reason", False)),
+                    label=clean_text(level.get("label", "")).strip(),
+                    description=clean_text(level.get("description", level.get("label", ""))).strip(),
+                    requires_reason=requires_reason,
                 )
             )
-        return cls(tuple(items), str(data.get("note", "")))
+        return cls(tuple(items), clean_text(data.get("note", "")))
 
     def to_config(self) -> dict[str, Any]:
         return {

@@ -10,12 +10,15 @@ network shares clerks keep their folders on.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 from hyoka import __version__
 from hyoka.problems import HyokaError
@@ -322,6 +325,52 @@ class Store:
             table: self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             for table in ("submissions", "entries", "current")
         }
+
+
+@contextmanager
+def writer_lock(store_path: Path, timeout: float | None = None) -> Iterator[None]:
+    """One collect or import at a time per store: a second one waits, then stops with a message.
+
+    Per-file transactions keep each file whole, but a run decides against what is in force when
+    it starts (identical files, joint rows), so two runs at once could each accept what the other
+    makes invalid. An OS file lock is released by the OS when a process dies, even by kill -9.
+    """
+    wait = BUSY_TIMEOUT_S if timeout is None else timeout
+    lock_path = store_path.with_name(store_path.name + ".lock")
+    try:
+        fh = lock_path.open("a+b")
+    except OSError as exc:
+        raise HyokaError(
+            f"{lock_path} を作れません（{exc.strerror}）。フォルダの権限を確認してください。"
+        ) from None
+    try:
+        deadline = time.monotonic() + wait
+        while not _try_lock(fh):
+            if time.monotonic() >= deadline:
+                raise HyokaError(
+                    f"別の hyoka が同じワークスペースで回収中です（{wait}秒待ちました）。"
+                    "その処理が終わってから、もう一度実行してください。"
+                )
+            time.sleep(0.2)
+        yield
+    finally:
+        fh.close()  # closing the file releases the lock
+
+
+def _try_lock(fh: BinaryIO) -> bool:
+    try:
+        if os.name == "nt":
+            import msvcrt
+
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)  # type: ignore[attr-defined]
+        else:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
 
 
 def _submission(r: sqlite3.Row) -> Submission:

@@ -10,6 +10,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hyoka.files import os_reason
 from hyoka.problems import HyokaError
 from hyoka.text import clean_text, normalize_code
 from hyoka.workbook import WorkbookError, open_workbook
@@ -47,13 +48,17 @@ def decode_csv(data: bytes) -> str:
 
 def read_table(path: Path, anchor: str) -> Table:
     """Read the first sheet (or the CSV); the heading row is the first with a cell equal to ``anchor``."""
+    if not str(path).strip():
+        raise HyokaError("ファイルを指定してください。")
     if not path.exists():
         raise HyokaError(f"{path}: ファイルが見つかりません。パスを確認してください。")
+    if path.is_dir():
+        raise HyokaError(f"{path} はフォルダです。表のファイル（.xlsx または .csv）を指定してください。")
     if path.suffix.lower() == ".csv":
         try:
             text = decode_csv(path.read_bytes())
         except OSError as exc:
-            raise HyokaError(f"{path.name}: 読み込めません（{exc.strerror}）。") from None
+            raise HyokaError(f"{path.name}: 読み込めません（{os_reason(exc)}）。") from None
         try:
             grid: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text))]
         except csv.Error as exc:
@@ -62,7 +67,7 @@ def read_table(path: Path, anchor: str) -> Table:
     try:
         wb = open_workbook(path)
     except WorkbookError as exc:
-        raise HyokaError(exc.problem.render()) from None
+        raise HyokaError(f"{path.name}: {exc.problem.message}") from None
     try:
         ws = wb.worksheets[0]
         grid = []

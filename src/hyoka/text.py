@@ -20,7 +20,7 @@ _NEEDS_CLEANING = re.compile(
     "_x[0-9A-Fa-f]{4}_|[\r\x0b\u2028\x00-\x08\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]"
     "|[ \t\u3000](?:\n|$)|^\n|\n$"
 )
-_SEPARATORS = re.compile(r"[・、,，/／]")
+_SEPARATORS = re.compile(r"[・、]")  # the plan master's documented separators for a joint row
 
 
 def normalize_code(value: object) -> str:

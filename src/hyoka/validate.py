@@ -53,7 +53,8 @@ def resolve(ctx: Context, row: ReadRow) -> tuple[Resolved | None, list[Problem]]
     no = row.project_no
     candidates = ctx.plan.project(no)
     if not candidates:
-        return None, [ctx.at("project-unknown", row.no.ref, no=no or clean_text(row.no.value))]
+        shown = no or clean_text(row.no.value) or "（空欄）"
+        return None, [ctx.at("project-unknown", row.no.ref, no=shown)]
     department = normalize_code(row.department.value)
     plan_row = _match_department(candidates, department, ctx.submitter)
     if plan_row is None:
@@ -72,10 +73,13 @@ def resolve(ctx: Context, row: ReadRow) -> tuple[Resolved | None, list[Problem]]
             )
         ]
     submitter = ctx.submitter or ""
-    if ctx.submitter is None and row.submitter is not None:
-        named = normalize_code(row.submitter.value)
-        if named and plan_row.is_joint and named in plan_row.submitters:
-            submitter = named
+    if ctx.submitter is None and plan_row.is_joint:
+        # An imported line for one department of a joint row is that department's part.
+        named = normalize_code(row.submitter.value) if row.submitter is not None else ""
+        for who in (named, department):
+            if who in plan_row.submitters:
+                submitter = who
+                break
     return Resolved(
         read=row,
         plan_row=plan_row,
@@ -94,6 +98,10 @@ def _match_department(candidates: list[PlanRow], department: str, submitter: str
     for r in candidates:
         if wanted and set(r.departments) == wanted:
             return r
+    for r in candidates:
+        # One department of a joint row (介護福祉課 for 介護福祉課・広報秘書課).
+        if r.is_joint and department in r.submitters:
+            return r
     if not department and submitter is not None:
         # A copied form without the 担当課 column: the project identifies the row if it is unambiguous.
         mine = [r for r in candidates if submitter in r.submitters]
@@ -110,6 +118,9 @@ RowRule = Callable[[Context, Resolved], Iterator[Problem]]
 def rule_rating(ctx: Context, r: Resolved) -> Iterator[Problem]:
     cell = r.read.rating
     if r.rating is not None:
+        raw = clean_text(cell.value).strip()
+        if raw != r.rating:  # say so: the clerk should know that Ａ or " b " was read as A, B
+            yield ctx.at("rating-normalized", cell.ref, value=raw, normalized=r.rating)
         return
     if cell.ref in ctx.formulas:
         yield ctx.at("formula-no-value", cell.ref, formula=ctx.formulas[cell.ref])
@@ -145,14 +156,14 @@ def rule_prior(ctx: Context, r: Resolved) -> Iterator[Problem]:
     if r.read.prior is None:
         return
     raw = normalize_code(r.read.prior.value)
+    if not raw:
+        return  # a blank cell claims nothing (the form may predate last year's import); the store wins
     on_form = ctx.scale.normalize(raw) or raw
     stored = ctx.prior.get(r.plan_row.key)
     if r.plan_row.is_new and stored is None and on_form:
         yield ctx.at("prior-rating-on-new", r.read.prior.ref, form=on_form)
-    elif on_form != (stored or ""):
-        yield ctx.at(
-            "prior-rating-differs", r.read.prior.ref, form=on_form or "（空欄）", stored=stored or "（なし）"
-        )
+    elif on_form != stored:
+        yield ctx.at("prior-rating-differs", r.read.prior.ref, form=on_form, stored=stored or "（なし）")
 
 
 def rule_jump(ctx: Context, r: Resolved) -> Iterator[Problem]:
@@ -189,12 +200,23 @@ def rule_duplicates(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
 
 
 def rule_missing(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
-    if ctx.submitter is None:
-        return  # an imported table may bring any subset of rows
     present = {r.plan_row.key for r in rows}
+    if ctx.submitter is None:
+        # An imported table may bring part of a year (the rest stays 未提出), but the clerk should know.
+        absent = [row for row in ctx.plan.rows if row.key not in present]
+        if absent and rows:
+            examples = "、".join(f"事業No.{r.project_no}（{r.department}）" for r in absent[:3])
+            more = f" ほか{len(absent) - 3}行" if len(absent) > 3 else ""
+            yield ctx.at("import-rows-missing", None, count=len(absent), examples=examples + more)
+        return
     for row in ctx.plan.rows_for(ctx.submitter):
         if row.key not in present:
             yield ctx.at("row-missing", None, no=row.project_no, department=row.department)
+
+
+def rule_not_empty(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
+    if ctx.submitter is None and not rows:
+        yield ctx.at("table-empty", None)
 
 
 def rule_joint(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
@@ -231,7 +253,7 @@ def _joint(
     )
 
 
-SHEET_RULES: tuple[SheetRule, ...] = (rule_duplicates, rule_missing, rule_joint)
+SHEET_RULES: tuple[SheetRule, ...] = (rule_not_empty, rule_duplicates, rule_missing, rule_joint)
 
 
 def validate(ctx: Context, rows: Sequence[ReadRow]) -> tuple[list[Part], list[Problem]]:

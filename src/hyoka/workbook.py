@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hyoka.files import os_reason
 from hyoka.problems import HyokaError, Problem, problem
 
 if TYPE_CHECKING:
@@ -49,8 +50,10 @@ def check_file(path: Path, display: str | None = None) -> None:
             head = fh.read(8)
     except FileNotFoundError:
         raise WorkbookError(problem("file-not-found", file=name)) from None
+    except IsADirectoryError:
+        raise WorkbookError(problem("file-not-excel", file=name)) from None
     except OSError as exc:
-        raise WorkbookError(problem("file-corrupt", file=name, reason=exc.strerror or str(exc))) from None
+        raise WorkbookError(problem("file-corrupt", file=name, reason=os_reason(exc))) from None
     if head.startswith(OLE_MAGIC):
         # An OLE container is either an old .xls or an encrypted .xlsx; the name tells which it claims.
         code = "file-old-xls" if path.suffix.lower() == ".xls" else "file-encrypted"
@@ -66,8 +69,8 @@ def check_file(path: Path, display: str | None = None) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise WorkbookError(problem("file-corrupt", file=name, reason=str(exc) or "zip")) from None
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise WorkbookError(problem("file-corrupt", file=name, reason="ZIP形式として読めません")) from None
     total = sum(i.file_size for i in infos)
     packed = sum(i.compress_size for i in infos) or 1
     if len(infos) > MAX_MEMBERS:
@@ -99,8 +102,9 @@ def open_workbook(path: Path, *, display: str | None = None, read_only: bool = T
 
 
 def failure_reason(exc: BaseException) -> str:
-    """A short reason for the clerk; an XML entity bomb (refused by defusedxml) is named as such."""
+    """A short Japanese reason for the clerk; an XML entity bomb (refused by defusedxml) is named."""
     seen: BaseException | None = exc
+    names = []
     while seen is not None:
         name = type(seen).__name__
         if seen.__class__.__module__.startswith("defusedxml") or name in {
@@ -108,8 +112,13 @@ def failure_reason(exc: BaseException) -> str:
             "DTDForbidden",
         }:
             return "危険なXML（エンティティの展開）を含んでいるため読み込みを中止しました"
+        names.append(name)
         seen = seen.__cause__ or seen.__context__
-    return type(exc).__name__
+    if any(n in {"ParseError", "XMLSyntaxError", "ExpatError"} for n in names):
+        return "中のXMLが途中で切れているか、形式が正しくありません"
+    if any(n in {"BadZipFile", "KeyError"} for n in names):
+        return "ブックに必要な部品が欠けています"
+    return f"形式が正しくありません: {type(exc).__name__}"
 
 
 def is_lock_file(path: Path) -> bool:

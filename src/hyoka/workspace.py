@@ -5,6 +5,7 @@ Every command finds it from the current folder upward, or from ``-w DIR``.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tomllib
 from collections.abc import Mapping
@@ -14,12 +15,14 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from hyoka.files import os_reason
 from hyoka.plan import H_NO, Plan, build_plan
 from hyoka.problems import HyokaError
 from hyoka.resources import sample_dir
 from hyoka.scale import DEFAULT_SCALE, RatingScale
 from hyoka.store import Store
 from hyoka.tables import read_table
+from hyoka.text import clean_text
 from hyoka.years import FiscalYear, parse_time
 
 CONFIG_NAME = "hyoka.toml"
@@ -77,18 +80,54 @@ class Config:
         return max(matching, key=lambda m: m.day) if matching else None
 
 
+# --- reading hyoka.toml: every value checked for its type, with a message naming where it is ---------
+
+
+def _wrong(where: str, key: str, expected: str) -> HyokaError:
+    return HyokaError(f"hyoka.toml の [{where}] の {key} は{expected}で書いてください。")
+
+
 def _section(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, Mapping):
-        raise HyokaError(f"hyoka.toml の [{name}] の書き方が正しくありません。")
+        raise HyokaError(
+            f"hyoka.toml の [{name}] は表（[{name}] の見出しの下に 名前 = 値）で書いてください。"
+        )
     return value
 
 
-def _text(data: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
+def _str(data: Mapping[str, Any], key: str, where: str, default: str | None = None) -> str:
+    """A text value (cleaned: it ends up in Excel and Word); required when there is no default."""
     value = data.get(key, default)
-    if value is None or not str(value).strip():
+    if value is None:
         raise HyokaError(f"hyoka.toml の [{where}] に {key} を設定してください。")
-    return str(value).strip()
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _wrong(where, key, '文字列（"…"）')
+    text = clean_text(str(value)).strip()
+    if not text and default is None:
+        raise HyokaError(f"hyoka.toml の [{where}] に {key} を設定してください。")
+    return text
+
+
+def _bool(data: Mapping[str, Any], key: str, where: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise _wrong(where, key, " true か false（引用符なし）")
+    return value
+
+
+def _int(data: Mapping[str, Any], key: str, where: str, default: int) -> int:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _wrong(where, key, "1以上の整数")
+    return value
+
+
+def _list(data: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise _wrong(where, key, "一覧（[ ... ]）")
+    return value
 
 
 def parse_config(data: Mapping[str, Any], root: Path) -> Config:
@@ -98,30 +137,33 @@ def parse_config(data: Mapping[str, Any], root: Path) -> Config:
     forms = _section(data, "forms")
     fmt = _section(data, "format")
     try:
-        scale = RatingScale.from_config(data["scale"]) if "scale" in data else DEFAULT_SCALE
+        scale = RatingScale.from_config(_section(data, "scale")) if "scale" in data else DEFAULT_SCALE
     except ValueError as exc:
         raise HyokaError(f"hyoka.toml の [scale]: {exc}") from None
-    meetings = data.get("meetings", [])
-    if not isinstance(meetings, list):
-        raise HyokaError("hyoka.toml の [[meetings]] の書き方が正しくありません。")
+    meetings = _list(data, "meetings", "meetings")
     return Config(
-        committee=_text(committee, "name", "committee"),
-        plan_title=str(committee.get("plan_title", "地域福祉計画")),
-        secretariat=_text(committee, "secretariat", "committee"),
-        plan_file=root / _text(plan, "file", "plan"),
+        committee=_str(committee, "name", "committee"),
+        plan_title=_str(committee, "plan_title", "committee", "地域福祉計画") or "地域福祉計画",
+        secretariat=_str(committee, "secretariat", "committee"),
+        plan_file=root / _str(plan, "file", "plan"),
         scale=scale,
         meetings=tuple(_meeting(m, i, root) for i, m in enumerate(meetings, 1)),
-        font_mincho=str(report.get("font_mincho", "BIZ UD明朝")),
-        font_gothic=str(report.get("font_gothic", "BIZ UDゴシック")),
-        gannen=bool(fmt.get("gannen", True)),
-        form_password=str(forms.get("password", "")),
+        font_mincho=_str(report, "font_mincho", "report", "BIZ UD明朝") or "BIZ UD明朝",
+        font_gothic=_str(report, "font_gothic", "report", "BIZ UDゴシック") or "BIZ UDゴシック",
+        gannen=_bool(fmt, "gannen", "format", True),
+        form_password=_str(forms, "password", "forms", ""),
     )
+
+
+EARLIEST_DAY = date(1926, 12, 25)  # 昭和: the oldest era hyoka writes
 
 
 def _meeting(m: Any, i: int, root: Path) -> Meeting:
     where = f"meetings の {i} 番目"
     if not isinstance(m, Mapping):
-        raise HyokaError(f"hyoka.toml の [[meetings]] の {i} 番目の書き方が正しくありません。")
+        raise HyokaError(
+            f"hyoka.toml の [[meetings]] の {i} 番目は表（[[meetings]] の下に 名前 = 値）で書いてください。"
+        )
     day = m.get("date")
     if isinstance(day, datetime):
         day = day.date()
@@ -129,42 +171,51 @@ def _meeting(m: Any, i: int, root: Path) -> Meeting:
         try:
             day = date.fromisoformat(str(day))
         except ValueError:
-            raise HyokaError(
-                f"hyoka.toml の [{where}] の date は 2024-08-19 のように書いてください。"
-            ) from None
+            raise _wrong(where, "date", " 2024-08-19 のような日付") from None
+    if day < EARLIEST_DAY:
+        raise _wrong(where, "date", f" {EARLIEST_DAY.isoformat()} 以降の日付")
     try:
-        start = m["time"] if isinstance(m.get("time"), time) else parse_time(str(m.get("time", "10:00")))
+        raw_time = m.get("time", "10:00")
+        start = raw_time if isinstance(raw_time, time) else parse_time(_str(m, "time", where, "10:00"))
         report_year = (
-            FiscalYear.parse(m["report_year"]) if "report_year" in m else FiscalYear.of(day).previous()
+            FiscalYear.parse(_str(m, "report_year", where))
+            if "report_year" in m
+            else FiscalYear.of(day).previous()
         )
     except ValueError as exc:
         raise HyokaError(f"hyoka.toml の [{where}]: {exc}") from None
     materials = []
-    for j, mat in enumerate(m.get("materials", []), 1):
+    for j, mat in enumerate(_list(m, "materials", where), 1):
+        mat_where = f"{where} の資料 {j} 番目"
         if not isinstance(mat, Mapping):
-            raise HyokaError(f"hyoka.toml の [{where}] の資料 {j} 番目の書き方が正しくありません。")
-        distribution = str(mat.get("distribution", "事前配布"))
-        if distribution not in DISTRIBUTIONS:
             raise HyokaError(
-                f"hyoka.toml の資料「{mat.get('title')}」の distribution は 事前配布 か 当日配布 にしてください。"
+                f"hyoka.toml の [{mat_where}] は表（[[meetings.materials]] の下に 名前 = 値）で書いてください。"
             )
-        file = mat.get("file")
+        distribution = _str(mat, "distribution", mat_where, "事前配布")
+        if distribution not in DISTRIBUTIONS:
+            raise _wrong(mat_where, "distribution", " 事前配布 か 当日配布")
+        file = _str(mat, "file", mat_where, "")
+        generated = _str(mat, "generated", mat_where, "")
         materials.append(
             Material(
-                no=str(mat.get("no", j)),
-                title=_text(mat, "title", f"{where} の資料 {j} 番目"),
+                no=_str(mat, "no", mat_where, str(j)),
+                title=_str(mat, "title", mat_where),
                 distribution=distribution,
-                file=(root / str(file)) if file else None,
-                generated=str(mat["generated"]) if mat.get("generated") else None,
+                file=(root / file) if file else None,
+                generated=generated or None,
             )
         )
+    number = _int(m, "number", where, i)
+    agenda = _list(m, "agenda", where)
+    if not all(isinstance(a, str) for a in agenda):
+        raise _wrong(where, "agenda", '文字列の一覧（["議題1", "議題2"]）')
     return Meeting(
-        id=str(m.get("id", f"{FiscalYear.of(day).short}-{m.get('number', i)}")),
-        number=int(m.get("number", i)),
+        id=_str(m, "id", where, f"{FiscalYear.of(day).short}-{number}"),
+        number=number,
         day=day,
         start=start,
-        place=str(m.get("place", "")),
-        agenda=tuple(str(a) for a in m.get("agenda", [])),
+        place=_str(m, "place", where, ""),
+        agenda=tuple(clean_text(a).strip() for a in agenda),
         materials=tuple(materials),
         report_year=report_year,
     )
@@ -181,14 +232,25 @@ class Workspace:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise HyokaError(f"{path}: 設定ファイルの書き方に誤りがあります（{exc}）。") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise HyokaError(f"{path}: 設定ファイルを読み込めません（{exc}）。") from None
+            m = re.search(r"line (\d+)", str(exc))
+            where = f"{m.group(1)}行目あたり" if m else "どこか"
+            raise HyokaError(
+                f"{path}: 設定ファイルの{where}の書き方に誤りがあります。引用符・括弧・= の対応を確かめてください"
+                f"（詳細: {exc}）。"
+            ) from None
+        except UnicodeDecodeError:
+            raise HyokaError(f"{path}: 設定ファイルは UTF-8 で保存してください。") from None
+        except OSError as exc:
+            raise HyokaError(f"{path}: 設定ファイルを読み込めません（{os_reason(exc)}）。") from None
         return cls(root, parse_config(data, root))
 
     @classmethod
     def find(cls, explicit: Path | None = None, start: Path | None = None) -> Workspace:
         if explicit is not None:
+            if explicit.is_file():
+                raise HyokaError(
+                    f"-w には {CONFIG_NAME} のあるフォルダを指定してください（{explicit} はファイルです）。"
+                )
             if not (explicit / CONFIG_NAME).is_file():
                 raise HyokaError(
                     f"{explicit} は hyoka のワークスペースではありません（{CONFIG_NAME} がありません）。"
@@ -216,8 +278,12 @@ class Workspace:
     def scale(self) -> RatingScale:
         return self.config.scale
 
+    @property
+    def store_path(self) -> Path:
+        return self.root / STORE_NAME
+
     def store(self) -> Store:
-        return Store.open(self.root / STORE_NAME)
+        return Store.open(self.store_path)
 
     @property
     def out_dir(self) -> Path:
@@ -229,7 +295,13 @@ def load_plan(path: Path) -> tuple[Plan | None, list[Any]]:
 
 
 def init_workspace(root: Path, plan_file: Path | None, sample: bool) -> Workspace:
-    """Create a workspace; with ``sample`` the Koganei sample's plan and meeting."""
+    """Create a workspace; with ``sample`` the Koganei sample's plan and meeting.
+
+    A plan file that already lies in the folder is used where it is, so that there is only ever
+    one plan file for the clerk to edit; one from elsewhere is copied in.
+    """
+    if root.exists() and not root.is_dir():
+        raise HyokaError(f"{root} はファイルです。ワークスペースにするフォルダを指定してください。")
     if (root / CONFIG_NAME).exists():
         raise HyokaError(
             f"{root} には既にワークスペースがあります（{CONFIG_NAME}）。別のフォルダを指定してください。"
@@ -253,12 +325,15 @@ def init_workspace(root: Path, plan_file: Path | None, sample: bool) -> Workspac
                 shutil.copytree(src / "materials", root / "materials", dirs_exist_ok=True)
         else:
             assert plan_file is not None
-            target = root / ("plan" + plan_file.suffix.lower())
-            shutil.copy2(plan_file, target)
+            if plan_file.resolve().parent == root.resolve():
+                target = plan_file
+            else:
+                target = root / ("plan" + plan_file.suffix.lower())
+                shutil.copy2(plan_file, target)
             (root / CONFIG_NAME).write_text(default_config(target.name), encoding="utf-8")
     except OSError as exc:
         raise HyokaError(
-            f"{root} に書き込めません（{exc.strerror}）。フォルダの場所と権限を確認してください。"
+            f"{root} に書き込めません（{os_reason(exc)}）。フォルダの場所と権限を確認してください。"
         ) from None
     ws = Workspace.load(root.resolve())
     ws.store().close()

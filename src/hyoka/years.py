@@ -50,13 +50,15 @@ class FiscalYear:
         m = re.fullmatch(r"(?:FY)?(\d{4})", s)
         if m:
             year = int(m.group(1))
-            if 1900 <= year <= 2200:
+            if ERAS[-1].start.year < year <= 2200:  # FY1926 began in 大正, which hyoka does not write
                 return cls(year)
-        for era in ERAS:
+        for newer, era in zip((None, *ERAS), ERAS, strict=False):
             m = re.fullmatch(rf"(?:{era.name}|{era.letter})(\d{{1,3}}|元)", s)
             if m:
                 n = 1 if m.group(1) == "元" else int(m.group(1))
-                if n >= 1:
+                # An era's last year is the one its successor began in (平成31年 = 令和元年).
+                last = newer.start.year - era.start.year + 1 if newer else 200
+                if 1 <= n <= last:
                     return cls(era.start.year + n - 1)
         raise ValueError(f"年度「{raw}」を読み取れません。R5、令和5年度、2023 のように指定してください。")
 
@@ -134,4 +136,6 @@ def parse_time(text: str) -> time:
     hour, minute = int(m.group(1)), int(m.group(2) or 0)
     if pm and hour < 12:
         hour += 12
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ValueError(f"時刻「{text}」は 0:00 から 23:59 の間で指定してください。")
     return time(hour, minute)

@@ -34,6 +34,16 @@ TABLES_MARKER = "[[hyoka:tables]]"
 
 _TAG_OPEN = re.compile(r"\{[{%#]")
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}")
+_DELIMITER = re.compile(r"\{\{|\{%|\{#|\}\}|%\}|#\}")
+_CLOSER = {"{{": "}}", "{%": "%}", "{#": "#}"}
+_OPENER = {v: k for k, v in _CLOSER.items()}
+# The end of a tag, or the next tag's start where the end is missing (a comment ends at #} only).
+_TAG_END = {
+    "{{": re.compile(r"\}\}|\{[{%#]"),
+    "{%": re.compile(r"%\}|\{[{%#]"),
+    "{#": re.compile(r"#\}"),
+}
+TAG_PROBLEMS_SHOWN = 5
 
 
 def search_path(workspace_root: Path | None, override: Path | None = None) -> list[Path]:
@@ -107,6 +117,7 @@ def render_docxtpl(path: Path, context: Mapping[str, Any]) -> Any:
             f"テンプレート {path} をWord文書として開けません（{type(exc).__name__}）。"
             "Wordで開いて「Word 文書 (*.docx)」で保存し直すか、templates フォルダから削除してください。"
         ) from None
+    check_tags(path, tpl.docx)
     # StrictUndefined: a misspelt name in a template is an error the clerk sees, not a silent blank.
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=True)
     try:
@@ -128,9 +139,6 @@ def _template_message(path: Path, tpl: Any, exc: Any, names: list[str]) -> str:
         tag = _tag_naming(tpl, _undefined_name(str(exc)))
         where = f"タグ {tag} の" if tag else ""
         return f"{head}: {where}名前を使えません（{exc.message}）。使える名前: {'、'.join(names)}。"
-    unclosed = _unbalanced_tag(tpl)
-    if unclosed:
-        return f"{head}: タグ「{unclosed}」が閉じていません（}}}} または %}} がありません）。{hint}"
     tag = _context_line(exc)
     where = f": 問題の箇所「{tag}」" if tag else ""
     return f"{head}（{exc.message}）{where}。{hint}"
@@ -141,39 +149,94 @@ def _undefined_name(message: str) -> str:
     return str(m.group(1) or m.group(2)) if m else ""
 
 
-def _paragraph_texts(tpl: Any) -> Iterator[str]:
-    """Text of every paragraph of the unrendered template: body, tables, headers and footers."""
-    from docx import Document
+def check_tags(path: Path, doc: Any) -> None:
+    """Refuse a template whose ``{{ }}``, ``{% %}`` or ``{# #}`` do not pair up within a paragraph.
 
-    try:
-        doc = Document(str(tpl.template_file))
-    except Exception:  # the file opened once already; any failure here only loses the hint
+    Jinja takes a lone ``}}`` for text and docxtpl lets an unclosed ``{{`` swallow what follows up to
+    the next closing braces, so without this check a typo renders a document with parts silently
+    missing. Each paragraph's runs are joined first: Word splits one tag over several runs.
+    """
+    problems = [problem for where, text in _paragraph_texts(doc) for problem in unbalanced_tags(text, where)]
+    if not problems:
         return
-    roots = [doc.element.body]
-    for section in doc.sections:
-        for part in (section.header, section.first_page_header, section.footer, section.first_page_footer):
-            roots.append(part._element)
+    shown = "。".join(problems[:TAG_PROBLEMS_SHOWN])
+    more = len(problems) - TAG_PROBLEMS_SHOWN
+    rest = f"（ほかに {more} か所）" if more > 0 else ""
+    raise HyokaError(
+        f"{path.name}: {shown}。{rest}Wordで {path} を開き、{{{{ }}}}・{{% %}}・{{# #}} の括弧が"
+        "同じ段落の中で組になるように直してください。"
+    )
+
+
+def unbalanced_tags(text: str, where: str = "") -> list[str]:
+    """What is wrong with the tag delimiters of one paragraph's text, one message per problem."""
+    problems: list[str] = []
+    place = f"{where}の" if where else ""
+    pos = segment = 0  # segment: where the text after the last complete tag starts
+    while m := _DELIMITER.search(text, pos):
+        token = m.group()
+        if token in _OPENER:  # a closer outside any tag
+            shown = _clip(text[segment : m.end()], tail=True)
+            problems.append(f"{place}「{shown}」の「{token}」に対応する「{_OPENER[token]}」がありません")
+            pos = segment = m.end()
+            continue
+        end = _TAG_END[token].search(text, m.end())
+        if end is not None and end.group() == _CLOSER[token]:
+            pos = segment = end.end()
+            continue
+        stop = end.start() if end is not None else len(text)
+        problems.append(
+            f"{place}タグ「{_clip(text[m.start() : stop])}」が閉じていません（「{_CLOSER[token]}」がありません）"
+        )
+        pos = segment = stop
+    return problems
+
+
+def _clip(text: str, *, tail: bool = False, limit: int = 40) -> str:
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    return "…" + text[-limit:] if tail else text[:limit] + "…"
+
+
+def _paragraph_texts(doc: Any) -> Iterator[tuple[str, str]]:
+    """(where, text) of every paragraph: body and its tables, headers, footers and footnotes.
+
+    Parts are reached through the document's relationships, as docxtpl renders them: python-docx's
+    ``section.header`` would add a header to a section that has none.
+    """
+    from docx.opc.constants import RELATIONSHIP_TYPE as RT
+    from docx.oxml import parse_xml
     from docx.oxml.ns import qn
 
-    for root in roots:
-        for p in root.iter(qn("w:p")):
-            yield "".join(t.text or "" for t in p.iter(qn("w:t")))
-
-
-def _unbalanced_tag(tpl: Any) -> str:
-    """The first paragraph text with a tag opened but not closed (``{{ foo``)."""
-    for text in _paragraph_texts(tpl):
-        rest = _TAG.sub("", text)
-        m = _TAG_OPEN.search(rest)
-        if m:
-            return rest[m.start() : m.start() + 40].strip()
-    return ""
+    part_names = {RT.HEADER: "ヘッダー", RT.FOOTER: "フッター", RT.FOOTNOTES: "脚注"}
+    roots: list[tuple[str, Any]] = [("", doc.element.body)]
+    for rel in doc.part.rels.values():
+        if rel.is_external or rel.reltype not in part_names:
+            continue
+        part = rel.target_part
+        element = getattr(part, "element", None)
+        roots.append((part_names[rel.reltype], element if element is not None else parse_xml(part.blob)))
+    p_tag, t_tag, tc_tag = qn("w:p"), qn("w:t"), qn("w:tc")
+    for where, root in roots:
+        for p in root.iter(p_tag):
+            # A text box's paragraphs sit inside a paragraph; each is checked on its own.
+            text = "".join(t.text or "" for t in p.iter(t_tag) if next(t.iterancestors(p_tag)) is p)
+            if not _DELIMITER.search(text):
+                continue
+            in_table = next(p.iterancestors(tc_tag), None) is not None
+            yield (where or ("表" if in_table else "")), text
 
 
 def _tag_naming(tpl: Any, name: str) -> str:
+    """The tag of the unrendered template that uses ``name`` (a failed render may have changed tpl.docx)."""
     if not name:
         return ""
-    for text in _paragraph_texts(tpl):
+    try:
+        doc = open_docx(Path(tpl.template_file))
+    except HyokaError:  # the file opened once already; any failure here only loses the hint
+        return ""
+    for _, text in _paragraph_texts(doc):
         for m in _TAG.finditer(text):
             if re.search(rf"\b{re.escape(name)}\b", m.group(0)):
                 return m.group(0)
