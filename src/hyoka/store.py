@@ -400,6 +400,8 @@ def _db_message(path: Path, exc: sqlite3.Error) -> str:
         return f"{path} に書き込めません（読み取り専用）。フォルダの権限を確認してください。"
     if "disk" in text and "full" in text:
         return f"ディスクの空きが足りないため {path.name} に保存できませんでした。保存済みのデータは変わっていません。"
+    if "unable to open" in text:
+        return f"{path} を開けません。ワークスペースのフォルダがあるか、書き込めるかを確認してください。"
     if "not a database" in text or "malformed" in text:
         return f"{path} はhyokaのデータファイルとして読めません（{text}）。バックアップから戻してください。"
     return f"{path.name} の読み書きに失敗しました（{text}）。"
