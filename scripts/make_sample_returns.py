@@ -47,7 +47,23 @@ def fill(path: Path, submitter: str, data: dict[tuple[str, str, str], dict[str, 
         ws.cell(r, roles["achievement"]).value = entry["事業実績・評価理由"]
         ws.cell(r, roles["rating"]).value = entry["事業評価"]
         ws.cell(r, roles["outlook"]).value = entry["今後の事業計画・展望"]
+        # What a person does after typing: make the row tall enough to read (Excel's autofit).
+        lines = max(
+            fitted_lines(entry[key], ws.column_dimensions[letter(roles[role])].width)
+            for key, role in (("事業実績・評価理由", "achievement"), ("今後の事業計画・展望", "outlook"))
+        )
+        ws.row_dimensions[r].height = max(ws.row_dimensions[r].height or 15, 14 * lines + 4)
     wb.save(path)
+
+
+def letter(column: int) -> str:
+    return openpyxl.utils.get_column_letter(column)
+
+
+def fitted_lines(text: str, width: float) -> int:
+    """Wrapped lines of Japanese text in a column ``width`` characters wide (full-width = 2)."""
+    per_line = max(int(width / 2), 1)
+    return sum(-(-max(len(p), 1) // per_line) for p in text.split("\n"))
 
 
 def find_header(ws: openpyxl.worksheet.worksheet.Worksheet) -> tuple[int, dict[str, int]]:

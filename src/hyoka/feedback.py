@@ -48,19 +48,31 @@ def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path
         cell.comment = Comment(text, "hyoka", width=320, height=140)
 
     summary = wb.create_sheet(FEEDBACK_SHEET, 0)
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    summary.append([f"{source.name} の指摘事項（エラー {errors} 件）"])
+    summary.append(["色の付いたセルにコメントがあります。エラーをすべて直して、もう一度提出してください。"])
+    summary.append([])
     summary.append(["区分", "場所", "内容（直し方）", "コード"])
     for p in problems:
         place = " ".join(
             x for x in (f"シート「{p.sheet}」" if p.sheet else "", f"セル {p.cell}" if p.cell else "") if x
         )
         summary.append([SEVERITY_LABEL[p.severity], place or "ファイル全体", p.message, p.code])
-    for col, width in zip("ABCD", (8, 26, 90, 24), strict=True):
+    for col, width in zip("ABCD", (8, 24, 70, 22), strict=True):
         summary.column_dimensions[col].width = width
-    for row in summary.iter_rows(min_row=1):
+    for row in summary.iter_rows(min_row=4):
         for c in row:
             c.alignment = Alignment(wrap_text=True, vertical="top")
-    for c in summary[1]:
+    summary["A1"].font = Font(bold=True, size=13)
+    for c in summary[4]:
         c.font = Font(bold=True)
+    summary.print_title_rows = "4:4"
+    summary.page_setup.orientation = "landscape"
+    summary.page_setup.paperSize = summary.PAPERSIZE_A4
+    summary.page_setup.fitToWidth = 1
+    summary.page_setup.fitToHeight = 0
+    if summary.sheet_properties.pageSetUpPr is not None:
+        summary.sheet_properties.pageSetUpPr.fitToPage = True
     wb.active = 0
     target = feedback_path(out_dir, source)
     atomic_write(target, wb.save)

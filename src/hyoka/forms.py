@@ -175,7 +175,8 @@ def build_form(
             if col.input:
                 cell.fill = input_fill
                 cell.protection = unlocked
-        # Excel does not grow rows for wrapped text written by a library: give room for about four lines.
+        # A library cannot make Excel fit rows to wrapped text (LibreOffice does not either, measured):
+        # leave room for about four lines; departments may resize rows (formatRows is allowed).
         sheet.row_dimensions[rr].height = max(60, 15 * (len(row.project_label) // 14 + 1))
 
     last_row = header + len(rows)
