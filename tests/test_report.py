@@ -487,7 +487,15 @@ def test_pack_holds_agenda_list_and_table_in_their_own_sections(rendered: tuple[
     ]
     assert order == sorted(order)
     assert len(evaluation_rows(doc)) == 57
-    assert [size_mm(s) for s in doc.sections] == [(210, 297), (210, 297), (297, 210)]
+    # 次第, 配布資料一覧, 資料1, then the sample's 資料2 (portrait), 資料3 (landscape), 資料4 (portrait)
+    assert [size_mm(s) for s in doc.sections] == [
+        (210, 297),
+        (210, 297),
+        (297, 210),
+        (210, 297),
+        (297, 210),
+        (210, 297),
+    ]
     # each document after the first starts a new page and numbers its own pages
     for s in doc.sections[1:]:
         assert s._sectPr.find(qn("w:type")).get(qn("w:val")) == "nextPage"
@@ -517,14 +525,16 @@ def test_pack_appends_a_docx_material_with_its_images_lists_and_header(
     m.save(str(material))
     ws = _set_config(
         sample_ws_loaded,
-        'title = "重層的支援体制整備事業 全体像等について"\ndistribution = "事前配布"',
-        'title = "重層的支援体制整備事業 全体像等について"\ndistribution = "事前配布"\nfile = "materials/資料2.docx"',
+        'file = "materials/資料2_重層的支援体制整備事業_全体像等について.docx"',
+        'file = "materials/資料2.docx"',
     )
     result = make_report(ws, R5, out_dir=tmp_path)
     assert not result.notices
     pack = Document(str(tmp_path / PACK_NAME))
-    assert doc_text(pack).endswith("全体像の説明 & <注>\n箇条書き")
-    assert len(pack.sections) == 4
+    text = doc_text(pack)
+    assert "全体像の説明 & <注>\n箇条書き" in text
+    assert text.index("箇条書き") < text.index("既存の対象事業等")  # the sample's 資料3 follows
+    assert len(pack.sections) == 6  # 次第, 一覧, 資料1, this 資料2, the sample's 資料3 and 資料4
     last = pack.sections[3]
     assert "資料2 のヘッダー" in "".join(_paras(last.header._element))
     assert "資料1" not in "".join(_paras(last.header._element))
@@ -546,8 +556,8 @@ def test_pack_appends_a_docx_material_with_its_images_lists_and_header(
 def test_material_that_is_not_docx_is_listed_only(sample_ws_loaded: Workspace, tmp_path: Path) -> None:
     ws = _set_config(
         sample_ws_loaded,
-        'title = "重層的支援体制整備事業 全体像例"\ndistribution = "事前配布"',
-        'title = "重層的支援体制整備事業 全体像例"\ndistribution = "事前配布"\nfile = "全体像例.pdf"',
+        'file = "materials/資料3_重層的支援体制整備事業_全体像例.docx"',
+        'file = "全体像例.pdf"',
     )
     result = make_report(ws, R5, out_dir=tmp_path)
     assert any("資料3" in n and "一覧にのみ記載" in n for n in result.notices)
