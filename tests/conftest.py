@@ -43,12 +43,9 @@ def sample_ws(tmp_path: Path) -> Workspace:
     return init_workspace(tmp_path / "ws", None, sample=True)
 
 
-def load_sample_years(ws: Workspace) -> None:
-    """Store the sample's R4 ratings and R5 entries directly (without going through collect)."""
-    r4 = [
-        Part(r["事業No"], r["担当課"], "", r["事業評価"], "", "") for r in read_csv(SAMPLE / "ratings_R4.csv")
-    ]
-    r5 = [
+def sample_r5_parts(skip: Callable[[dict[str, str]], bool] = lambda r: False) -> list[Part]:
+    """The sample's R5 entries as stored parts (each department's part of a joint row apart)."""
+    return [
         Part(
             r["事業No"],
             r["担当課"],
@@ -58,7 +55,16 @@ def load_sample_years(ws: Workspace) -> None:
             r["今後の事業計画・展望"],
         )
         for r in read_csv(SAMPLE / "entries_R5.csv")
+        if not skip(r)
     ]
+
+
+def load_sample_years(ws: Workspace) -> None:
+    """Store the sample's R4 ratings and R5 entries directly (without going through collect)."""
+    r4 = [
+        Part(r["事業No"], r["担当課"], "", r["事業評価"], "", "") for r in read_csv(SAMPLE / "ratings_R4.csv")
+    ]
+    r5 = sample_r5_parts()
     with ws.store() as store:
         store.add_submission(
             year=FiscalYear(2022),

@@ -30,7 +30,7 @@ from hyoka.store import Part
 from hyoka.workspace import Workspace, init_workspace
 from hyoka.years import FiscalYear, format_month
 
-from .conftest import ROOT, SAMPLE, load_sample_years, read_csv
+from .conftest import ROOT, SAMPLE, load_sample_years, read_csv, sample_r5_parts
 
 R4, R5 = FiscalYear(2022), FiscalYear(2023)
 TABLE_NAME = "資料1_進捗状況及び評価表_R5.docx"
@@ -179,21 +179,6 @@ def _store(ws: Workspace, year: FiscalYear, parts: list[Part], name: str) -> Non
             parts=parts,
             replace_rows=True,
         )
-
-
-def _r5_parts(skip: Callable[[dict[str, str]], bool] = lambda r: False) -> list[Part]:
-    return [
-        Part(
-            r["事業No"],
-            r["担当課"],
-            r["提出課"],
-            r["事業評価"],
-            r["事業実績・評価理由"],
-            r["今後の事業計画・展望"],
-        )
-        for r in read_csv(SAMPLE / "entries_R5.csv")
-        if not skip(r)
-    ]
 
 
 def _r4_parts() -> list[Part]:
@@ -376,7 +361,7 @@ def test_special_characters_and_control_characters_survive(
 def test_draft_marks_header_and_missing_rows(sample_ws: Workspace, tmp_path: Path, run: Any) -> None:
     _store(sample_ws, R4, _r4_parts(), "r4")
     # 広報秘書課 has sent nothing: its own rows and its part of the joint row 9 are missing.
-    _store(sample_ws, R5, _r5_parts(lambda r: r["提出課"] == "広報秘書課"), "r5")
+    _store(sample_ws, R5, sample_r5_parts(lambda r: r["提出課"] == "広報秘書課"), "r5")
     result = run("report", "--year", "R5", "--draft", "--out", tmp_path, "-w", sample_ws.root)
     assert result.exit_code == 0, result.output
     assert "未提出の行が 3 行" in result.output
@@ -391,7 +376,7 @@ def test_draft_marks_header_and_missing_rows(sample_ws: Workspace, tmp_path: Pat
 def test_missing_rows_without_draft_are_refused_and_named(
     sample_ws: Workspace, tmp_path: Path, run: Any
 ) -> None:
-    _store(sample_ws, R5, _r5_parts(lambda r: r["提出課"] in {"広報秘書課", "公民館"}), "r5")
+    _store(sample_ws, R5, sample_r5_parts(lambda r: r["提出課"] in {"広報秘書課", "公民館"}), "r5")
     result = run("report", "--year", "R5", "--out", tmp_path / "out", "-w", sample_ws.root)
     assert result.exit_code == 1
     assert "未提出 4 行" in result.output

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hyoka.files import atomic_write
+from hyoka.forms import print_a4_landscape
 from hyoka.problems import SEVERITY_LABEL, SEVERITY_ORDER, Problem, Severity
 from hyoka.text import safe_filename
 
@@ -66,13 +67,7 @@ def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path
     summary["A1"].font = Font(bold=True, size=13)
     for c in summary[4]:
         c.font = Font(bold=True)
-    summary.print_title_rows = "4:4"
-    summary.page_setup.orientation = "landscape"
-    summary.page_setup.paperSize = summary.PAPERSIZE_A4
-    summary.page_setup.fitToWidth = 1
-    summary.page_setup.fitToHeight = 0
-    if summary.sheet_properties.pageSetUpPr is not None:
-        summary.sheet_properties.pageSetUpPr.fitToPage = True
+    print_a4_landscape(summary, 4)
     wb.active = 0
     target = feedback_path(out_dir, source)
     atomic_write(target, wb.save)

@@ -197,14 +197,8 @@ def build_form(
         sheet.add_data_validation(dv)
 
     sheet.freeze_panes = f"A{header + 1}"
-    sheet.print_title_rows = f"{header}:{header}"
     sheet.print_area = f"A1:{last_col}{max(last_row, header)}"
-    sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.fitToWidth = 1
-    sheet.page_setup.fitToHeight = 0
-    if sheet.sheet_properties.pageSetUpPr is not None:
-        sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    print_a4_landscape(sheet, header)
     sheet.page_margins.left = sheet.page_margins.right = 0.5
     sheet.page_margins.top = sheet.page_margins.bottom = 0.6
     sheet.oddFooter.center.text = "&P / &N"  # type: ignore[union-attr]
@@ -221,6 +215,17 @@ def build_form(
         meta.append([key, value])
     meta.protection.sheet = True
     return wb
+
+
+def print_a4_landscape(sheet: Worksheet, title_row: int) -> None:
+    """A4 landscape, as wide as the page, with ``title_row`` repeated on every printed page."""
+    sheet.print_title_rows = f"{title_row}:{title_row}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    if sheet.sheet_properties.pageSetUpPr is not None:
+        sheet.sheet_properties.pageSetUpPr.fitToPage = True
 
 
 def form_meta(plan: Plan, year: FiscalYear, submitter: str, header_row: int) -> dict[str, str]:
