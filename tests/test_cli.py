@@ -73,3 +73,12 @@ def test_python_dash_m_and_bad_config(tmp_path: Path) -> None:
 
 def test_app_is_typer() -> None:
     assert isinstance(app, typer.Typer)
+
+
+def test_placeholders_from_init_are_pointed_out(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import SAMPLE
+
+    assert run("init", tmp_path / "ws", "--plan", SAMPLE / "plan.csv").exit_code == 0
+    result = run("forms", "--year", "R6", "-w", tmp_path / "ws")
+    assert result.exit_code == 0
+    assert "[committee] name が「○○」のまま" in result.output

@@ -585,3 +585,86 @@ def test_config_sections_of_the_wrong_type() -> None:
     for broken in ({"scale": 5}, {"meetings": {"date": 1}}, {"format": {"gannen": 1}}, {"committee": 5}):
         with pytest.raises(HyokaError, match=r"hyoka\.toml"):
             parse_config({**base, **broken}, ROOT)
+
+
+# --- found in the second review ------------------------------------------------------------------------
+
+
+def test_config_saved_with_a_byte_order_mark(midori_ws: Workspace) -> None:
+    config = midori_ws.root / "hyoka.toml"
+    config.write_bytes(b"\xef\xbb\xbf" + config.read_bytes())
+    assert Workspace.load(midori_ws.root).config.committee == "みどり市地域福祉計画推進会議"
+
+
+def test_very_long_department_names_fit_the_file_system(tmp_path: Path, sample_ws: Workspace) -> None:
+    from hyoka.forms import write_forms
+
+    long_name = "高齢者福祉及び介護保険事業計画推進のための地域包括ケアシステム構築担当" * 3
+    text = (
+        (ROOT / "sample_data/koganei/plan.csv")
+        .read_text(encoding="utf-8-sig")
+        .replace(",健康課,", f",{long_name},")
+    )
+    (sample_ws.root / "plan.csv").write_text(text, encoding="utf-8")
+    paths = write_forms(Workspace.load(sample_ws.root), FiscalYear(2024), tmp_path / "f")
+    assert all(len(p.name.encode("utf-8")) <= 200 and p.exists() for p in paths)
+
+
+def test_numbers_excel_turned_into_dates(tmp_path: Path, sample_ws: Workspace) -> None:
+    from datetime import datetime
+
+    from hyoka.collect import import_table
+    from hyoka.workspace import load_plan
+
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    sheet.append(
+        [
+            "基本目標No",
+            "基本目標",
+            "基本施策",
+            "施策No",
+            "施策",
+            "事業No",
+            "事業名",
+            "新規",
+            "担当課",
+            "提出課",
+        ]
+    )
+    sheet.append([1, "目標", "基本施策", 1, "施策", datetime(2024, 3, 2), "事業", None, "甲課", None])
+    wb.save(tmp_path / "plan.xlsx")
+    _plan, problems = load_plan(tmp_path / "plan.xlsx")
+    assert [(p.row, p.code) for p in problems] == [(2, "value-is-date")]
+    table = openpyxl.Workbook()
+    table.active.append(["事業No", "担当課", "事業評価"])
+    table.active.append([datetime(2024, 1, 1), "地域福祉課", "A"])
+    table.save(tmp_path / "r.xlsx")
+    result = import_table(sample_ws, tmp_path / "r.xlsx", FiscalYear(2021), dry_run=True)
+    assert [[p.cell, p.code] for p in result.files[0].problems] == [["A2", "value-is-date"]]
+
+
+def test_import_whose_rows_match_nothing_is_not_called_empty(sample_ws: Workspace, tmp_path: Path) -> None:
+    from hyoka.collect import import_table
+
+    path = tmp_path / "bad.csv"
+    path.write_text("事業No,担当課,事業評価\n99,地域福祉課,A\n1,存在しない課,A\n", encoding="utf-8")
+    codes = [p.code for p in import_table(sample_ws, path, FiscalYear(2021), dry_run=True).files[0].problems]
+    assert codes == ["project-unknown", "department-unknown"]
+
+
+def test_an_older_version_does_not_replace_the_return_in_force(ws_r4: Workspace, tmp_path: Path) -> None:
+    newer = make_form(
+        ws_r4, tmp_path / "new", values={"5": ("新しい版", "A", "続ける"), "6": ("新しい版", "B", "続ける")}
+    )
+    older = make_form(
+        ws_r4, tmp_path / "old", values={"5": ("古い版", "C", "見直す"), "6": ("古い版", "C", "見直す")}
+    )
+    os.utime(older, (time.time() - 86_400, time.time() - 86_400))
+    assert collect(ws_r4, [newer], R5).ok
+    result = collect(ws_r4, [older], R5)
+    assert [p.code for p in result.files[0].problems] == ["file-older-than-current"]
+    with ws_r4.store() as s:
+        assert {p.achievement for p in s.current_parts(R5)} == {"新しい版"}
+    os.utime(older)  # saved again: the clerk means it
+    assert collect(ws_r4, [older], R5).ok

@@ -114,6 +114,13 @@ def _workspace(path: Path | None) -> Workspace:
     return Workspace.find(path)
 
 
+def _warn_placeholders(ws: Workspace) -> None:
+    for key in ws.config.placeholders():
+        typer.echo(
+            f"注意: hyoka.toml の {key} が「○○」のままです。自分の市の名称に書き換えてください。", err=True
+        )
+
+
 def _year(text: str) -> FiscalYear:
     from hyoka.years import FiscalYear
 
@@ -208,6 +215,7 @@ def forms(
 
     ws = _workspace(workspace)
     fy = _year(year)
+    _warn_placeholders(ws)
     paths = write_forms(ws, fy, out, department)
     typer.echo(
         f"{fy.label(ws.config.gannen)}の調査票を {len(paths)} 件作成しました（{paths[0].parent if paths else ''}）:"
@@ -392,6 +400,7 @@ def report(
     from hyoka.report.build import make_report
 
     ws = _workspace(workspace)
+    _warn_placeholders(ws)
     result = make_report(ws, _year(year), meeting_id=meeting, out_dir=out, draft=draft, to_pdf=pdf)
     for path in [*result.files, *result.pdfs]:
         typer.echo(f"作成しました: {path}")

@@ -234,6 +234,7 @@ class _Read:
     skipped: Problem | None = None  # a lock file
     failure: Problem | None = None  # the file cannot be read as a form
     sha: str = ""
+    mtime: float = 0.0
     known: bool = False  # an identical file was already accepted for the year
     sheet: ReadSheet | None = None
     formulas: dict[str, str] = field(default_factory=dict)
@@ -263,7 +264,8 @@ def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
     if is_lock_file(path):
         return _Read(skipped=problem("file-lock", file=display))
     try:
-        size = path.stat().st_size
+        stat = path.stat()
+        size, mtime = stat.st_size, stat.st_mtime
         if size > MAX_FILE_BYTES:
             return _Read(failure=problem("file-too-large", file=display, reason=f"{size:,} バイト"))
         sha = hashlib.sha256(path.read_bytes()).hexdigest()
@@ -285,7 +287,7 @@ def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
             sheet = read_workbook(path, display, required)
         if isinstance(sheet, Problem):
             return _Read(failure=sheet, sha=sha)
-        return _Read(sha=sha, sheet=sheet, formulas=_formulas(path, sheet))
+        return _Read(sha=sha, mtime=mtime, sheet=sheet, formulas=_formulas(path, sheet))
     except Exception as exc:  # a bug in reading must not cost the other files
         return _Read(
             failure=problem("internal-error", file=display, reason=f"{type(exc).__name__}: {exc}"), sha=sha
@@ -333,6 +335,19 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
         if submitter is None:
             problems.append(problem("form-department-unknown", file=display, sheet=sheet.sheet))
             return _reject(run, path, None, read.sha, problems, mode)
+        current = run.store.in_force(run.year, submitter)
+        if current is not None and current.file_mtime is not None and read.mtime < current.file_mtime - 1:
+            # Taking it would silently put an older version back in force.
+            problems.append(
+                problem(
+                    "file-older-than-current",
+                    file=display,
+                    current=current.file_name,
+                    this=_when(read.mtime),
+                    that=_when(current.file_mtime),
+                )
+            )
+            return _reject(run, path, submitter, read.sha, problems, mode)
         fingerprint = sheet.meta.get("plan_fingerprint")
         if fingerprint and fingerprint != run.plan.fingerprint:
             problems.append(problem("form-plan-changed", file=display, sheet=sheet.sheet))
@@ -366,6 +381,7 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
             parts=parts,
             problems=[p.to_dict() for p in problems],
             replace_rows=mode == "import",
+            file_mtime=read.mtime,
         )
         status = "accepted"
     return FileResult(path, status, submitter, len(parts), problems)
@@ -454,3 +470,9 @@ def _formulas(path: Path, sheet: ReadSheet) -> dict[str, str]:
         return formulas_at(path, sheet.sheet, refs)
     except Exception:  # the values were readable; failing to look behind them is not a new error
         return {}
+
+
+def _when(timestamp: float) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")

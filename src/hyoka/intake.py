@@ -237,4 +237,6 @@ def formulas_at(path: Path, sheet: str, refs: list[str]) -> dict[str, str]:
 
 def _labels(required: tuple[str, ...]) -> list[str]:
     names = {"rating": "事業評価", "department": "担当課", "achievement": "事業実績・評価理由"}
-    return ["個別事業・取り組み（または事業No）", *(names.get(r, r) for r in required)]
+    # An imported table names its projects by 事業No; a form by its 個別事業・取り組み column.
+    first = "事業No" if "department" in required else "個別事業・取り組み（または事業No）"
+    return [first, *(names.get(r, r) for r in required)]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -34,6 +35,9 @@ REQUIRED = (H_GOAL_NO, H_GOAL, H_POLICY, H_MEASURE_NO, H_MEASURE, H_NO, H_NAME, 
 
 NEW_YES = {"新規", "○", "〇", "◯", "1", "TRUE", "YES", "Y"}
 NEW_NO = {"", "0", "FALSE", "NO", "N", "-", "ー", "－"}
+
+# How a cell that Excel turned into a date (3-2 typed as 事業No) reads back.
+_EXCEL_DATE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
 
 RowKey = tuple[str, str]
 """(事業No, 担当課 label): identifies a department row across years."""
@@ -237,6 +241,7 @@ def build_plan(table: Table) -> tuple[Plan | None, list[Problem]]:
         found = problem(
             "plan-heading-missing",
             file=src,
+            sheet=table.sheet,
             row=table.heading_line,
             missing="・".join(f"「{h}」" for h in missing),
             headings=" | ".join(HEADINGS),
@@ -254,6 +259,11 @@ def build_plan(table: Table) -> tuple[Plan | None, list[Problem]]:
         for h in blank:
             problems.append(problem("plan-cell-blank", file=src, row=line, heading=h))
         if blank:
+            continue
+        dated = [h for h in (H_GOAL_NO, H_MEASURE_NO, H_NO) if _EXCEL_DATE.fullmatch(cells[h])]
+        for h in dated:
+            problems.append(problem("value-is-date", file=src, row=line, heading=h, value=cells[h]))
+        if dated:
             continue
         no = normalize_code(cells[H_NO])
         department = normalize_code(cells[H_DEPARTMENT])

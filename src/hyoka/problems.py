@@ -43,7 +43,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "plan-heading-missing",
         E,
         "Plan heading missing",
-        "見出し {missing} の列がありません。1行目に見出し {headings} を入力してください。",
+        "見出し {missing} の列がありません。計画マスタは1枚目のシートに置き、1行目に見出し {headings} を入力してください。",
     ),
     (
         "plan-cell-blank",
@@ -70,6 +70,13 @@ CATALOGUE: dict[str, ProblemType] = _types(
         E,
         "Duplicate project and department",
         "事業No.{no}・担当課「{department}」の行が{line_first}行目と重複しています。一方を削除してください。",
+    ),
+    (
+        "value-is-date",
+        E,
+        "Number turned into a date by Excel",
+        "{heading}の「{value}」はExcelが日付に変えてしまった値です。セルの表示形式を「文字列」にしてから、"
+        "番号（例: 3-2）を入力し直してください。",
     ),
     (
         "plan-new-flag-unknown",
@@ -136,6 +143,13 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "この調査票は{form_year}のものです。{year}の調査票を提出してもらうか、--year を確認してください。",
     ),
     (
+        "file-older-than-current",
+        E,
+        "Older than the return in force",
+        "受付済みの「{current}」（保存 {that}）より古いファイルです（保存 {this}）。古い版で置き換えないよう取り込みませんでした。"
+        "この版に戻す場合は、Excelで開いて保存し直してから取り込んでください。",
+    ),
+    (
         "form-plan-changed",
         W,
         "Form made from another version of the plan",
@@ -167,6 +181,13 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "指摘を書き込んだ写しを作れませんでした（{reason}）。このファイルの指摘は上の一覧で伝えてください。",
     ),
     # --- rows --------------------------------------------------------------------------------------
+    (
+        "row-without-project",
+        E,
+        "Row without a project",
+        "事業の欄が空の行に「{text}」と書かれています。表の下や行の間に書いたメモは削除してください"
+        "（事業の行なら、配布した調査票の行に記入してください）。",
+    ),
     (
         "project-unknown",
         E,

@@ -34,8 +34,11 @@ class RatingScale:
         codes = [r.code for r in self.levels]
         if len(codes) < 2:
             raise ValueError("評価基準には2つ以上の評価を定義してください。")
-        if len(set(codes)) != len(codes):
-            raise ValueError("評価基準のコードが重複しています。")
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            raise ValueError(
+                f"評価のコード {'・'.join(twice)} が2回以上あります（全角・半角は同じコードとみなします）。"
+            )
 
     @property
     def codes(self) -> list[str]:

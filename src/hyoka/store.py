@@ -75,6 +75,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX entries_submission ON entries (submission_id);
     CREATE INDEX current_submitter ON current (fiscal_year, submitter);
     """,
+    # 4: when the file was last saved, so that an older version cannot quietly replace a newer one
+    """
+    ALTER TABLE submissions ADD COLUMN file_mtime REAL;
+    """,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -106,6 +110,7 @@ class Submission:
     status: str
     row_count: int
     problems: list[dict[str, object]]
+    file_mtime: float | None = None
 
 
 class Store:
@@ -188,6 +193,7 @@ class Store:
         parts: Sequence[Part],
         problems: Sequence[dict[str, object]] = (),
         replace_rows: bool = False,
+        file_mtime: float | None = None,
     ) -> int:
         """Store an accepted file in one transaction and make its rows current.
 
@@ -196,7 +202,17 @@ class Store:
         """
         with self.transaction() as db:
             sid = self._insert_submission(
-                db, year, submitter, kind, file_name, file_path, sha256, "accepted", len(parts), problems
+                db,
+                year,
+                submitter,
+                kind,
+                file_name,
+                file_path,
+                sha256,
+                "accepted",
+                len(parts),
+                problems,
+                file_mtime,
             )
             if replace_rows:
                 db.executemany(
@@ -262,10 +278,11 @@ class Store:
         status: str,
         row_count: int,
         problems: Sequence[dict[str, object]],
+        file_mtime: float | None = None,
     ) -> int:
         cur = db.execute(
             "INSERT INTO submissions (fiscal_year, submitter, kind, file_name, file_path, sha256, received_at,"
-            " status, row_count, problems, hyoka_version) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " status, row_count, problems, hyoka_version, file_mtime) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 year.start,
                 submitter,
@@ -278,6 +295,7 @@ class Store:
                 row_count,
                 json.dumps(list(problems), ensure_ascii=False),
                 __version__,
+                file_mtime,
             ),
         )
         assert cur.lastrowid is not None
@@ -305,6 +323,15 @@ class Store:
             sql += " WHERE fiscal_year = ?"
             args = (year.start,)
         return [_submission(r) for r in self.conn.execute(sql + " ORDER BY id", args).fetchall()]
+
+    def in_force(self, year: FiscalYear, submitter: str) -> Submission | None:
+        """The department's accepted form whose rows are in force (its latest)."""
+        row = self.conn.execute(
+            "SELECT * FROM submissions WHERE fiscal_year = ? AND submitter = ? AND kind = 'form'"
+            " AND status = 'accepted' ORDER BY id DESC LIMIT 1",
+            (year.start, submitter),
+        ).fetchone()
+        return _submission(row) if row else None
 
     def accepted_hashes(self, year: FiscalYear) -> set[str]:
         rows = self.conn.execute(
@@ -386,6 +413,7 @@ def _submission(r: sqlite3.Row) -> Submission:
         status=r["status"],
         row_count=r["row_count"],
         problems=json.loads(r["problems"]),
+        file_mtime=r["file_mtime"],
     )
 
 

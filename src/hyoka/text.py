@@ -80,7 +80,7 @@ def circled(n: int) -> str:
     return _CIRCLED[n - 1] if 1 <= n <= len(_CIRCLED) else f"({n})"
 
 
-def safe_filename(name: str, *, max_length: int = 80) -> str:
+def safe_filename(name: str, *, max_bytes: int = 150) -> str:
     """A file-name fragment that is valid on Windows and cannot leave its folder.
 
     Path separators, ``..``, characters Windows forbids and reserved device names (CON, NUL, COM1…)
@@ -95,4 +95,8 @@ def safe_filename(name: str, *, max_length: int = 80) -> str:
     stem = text.split(".")[0].upper()
     if stem in {"CON", "PRN", "AUX", "NUL"} or re.fullmatch(r"(COM|LPT)[0-9¹²³]", stem):
         text = "_" + text
-    return text[:max_length]
+    # File systems limit names in bytes (255 on Linux/macOS, in UTF-8 a kanji takes 3): leave room
+    # for the prefixes and suffixes hyoka adds (調査票_R6_, 要修正_, .xlsx).
+    while len(text.encode("utf-8")) > max_bytes:
+        text = text[:-1]
+    return text

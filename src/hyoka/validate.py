@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from hyoka.intake import ReadRow
@@ -51,10 +52,21 @@ class Resolved:
 def resolve(ctx: Context, row: ReadRow) -> tuple[Resolved | None, list[Problem]]:
     """Match a read row to its plan row, or say why it cannot be matched."""
     no = row.project_no
+    if isinstance(row.no.value, date):
+        return None, [ctx.at("value-is-date", row.no.ref, heading="事業No", value=no)]
     candidates = ctx.plan.project(no)
     if not candidates:
-        shown = no or clean_text(row.no.value) or "（空欄）"
-        return None, [ctx.at("project-unknown", row.no.ref, no=shown)]
+        if not no:
+            typed = next(
+                (
+                    clean_text(c.value)
+                    for c in (row.achievement, row.outlook, row.rating, row.department)
+                    if clean_text(c.value).strip()
+                ),
+                "",
+            )
+            return None, [ctx.at("row-without-project", row.no.ref, text=typed[:30])]
+        return None, [ctx.at("project-unknown", row.no.ref, no=no)]
     department = normalize_code(row.department.value)
     plan_row = _match_department(candidates, department, ctx.submitter)
     if plan_row is None:
@@ -162,7 +174,7 @@ def rule_prior(ctx: Context, r: Resolved) -> Iterator[Problem]:
     stored = ctx.prior.get(r.plan_row.key)
     if r.plan_row.is_new and stored is None and on_form:
         yield ctx.at("prior-rating-on-new", r.read.prior.ref, form=on_form)
-    elif on_form != stored:
+    elif on_form != stored and ctx.prior:  # with nothing stored for last year there is nothing to compare
         yield ctx.at("prior-rating-differs", r.read.prior.ref, form=on_form, stored=stored or "（なし）")
 
 
@@ -214,11 +226,6 @@ def rule_missing(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
             yield ctx.at("row-missing", None, no=row.project_no, department=row.department)
 
 
-def rule_not_empty(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
-    if ctx.submitter is None and not rows:
-        yield ctx.at("table-empty", None)
-
-
 def rule_joint(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
     """A joint row has one rating: every department's part must agree, in this file and in the store."""
     mine: dict[RowKey, list[Resolved]] = {}
@@ -253,12 +260,14 @@ def _joint(
     )
 
 
-SHEET_RULES: tuple[SheetRule, ...] = (rule_not_empty, rule_duplicates, rule_missing, rule_joint)
+SHEET_RULES: tuple[SheetRule, ...] = (rule_duplicates, rule_missing, rule_joint)
 
 
 def validate(ctx: Context, rows: Sequence[ReadRow]) -> tuple[list[Part], list[Problem]]:
     """Run every rule; the parts are meaningful only when no problem is an error."""
     problems: list[Problem] = []
+    if ctx.submitter is None and not rows:  # an imported table with headings only
+        problems.append(ctx.at("table-empty", None))
     resolved: list[Resolved] = []
     for row in rows:
         found, unresolved = resolve(ctx, row)

@@ -68,6 +68,11 @@ class Config:
     gannen: bool = True
     form_password: str = ""
 
+    def placeholders(self) -> list[str]:
+        """Settings still holding the ○○ that `hyoka init` writes for the clerk to replace."""
+        values = {"[committee] name": self.committee, "[committee] secretariat": self.secretariat}
+        return [key for key, value in values.items() if "○○" in value]
+
     def meeting(self, meeting_id: str | None, year: FiscalYear) -> Meeting | None:
         """The meeting named, or the last one that reports on ``year``."""
         if meeting_id:
@@ -230,7 +235,8 @@ class Workspace:
     def load(cls, root: Path) -> Workspace:
         path = root / CONFIG_NAME
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            # utf-8-sig: Windows Notepad long saved UTF-8 with a byte-order mark.
+            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
         except tomllib.TOMLDecodeError as exc:
             m = re.search(r"line (\d+)", str(exc))
             where = f"{m.group(1)}行目あたり" if m else "どこか"
