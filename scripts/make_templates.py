@@ -292,12 +292,25 @@ def build_evaluation() -> Any:
 # --- 次第 and 配布資料一覧 ---------------------------------------------------------------------------
 
 
+def draft_header(doc: Any) -> None:
+    """「案」 boxed at the top right of every page of a draft, as on 資料1 (the same two styles, so that
+    the pack shares them)."""
+    s = agenda.STYLES
+    paragraph_style(doc, s.header_right, "HyokaHeaderRight", font=GOTHIC, size=12, align="right")
+    character_style(doc, s.draft_mark, "HyokaDraftMark", font=GOTHIC, size=14, bold=True, border=True)
+    header = doc.sections[0].header.paragraphs[0]
+    header.style = doc.styles[s.header_right]
+    header.add_run("{{ draft_mark }}", doc.styles[s.draft_mark])
+
+
 def build_agenda() -> Any:
     s = agenda.STYLES
     doc = new_document(landscape=False, margins_mm=(30, 25, 25, 25), title="次第（hyoka テンプレート）")
+    draft_header(doc)
     paragraph_style(doc, s.title, "HyokaAgendaTitle", font=GOTHIC, size=15, align="center", after=36)
-    # 日時/場所 sit right of centre; the hanging indent lines the second line up under the value.
-    paragraph_style(doc, s.meta, "HyokaAgendaMeta", size=12, left_mm=72, hanging_pt=48, after=4)
+    # 日時/場所 in line with the body text; the hanging indent lines the second line up under the
+    # value, which holds some 30 characters (a place such as 「市役所 本庁舎3階 第1会議室」) on one line.
+    paragraph_style(doc, s.meta, "HyokaAgendaMeta", size=12, left_mm=10, hanging_pt=48, after=4)
     paragraph_style(doc, s.item, "HyokaAgendaItem", font=GOTHIC, size=12, before=36, after=12, keep_next=True)
     paragraph_style(doc, s.subitem, "HyokaAgendaSubItem", size=12, left_mm=6, hanging_pt=30, after=48)
     paragraph_style(doc, s.text, "HyokaAgendaText", size=12, left_mm=10)
@@ -322,6 +335,7 @@ def build_materials_list() -> Any:
     doc = new_document(
         landscape=False, margins_mm=(30, 20, 25, 20), title="配布資料一覧（hyoka テンプレート）"
     )
+    draft_header(doc)
     paragraph_style(doc, s.list_title, "HyokaListTitle", font=GOTHIC, size=14, align="center")
     paragraph_style(doc, s.cell, "HyokaListCell", size=11)
     paragraph_style(doc, s.cell_center, "HyokaListCellCenter", size=11, align="center")

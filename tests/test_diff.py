@@ -265,15 +265,17 @@ def test_new_and_removed_rows(midori_ws: Workspace, run) -> None:  # type: ignor
     assert records[-1]["project"] == ""
     table = run("diff", "--year", "R6", "-w", midori_ws.root).output
     assert "計画にない事業" in table
-    # Five plan rows have no R6 rating (A-3 ×3, B-2, B-3): counted apart, in neither year's counts.
+    # Five plan rows have no R6 rating (A-3 ×3, B-2, B-3): counted apart, not compared.
     assert table.splitlines()[-1].startswith("未提出（令和6年度の評価がない行）: 5 行 — 比較していません。")
     assert "廃止」と表示" not in table
     counts = [line.split() for line in table.splitlines() if line.startswith("全体")]
     assert counts == [
-        ["全体", "令和5年度", "1", "1", "1", "1", "4"],  # without A-3 高齢福祉課 (B), not compared
+        ["全体", "令和5年度", "1", "1", "2", "1", "5"],  # every R5 rating, A-3 高齢福祉課 (B) too
         ["全体", "令和6年度", "1", "1", "2", "1", "5"],
-        ["全体", "1", "1", "1", "2", "1"],  # up, down, same, new, removed
+        ["全体", "1", "1", "1", "2", "1"],  # up, down, same, new, removed: the compared rows
     ]
+    goal1 = [line.split()[-5:] for line in table.splitlines() if line.startswith("基本目標1 ")]
+    assert goal1[0] == ["1", "1", "2", "0", "4"]  # R5: A-1 ×2 and A-3 ×2, one of them not compared
 
 
 def test_partly_collected_year_counts_unsubmitted_rows_apart(
@@ -297,7 +299,17 @@ def test_partly_collected_year_counts_unsubmitted_rows_apart(
     assert table.exit_code == 0, table.output
     assert line in table.output and "廃止" not in table.output.split("【変化の内訳】")[0]
     totals = [row.split()[-1] for row in table.output.splitlines() if row.startswith("全体 ")][:2]
-    assert totals == ["12", "12"]  # both years' counts over the compared rows only
+    # Counts per rating for both years: every row rated in R5 (57), every row rated in R6 (12).
+    assert totals == ["57", "12"]
+    diff = compare(
+        sample_ws_loaded.plan,
+        sample_ws_loaded.scale,
+        {R5: _ratings(sample_ws_loaded, R5), R6: _ratings(sample_ws_loaded, R6)},
+        R6,
+    )
+    assert diff.overall.before == dict(Counter(_ratings(sample_ws_loaded, R5).values()), C=0)
+    assert sum(diff.overall.changes.values()) == 12  # the changes: the compared rows only
+    assert sum(sum(g.before.values()) for g in diff.goals) == 57
 
     md = tmp_path / "diff.md"
     assert run("diff", "--year", "R6", "-o", md, "-w", root).exit_code == 0

@@ -3,7 +3,10 @@ merges and layout properties — never by comparing bytes."""
 
 from __future__ import annotations
 
+import copy
 import io
+import re
+import shutil
 import struct
 import subprocess
 import sys
@@ -16,7 +19,9 @@ from typing import Any
 
 import pytest
 from docx import Document
-from docx.oxml.ns import qn
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
 
 from hyoka.plan import RowKey
@@ -48,6 +53,7 @@ class GridCell:
     paras: list[str]
     span: int
     vmerge: str | None  # "restart", "continue" or None
+    first_continues: bool = False  # the first paragraph goes on from the row above (no indent)
 
 
 def _text(p: Any) -> str:
@@ -59,6 +65,12 @@ def _paras(node: Any) -> list[str]:
     return [_text(p) for p in node.iter(qn("w:p"))]
 
 
+def _continues(p: Any) -> bool:
+    """A paragraph without first-line indent: the rest of one cut at the end of the row above."""
+    ind = p.find(f"{qn('w:pPr')}/{qn('w:ind')}")
+    return ind is not None and ind.get(qn("w:firstLineChars")) == "0"
+
+
 def grid(tbl: Any) -> list[list[GridCell]]:
     """Rows of a table as cells (spans kept), straight from the XML: table.cell() is quadratic."""
     rows = []
@@ -68,13 +80,15 @@ def grid(tbl: Any) -> list[list[GridCell]]:
             pr = tc.find(qn("w:tcPr"))
             span = pr.find(qn("w:gridSpan")) if pr is not None else None
             vm = pr.find(qn("w:vMerge")) if pr is not None else None
-            paras = [p for p in _paras(tc) if p]
+            ps = [p for p in tc.iter(qn("w:p")) if _text(p)]
+            paras = [_text(p) for p in ps]
             cells.append(
                 GridCell(
                     "\n".join(paras),
                     paras,
                     int(span.get(qn("w:val"))) if span is not None else 1,
                     (vm.get(qn("w:val")) or "continue") if vm is not None else None,
+                    bool(ps) and _continues(ps[0]),
                 )
             )
         rows.append(cells)
@@ -110,8 +124,19 @@ class TableRow:
     outlook: list[str]
 
 
-def evaluation_rows(doc: Any) -> list[TableRow]:
-    """The department rows of every 基本施策 table, with the merged cells carried down."""
+def _joined(above: list[str], cell: GridCell) -> list[str]:
+    """The paragraphs of a narrative cell after those of the row above, a cut paragraph made whole."""
+    if cell.first_continues and above:
+        return [*above[:-1], above[-1] + cell.paras[0], *cell.paras[1:]]
+    return [*above, *cell.paras]
+
+
+def evaluation_rows(doc: Any, *, pieces: list[int] | None = None) -> list[TableRow]:
+    """The department rows of every 基本施策 table, with the merged cells carried down.
+
+    A department row continued in rows of its own (a text taller than a page; those rows have no
+    ratings) is read back as one; ``pieces`` gets how many table rows each department row took.
+    """
     out: list[TableRow] = []
     for tbl in doc.element.body.iter(qn("w:tbl")):
         rows = grid(tbl)
@@ -124,6 +149,14 @@ def evaluation_rows(doc: Any) -> list[TableRow]:
                 continue
             if r[0].vmerge != "continue":
                 measure, project = r[0].text, r[1].text
+            if not r[4].text and not r[5].text:  # the text of the row above goes on
+                above = out[-1]
+                assert above.departments == r[2].paras and project.endswith("（続き）"), project
+                above.achievement = _joined(above.achievement, r[3])
+                above.outlook = _joined(above.outlook, r[6])
+                if pieces is not None:
+                    pieces[-1] += 1
+                continue
             out.append(
                 TableRow(
                     labels["基本施策"],
@@ -136,6 +169,8 @@ def evaluation_rows(doc: Any) -> list[TableRow]:
                     r[6].paras,
                 )
             )
+            if pieces is not None:
+                pieces.append(1)
     return out
 
 
@@ -146,10 +181,23 @@ def evaluation_rows(doc: Any) -> list[TableRow]:
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, Path]:
     """The sample, fully collected, reported once for the read-back tests of this module."""
     ws = init_workspace(tmp_path_factory.mktemp("sample") / "ws", None, sample=True)
+    # The Koganei list always says what is handed out on the day (its meeting sets this option).
+    ws = _meeting_option(ws, "show_empty_distributions", "true")
     load_sample_years(ws)
     out = ws.root / "out"
     make_report(ws, R5, out_dir=out)
     return ws, out
+
+
+def _meeting_option(ws: Workspace, key: str, value: str | None) -> Workspace:
+    """Set (or with None remove) a key of the sample's meeting R6-1 in the workspace's hyoka.toml."""
+    path = ws.root / "hyoka.toml"
+    text = re.sub(rf"(?m)^{key}\s*=.*\n", "", path.read_text(encoding="utf-8"))
+    if value is not None:
+        assert 'report_year = "R5"\n' in text
+        text = text.replace('report_year = "R5"\n', f'report_year = "R5"\n{key} = {value}\n', 1)
+    path.write_text(text, encoding="utf-8")
+    return Workspace.load(ws.root)
 
 
 def _set_config(ws: Workspace, old: str, new: str) -> Workspace:
@@ -262,8 +310,14 @@ def test_merges_repeated_header_rows_cant_split_and_keep_together(rendered: tupl
         1 for p in ws.plan.policies() for m in p.measures for pr in m.projects if len(pr.rows) > 1
     )
     restarts = [v for v in body.iter(qn("w:vMerge")) if v.get(qn("w:val")) == "restart"]
-    # 施策 and project cell for each project with several departments, plus the summary's 基本目標 head.
-    assert len(restarts) == 2 * multi_row_projects + 1
+    # Projects estimated taller than a page give every row its own label (see the second city's test);
+    # in the sample these are the three longest (at Word's line height they take about a page).
+    rows = evaluation_rows(Document(str(out / TABLE_NAME)))
+    continued = {r.project.split("\n")[0] for r in rows if r.project.endswith("（続き）")}
+    assert continued == {"①【事業No.7】", "①【事業No.10】", "②【事業No.34】"}
+    # 施策 and project cell merged for each other project with several departments, plus the
+    # summary's 基本目標 head.
+    assert len(restarts) == 2 * (multi_row_projects - len(continued)) + 1
     policy_tables = [t for t in body.iter(qn("w:tbl")) if "基本施策" in _paras(t)]
     assert len(policy_tables) == len(ws.plan.policies()) == 9
     for tbl in policy_tables:
@@ -333,10 +387,13 @@ def test_summary_counts_and_changes_follow_the_scale(rendered: tuple[Workspace, 
     body = Document(str(out / TABLE_NAME)).element.body
     counts, changes = [grid(t) for t in body.iter(qn("w:tbl"))][:2]
     assert [c.text for c in counts[0]] == ["基本目標", "A", "B", "C", "D", "計"]
+    # last year left of this year, as in the changed ratings below (a change reads left to right)
+    assert [c.text for c in counts[1][1:]] == ["令和4年度", "令和5年度"] * 5
+    assert [c.text for c in changes[0][3:5]] == ["令和4年度", "令和5年度"]
     total = counts[-1]
     assert total[0].text == "合計"
-    # this year and last year side by side: A 29/27, B 27/28, C 0/0, D 1/2, total 57/57
-    assert [c.text for c in total[1:]] == ["29", "27", "27", "28", "0", "0", "1", "2", "57", "57"]
+    # last year and this year side by side: A 27/29, B 28/27, C 0/0, D 2/1, total 57/57
+    assert [c.text for c in total[1:]] == ["27", "29", "28", "27", "0", "0", "2", "1", "57", "57"]
     changed = {(r[1].text.split("】")[0] + "】", r[3].text, r[4].text, r[5].text) for r in changes[1:]}
     assert ("②【事業No.11】", "B", "A", "↑ 上昇") in changed
     assert ("①【事業No.18】", "D", "A", "↑ 上昇") in changed
@@ -371,6 +428,48 @@ def test_draft_marks_header_and_missing_rows(sample_ws: Workspace, tmp_path: Pat
     assert rows["②【事業No.19】"].rating == "未提出" and rows["②【事業No.19】"].achievement == ["未提出"]
     joint = rows["②【事業No.9】"]
     assert joint.rating == "A" and joint.achievement[-1] == "（広報秘書課 未提出）"
+    # 次第 and 配布資料一覧 say 「案」 too, boxed at the top right like 資料1's header, alone and in the pack
+    for name in (AGENDA_NAME, LIST_NAME):
+        (header,) = header_texts(Document(str(tmp_path / name)))
+        assert header == "案", name
+    pack = Document(str(tmp_path / PACK_NAME))
+    assert [h for h in header_texts(pack)[:2]] == ["案", "案"]  # 次第, 配布資料一覧
+    mark = next(r for r in pack.sections[0].header._element.iter(qn("w:r")) if _text(r) == "案")
+    style = mark.find(qn("w:rPr")).find(qn("w:rStyle")).get(qn("w:val"))
+    assert pack.styles.element.find(f"{qn('w:style')}[@{qn('w:styleId')}='{style}']") is not None
+    assert next(s for s in pack.styles if s.style_id == style).name == "案"  # shared with 資料1's
+    mark_para = next(p for p in pack.sections[0].header.paragraphs if p.text)
+    assert mark_para.style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+
+
+def test_draft_summary_says_not_submitted_and_its_heads_fit_on_one_line(
+    midori_ws: Workspace, tmp_path: Path
+) -> None:
+    # The second city's four-level scale with 未提出 and 計: twelve count columns under the years.
+    r5, r6 = FiscalYear(2023), FiscalYear(2024)
+    _store(
+        midori_ws, r5, [Part(r.project_no, r.department, "", "A", "", "") for r in midori_ws.plan.rows], "r5"
+    )
+    _store(
+        midori_ws,
+        r6,
+        [Part(r.project_no, r.department, "", "B", "実績", "今後") for r in midori_ws.plan.rows[1:]],
+        "r6",
+    )
+    make_report(midori_ws, r6, out_dir=tmp_path, draft=True)
+    body = Document(str(tmp_path / "資料1_進捗状況及び評価表_R6.docx")).element.body
+    counts = next(body.iter(qn("w:tbl")))
+    rows = grid(counts)
+    assert [c.text for c in rows[0]] == ["基本目標", "S", "A", "B", "C", "未提出", "計"]
+    assert [c.text for c in rows[-1][9:11]] == ["0", "1"]  # 未提出: last year none, this year one
+    widths = [int(c.get(qn("w:w"))) / 1440 * 25.4 for c in counts.find(qn("w:tblGrid"))]
+    margins = counts.find(qn("w:tblPr")).find(qn("w:tblCellMar"))
+    pad = 2 * int(margins.find(qn("w:left")).get(qn("w:w"))) / 1440 * 25.4
+    # 「令和5年度」 at the 9 pt of the heads: 4 full-width characters, a digit and the automatic space
+    # around it (5 em) must fit in each count column, within its cell margins.
+    assert min(widths[1:]) - pad >= 5 * 9 * 25.4 / 72
+    assert sum(widths) == pytest.approx(267, abs=0.5)
+    assert widths[0] >= 40  # the 基本目標 names keep room
 
 
 def test_missing_rows_without_draft_are_refused_and_named(
@@ -440,6 +539,19 @@ def test_agenda_page(rendered: tuple[Workspace, Path]) -> None:
         assert expected in text, expected
     section = doc.sections[0]
     assert size_mm(section) == (210, 297)
+    assert header_texts(doc) == [""]  # no 「案」 without --draft
+
+
+def test_agenda_place_holds_thirty_characters_on_one_line(rendered: tuple[Workspace, Path]) -> None:
+    _, out = rendered
+    doc = Document(str(out / AGENDA_NAME))
+    section = doc.sections[0]
+    meta = next(p for p in doc.paragraphs if p.text.startswith("場　所"))
+    fmt = meta.style.paragraph_format
+    # the value starts at the hanging indent's left edge and runs to the right margin
+    room = section.page_width - section.left_margin - section.right_margin - fmt.left_indent
+    assert -fmt.first_line_indent >= meta.style.font.size * 4  # 「場　所　」 before the value
+    assert room >= meta.style.font.size * 30
 
 
 def test_materials_list_with_the_on_the_day_row(rendered: tuple[Workspace, Path]) -> None:
@@ -459,6 +571,25 @@ def test_materials_list_with_the_on_the_day_row(rendered: tuple[Workspace, Path]
     ]
     # the meeting column is one merged cell down the whole list
     assert [r[0].vmerge for r in rows[1:]] == ["restart"] + ["continue"] * 4
+
+
+@pytest.mark.parametrize(("value", "rows"), [(None, 4), ("false", 4), ("true", 5)])
+def test_the_on_the_day_row_is_the_meetings_choice(
+    sample_ws_loaded: Workspace, tmp_path: Path, value: str | None, rows: int
+) -> None:
+    ws = _meeting_option(sample_ws_loaded, "show_empty_distributions", value)
+    make_report(ws, R5, out_dir=tmp_path)
+    body = grid(next(Document(str(tmp_path / LIST_NAME)).element.body.iter(qn("w:tbl"))))[1:]
+    assert len(body) == rows
+    assert (body[-1][1].text == "—") == (rows == 5)
+
+
+def test_the_on_the_day_option_must_be_true_or_false(sample_ws_loaded: Workspace, run: Any) -> None:
+    with pytest.raises(HyokaError, match="show_empty_distributions"):
+        _meeting_option(sample_ws_loaded, "show_empty_distributions", '"yes"')
+    result = run("report", "--year", "R5", "-w", sample_ws_loaded.root)
+    assert result.exit_code == 1
+    assert "show_empty_distributions は true か false" in result.output and "Traceback" not in result.output
 
 
 def test_pack_holds_agenda_list_and_table_in_their_own_sections(rendered: tuple[Workspace, Path]) -> None:
@@ -544,9 +675,35 @@ def test_material_that_is_not_docx_is_listed_only(sample_ws_loaded: Workspace, t
         'file = "materials/資料3_重層的支援体制整備事業_全体像例.docx"',
         'file = "全体像例.pdf"',
     )
+    (ws.root / "全体像例.pdf").write_bytes(b"%PDF-1.4\n")
     result = make_report(ws, R5, out_dir=tmp_path)
     assert any("資料3" in n and "一覧にのみ記載" in n for n in result.notices)
     assert "全体像例" in doc_text(Document(str(tmp_path / LIST_NAME)))
+
+
+def test_missing_material_file_is_an_error_unless_draft(
+    sample_ws_loaded: Workspace, tmp_path: Path, run: Any
+) -> None:
+    ws = _set_config(
+        sample_ws_loaded,
+        'file = "materials/資料3_重層的支援体制整備事業_全体像例.docx"',
+        'file = "materials/資料3_全体像例.docx"',
+    )
+    path = ws.root / "materials" / "資料3_全体像例.docx"
+    out = tmp_path / "out"
+    result = run("report", "--year", "R5", "--out", out, "-w", ws.root)
+    assert result.exit_code == 1, result.output
+    assert "資料3「重層的支援体制整備事業 全体像例」" in result.output and str(path) in result.output
+    assert "--draft" in result.output and "Traceback" not in result.output
+    assert not out.exists()  # checked before anything is written
+
+    result = run("report", "--year", "R5", "--draft", "--out", out, "-w", ws.root)
+    assert result.exit_code == 0, result.output
+    assert "お知らせ: 資料3「重層的支援体制整備事業 全体像例」 のファイルが見つからない" in result.output
+    assert str(path) in result.output
+    pack = doc_text(Document(str(out / PACK_NAME)))
+    assert "実施計画策定の背景・目的" in pack and "既存の対象事業等" not in pack  # 資料4 in, 資料3 not
+    assert "重層的支援体制整備事業 全体像例" in doc_text(Document(str(out / LIST_NAME)))
 
 
 # --- templates ---------------------------------------------------------------------------------------
@@ -778,11 +935,115 @@ def test_pdf_with_libreoffice(rendered: tuple[Workspace, Path], tmp_path: Path) 
     assert written[0].read_bytes().startswith(b"%PDF")
 
 
-def test_a_row_taller_than_a_page_may_split(sample_ws_loaded: Workspace, tmp_path: Path) -> None:
-    # Word cuts off a row that must not split but does not fit on a page; such a row may split.
+# --- rows and projects taller than a page ------------------------------------------------------------
+
+
+def _long(who: str, what: str, chars: int = 1200) -> str:
+    """About ``chars`` characters of narrative in paragraphs, as a department writes it."""
+    sentence = f"{who}では、{what}として地域の見守り体制を強化し、関係機関との連携を深めた。"
+    text = "".join(f"（{i}）{sentence}" for i in range(1, chars // len(sentence) + 2))[:chars]
+    return "\n".join(text[i : i + 250] for i in range(0, len(text), 250))
+
+
+def _row_trs(body: Any, heading: str) -> list[Any]:
+    return [tr for tr in body.iter(qn("w:tr")) if any(heading in t for t in _paras(tr)) and len(tr) == 8]
+
+
+def test_a_row_taller_than_a_page_goes_on_in_labelled_rows(
+    sample_ws_loaded: Workspace, tmp_path: Path
+) -> None:
+    # Word cuts off a row that must not split but is taller than the page, and a row that splits shows
+    # its label cells only on its first page: the text goes on in rows of its own, each labelled.
     long_text = "\n".join("長い説明の段落です。" * 8 for _ in range(12))
     _store(sample_ws_loaded, R5, [Part("3", "交通対策課", "", "A", long_text, "続き")], "long")
     make_report(sample_ws_loaded, R5, out_dir=tmp_path)
-    body = Document(str(tmp_path / TABLE_NAME)).element.body
-    split = [tr for tr in body.iter(qn("w:tr")) if tr.find(qn("w:trPr")).find(qn("w:cantSplit")) is None]
-    assert len(split) == 1 and "長い説明の段落です。" in "".join(_paras(split[0]))
+    doc = Document(str(tmp_path / TABLE_NAME))
+    body = doc.element.body
+    assert all(tr.find(qn("w:trPr")).find(qn("w:cantSplit")) is not None for tr in body.iter(qn("w:tr")))
+    trs = _row_trs(body, "【事業No.3】")
+    assert len(trs) >= 2
+    first, *rest = ([c.text for c in r] for r in grid_rows(trs))
+    assert first[0] == "(2)" and first[1].startswith("①【事業No.3】") and first[4:6] == ["A", "A"]
+    assert not first[1].endswith("（続き）")
+    for cells in rest:
+        assert cells[0] == "(2)" and cells[1].startswith("①【事業No.3】") and cells[1].endswith("（続き）")
+        assert cells[2] == "交通対策課" and cells[4:6] == ["", ""]
+    pieces: list[int] = []
+    rows = evaluation_rows(doc, pieces=pieces)
+    row = next(r for r, n in zip(rows, pieces, strict=True) if r.departments == ["交通対策課"] and n > 1)
+    assert row.achievement == long_text.split("\n") and row.outlook == ["続き"]
+    assert len(rows) == 57
+
+
+def grid_rows(trs: list[Any]) -> list[list[GridCell]]:
+    tbl = parse_xml(f"<w:tbl {nsdecls('w')}/>")
+    for tr in trs:
+        tbl.append(copy.deepcopy(tr))
+    return grid(tbl)
+
+
+def _midori_long(ws: Workspace) -> dict[str, str]:
+    """みどり市 R5 rated, R6 returned with 1,200 characters per department of project A-3 (four
+    departments) in 事業実績 and 今後 — the project runs over several pages."""
+    r5, r6 = FiscalYear(2023), FiscalYear(2024)
+    _store(ws, r5, [Part(r.project_no, r.department, "", "A", "", "") for r in ws.plan.rows], "r5")
+    texts = {}
+    parts = []
+    for r in ws.plan.rows:
+        if r.project_no == "A-3":
+            texts[r.department] = _long(r.department, "避難支援プランの作成")
+            parts.append(
+                Part(r.project_no, r.department, "", "B", texts[r.department], _long(r.department, "今後"))
+            )
+        else:
+            parts.append(Part(r.project_no, r.department, "", "A", f"{r.project_name}の実績", "今後も継続"))
+    _store(ws, r6, parts, "r6")
+    return texts
+
+
+def test_a_project_taller_than_a_page_labels_every_row(midori_ws: Workspace, tmp_path: Path) -> None:
+    texts = _midori_long(midori_ws)
+    make_report(midori_ws, FiscalYear(2024), out_dir=tmp_path)
+    doc = Document(str(tmp_path / "資料1_進捗状況及び評価表_R6.docx"))
+    body = doc.element.body
+    trs = _row_trs(body, "【事業No.A-3】")
+    cells = grid_rows(trs)
+    assert len(cells) > 4  # four departments, each text continued in rows of its own
+    # No vertical merge: every row has its own 施策 and project cells with the label in them.
+    assert all(c.vmerge is None for r in cells for c in r)
+    for i, r in enumerate(cells):
+        assert r[0].text == "(2)"
+        assert r[1].paras[:2] == ["①【事業No.A-3】", "避難支援プランの作成"]
+        assert (r[1].paras[2:] == ["（続き）"]) == (i > 0), i
+    assert all(tr.find(qn("w:trPr")).find(qn("w:cantSplit")) is not None for tr in trs)
+    assert not any(tr.find(qn("w:trPr")).find(qn("w:tblHeader")) is not None for tr in trs)
+    # Read back, each department's row is whole, rated once.
+    rows = [r for r in evaluation_rows(doc) if r.project.startswith("①【事業No.A-3】")]
+    assert [r.departments[0] for r in rows] == list(texts)
+    assert [(r.prior, r.rating) for r in rows] == [("A", "B")] * 4
+    assert [r.achievement for r in rows] == [t.split("\n") for t in texts.values()]
+    assert sum(1 for r in cells if r[4].text) == 4
+    # A project that fits keeps its merged layout: A-1 (two departments) has one 施策 and project cell.
+    a1 = grid_rows(_row_trs(body, "見守りネットワークの運営の実績"))
+    assert [r[0].vmerge for r in a1] == ["restart", "continue"]
+    assert a1[0][1].paras == ["①【事業No.A-1】", "見守りネットワークの運営"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    pdf.find_soffice() is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice and pdftotext are not installed",
+)
+def test_every_page_of_a_long_project_names_it(midori_ws: Workspace, tmp_path: Path) -> None:
+    _midori_long(midori_ws)
+    make_report(midori_ws, FiscalYear(2024), out_dir=tmp_path)
+    (written,), notice = pdf.convert([tmp_path / "資料1_進捗状況及び評価表_R6.docx"], tmp_path)
+    assert notice == ""
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(written), "-"], capture_output=True, text=True, check=True
+    )
+    pages = [" ".join(page.split()) for page in text.stdout.split("\f")]
+    long_pages = [p for p in pages if "避難支援プランの作成として" in p or "今後として" in p]
+    assert len(long_pages) >= 4
+    for page in long_pages:
+        assert "【事業 No.A-3】" in page or "【事業No.A-3】" in page, page[:300]

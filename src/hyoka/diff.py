@@ -51,6 +51,8 @@ class DiffRow:
 class GroupSummary:
     """Counts for one 基本目標, or for all rows (:attr:`Diff.overall`, whose goal_no and goal are '').
 
+    ``before`` and ``after`` count every row rated in that year — also a row the later year has no
+    rating for yet (未提出), which is not compared; ``changes`` counts the compared rows.
     ``goal_no`` None groups the rows of projects the plan no longer has.
     """
 
@@ -129,16 +131,27 @@ def compare(
         project, goal_no, goal = describe(key)
         rows.append(DiffRow(key[0], project, key[1], goal_no, goal, b, a, change, in_plan))
     codes = tuple(scale.codes)
-    groups: dict[str | None, list[DiffRow]] = {}
+    # Counts per rating cover every row rated in each year, the 未提出 rows' earlier ratings too; the
+    # changes cover the compared rows.
+    everything = _Group("", "", codes)
+    groups: dict[str | None, _Group] = {}
+    for key in _row_keys(plan, (before, after)):
+        _, goal_no, goal = describe(key)
+        group = goal_no if goal else None
+        if group not in groups:
+            groups[group] = _Group(group, goal, codes)
+        for g in (everything, groups[group]):
+            g.count(before.get(key), after.get(key))
     for r in rows:
-        groups.setdefault(r.goal_no if r.goal else None, []).append(r)
+        for g in (everything, groups[r.goal_no if r.goal else None]):
+            g.changes[r.change] += 1
     return Diff(
         before_year=base,
         after_year=year,
         codes=codes,
         rows=tuple(rows),
-        overall=_summarise("", "", rows, codes),
-        goals=tuple(_summarise(no, group[0].goal, group, codes) for no, group in groups.items()),
+        overall=everything.summary(),
+        goals=tuple(g.summary() for g in groups.values()),
         unsubmitted=unsubmitted,
     )
 
@@ -222,17 +235,23 @@ class _Describer:
         return (row.project_name, row.goal_no, row.goal) if row else ("", "", "")
 
 
-def _summarise(goal_no: str | None, goal: str, rows: list[DiffRow], codes: tuple[str, ...]) -> GroupSummary:
-    before = dict.fromkeys(codes, 0)
-    after = dict.fromkeys(codes, 0)
-    changes: dict[Change, int] = dict.fromkeys(CHANGES, 0)
-    for r in rows:
-        if r.before is not None:
-            before[r.before] += 1
-        if r.after is not None:
-            after[r.after] += 1
-        changes[r.change] += 1
-    return GroupSummary(goal_no, goal, before, after, changes)
+class _Group:
+    """Counts being added up for one 基本目標 (or all rows, or the rows the plan no longer has)."""
+
+    def __init__(self, goal_no: str | None, goal: str, codes: tuple[str, ...]) -> None:
+        self.goal_no, self.goal = goal_no, goal
+        self.before = dict.fromkeys(codes, 0)
+        self.after = dict.fromkeys(codes, 0)
+        self.changes: dict[Change, int] = dict.fromkeys(CHANGES, 0)
+
+    def count(self, before: str | None, after: str | None) -> None:
+        if before is not None:
+            self.before[before] += 1
+        if after is not None:
+            self.after[after] += 1
+
+    def summary(self) -> GroupSummary:
+        return GroupSummary(self.goal_no, self.goal, self.before, self.after, self.changes)
 
 
 def _check_codes(scale: RatingScale, years: Mapping[FiscalYear, Mapping[RowKey, str]]) -> None:

@@ -28,7 +28,8 @@ def normalize_code(value: object) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else _number_text(value)
-    return unicodedata.normalize("NFKC", clean_text(text)).strip()
+    # NFKC first: it turns no-break and ideographic spaces into spaces that cleaning then trims.
+    return clean_text(unicodedata.normalize("NFKC", text)).strip()
 
 
 def _number_text(value: object) -> str:

@@ -49,6 +49,9 @@ class Meeting:
     agenda: tuple[str, ...]
     materials: tuple[Material, ...]
     report_year: FiscalYear
+    # Some committees' lists always say what is handed out on the day: with nothing to hand out,
+    # the 配布資料一覧 then ends with a row 「— 当日配布」.
+    show_empty_distributions: bool = False
 
     @property
     def fiscal_year(self) -> FiscalYear:
@@ -223,6 +226,7 @@ def _meeting(m: Any, i: int, root: Path) -> Meeting:
         agenda=tuple(clean_text(a).strip() for a in agenda),
         materials=tuple(materials),
         report_year=report_year,
+        show_empty_distributions=_bool(m, "show_empty_distributions", where, False),
     )
 
 
@@ -390,4 +394,5 @@ note = "{DEFAULT_SCALE.note}"
 # title = "地域福祉計画 進捗状況調査表(R5実績)"
 # distribution = "事前配布"
 # generated = "evaluation"
+# show_empty_distributions = false    # true: 当日配布の資料がなくても一覧に「— 当日配布」の行を入れる
 """

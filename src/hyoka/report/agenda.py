@@ -17,6 +17,7 @@ from hyoka.workspace import Config, Meeting
 from hyoka.years import format_date, format_time
 
 ON_THE_DAY = "当日配布"
+"""Meeting key in hyoka.toml: list 「— 当日配布」 in 配布資料一覧 when nothing is handed out on the day."""
 
 
 @dataclass(frozen=True)
@@ -30,13 +31,19 @@ class Styles:
     cell: str = "一覧 表"
     cell_center: str = "一覧 表 中央"
     cell_head: str = "一覧 列見出し"
+    header_right: str = "ヘッダー 右"
+    draft_mark: str = "案"  # character style: the boxed 「案」 of a draft, as on 資料1
 
 
 STYLES = Styles()
 
 
-def meeting_context(config: Config, meeting: Meeting) -> dict[str, Any]:
-    """What the 次第 and 配布資料一覧 templates may use."""
+def meeting_context(config: Config, meeting: Meeting, *, draft: bool = False) -> dict[str, Any]:
+    """What the 次第 and 配布資料一覧 templates may use.
+
+    A meeting with ``show_empty_distributions``: some committees' lists always say what is handed
+    out on the day; with nothing to hand out, the list then ends with a row 「— 当日配布」.
+    """
     gannen = config.gannen
     materials = [
         {
@@ -46,8 +53,7 @@ def meeting_context(config: Config, meeting: Meeting) -> dict[str, Any]:
         }
         for m in meeting.materials
     ]
-    # The committee's list always says what is handed out on the day; with nothing, a row "—".
-    if not any(m["distribution"] == ON_THE_DAY for m in materials):
+    if meeting.show_empty_distributions and not any(m["distribution"] == ON_THE_DAY for m in materials):
         materials.append({"no": "—", "title": "", "distribution": ON_THE_DAY})
     month_day = f"{meeting.day.month}月{meeting.day.day}日"
     return {
@@ -64,6 +70,7 @@ def meeting_context(config: Config, meeting: Meeting) -> dict[str, Any]:
         "month_day": month_day,
         "meeting_label": f"第{meeting.number}回\n({month_day})",
         "report_year": meeting.report_year.label(gannen),
+        "draft_mark": "案" if draft else "",
     }
 
 

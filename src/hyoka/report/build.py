@@ -15,7 +15,7 @@ from hyoka.report import agenda, evaluation, pack, pdf, templates
 from hyoka.report.model import MissingRow, build_evaluation
 from hyoka.results import load_year
 from hyoka.text import safe_filename
-from hyoka.workspace import Meeting, Workspace
+from hyoka.workspace import Material, Meeting, Workspace
 from hyoka.years import FiscalYear
 
 
@@ -57,6 +57,23 @@ def missing_message(year_label: str, missing: list[MissingRow] | tuple[MissingRo
     return "\n".join(lines)
 
 
+def absent_materials(meeting: Meeting | None) -> list[Material]:
+    """The meeting's materials whose ``file`` in hyoka.toml is not there."""
+    if meeting is None:
+        return []
+    return [m for m in meeting.materials if not m.generated and m.file is not None and not m.file.is_file()]
+
+
+def absent_message(absent: list[Material]) -> str:
+    lines = ["hyoka.toml に書かれた会議資料のファイルが見つからないため、何も作成しませんでした。"]
+    lines += [f"  資料{m.no}「{m.title}」: {m.file}" for m in absent]
+    lines.append(
+        "hyoka.toml の [[meetings.materials]] の file を直すか、ファイルをその場所に置いてから再度実行してください"
+        "（--draft を付けると、このファイルを除いて「案」として作成します）。"
+    )
+    return "\n".join(lines)
+
+
 def make_report(
     ws: Workspace,
     year: FiscalYear,
@@ -88,6 +105,11 @@ def make_report(
     del results, prior  # the model has what it needs; the rest only costs memory for a large plan
     if ev.missing and not draft:
         raise HyokaError(missing_message(ev.year_label, ev.missing))
+    # A material file that is not there: the list would name it and the pack lack it. Checked before
+    # anything is written; a draft is made without it.
+    absent = absent_materials(meeting)
+    if absent and not draft:
+        raise HyokaError(absent_message(absent))
 
     folders = templates.search_path(ws.root, templates_dir)
     target = out_dir if out_dir is not None else ws.out_dir / year.short
@@ -115,7 +137,7 @@ def make_report(
                 f"会議 {meeting.id} は {meeting.report_year.label(config.gannen)} を報告する会議として設定されています。"
             )
         agenda_name, list_name, pack_name = meeting_filenames(meeting)
-        context = agenda.meeting_context(config, meeting)
+        context = agenda.meeting_context(config, meeting, draft=draft)
         agenda_path = agenda.render_meeting_doc(
             templates.find_template(templates.AGENDA, folders),
             context,
@@ -138,13 +160,14 @@ def make_report(
                 parts.append(table_path)
             elif material.file is None:
                 continue  # listed in 配布資料一覧 only
+            elif material in absent:  # a draft: made without it
+                result.notices.append(
+                    f"{label} のファイルが見つからないため、一式に含めませんでした（一覧には記載しています）: "
+                    f"{material.file}"
+                )
             elif material.file.suffix.lower() != ".docx":
                 result.notices.append(
                     f"{label} はWord文書（.docx）ではないため一式には含めず、一覧にのみ記載しました: {material.file}"
-                )
-            elif not material.file.is_file():
-                result.notices.append(
-                    f"{label} のファイルが見つからないため、一式に含めませんでした: {material.file}"
                 )
             else:
                 parts.append(material.file)

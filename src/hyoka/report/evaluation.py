@@ -7,6 +7,7 @@ raw table XML and put where the template says ``{{ tables }}``.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,9 @@ LABEL_FILL = "E7E6E6"
 HEAD_FILL = "D9D9D9"
 TOTAL_FILL = "F2F2F2"
 ARROWS = {"up": "↑ 上昇", "down": "↓ 低下", "same": ""}
+HEAD_PT = 9.0  # the size of 「表 列見出し」 in the standard template
+COUNT_PAD_MM = 0.8  # the count table's cell margins, narrower than the others' to hold the year labels
+GOAL_MIN_MM = 40.0  # the narrowest 基本目標 column of the count table
 
 
 def cover_context(ev: Evaluation) -> dict[str, Any]:
@@ -182,13 +186,17 @@ def summary_elements(ev: Evaluation, ids: dict[str, str], width: float) -> list[
         paragraph(Para.of("事業評価の集計", s.heading, page_break_before=True), ids),
         paragraph(
             Para.of(
-                f"基本目標ごとの事業評価の件数です（担当課ごとの行数。各評価の左が{ev.year_label}、右が{ev.prior_label}）。",
+                f"基本目標ごとの事業評価の件数です（担当課ごとの行数。各評価の左が{ev.prior_label}、右が{ev.year_label}）。",
                 s.explain,
             ),
             ids,
         ),
         table(_count_table(ev, summary, width), ids),
     ]
+    if _no_rating_head(summary) == NOT_SUBMITTED and summary.total.prior_year.get(NO_RATING, 0):
+        # The column counts the rows without a rating in either year; last year's were not 未提出.
+        note = f"※{ev.prior_label}の「{NOT_SUBMITTED}」は、{ev.prior_label}の評価がない行（新規事業など）の数です。"
+        out.append(paragraph(Para.of(note, s.explain), ids))
     ups = sum(1 for c in summary.changes if c.direction == "up")
     downs = sum(1 for c in summary.changes if c.direction == "down")
     out.append(
@@ -209,23 +217,61 @@ def summary_elements(ev: Evaluation, ids: dict[str, str], width: float) -> list[
     return out
 
 
+def text_em(text: str) -> float:
+    """Width of ``text`` in em as Japanese Word sets it: a full-width character 1, a half-width one
+    ½, and ¼ em of automatic space where Japanese meets a Latin letter or a digit (令和 5 年度)."""
+    em = 0.0
+    before: bool | None = None  # was the previous character wide?
+    for ch in text:
+        wide = unicodedata.east_asian_width(ch) in "WFA"
+        em += 1.0 if wide else 0.5
+        if before is not None and wide != before and (wide or (ch.isascii() and ch.isalnum())):
+            em += 0.25
+        before = wide if (wide or (ch.isascii() and ch.isalnum())) else None
+    return em
+
+
+def _text_mm(text: str, pt: float) -> float:
+    return text_em(text) * pt * 25.4 / 72
+
+
+def _no_rating_head(summary: Summary) -> str:
+    """未提出 where this year has rows without a rating (a draft); else the rows last year had none
+    for (新規 projects), which were not 未提出."""
+    return NOT_SUBMITTED if summary.total.this_year.get(NO_RATING, 0) else "評価なし"
+
+
 def _count_table(ev: Evaluation, summary: Summary, width: float) -> TableSpec:
     s = STYLES
     columns = (*summary.columns, "計")
+    heads = [_no_rating_head(summary) if code == NO_RATING else code for code in columns]
+    years = (ev.prior_label, ev.year_label)  # left to right, as a change reads: last year → this year
+    n = 2 * len(columns)
+    pad = 2 * COUNT_PAD_MM + 1.0  # the cell margins and a little air
+    # Every head on one line: a count column holds the longer year label, a pair of them the rating.
+    need = max(
+        *(_text_mm(y, HEAD_PT) + pad for y in years), *((_text_mm(h, HEAD_PT) + pad) / 2 for h in heads)
+    )
     goal_width = min(62.0, width * 0.25)
-    count_width = min(22.0, (width - goal_width) / (2 * len(columns)))
-    spec = TableSpec(widths_mm=(goal_width, *([count_width] * (2 * len(columns)))))
+    count_width = min(22.0, (width - goal_width) / n)
+    year_lines: list[tuple[str, ...]] = [(y,) for y in years]
+    if count_width < need:
+        # The 基本目標 names may wrap (they are text); the heads should not.
+        goal_width = max(GOAL_MIN_MM, width - n * need)
+        count_width = (width - goal_width) / n
+        if count_width < need:  # a long scale: the year labels on two lines, broken before 年度
+            year_lines = [(y[:-2], y[-2:]) if y.endswith("年度") else (y,) for y in years]
+    spec = TableSpec(widths_mm=(goal_width, *([count_width] * n)), pad_h_mm=COUNT_PAD_MM)
 
-    def head(text: str) -> Cell:
-        return Cell(tuple(Para.of(t, s.table_head) for t in text.split("\n")), fill=HEAD_FILL)
+    def head(lines: tuple[str, ...]) -> Cell:
+        return Cell(tuple(Para.of(t, s.table_head) for t in lines), fill=HEAD_FILL)
 
     top = [Cell((Para.of("基本目標", s.table_head),), vmerge="restart", fill=HEAD_FILL)]
-    for code in columns:
-        text = f"{NO_RATING}（評価なし）" if code == NO_RATING else code
+    for text in heads:
         top.append(Cell((Para.of(text, s.table_head),), span=2, fill=HEAD_FILL))
     second = [Cell(vmerge="continue", fill=HEAD_FILL)]
     for _ in columns:
-        second += [head(ev.year_label), head(ev.prior_label)]
+        second += [head(lines) for lines in year_lines]
     spec.rows.append(Row(tuple(top), header=True))
     spec.rows.append(Row(tuple(second), header=True))
     for goal in (*summary.goals, summary.total):
@@ -234,9 +280,9 @@ def _count_table(ev: Evaluation, summary: Summary, width: float) -> TableSpec:
         name = goal.goal if is_total else f"{goal.goal_no}　{goal.goal}"
         cells = [Cell((Para.of(name, s.block_text if is_total else s.table_text),), fill=fill)]
         for code in columns:
-            for counts in (goal.this_year, goal.prior_year):
-                n = sum(counts.values()) if code == "計" else counts.get(code, 0)
-                cells.append(Cell((Para.of(str(n), s.table_center),), fill=fill))
+            for counts in (goal.prior_year, goal.this_year):
+                n_rows = sum(counts.values()) if code == "計" else counts.get(code, 0)
+                cells.append(Cell((Para.of(str(n_rows), s.table_center),), fill=fill))
         spec.rows.append(Row(tuple(cells), height_mm=8))
     return spec
 
@@ -316,12 +362,14 @@ def block_table(ev: Evaluation, block: PolicyBlock, grid: tuple[float, ...] = GR
             header=True,
         )
     )
-    # Rows that could be taller than the room under the repeated heads may break across pages:
-    # Word cuts off the end of a row that must not split but does not fit on one page.
-    page_lines = _lines_per_page(len(labels))
-    text_chars = int((min(grid[4], grid[7]) - 2.4) / CHAR_MM)  # less the cell margins
+    page = _Page(
+        room=_lines_per_page(len(labels)),
+        text_chars=int((min(grid[4], grid[7]) - 2.4) / CHAR_MM),  # less the cell margins
+        label_chars=int((grid[1] + grid[2] - 2.4) / CHAR_MM),
+        department_chars=int((grid[3] - 2.4) / CHAR_MM),
+    )
     for project in block.projects:
-        spec.rows.extend(_project_rows(ev, project, text_chars, page_lines))
+        spec.rows.extend(_project_rows(ev, project, page))
     return spec
 
 
@@ -331,54 +379,236 @@ def _lines_per_page(block_rows: int) -> int:
     return int(room / LINE_MM) - 2
 
 
-def _line_count(texts: tuple[str, ...], chars_per_line: int) -> int:
-    return sum(-(-len(t) // max(chars_per_line, 1)) for t in texts)
+# --- a project's rows across pages ---------------------------------------------------------------------
+#
+# Heights are estimated in lines of the narrative cells (LINE_MM), generously: the estimate decides
+# only where hyoka starts a new row, and a row that must not split but is taller than the page would be
+# cut off by Word. A project that fits on a page keeps its 施策 and project cells merged over its
+# department rows, which keep with the next so that the project moves to a new page as a whole. A project
+# that does not fit has its own label cells in every row, continuation rows marked （続き）: a merged
+# cell shows its text only on its first page. A department row taller than a page is continued in rows of
+# its own, each labelled, each fitting on a page, so that every page says which project it shows.
+
+CONTINUED = "（続き）"
+SINGLE_LINE = 1 / PROSE_LINE_SPACING  # a single-spaced 10 pt line (担当課, 事業) in narrative lines
+RATING_LINES = 1.2 / PROSE_LINE_SPACING  # the 12 pt rating
+CELL_PAD_LINES = 1.2 / LINE_MM  # the cell's top and bottom margins
+MIN_CHUNK_LINES = 4  # a long row starts on a new page rather than with fewer lines at a page's foot
+# Characters that may not begin a line in Japanese text (行頭禁則): a cut never leaves one first.
+NO_LINE_START = frozenset(
+    "、。，．,.・：；:;？！?!）)」』】〕］]｝}〉》ーゝゞ々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ…‥"
+)
 
 
-def _project_rows(
-    ev: Evaluation, project: ProjectView, text_chars: int = 21, page_lines: int = 24
+@dataclass(frozen=True)
+class _Text:
+    """One paragraph of a narrative cell, or the part of it that one table row holds."""
+
+    text: str
+    missing: bool = False  # the red 未提出 note of a draft
+    continued: bool = False  # the rest of a paragraph begun in the row above: no first-line indent
+
+    def lines(self, chars: int) -> int:
+        indent = 0 if self.continued else 1  # 「表 文章」 indents a paragraph's first line by one character
+        return -(-(len(self.text) + indent) // max(chars, 1))
+
+
+@dataclass
+class _Page:
+    """Where one 基本施策 table's rows are estimated to fall: the lines used on the current page."""
+
+    room: float  # lines under the repeated heads
+    text_chars: int  # characters per line in a narrative cell
+    label_chars: int  # … in the project cell
+    department_chars: int  # … in the 担当課 cell
+    used: float = 0.0
+
+    @property
+    def left(self) -> float:
+        return self.room - self.used
+
+    def place(self, lines: float) -> None:
+        """A row (or rows kept together) that must not split: here, or at the top of the next page."""
+        if lines > self.left:
+            self.used = 0.0
+        self.used += lines
+
+    def column_lines(self, items: list[_Text]) -> int:
+        return sum(t.lines(self.text_chars) for t in items)
+
+    def label_lines(self, texts: tuple[str, ...], chars: int) -> float:
+        return sum(-(-len(t) // max(chars, 1)) for t in texts) * SINGLE_LINE
+
+    def row_lines(self, label: tuple[str, ...], row: RowView, ach: list[_Text], out: list[_Text]) -> float:
+        return (
+            max(
+                self.column_lines(ach),
+                self.column_lines(out),
+                self.label_lines(label, self.label_chars),
+                self.label_lines(row.departments, self.department_chars),
+                RATING_LINES,
+            )
+            + CELL_PAD_LINES
+        )
+
+
+def _project_rows(ev: Evaluation, project: ProjectView, page: _Page) -> list[Row]:
+    label = (project.heading, *(["【新規】"] if project.is_new else []), project.name)
+    columns = [
+        (_column(ev, row, row.achievement), _column(ev, row, row.outlook, note_missing=False))
+        for row in project.rows
+    ]
+    heights = [
+        page.row_lines((), row, ach, out) for row, (ach, out) in zip(project.rows, columns, strict=True)
+    ]
+    total = max(sum(heights), page.label_lines(label, page.label_chars) + CELL_PAD_LINES)
+    if total <= page.room:
+        page.place(total)
+        return _merged_rows(ev, project, columns)
+    rows: list[Row] = []
+    for i, (row, (ach, out)) in enumerate(zip(project.rows, columns, strict=True)):
+        own = label if i == 0 else (*label, CONTINUED)
+        lines = page.row_lines(own, row, ach, out)
+        if lines <= page.room:
+            page.place(lines)
+            rows.append(Row(_cells(ev, project, own, row, ach, out, ratings=True)))
+            continue
+        # Taller than a page: in rows of its own, the first filling what is left of this page.
+        if page.left < max(MIN_CHUNK_LINES, page.label_lines(own, page.label_chars)) + CELL_PAD_LINES:
+            page.used = 0.0
+        first = True
+        while first or ach or out:
+            chunk_label = own if first else (*label, CONTINUED)
+            budget = page.left - CELL_PAD_LINES
+            if not first:  # rows of even length rather than full pages and a last line or two
+                rest = max(page.column_lines(ach), page.column_lines(out))
+                budget = min(budget, -(-rest // -(-rest // int(budget))) + 1)
+            ach_now, ach = _take(ach, budget, page.text_chars)
+            out_now, out = _take(out, budget, page.text_chars)
+            if not (ach_now or out_now) and (ach or out) and page.used > 0:
+                page.used = 0.0  # not even one paragraph's start fits: go on on the next page
+                continue
+            if not (ach_now or out_now) and (ach or out):  # a whole page cannot hold one line: take it all
+                ach_now, ach = ach[:1], ach[1:]
+                out_now, out = out[:1], out[1:]
+            rows.append(Row(_cells(ev, project, chunk_label, row, ach_now, out_now, ratings=first)))
+            page.used += page.row_lines(chunk_label, row, ach_now, out_now)
+            if ach or out:
+                page.used = 0.0
+            first = False
+    return rows
+
+
+def _merged_rows(
+    ev: Evaluation, project: ProjectView, columns: list[tuple[list[_Text], list[_Text]]]
 ) -> list[Row]:
+    """A project that fits on a page: 施策 and the project merged over its department rows."""
     s = STYLES
     rows = []
     n = len(project.rows)
-    project_paras = [Para.of(project.heading, s.project)]
-    if project.is_new:
-        project_paras.append(Para((("【新規】", s.new_mark),), s.project))
-    project_paras.append(Para.of(project.name, s.project))
-    for i, row in enumerate(project.rows):
+    for i, (row, (ach, out)) in enumerate(zip(project.rows, columns, strict=True)):
         merge = None if n == 1 else ("restart" if i == 0 else "continue")
         first = i == 0
         cells = (
             Cell((Para.of(f"({project.measure_no})", s.table_center),) if first else (), vmerge=merge),
-            Cell(tuple(project_paras) if first else (), span=2, vmerge=merge, valign="top"),
-            Cell(tuple(Para.of(d, s.table_text) for d in row.departments)),
-            Cell(_text_paras(ev, row, row.achievement), valign="top"),
-            Cell((Para.of(row.prior or NO_RATING, s.rating),)),
-            Cell((_rating_para(ev, row),)),
-            Cell(_text_paras(ev, row, row.outlook, note_missing=False), valign="top"),
+            Cell(_label_paras(project, ()) if first else (), span=2, vmerge=merge, valign="top"),
+            *_row_cells(ev, row, ach, out, ratings=True),
         )
-        lines = max(_line_count(row.achievement, text_chars), _line_count(row.outlook, text_chars))
-        # keep-with-next on all but the last row keeps a project's rows on one page where they fit,
-        # so that the merged project cell (whose text shows only on its first page) stays readable.
-        rows.append(Row(cells, keep_next=i < n - 1, cant_split=lines <= page_lines))
+        # keep-with-next on all but the last row keeps the project's rows on one page, so that the
+        # merged project cell (whose text shows only on its first page) stays readable.
+        rows.append(Row(cells, keep_next=i < n - 1))
     return rows
+
+
+def _cells(
+    ev: Evaluation,
+    project: ProjectView,
+    label: tuple[str, ...],
+    row: RowView,
+    ach: list[_Text],
+    out: list[_Text],
+    *,
+    ratings: bool,
+) -> tuple[Cell, ...]:
+    """A row with its own 施策 and project cells (a project that runs over pages)."""
+    s = STYLES
+    continued = label[-1] == CONTINUED
+    return (
+        Cell((Para.of(f"({project.measure_no})", s.table_center),)),
+        Cell(_label_paras(project, (CONTINUED,) if continued else ()), span=2, valign="top"),
+        *_row_cells(ev, row, ach, out, ratings=ratings),
+    )
+
+
+def _label_paras(project: ProjectView, extra: tuple[str, ...]) -> tuple[Para, ...]:
+    s = STYLES
+    paras = [Para.of(project.heading, s.project)]
+    if project.is_new:
+        paras.append(Para((("【新規】", s.new_mark),), s.project))
+    paras.append(Para.of(project.name, s.project))
+    paras.extend(Para.of(t, s.project) for t in extra)
+    return tuple(paras)
+
+
+def _row_cells(
+    ev: Evaluation, row: RowView, ach: list[_Text], out: list[_Text], *, ratings: bool
+) -> tuple[Cell, ...]:
+    """担当課, the two narrative cells and the ratings (left empty in a row that continues the text)."""
+    s = STYLES
+    return (
+        Cell(tuple(Para.of(d, s.table_text) for d in row.departments)),
+        Cell(_paras(ach), valign="top"),
+        Cell((Para.of(row.prior or NO_RATING, s.rating),) if ratings else ()),
+        Cell((_rating_para(ev, row),) if ratings else ()),
+        Cell(_paras(out), valign="top"),
+    )
+
+
+def _take(items: list[_Text], budget: float, chars: int) -> tuple[list[_Text], list[_Text]]:
+    """The paragraphs that fit in ``budget`` lines, the last one cut where the lines end; and the rest."""
+    taken: list[_Text] = []
+    rest = list(items)
+    used = 0
+    while rest:
+        item = rest[0]
+        n = item.lines(chars)
+        if used + n <= budget:
+            taken.append(rest.pop(0))
+            used += n
+            continue
+        lines = int(budget - used)
+        if lines >= 1 and not item.missing:
+            cut = lines * chars - (0 if item.continued else 1)
+            while 0 < cut < len(item.text) and item.text[cut] in NO_LINE_START:
+                cut -= 1
+            if cut > 0:
+                taken.append(_Text(item.text[:cut], continued=item.continued))
+                rest[0] = _Text(item.text[cut:], continued=True)
+        break
+    return taken, rest
+
+
+def _column(
+    ev: Evaluation, row: RowView, texts: tuple[str, ...], *, note_missing: bool = True
+) -> list[_Text]:
+    items = [_Text(t) for t in texts]
+    if row.missing and ev.draft and note_missing:
+        who = "・".join(row.missing)
+        items.append(_Text(f"（{who} {NOT_SUBMITTED}）" if texts else NOT_SUBMITTED, missing=True))
+    return items
+
+
+def _paras(items: list[_Text]) -> tuple[Para, ...]:
+    s = STYLES
+    return tuple(
+        Para(((t.text, s.missing_mark),), s.prose)
+        if t.missing
+        else Para.of(t.text, s.prose, no_indent=t.continued)
+        for t in items
+    )
 
 
 def _rating_para(ev: Evaluation, row: RowView) -> Para:
     if row.rating:
         return Para.of(row.rating, STYLES.rating)
     return Para(((NOT_SUBMITTED, STYLES.missing_mark),), STYLES.table_center)
-
-
-def _text_paras(
-    ev: Evaluation, row: RowView, texts: tuple[str, ...], *, note_missing: bool = True
-) -> tuple[Para, ...]:
-    s = STYLES
-    paras = [Para.of(t, s.prose) for t in texts]
-    if row.missing and ev.draft and note_missing:
-        if texts:
-            who = "・".join(row.missing)
-            paras.append(Para(((f"（{who} {NOT_SUBMITTED}）", s.missing_mark),), s.prose))
-        else:
-            paras.append(Para(((NOT_SUBMITTED, s.missing_mark),), s.prose))
-    return tuple(paras)

@@ -232,6 +232,7 @@ class Para:
     align: str | None = None  # left / center / right / both
     keep_next: bool = False
     page_break_before: bool = False
+    no_indent: bool = False  # no first-line indent: the rest of a paragraph continued from a row above
 
     @classmethod
     def of(cls, text: str, style: str | None = None, **kw: Any) -> Para:
@@ -252,6 +253,8 @@ def paragraph_xml(p: Para, style_ids: dict[str, str], *, keep_next: bool = False
         ppr.append("<w:keepNext/>")
     if p.page_break_before:
         ppr.append("<w:pageBreakBefore/>")
+    if p.no_indent:
+        ppr.append('<w:ind w:firstLineChars="0" w:firstLine="0"/>')
     if p.align:
         ppr.append(f'<w:jc w:val="{p.align}"/>')
     runs = []
@@ -320,12 +323,13 @@ class TableSpec:
     widths_mm: Sequence[float]
     rows: list[Row] = field(default_factory=list)
     border_size: int = 4  # eighths of a point
+    pad_h_mm: float = 1.2  # left and right cell margins
 
 
 def table(spec: TableSpec, style_ids: dict[str, str]) -> Element:
     """A fixed-layout table: ``tblGrid`` + every ``tcW`` + ``tblLayout fixed`` (LibreOffice needs all)."""
     widths = [mm(w) for w in spec.widths_mm]
-    pad_v, pad_h = mm(0.6), mm(1.2)
+    pad_v, pad_h = mm(0.6), mm(spec.pad_h_mm)
     line = f'w:val="single" w:sz="{spec.border_size}" w:space="0" w:color="000000"'
     sides = "".join(f"<w:{side} {line}/>" for side in (*BORDER_SIDES, "insideH", "insideV"))
     # tblPr children in schema order: tblW, tblBorders, tblLayout, tblCellMar, tblLook.
