@@ -87,10 +87,6 @@ class ReadSheet:
     meta: dict[str, str] = field(default_factory=dict)
     heading_year: str | None = None  # e.g. 令和5年度, from the 事業実績 heading
 
-    @property
-    def is_form(self) -> bool:
-        return "project" in self.roles
-
 
 def _ref(col: int, row: int) -> str:
     from openpyxl.utils import get_column_letter

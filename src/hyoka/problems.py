@@ -2,13 +2,12 @@
 
 Every problem has a stable kebab-case code, a severity, an English title (for the docs) and a Japanese
 message template for the clerk that says what is wrong and what to do. Validation never raises for bad
-input: it yields :class:`Problem` objects, and a :class:`Report` collects them.
+input: it yields :class:`Problem` objects.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -355,31 +354,6 @@ def problem(
     """Build a problem of a catalogued type, filling its message template with ``params``."""
     kind = CATALOGUE[code]
     return Problem(code, kind.severity, kind.template.format(**params), file, sheet, cell, row)
-
-
-@dataclass
-class Report:
-    """Problems found in one unit of input (a file, a plan)."""
-
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, items: Iterable[Problem]) -> None:
-        self.problems.extend(items)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity is Severity.ERROR]
-
-    @property
-    def valid(self) -> bool:
-        return not self.errors
-
-    def __iter__(self) -> Iterator[Problem]:
-        return iter(self.problems)
-
-    def flatten(self) -> list[list[str | None]]:
-        """``[[cell, code], ...]`` — the form tests assert."""
-        return [[p.cell, p.code] for p in self.problems]
 
 
 class HyokaError(Exception):

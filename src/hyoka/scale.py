@@ -98,20 +98,6 @@ class RatingScale:
             )
         return cls(tuple(items), clean_text(data.get("note", "")))
 
-    def to_config(self) -> dict[str, Any]:
-        return {
-            "note": self.note,
-            "levels": [
-                {
-                    "code": r.code,
-                    "label": r.label,
-                    "description": r.description,
-                    "requires_reason": r.requires_reason,
-                }
-                for r in self.levels
-            ],
-        }
-
 
 DEFAULT_SCALE = RatingScale(
     levels=(
