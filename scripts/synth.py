@@ -23,18 +23,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-PLAN_HEADINGS = (
-    "基本目標No",
-    "基本目標",
-    "基本施策",
-    "施策No",
-    "施策",
-    "事業No",
-    "事業名",
-    "新規",
-    "担当課",
-    "提出課",
-)
+from hyoka.plan import HEADINGS
+
 SCALE = ("A", "B", "C", "D")
 COUNCIL = "社会福祉協議会"
 
@@ -460,7 +450,7 @@ def write_plan(path: Path, rows: Sequence[SynthRow]) -> None:
     # UTF-8 with BOM, as Japanese Excel saves "CSV UTF-8".
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh)
-        w.writerow(PLAN_HEADINGS)
+        w.writerow(HEADINGS)
         w.writerows(r.as_csv() for r in rows)
 
 

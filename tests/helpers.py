@@ -54,3 +54,11 @@ def make_form(
         edit(sheet, header + 1, roles)
     wb.save(path)
     return path
+
+
+def department_form(
+    ws: Workspace, tmp: Path, department: str, rating: str, achievement: str = "実績", outlook: str = "展望"
+) -> Path:
+    """A form of ``department`` with every row filled alike (the joint-row tests need one per side)."""
+    values = {r.project_no: (achievement, rating, outlook) for r in ws.plan.rows_for(department)}
+    return make_form(ws, tmp / department, department=department, values=values)

@@ -16,7 +16,7 @@ from hyoka.problems import CATALOGUE
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 from tests.conftest import SAMPLE
-from tests.helpers import GOOD, Edit, header_of, make_form
+from tests.helpers import GOOD, Edit, department_form, header_of, make_form
 
 R4, R5 = FiscalYear(2022), FiscalYear(2023)
 
@@ -196,11 +196,9 @@ def test_row_missing(ws_r4: Workspace, tmp_path: Path) -> None:
 
 
 def test_joint_row_ratings_must_agree(ws_r4: Workspace, tmp_path: Path) -> None:
-    texts = {no: ("実績", "A", "展望") for no in [r.project_no for r in ws_r4.plan.rows_for("介護福祉課")]}
-    kaigo = make_form(ws_r4, tmp_path / "a", department="介護福祉課", values=texts)
+    kaigo = department_form(ws_r4, tmp_path, "介護福祉課", "A")
     assert collect(ws_r4, [kaigo], R5).ok
-    koho = {no: ("実績", "B", "展望") for no in [r.project_no for r in ws_r4.plan.rows_for("広報秘書課")]}
-    path = make_form(ws_r4, tmp_path / "b", department="広報秘書課", values=koho)
+    path = department_form(ws_r4, tmp_path, "広報秘書課", "B")
     header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
     problems = collect(ws_r4, [path], R5).files[0].problems
     joint = [p for p in problems if p.code == "joint-rating-conflict"]
@@ -212,10 +210,7 @@ def test_joint_row_texts_combined_in_plan_order(ws_r4: Workspace, tmp_path: Path
     from hyoka.results import load_year
 
     for dept, text in (("広報秘書課", "人権講座"), ("介護福祉課", "認知症講座")):
-        nos = [r.project_no for r in ws_r4.plan.rows_for(dept)]
-        path = make_form(
-            ws_r4, tmp_path / dept, department=dept, values={n: (text, "A", "続ける") for n in nos}
-        )
+        path = department_form(ws_r4, tmp_path, dept, "A", achievement=text, outlook="続ける")
         assert collect(ws_r4, [path], R5).ok
     with ws_r4.store() as s:
         row = load_year(s, ws_r4.plan, R5)[("9", "介護福祉課・広報秘書課")]
@@ -490,14 +485,10 @@ def test_every_catalogued_code_has_message_title_and_docs() -> None:
 
 
 def test_joint_conflict_found_between_files_of_one_run(ws_r4: Workspace, tmp_path: Path) -> None:
-    paths = []
-    for dept, rating in (("介護福祉課", "A"), ("広報秘書課", "B")):
-        nos = [r.project_no for r in ws_r4.plan.rows_for(dept)]
-        paths.append(
-            make_form(
-                ws_r4, tmp_path / dept, department=dept, values={n: ("実績", rating, "展望") for n in nos}
-            )
-        )
+    paths = [
+        department_form(ws_r4, tmp_path, "介護福祉課", "A"),
+        department_form(ws_r4, tmp_path, "広報秘書課", "B"),
+    ]
     for dry_run in (True, False):
         result = collect(ws_r4, paths, R5, dry_run=dry_run)
         codes = {f.submitter: [p.code for p in f.problems if p.severity == "error"] for f in result.files}

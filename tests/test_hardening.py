@@ -23,12 +23,13 @@ from hypothesis import strategies as st
 from hyoka.collect import collect
 from hyoka.files import atomic_write_text
 from hyoka.forms import SHEET_NAME
+from hyoka.plan import HEADINGS
 from hyoka.problems import HyokaError
 from hyoka.store import MIGRATIONS, SCHEMA_VERSION, Store
 from hyoka.workbook import ensure_defusedxml
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
-from tests.helpers import R5, header_of, make_form
+from tests.helpers import R5, department_form, header_of, make_form
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -463,14 +464,10 @@ def test_second_collect_waits_for_the_first_then_fails_clearly(
 def test_two_collect_processes_at_once_store_each_file_once_and_keep_joint_rows_consistent(
     ws_r4: Workspace, tmp_path: Path
 ) -> None:
-    paths = []
-    for dept, rating in (("介護福祉課", "A"), ("広報秘書課", "B")):
-        nos = [r.project_no for r in ws_r4.plan.rows_for(dept)]
-        paths.append(
-            make_form(
-                ws_r4, tmp_path / dept, department=dept, values={n: ("実績", rating, "展望") for n in nos}
-            )
-        )
+    paths = [
+        department_form(ws_r4, tmp_path, "介護福祉課", "A"),
+        department_form(ws_r4, tmp_path, "広報秘書課", "B"),
+    ]
     cmd = [sys.executable, "-m", "hyoka", "collect", "--year", "R5", "-w", str(ws_r4.root)]
     procs = [
         subprocess.Popen(
@@ -484,18 +481,14 @@ def test_two_collect_processes_at_once_store_each_file_once_and_keep_joint_rows_
         proc.communicate(timeout=120)
     with ws_r4.store() as s:
         accepted = [x for x in s.submissions(R5) if x.status == "accepted"]
+        parts = s.current_parts(R5)
     hashes = [x.sha256 for x in accepted]
     assert len(hashes) == len(set(hashes))  # no file stored twice
     assert {x.file_name for x in accepted} >= {
         p.name for p in (ROOT / "sample_data/koganei/returned/R5").iterdir()
     }
-    joint = {p.submitter: p.rating for p in s_parts(ws_r4) if p.project_no == "9"}
+    joint = {p.submitter: p.rating for p in parts if p.project_no == "9"}
     assert len(set(joint.values())) == 1, joint
-
-
-def s_parts(ws: Workspace) -> list[object]:
-    with ws.store() as s:
-        return s.current_parts(R5)  # type: ignore[return-value]
 
 
 def test_same_file_twice_in_one_run_and_feedback_copies_are_skipped(ws_r4: Workspace, tmp_path: Path) -> None:
@@ -618,20 +611,7 @@ def test_numbers_excel_turned_into_dates(tmp_path: Path, sample_ws: Workspace) -
 
     wb = openpyxl.Workbook()
     sheet = wb.active
-    sheet.append(
-        [
-            "基本目標No",
-            "基本目標",
-            "基本施策",
-            "施策No",
-            "施策",
-            "事業No",
-            "事業名",
-            "新規",
-            "担当課",
-            "提出課",
-        ]
-    )
+    sheet.append(list(HEADINGS))
     sheet.append([1, "目標", "基本施策", 1, "施策", datetime(2024, 3, 2), "事業", None, "甲課", None])
     wb.save(tmp_path / "plan.xlsx")
     _plan, problems = load_plan(tmp_path / "plan.xlsx")
