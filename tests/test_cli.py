@@ -82,3 +82,37 @@ def test_placeholders_from_init_are_pointed_out(tmp_path: Path, run) -> None:  #
     result = run("forms", "--year", "R6", "-w", tmp_path / "ws")
     assert result.exit_code == 0
     assert "[committee] name が「○○」のまま" in result.output
+
+
+def test_readme_error_table_lists_every_code_with_severity_and_japanese_title() -> None:
+    import re
+
+    from hyoka.problems import CATALOGUE
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Error codes") :]
+    rows = {
+        m.group(1): (m.group(2), m.group(3).strip())
+        for m in re.finditer(r"^\| `([a-z0-9-]+)` \| (\w+) \| ([^|]+) \|", table, re.M)
+    }
+    expected = {code: (str(t.severity), t.title_ja) for code, t in CATALOGUE.items()}
+    assert rows == expected
+
+
+def test_every_problem_code_has_a_japanese_title() -> None:
+    from hyoka.problems import CATALOGUE
+
+    untitled = [code for code, t in CATALOGUE.items() if not t.title_ja]
+    assert untitled == []
+    assert all(any("\u3040" <= c <= "\u9fff" for c in t.title_ja) for t in CATALOGUE.values())
+
+
+def test_workspace_that_does_not_exist_is_not_offered_init(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    result = run("plan", "show", "-w", tmp_path / "typo")
+    assert result.exit_code == 1
+    assert result.output == (
+        f"エラー: フォルダ {tmp_path / 'typo'} がありません。-w に指定したフォルダの名前と場所を確かめてください。\n"
+    )
+    (tmp_path / "empty").mkdir()
+    result = run("plan", "show", "-w", tmp_path / "empty")
+    assert result.exit_code == 1 and f"hyoka init {tmp_path / 'empty'}" in result.output
