@@ -157,3 +157,13 @@ def test_error_names_the_file_and_counts_the_problems(tmp_path: Path) -> None:
     text = SAMPLE_TEXT.replace("[format]", "[fromat]").replace("gannen = true", "ganen = true")
     error = _load_error(tmp_path, text)
     assert str(error).startswith(f"{tmp_path / 'ws' / CONFIG_NAME}: 設定ファイルに1件の誤りがあります。")
+
+
+def test_a_blank_required_setting_is_reported_at_its_line() -> None:
+    text = '[committee]\nname = "  "\nsecretariat = "事務局"\n[plan]\nfile = "plan.csv"\n'
+    (found,) = check_config(tomllib.loads(text), text)
+    assert (found.code, found.row, found.message) == (
+        "config-key-missing",
+        2,
+        "[committee]に name を設定してください。",
+    )

@@ -322,7 +322,7 @@ def check_config(data: Mapping[str, Any], text: str = "", file: str = CONFIG_NAM
                 expected = f" {EARLIEST_DAY.isoformat()} 以降の日付"
             add("config-wrong-type", path, where=_heading(parent), key=name, expected=expected)
         elif spec.kind == "text" and spec.required and not clean_text(str(value)).strip():
-            add("config-key-missing", parent, where=_heading(parent), key=name)
+            add("config-key-missing", path, where=_heading(parent), key=name)
         elif spec.choices and str(value) not in spec.choices:
             expected = " " + " か ".join(spec.choices)
             add("config-wrong-type", path, where=_heading(parent), key=name, expected=expected)
