@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
 
 from hyoka import __version__
+from hyoka.cli_ja import JaGroup, JaTyper
 from hyoka.problems import HyokaError
 
 if TYPE_CHECKING:  # the CLI imports the library lazily, so that --help stays fast
@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # the CLI imports the library lazily, so that --help stays fa
     from hyoka.years import FiscalYear
 
 
-class _Group(TyperGroup):
+class _Group(JaGroup):
     """The one place where failures become messages: handled ones print one line, others too unless --debug."""
 
     def invoke(self, ctx: Any) -> Any:
@@ -54,17 +54,14 @@ class _Group(TyperGroup):
             raise typer.Exit(1) from None
 
 
-app = typer.Typer(
+app = JaTyper(
     cls=_Group,
     help="hyoka — 地域福祉計画の進捗評価（調査票の配布・回収、評価表・会議資料の作成、前年度比較）",
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
-plan_app = typer.Typer(
-    help="計画マスタ（基本目標・基本施策・施策・事業・担当課）の確認", no_args_is_help=True
-)
+plan_app = JaTyper(help="計画マスタ（基本目標・基本施策・施策・事業・担当課）の確認", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
 
 _state = {"debug": False}
@@ -137,7 +134,9 @@ def _year(text: str) -> FiscalYear:
 @app.command()
 def init(
     folder: Annotated[str, typer.Argument(metavar="フォルダ", help="作成するワークスペースのフォルダ")],
-    plan: Annotated[Path | None, typer.Option("--plan", help="計画マスタ（.xlsx または .csv）")] = None,
+    plan: Annotated[
+        Path | None, typer.Option("--plan", metavar="ファイル", help="計画マスタ（.xlsx または .csv）")
+    ] = None,
     sample: Annotated[
         bool, typer.Option("--sample", help="見本（小金井市の計画と会議）で作成します")
     ] = False,
@@ -159,7 +158,8 @@ def init(
 @plan_app.command("check")
 def plan_check(
     file: Annotated[
-        Path | None, typer.Argument(help="確認する計画マスタ（省略時はワークスペースの計画）")
+        Path | None,
+        typer.Argument(metavar="ファイル", help="確認する計画マスタ（省略時はワークスペースの計画）"),
     ] = None,
     workspace: WorkspaceOpt = None,
     json_out: JsonOpt = False,
@@ -203,10 +203,12 @@ def forms(
     year: YearOpt,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="出力先フォルダ（省略時は ワークスペース/out/forms/年度）"),
+        typer.Option(
+            "--out", "-o", metavar="フォルダ", help="出力先フォルダ（省略時は ワークスペース/out/forms/年度）"
+        ),
     ] = None,
     department: Annotated[
-        str | None, typer.Option("--department", "-d", help="この提出課の調査票だけを作ります")
+        str | None, typer.Option("--department", "-d", metavar="課", help="この提出課の調査票だけを作ります")
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -227,7 +229,10 @@ def forms(
 @app.command("import")
 def import_(
     file: Annotated[
-        Path, typer.Argument(help="取り込む表（事業No | 担当課 | 事業評価 …）の .xlsx または .csv")
+        Path,
+        typer.Argument(
+            metavar="ファイル", help="取り込む表（事業No | 担当課 | 事業評価 …）の .xlsx または .csv"
+        ),
     ],
     year: YearOpt,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="確認だけして保存しません")] = False,
@@ -257,7 +262,11 @@ def collect(
     json_out: JsonOpt = False,
     feedback: Annotated[
         Path | None,
-        typer.Option("--feedback", help="差戻しのファイルに指摘を書き込んだ写しをこのフォルダに作ります"),
+        typer.Option(
+            "--feedback",
+            metavar="フォルダ",
+            help="差戻しのファイルに指摘を書き込んだ写しをこのフォルダに作ります",
+        ),
     ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -381,11 +390,15 @@ def report(
         typer.Option(
             "--meeting",
             "-m",
+            metavar="会議ID",
             help="会議のID（hyoka.toml の [[meetings]] の id。省略時はその年度を報告する会議）",
         ),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="出力先のフォルダ（省略時は ワークスペース/out/年度）")
+        Path | None,
+        typer.Option(
+            "--out", "-o", metavar="フォルダ", help="出力先のフォルダ（省略時は ワークスペース/out/年度）"
+        ),
     ] = None,
     draft: Annotated[
         bool,
@@ -422,7 +435,12 @@ FormatOpt = Annotated[
 ]
 OutOpt = Annotated[
     Path | None,
-    typer.Option("--out", "-o", help="保存先のファイル（省略時は画面に表示。xlsx は out フォルダに保存）"),
+    typer.Option(
+        "--out",
+        "-o",
+        metavar="ファイル",
+        help="保存先のファイル（省略時は画面に表示。xlsx は out フォルダに保存）",
+    ),
 ]
 
 
@@ -430,7 +448,7 @@ OutOpt = Annotated[
 def diff(
     year: YearOpt,
     against: Annotated[
-        str | None, typer.Option("--against", help="比べる年度（省略時は --year の前年度）")
+        str | None, typer.Option("--against", metavar="年度", help="比べる年度（省略時は --year の前年度）")
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="評価が変わらなかった行も表示します")] = False,
     fmt: FormatOpt = None,
@@ -462,9 +480,12 @@ def diff(
 
 @app.command()
 def history(
-    no: Annotated[str | None, typer.Option("--no", help="この事業Noの行だけを表示します")] = None,
+    no: Annotated[
+        str | None, typer.Option("--no", metavar="事業No", help="この事業Noの行だけを表示します")
+    ] = None,
     department: Annotated[
-        str | None, typer.Option("--department", help="この課が担当（または提出）する行だけを表示します")
+        str | None,
+        typer.Option("--department", metavar="課", help="この課が担当（または提出）する行だけを表示します"),
     ] = None,
     fmt: FormatOpt = None,
     out: OutOpt = None,

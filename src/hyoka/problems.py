@@ -1,13 +1,13 @@
 """The one catalogue of problems hyoka can report.
 
-Every problem has a stable kebab-case code, a severity, an English title (for the docs) and a Japanese
-message template for the clerk that says what is wrong and what to do. Validation never raises for bad
+Every problem has a stable kebab-case code, a severity, an English title (for the docs), a Japanese
+title (for the README's table and the clerk) and a Japanese message template for the clerk that says what is wrong and what to do. Validation never raises for bad
 input: it yields :class:`Problem` objects.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -28,10 +28,18 @@ class ProblemType:
     severity: Severity
     title: str
     template: str
+    title_ja: str = ""
 
 
-def _types(*items: tuple[str, Severity, str, str]) -> dict[str, ProblemType]:
-    return {code: ProblemType(code, sev, title, tpl) for code, sev, title, tpl in items}
+def _types(
+    *items: tuple[str, Severity, str, str] | tuple[str, Severity, str, str, str],
+) -> dict[str, ProblemType]:
+    """The catalogue from its rows: (code, severity, English title, message template[, Japanese title]).
+
+    The Japanese title may also come from :data:`TITLES_JA`, so that a row can be added in the
+    four-item form and titled there.
+    """
+    return {item[0]: ProblemType(*item) for item in items}
 
 
 E, W, I = Severity.ERROR, Severity.WARNING, Severity.INFO  # noqa: E741 - short aliases for the table
@@ -297,7 +305,94 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "Text too long",
         "{column}が{length:,}文字あります（上限{limit:,}文字）。要点をまとめて短くしてください。",
     ),
+    # --- the workspace's hyoka.toml --------------------------------------------------------------
+    (
+        "config-syntax",
+        E,
+        "hyoka.toml is not valid TOML",
+        "設定ファイルの書き方に誤りがあります: {detail}。引用符・括弧・= の対応を確かめてください。",
+        "設定ファイルの書き方の誤り",
+    ),
+    (
+        "config-date-impossible",
+        E,
+        "Impossible date in hyoka.toml",
+        "{value} は存在しない日付です。カレンダーにある日付（例: 2024-08-19）に直してください。",
+        "存在しない日付",
+    ),
+    (
+        "config-key-unknown",
+        E,
+        "Unknown key or section in hyoka.toml",
+        "{key}は{where}では使えません（hyoka の知らない名前です）。{hint}",
+        "設定ファイルの知らない名前",
+    ),
+    (
+        "config-wrong-type",
+        E,
+        "Setting written in the wrong form",
+        "{where}の {key} は{expected}で書いてください。",
+        "設定の値の書き方の誤り",
+    ),
+    (
+        "config-key-missing",
+        E,
+        "Required setting missing",
+        "{where}に {key} を設定してください。",
+        "必要な設定がない",
+    ),
 )
+
+# Japanese titles of the rows above that do not carry one themselves (README table, docs).
+TITLES_JA: dict[str, str] = {
+    "plan-heading-missing": "計画マスタの見出しがない",
+    "plan-cell-blank": "計画マスタの必須の欄が空欄",
+    "plan-project-conflict": "同じ事業Noに別の事業名・施策",
+    "plan-measure-conflict": "同じ施策が二つの基本施策に",
+    "plan-duplicate-row": "事業No・担当課の重複",
+    "value-is-date": "Excelが日付に変えた番号",
+    "plan-new-flag-unknown": "「新規」欄の値が不明",
+    "plan-empty": "計画マスタに行がない",
+    "file-not-found": "ファイルが見つからない",
+    "file-not-excel": "Excelのブックではない",
+    "file-old-xls": "古い形式（.xls）",
+    "file-encrypted": "パスワード付きのブック",
+    "file-corrupt": "壊れたファイル",
+    "file-too-large": "大きすぎるファイル",
+    "file-lock": "Excelの一時ファイル",
+    "file-duplicate": "同じ内容のファイルを受付済み",
+    "sheet-not-found": "調査票のシートがない",
+    "form-year-mismatch": "別の年度の調査票",
+    "file-older-than-current": "受付済みより古いファイル",
+    "form-plan-changed": "別の版の計画マスタから作った調査票",
+    "form-department-unknown": "提出課を特定できない",
+    "file-too-many-rows": "行が多すぎるシート",
+    "internal-error": "想定外の問題",
+    "feedback-failed": "指摘の写しを作れない",
+    "row-without-project": "事業のない行",
+    "project-unknown": "計画にない事業No",
+    "department-unknown": "事業の担当課ではない課",
+    "row-other-department": "他の課の行",
+    "row-duplicate": "重複した行",
+    "row-missing": "提出課の行がない",
+    "rating-normalized": "事業評価を読み替え",
+    "table-empty": "表に行がない",
+    "import-rows-missing": "取り込む表にない計画の行",
+    "rating-blank": "事業評価が空欄",
+    "rating-not-in-scale": "評価基準にない事業評価",
+    "formula-no-value": "計算結果のない数式",
+    "achievement-blank": "事業実績・評価理由が空欄",
+    "outlook-blank": "今後の事業計画・展望が空欄",
+    "reason-missing": "評価に必要な今後の対応がない",
+    "prior-rating-differs": "前年度事業評価が保存済みと違う",
+    "prior-rating-on-new": "新規事業に前年度事業評価",
+    "rating-jump": "評価が2段階以上変化",
+    "joint-rating-conflict": "共同で報告する行の評価の不一致",
+    "text-too-long": "長すぎる文章",
+}
+for _code, _title in TITLES_JA.items():
+    if _code in CATALOGUE and not CATALOGUE[_code].title_ja:
+        CATALOGUE[_code] = replace(CATALOGUE[_code], title_ja=_title)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ Every command finds it from the current folder upward, or from ``-w DIR``.
 
 from __future__ import annotations
 
+import difflib
 import re
 import shutil
 import tomllib
@@ -17,7 +18,7 @@ from typing import Any
 
 from hyoka.files import os_reason
 from hyoka.plan import H_NO, Plan, build_plan
-from hyoka.problems import HyokaError
+from hyoka.problems import HyokaError, Problem, problem
 from hyoka.resources import sample_dir
 from hyoka.scale import DEFAULT_SCALE, RatingScale
 from hyoka.store import Store
@@ -28,6 +29,7 @@ from hyoka.years import FiscalYear, parse_time
 CONFIG_NAME = "hyoka.toml"
 STORE_NAME = "hyoka.db"
 DISTRIBUTIONS = ("事前配布", "当日配布")
+EARLIEST_DAY = date(1926, 12, 25)  # 昭和: the oldest era hyoka writes
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,370 @@ class Config:
         return max(matching, key=lambda m: m.day) if matching else None
 
 
+# --- the schema of hyoka.toml: every section and key hyoka knows, in one place ----------------------
+#
+# A key not listed here is an error (a typo such as `require_reason` must never weaken a check by being
+# ignored). A later feature adds its key here, and parse_config reads it.
+
+
+@dataclass(frozen=True)
+class Key:
+    """One setting: its kind (how it is written) and whether it must be given."""
+
+    kind: str  # text | bool | count | date | time | year | texts
+    required: bool = False
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Table:
+    """A section written ``[name]`` (or the body of one ``[[name]]`` entry)."""
+
+    keys: Mapping[str, Key | Table | Tables]
+
+
+@dataclass(frozen=True)
+class Tables:
+    """An array of tables, written ``[[name]]`` once per entry."""
+
+    table: Table
+
+
+EXPECTED = {
+    "text": '文字列（"…"）',
+    "bool": " true か false（引用符なし）",
+    "count": "1以上の整数",
+    "date": " 2024-08-19 のような日付",
+    "time": ' "10:00" のような時刻',
+    "year": ' "R5" のような年度',
+    "texts": '文字列の一覧（["議題1", "議題2"]）',
+}
+
+SCHEMA = Table(
+    {
+        "committee": Table(
+            {
+                "name": Key("text", required=True),
+                "plan_title": Key("text"),
+                "secretariat": Key("text", required=True),
+            }
+        ),
+        "plan": Table({"file": Key("text", required=True)}),
+        "report": Table({"font_mincho": Key("text"), "font_gothic": Key("text")}),
+        "format": Table({"gannen": Key("bool")}),
+        "forms": Table({"password": Key("text")}),
+        "scale": Table(
+            {
+                "note": Key("text"),
+                "levels": Tables(
+                    Table(
+                        {
+                            "code": Key("text", required=True),
+                            "label": Key("text"),
+                            "description": Key("text"),
+                            "requires_reason": Key("bool"),
+                        }
+                    )
+                ),
+            }
+        ),
+        "meetings": Tables(
+            Table(
+                {
+                    "id": Key("text"),
+                    "number": Key("count"),
+                    "date": Key("date", required=True),
+                    "time": Key("time"),
+                    "place": Key("text"),
+                    "report_year": Key("year"),
+                    "agenda": Key("texts"),
+                    "show_empty_distributions": Key("bool"),
+                    "materials": Tables(
+                        Table(
+                            {
+                                "no": Key("text"),
+                                "title": Key("text", required=True),
+                                "distribution": Key("text", choices=DISTRIBUTIONS),
+                                "file": Key("text"),
+                                "generated": Key("text", choices=("evaluation",)),
+                            }
+                        )
+                    ),
+                }
+            )
+        ),
+    }
+)
+
+Path_ = tuple[str | int, ...]  # a place in the file: keys, and the 0-based index of an [[array]] entry
+
+
+def _heading(path: Path_) -> str:
+    """How a table's place is written in the file: ``[committee]``, ``[[meetings.materials]]``（1・2番目）."""
+    names = [p for p in path if isinstance(p, str)]
+    numbers = [p + 1 for p in path if isinstance(p, int)]
+    if not names:
+        return "設定ファイル"
+    if not numbers:
+        return f"[{'.'.join(names)}]"
+    return f"[[{'.'.join(names)}]]（{'の'.join(f'{n}番目' for n in numbers)}）"
+
+
+def _written(name: str, spec: Key | Table | Tables, parent: Path_) -> str:
+    """A key as the clerk writes it: a section at the top as its heading, a key by its name."""
+    if not parent and isinstance(spec, Table):
+        return f"[{name}]"
+    if isinstance(spec, Tables):
+        names = [p for p in parent if isinstance(p, str)]
+        return f"[[{'.'.join([*names, name])}]]"
+    return name
+
+
+def _value_ok(key: Key, value: Any) -> bool:
+    if key.kind == "text":
+        return isinstance(value, str | int | float) and not isinstance(value, bool)
+    if key.kind == "bool":
+        return isinstance(value, bool)
+    if key.kind == "count":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+    if key.kind == "date":
+        if isinstance(value, datetime):
+            value = value.date()
+        if not isinstance(value, date):
+            try:
+                value = date.fromisoformat(str(value))
+            except ValueError:
+                return False
+        return bool(value >= EARLIEST_DAY)
+    if key.kind == "time":
+        if isinstance(value, time):
+            return True
+        try:
+            parse_time(str(value))
+        except ValueError:
+            return False
+        return isinstance(value, str)
+    if key.kind == "year":
+        try:
+            FiscalYear.parse(value)
+        except ValueError:
+            return False
+        return isinstance(value, str | int) and not isinstance(value, bool)
+    if key.kind == "texts":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    raise AssertionError(key.kind)
+
+
+def check_config(data: Mapping[str, Any], text: str = "", file: str = CONFIG_NAME) -> list[Problem]:
+    """Every problem of a parsed hyoka.toml at once: unknown keys, values of the wrong kind, missing ones.
+
+    ``text`` is the file's text, used only to name the line of each problem (tomllib gives none).
+    """
+    lines = key_lines(text)
+    found: list[Problem] = []
+
+    def line(path: Path_) -> int | None:
+        for end in range(len(path), 0, -1):
+            if path[:end] in lines:
+                return lines[path[:end]]
+        return None
+
+    def add(code: str, path: Path_, **params: Any) -> None:
+        found.append(problem(code, file=file, row=line(path), **params))
+
+    def table(spec: Table, value: Mapping[str, Any], path: Path_) -> None:
+        for name, item in value.items():
+            sub = spec.keys.get(name)
+            if sub is None:
+                _unknown(spec, name, item, path)
+            else:
+                entry(sub, name, item, (*path, name), path)
+        for name, sub in spec.keys.items():
+            if isinstance(sub, Key) and sub.required and name not in value:
+                add("config-key-missing", path, where=_heading(path), key=name)
+
+    def _unknown(spec: Table, name: str, item: Any, path: Path_) -> None:
+        is_table = isinstance(item, Mapping) or (
+            isinstance(item, list) and bool(item) and all(isinstance(i, Mapping) for i in item)
+        )
+        if not path and is_table:
+            bracket = "[[{}]]" if isinstance(item, list) else "[{}]"
+            shown = "見出し「" + bracket.format(name) + "」"
+        else:
+            shown = f"「{name}」"
+        close = difflib.get_close_matches(name, list(spec.keys), n=1, cutoff=0.6)
+        if close:
+            hint = f"「{_written(close[0], spec.keys[close[0]], path)}」の書き間違いではありませんか。"
+        else:
+            known = "、".join(_written(k, s, path) for k, s in spec.keys.items())
+            hint = f"ここに書ける設定: {known}。"
+        add("config-key-unknown", (*path, name), where=_heading(path), key=shown, hint=hint)
+
+    def entry(spec: Key | Table | Tables, name: str, value: Any, path: Path_, parent: Path_) -> None:
+        if isinstance(spec, Table):
+            if isinstance(value, Mapping):
+                table(spec, value, path)
+            else:
+                add(
+                    "config-wrong-type",
+                    path,
+                    where=_heading(parent),
+                    key=name,
+                    expected=f"表（見出し [{'.'.join(str(p) for p in path)}] の下に 名前 = 値）",
+                )
+            return
+        if isinstance(spec, Tables):
+            if isinstance(value, list) and all(isinstance(v, Mapping) for v in value):
+                for i, item in enumerate(value):
+                    table(spec.table, item, (*path, i))
+            else:
+                heading = _written(name, spec, parent)
+                add(
+                    "config-wrong-type",
+                    path,
+                    where=_heading(parent),
+                    key=name,
+                    expected=f"表の並び（1件ごとに見出し {heading} を書き、その下に 名前 = 値）",
+                )
+            return
+        if not _value_ok(spec, value):
+            expected = EXPECTED[spec.kind]
+            if spec.kind == "date" and isinstance(value, date):
+                expected = f" {EARLIEST_DAY.isoformat()} 以降の日付"
+            add("config-wrong-type", path, where=_heading(parent), key=name, expected=expected)
+        elif spec.kind == "text" and spec.required and not clean_text(str(value)).strip():
+            add("config-key-missing", path, where=_heading(parent), key=name)
+        elif spec.choices and str(value) not in spec.choices:
+            expected = " " + " か ".join(spec.choices)
+            add("config-wrong-type", path, where=_heading(parent), key=name, expected=expected)
+
+    table(SCHEMA, data, ())
+    if "scale" in data and isinstance(data["scale"], Mapping) and "levels" not in data["scale"]:
+        add("config-key-missing", ("scale",), where="[scale]", key="[[scale.levels]]（評価の一覧）")
+    return found
+
+
+_HEADER = re.compile(r"\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(
+    r"\s*((?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*'))*)\s*="
+)
+
+
+def _key_parts(text: str) -> list[str]:
+    return [p.strip().strip("\"'") for p in re.findall(r"\"[^\"]*\"|'[^']*'|[^.]+", text)]
+
+
+def key_lines(text: str) -> dict[Path_, int]:
+    """The 1-based line of each table heading and ``key =`` line, by its place (see ``Path_``).
+
+    A small scan, not a TOML parser: it follows ``[a.b]`` and ``[[a.b]]`` headings (counting the
+    entries of each array of tables) and skips the inside of multi-line strings.
+    """
+    found: dict[Path_, int] = {}
+    counts: dict[Path_, int] = {}
+    current: Path_ = ()
+    in_string: str | None = None
+    for number, raw in enumerate(text.splitlines(), 1):
+        if in_string is not None:
+            if raw.count(in_string) % 2 == 1:
+                in_string = None
+            continue
+        header = _HEADER.match(raw)
+        if header and not _KEY.match(raw):
+            names = _key_parts(header.group(2))
+            path: Path_ = ()
+            for name in names[:-1]:
+                path = (*path, name)
+                if path in counts:
+                    path = (*path, counts[path] - 1)
+            path = (*path, names[-1])
+            if header.group(1) == "[[":
+                counts[path] = counts.get(path, 0) + 1
+                found.setdefault(path, number)
+                path = (*path, counts[path] - 1)
+            found.setdefault(path, number)
+            current = path
+            continue
+        key = _KEY.match(raw)
+        if key:
+            found.setdefault((*current, *_key_parts(key.group(1))), number)
+            rest = raw[key.end() :]
+            for quote in ('"""', "'''"):
+                if rest.count(quote) % 2 == 1:
+                    in_string = quote
+    return found
+
+
+_TOML_REASONS = [
+    (
+        r"Invalid date or datetime",
+        "日付・時刻の書き方が正しくありません（2024-08-19 のように書いてください）",
+    ),
+    (r"Invalid value", '値の書き方が正しくありません（文字列は "…" で囲んでください）'),
+    (r"Invalid statement", "行の書き方が正しくありません（名前 = 値 か [見出し] で書いてください）"),
+    (
+        r"Expected newline or end of document after a statement",
+        '値の後ろに余分な文字があります（1行に 名前 = 値 は1つだけ。文字列は "…" で囲んでください）',
+    ),
+    (r"Expected '=' after a key", "名前の後に = がありません"),
+    (r"Cannot declare (.*) twice", "同じ見出し [{0}] が2回あります"),
+    (r"Cannot overwrite a value", "同じ名前の設定が2回あります"),
+    (r"Expected '\]' at the end of a table declaration", "見出しを閉じる ] がありません"),
+    (r"Expected '\]\]' at the end of an array declaration", "見出しを閉じる ]] がありません"),
+    (r"Cannot (?:mutate immutable|redefine) namespace", "同じ名前が見出しと設定の両方に使われています"),
+    (
+        r"Invalid initial character for a key part",
+        "名前に使えない文字があります（名前は半角の英数字と _ - で書きます）",
+    ),
+    (r"Unclosed array", "一覧（[ ... ]）を閉じる ] がありません"),
+    (r"Duplicate inline table key", "{ } の中に同じ名前が2回あります"),
+    (r"Unclosed inline table", "{ } を閉じる } がありません"),
+    (r"Unescaped '\\\\' in a string", "文字列の中の \\ は \\\\ と書くか、'…' で囲んでください"),
+    (r"Invalid hex value|Escaped character is not", "文字列の中の \\u の書き方が正しくありません"),
+    (r"Unterminated string", "文字列を閉じる引用符がありません"),
+    (r"Illegal character", "文字列に使えない文字（制御文字）があります"),
+    (r"Found invalid character (.*)", "使えない文字 {0} があります"),
+    (r"Expected (.*)", "{0} がありません"),
+]
+_IMPOSSIBLE_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def toml_problem(exc: tomllib.TOMLDecodeError, text: str, file: str = CONFIG_NAME) -> Problem:
+    """A TOML syntax error in Japanese, at its line; an impossible date such as 2024-02-30 as such."""
+    message = str(exc)
+    where = re.search(r"\(at line (\d+), column (\d+)\)", message)
+    lines = text.splitlines()
+    row = int(where.group(1)) if where else max(len(lines), 1)
+    column = int(where.group(2)) if where else 1
+    reason = message.split(" (at ")[0]
+    if reason.startswith("Invalid date or datetime") and 0 < row <= len(lines):
+        token = _IMPOSSIBLE_DATE.match(lines[row - 1][column - 1 :])
+        if token:
+            try:
+                date.fromisoformat(token.group(0))
+            except ValueError:
+                return problem("config-date-impossible", file=file, row=row, value=token.group(0))
+    for pattern, japanese in _TOML_REASONS:
+        m = re.match(pattern, reason)
+        if m:
+            detail = japanese.format(*m.groups())
+            break
+    else:
+        detail = "書き方が正しくありません"
+    return problem("config-syntax", file=file, row=row, detail=detail)
+
+
+class ConfigError(HyokaError):
+    """hyoka.toml has problems: all of them, listed."""
+
+    def __init__(self, path: Path | str, problems: list[Problem]) -> None:
+        self.problems = problems
+        lines = "\n".join(p.render() for p in problems)
+        super().__init__(
+            f"{path}: 設定ファイルに{len(problems)}件の誤りがあります。すべて直してから、もう一度実行してください。\n{lines}"
+        )
+
+
 # --- reading hyoka.toml: every value checked for its type, with a message naming where it is ---------
 
 
@@ -138,7 +504,16 @@ def _list(data: Mapping[str, Any], key: str, where: str) -> list[Any]:
     return value
 
 
-def parse_config(data: Mapping[str, Any], root: Path) -> Config:
+def parse_config(
+    data: Mapping[str, Any], root: Path, text: str = "", source: Path | str = CONFIG_NAME
+) -> Config:
+    """The config from a parsed hyoka.toml (``text``: the file, for line numbers).
+
+    Every problem of the file is raised at once, as a :class:`ConfigError` naming ``source``.
+    """
+    problems = check_config(data, text)
+    if problems:
+        raise ConfigError(source, problems)
     committee = _section(data, "committee")
     plan = _section(data, "plan")
     report = _section(data, "report")
@@ -161,9 +536,6 @@ def parse_config(data: Mapping[str, Any], root: Path) -> Config:
         gannen=_bool(fmt, "gannen", "format", True),
         form_password=_str(forms, "password", "forms", ""),
     )
-
-
-EARLIEST_DAY = date(1926, 12, 25)  # 昭和: the oldest era hyoka writes
 
 
 def _meeting(m: Any, i: int, root: Path) -> Meeting:
@@ -240,19 +612,15 @@ class Workspace:
         path = root / CONFIG_NAME
         try:
             # utf-8-sig: Windows Notepad long saved UTF-8 with a byte-order mark.
-            data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
+            text = path.read_text(encoding="utf-8-sig")
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            m = re.search(r"line (\d+)", str(exc))
-            where = f"{m.group(1)}行目あたり" if m else "どこか"
-            raise HyokaError(
-                f"{path}: 設定ファイルの{where}の書き方に誤りがあります。引用符・括弧・= の対応を確かめてください"
-                f"（詳細: {exc}）。"
-            ) from None
+            raise ConfigError(path, [toml_problem(exc, text)]) from None
         except UnicodeDecodeError:
             raise HyokaError(f"{path}: 設定ファイルは UTF-8 で保存してください。") from None
         except OSError as exc:
             raise HyokaError(f"{path}: 設定ファイルを読み込めません（{os_reason(exc)}）。") from None
-        return cls(root, parse_config(data, root))
+        return cls(root, parse_config(data, root, text, path))
 
     @classmethod
     def find(cls, explicit: Path | None = None, start: Path | None = None) -> Workspace:
@@ -260,6 +628,10 @@ class Workspace:
             if explicit.is_file():
                 raise HyokaError(
                     f"-w には {CONFIG_NAME} のあるフォルダを指定してください（{explicit} はファイルです）。"
+                )
+            if not explicit.is_dir():
+                raise HyokaError(
+                    f"フォルダ {explicit} がありません。-w に指定したフォルダの名前と場所を確かめてください。"
                 )
             if not (explicit / CONFIG_NAME).is_file():
                 raise HyokaError(
@@ -352,47 +724,54 @@ def init_workspace(root: Path, plan_file: Path | None, sample: bool) -> Workspac
 
 def default_config(plan_name: str) -> str:
     levels = "\n".join(
-        f'[[scale.levels]]\ncode = "{r.code}"\nlabel = "{r.label}"\ndescription = "{r.description}"\n'
+        f'[[scale.levels]]\ncode = "{r.code}"\nlabel = "{r.label}"\n'
+        f'description = "{r.description}"\n'
         f"requires_reason = {'true' if r.requires_reason else 'false'}\n"
         for r in DEFAULT_SCALE.levels
     )
-    return f"""# hyoka の設定ファイル（UTF-8）。委員会名などを自分の市の値に書き換えてください。
+    return f"""# hyoka の設定ファイル（UTF-8 で保存してください）。
+# 「○○」の所を自分の市の値に書き換えてください。# から行末まではメモで、hyoka は読みません。
+# 名前の書き間違い（例: requires_reason を require_reason）はエラーになり、行番号とともに表示されます。
 
 [committee]
 name = "○○市地域福祉推進委員会"        # 委員会名（次第・資料の表題に使います）
-plan_title = "地域福祉計画"            # 評価表の表題「○○の進捗状況及び評価表」
+plan_title = "地域福祉計画"            # 評価表の表題「○○の進捗状況及び評価表」の○○
 secretariat = "○○部地域福祉課"         # 事務局（評価表の表紙に記載）
 
 [plan]
-file = "{plan_name}"                   # 計画マスタ（.xlsx または .csv）
+file = "{plan_name}"                   # 計画マスタのファイル（このフォルダからの位置。.xlsx または .csv）
 
 [report]
-font_mincho = "BIZ UD明朝"
-font_gothic = "BIZ UDゴシック"
+font_mincho = "BIZ UD明朝"              # 本文の明朝体
+font_gothic = "BIZ UDゴシック"          # 見出しのゴシック体
 
 [format]
-gannen = true                          # 1年を「元年」と書く
+gannen = true                          # true: 1年を「元年」と書く（false: 「1年」）
 
 [forms]
 password = ""                          # 調査票のシート保護のパスワード（空欄ならパスワードなし）
 
-# 事業評価の評価基準（良い順）。requires_reason = true の評価は「今後の事業計画・展望」が必須です。
+# 事業評価の評価基準（良い順に [[scale.levels]] を並べます）。
+#   code: 評価の記号 / label: 短い名前 / description: 評価表の凡例に載せる説明
+#   requires_reason = true の評価は「今後の事業計画・展望」の記入が必須になります。
 [scale]
-note = "{DEFAULT_SCALE.note}"
+note = "{DEFAULT_SCALE.note}"   # 評価表の凡例の下に載せる注意書き
 
 {levels}
-# 会議（次第・配布資料一覧を作るときに使います）
+# 会議（次第・配布資料一覧を作るときに使います）。使うときは行頭の # を消してください。
 # [[meetings]]
-# id = "R6-1"
-# number = 1
-# date = 2024-08-19
-# time = "10:00"
-# place = "市役所○階 会議室"
-# agenda = ["地域福祉計画の進捗状況及び評価表(令和5年度実績報告)", "次回日程について"]
-# [[meetings.materials]]
-# no = "1"
-# title = "地域福祉計画 進捗状況調査表(R5実績)"
-# distribution = "事前配布"
-# generated = "evaluation"
-# show_empty_distributions = false    # true: 当日配布の資料がなくても一覧に「— 当日配布」の行を入れる
+# id = "R6-1"                          # 会議のID（report --meeting で指定します）
+# number = 1                           # 第何回の会議か
+# date = 2024-08-19                    # 開催日（引用符なし）
+# time = "10:00"                       # 開始時刻
+# place = "市役所○階 会議室"           # 会場
+# report_year = "R5"                   # 報告する年度（省略時は開催日の前年度）
+# show_empty_distributions = false     # true: 当日配布の資料がなくても一覧に「— 当日配布」の行を入れる
+# agenda = ["地域福祉計画の進捗状況及び評価表(令和5年度実績報告)", "次回日程について"]   # 議題（次第に載せます）
+#
+# [[meetings.materials]]               # 配布資料（1件ごとにこの見出しを書きます）
+# no = "1"                             # 資料番号（「資料1」の 1）
+# title = "地域福祉計画 進捗状況調査表(R5実績)"   # 資料名
+# distribution = "事前配布"            # 事前配布 か 当日配布
+# generated = "evaluation"             # evaluation: hyoka が作る評価表（資料1）。Word の資料なら代わりに file = "materials/資料2.docx"
 """
