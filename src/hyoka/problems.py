@@ -155,6 +155,14 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "この調査票は現在とは別の版の計画マスタから作られています。行の内容は現在の計画で確認しました。",
     ),
     (
+        "form-name-other-department",
+        W,
+        "File named for another department",
+        "ファイル名は{named}の調査票ですが、中の調査票は{submitter}のものです。{submitter}の提出として扱い、"
+        "{submitter}の受付済みの内容はこのファイルで置き換わります。{named}の調査票と取り違えていないか、"
+        "提出元に確認してください。",
+    ),
+    (
         "form-department-unknown",
         E,
         "Department cannot be identified",
@@ -178,6 +186,18 @@ CATALOGUE: dict[str, ProblemType] = _types(
         W,
         "Marked-up copy could not be written",
         "指摘を書き込んだ写しを作れませんでした（{reason}）。このファイルの指摘は上の一覧で伝えてください。",
+    ),
+    (
+        "year-not-in-forms",
+        E,
+        "Year not given and not recorded in the forms",
+        "年度を調査票から読み取れません（年度の記録がないファイル: {files}）。年度を指定して実行してください。",
+    ),
+    (
+        "form-years-differ",
+        E,
+        "Forms of several fiscal years",
+        "調査票の年度がそろっていません（{years}）。年度を指定して実行するか、年度ごとにフォルダを分けて回収してください。",
     ),
     # --- rows --------------------------------------------------------------------------------------
     (
@@ -287,9 +307,24 @@ CATALOGUE: dict[str, ProblemType] = _types(
     (
         "joint-rating-conflict",
         E,
-        "Joint row rated differently",
-        "事業No.{no}（{department}）は共同で報告する行ですが、{first}は「{first_rating}」、{second}は「{second_rating}」"
-        "と評価が異なります。担当課間で評価を揃えてください。",
+        "Joint row rated differently within one table",
+        "事業No.{no}（{department}）は共同で報告する行ですが、この表の中で{first}は「{first_rating}」、"
+        "{second}は「{second_rating}」と評価が異なります。1つの評価に揃えてください。",
+    ),
+    (
+        "joint-rating-differs",
+        W,
+        "Joint row part differs from another department's part in force",
+        "事業No.{no}（{department}）は共同で報告する行ですが、この調査票の{first}は「{first_rating}」、"
+        "受付済みの{second}は「{second_rating}」と評価が異なります。受け付けましたが、評価がそろうまで"
+        "この行は「不一致」として扱い、評価表は案としてのみ作成できます。担当課間で評価を揃え、"
+        "直す側の課に調査票を出し直してもらってください。",
+    ),
+    (
+        "joint-rating-resolved",
+        I,
+        "Joint row's parts agree again",
+        "事業No.{no}（{department}）の評価が担当課の間でそろいました（「{rating}」）。不一致は解消しました。",
     ),
     (
         "text-too-long",
