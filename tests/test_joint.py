@@ -184,3 +184,23 @@ def test_a_disagreeing_row_has_no_rating_for_diff_and_history(complete_ws: Works
     out = hyoka(ws, "history", "--no", "9", "--format", "json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)[0]["ratings"] == {"R4": "A", "R5": None}
+
+
+def test_import_of_one_departments_line_says_the_other_part_goes(
+    complete_ws: Workspace, tmp_path: Path
+) -> None:
+    table = tmp_path / "one.csv"
+    table.write_text("事業No,担当課,事業評価\n9,介護福祉課,B\n", encoding="utf-8")
+    result = hyoka(complete_ws, "import", table, "--year", "R5")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (warning,) = problems_of(result.stdout, "import-joint-part-only")
+    assert warning.startswith(
+        "[警告] import-joint-part-only: one.csv セル C2: 事業No.9（介護福祉課・広報秘書課）"
+    )
+    assert (
+        "この表には介護福祉課の分しかありません。取り込むとこの行は表の内容で置き換わり、受付済みの広報秘書課の分はなくなります"
+        in warning
+    )
+    assert joint_parts(complete_ws) == {KAIGO: "B"}
+    status = hyoka(complete_ws, "status", "--year", "R5")
+    assert "    不足: 事業No.9（介護福祉課・広報秘書課）" in status.stdout

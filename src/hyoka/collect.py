@@ -138,9 +138,8 @@ class _Run:
     def others(self, submitter: str | None) -> dict[RowKey, list[Part]]:
         """The joint rows' parts in force a file of ``submitter`` is checked against: the other
         departments' parts, and its department's own earlier part, which the file replaces (a rule
-        needs it to tell that the file ends a disagreement). An import replaces whole rows: nothing."""
-        if submitter is None:
-            return {}
+        needs it to tell that the file ends a disagreement). For an import (``submitter`` None),
+        which replaces whole rows, they are what it would replace."""
         return {k: list(parts.values()) for k, parts in self.joint.items()}
 
     def taken(self, submitter: str | None, parts: list[Part], mode: str) -> None:

@@ -321,6 +321,14 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "直す側の課に調査票を出し直してもらってください。",
     ),
     (
+        "import-joint-part-only",
+        W,
+        "Import carries one department's part of a joint row",
+        "事業No.{no}（{department}）は共同で報告する行ですが、この表には{present}の分しかありません。"
+        "取り込むとこの行は表の内容で置き換わり、受付済みの{dropped}の分はなくなります（{dropped}は未提出になります）。"
+        "行全体を直す場合は、担当課を「{department}」として1行で入力してください。",
+    ),
+    (
         "joint-rating-resolved",
         I,
         "Joint row's parts agree again",

@@ -254,9 +254,12 @@ def rule_joint(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
                 other.submitter or "この表",
                 other.rating,
             )
-        if ctx.submitter is None or inside:
+        if inside:
             continue
         in_force = [p for p in ctx.others.get(key, ()) if p.submitter]  # a whole imported row is replaced
+        if ctx.submitter is None:
+            yield from _import_drops(ctx, here, parts, in_force)
+            continue
         theirs = [p for p in in_force if p.submitter not in {q.submitter for q in parts}]
         differing = [p for p in theirs if p.rating != here.rating]
         for stored in differing:
@@ -271,6 +274,26 @@ def rule_joint(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
                 department=here.plan_row.department,
                 rating=here.rating,
             )
+
+
+def _import_drops(
+    ctx: Context, here: Resolved, parts: list[Resolved], in_force: list[Part]
+) -> Iterator[Problem]:
+    """An imported line for one department of a joint row replaces the whole row: the other
+    departments' parts in force go (the row is then 未提出 for them). Say so before it happens."""
+    carried = {p.submitter for p in parts}
+    if "" in carried:
+        return  # the whole row: it replaces every part, as meant
+    dropped = [p.submitter for p in in_force if p.submitter not in carried]
+    if dropped:
+        yield ctx.at(
+            "import-joint-part-only",
+            here.read.rating.ref,
+            no=here.plan_row.project_no,
+            department=here.plan_row.department,
+            present="・".join(sorted(carried, key=here.plan_row.submitters.index)),
+            dropped="・".join(dropped),
+        )
 
 
 def _joint(
