@@ -136,10 +136,10 @@ class _Run:
                 self.joint.setdefault(key, {})[p.submitter] = p
 
     def others(self, submitter: str | None) -> dict[RowKey, list[Part]]:
-        """The joint rows' parts in force a file of ``submitter`` is checked against: the other
-        departments' parts, and its department's own earlier part, which the file replaces (a rule
-        needs it to tell that the file ends a disagreement). For an import (``submitter`` None),
-        which replaces whole rows, they are what it would replace."""
+        """The joint rows' parts in force a file is checked against — the same for every submitter:
+        the other departments' parts, which a form's part should agree with, and the department's own
+        earlier part, which the form replaces (the rule tells them apart by submitter, and needs the
+        latter to see that a form ends a disagreement). For an import, what it would replace."""
         return {k: list(parts.values()) for k, parts in self.joint.items()}
 
     def taken(self, submitter: str | None, parts: list[Part], mode: str) -> None:

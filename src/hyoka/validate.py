@@ -234,7 +234,8 @@ def rule_joint(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
     Parts of one table that disagree are an error (the table contradicts itself). A form's part that
     disagrees with another department's part in force is taken with a warning: the row is 不一致 until
     the parts agree, and a part that ends a disagreement says so. An imported table replaces every part
-    in force for the rows it carries, so the store's parts do not count against it.
+    in force for the rows it carries, so the store's parts do not count against it (a table with one
+    department's line of a joint row is told that the other departments' parts go).
     """
     mine: dict[RowKey, list[Resolved]] = {}
     for r in rows:
@@ -319,7 +320,7 @@ def _joint(
 
 def rule_file_name(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
     """A form whose file is named for another department (調査票_R5_公民館.xlsx holding 生涯学習課's form)
-    replaces that other department's return: the clerk should hear of it before it matters."""
+    is stored as the form's department and replaces its return: the clerk should hear of the mix-up."""
     if ctx.submitter is None:
         return
     named = departments_named_in(ctx.file, ctx.plan.submitters)
@@ -334,7 +335,7 @@ def departments_named_in(file_name: str, departments: Sequence[str]) -> list[str
     """
     stem = normalize_code(file_name.rsplit(".", 1)[0])
     safe = {d: normalize_code(safe_filename(d)) for d in departments}
-    found = [d for d in departments if safe[d] and safe[d] in stem]
+    found = [d for d in departments if safe[d].strip("_") and safe[d] in stem]
     return [d for d in found if not any(d != o and safe[d] in safe[o] for o in found)]
 
 
