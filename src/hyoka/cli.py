@@ -436,7 +436,9 @@ def report(
     draft: Annotated[
         bool,
         typer.Option(
-            "--draft", help="未提出の行があっても「案」として作成します（未提出の行は「未提出」と表示）"
+            "--draft",
+            help="未提出・不一致の行があっても「案」として作成します"
+            "（未提出の行は「未提出」、不一致の行は各課の評価と「不一致」と表示）",
         ),
     ] = False,
     pdf: Annotated[bool, typer.Option("--pdf", help="LibreOffice でPDFも作成します")] = False,
