@@ -195,15 +195,20 @@ def test_row_missing(ws_r4: Workspace, tmp_path: Path) -> None:
     assert "事業No.6（地域安全課）" in problems[0].message
 
 
-def test_joint_row_ratings_must_agree(ws_r4: Workspace, tmp_path: Path) -> None:
+def test_joint_row_part_that_differs_is_taken_with_a_warning(ws_r4: Workspace, tmp_path: Path) -> None:
+    # Issue 9 1.2: a disagreeing part is accepted (the row is 不一致 until the parts agree), so that a
+    # correction can come in either order; it used to be rejected as joint-rating-conflict.
     kaigo = department_form(ws_r4, tmp_path, "介護福祉課", "A")
     assert collect(ws_r4, [kaigo], R5).ok
     path = department_form(ws_r4, tmp_path, "広報秘書課", "B")
     header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
-    problems = collect(ws_r4, [path], R5).files[0].problems
-    joint = [p for p in problems if p.code == "joint-rating-conflict"]
-    assert [[p.cell, p.code] for p in joint] == [[cell(roles, "rating", header + 1), "joint-rating-conflict"]]
-    assert "介護福祉課" in joint[0].message and "広報秘書課" in joint[0].message
+    (f,) = collect(ws_r4, [path], R5).files
+    assert f.status == "accepted"
+    joint = [p for p in f.problems if p.code.startswith("joint-")]
+    assert [[p.cell, p.code, p.severity] for p in joint] == [
+        [cell(roles, "rating", header + 1), "joint-rating-differs", "warning"]
+    ]
+    assert "広報秘書課は「B」、受付済みの介護福祉課は「A」" in joint[0].message
 
 
 def test_joint_row_texts_combined_in_plan_order(ws_r4: Workspace, tmp_path: Path) -> None:
@@ -491,8 +496,12 @@ def test_joint_conflict_found_between_files_of_one_run(ws_r4: Workspace, tmp_pat
     ]
     for dry_run in (True, False):
         result = collect(ws_r4, paths, R5, dry_run=dry_run)
-        codes = {f.submitter: [p.code for p in f.problems if p.severity == "error"] for f in result.files}
-        assert codes == {"介護福祉課": [], "広報秘書課": ["joint-rating-conflict"]}
+        # The second file sees the first's part: accepted, with the warning that the row is 不一致.
+        codes = {
+            f.submitter: [p.code for p in f.problems if p.code.startswith("joint-")] for f in result.files
+        }
+        assert codes == {"介護福祉課": [], "広報秘書課": ["joint-rating-differs"]}
+        assert result.ok
 
 
 def test_many_files_are_read_in_worker_processes_with_the_same_result(

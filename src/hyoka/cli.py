@@ -257,7 +257,15 @@ def collect(
             help="回収した調査票のファイルまたはフォルダ（フォルダは中まで探します）",
         ),
     ],
-    year: YearOpt,
+    year: Annotated[
+        str | None,
+        typer.Option(
+            "--year",
+            "-y",
+            metavar="年度",
+            help="年度（R5、令和5年度、2023 など。省略時は調査票に記録された年度）",
+        ),
+    ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="確認だけして保存しません")] = False,
     json_out: JsonOpt = False,
     feedback: Annotated[
@@ -275,12 +283,14 @@ def collect(
     from hyoka.collect import discover
 
     ws = _workspace(workspace)
-    fy = _year(year)
+    fy = _year(year) if year is not None else None
     if any(not p.strip() for p in paths):  # Path("") would mean the current folder
         fail("空のパスが指定されています。回収した調査票のファイルまたはフォルダを指定してください。")
     files = discover([Path(p) for p in paths])
     if not files:
         fail("調査票のファイルが見つかりません。ファイルまたはフォルダのパスを確認してください。")
+    if fy is None:
+        fy = _year_of_forms(ws, files, quiet=json_out)
     show_progress = not json_out and sys.stderr.isatty()
     with typer.progressbar(
         length=len(files), label="確認中", file=sys.stderr, hidden=not show_progress
@@ -290,6 +300,20 @@ def collect(
         )
     _print_collect(result, json_out)
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _year_of_forms(ws: Workspace, files: list[Path], *, quiet: bool) -> FiscalYear:
+    """--year omitted: the year all forms record, or a usage error naming the files and years."""
+    from hyoka.collect import year_of_forms
+    from hyoka.problems import Problem
+
+    found = year_of_forms(files, gannen=ws.config.gannen)
+    if isinstance(found, Problem):
+        typer.echo(f"エラー: {found.message}\n年度は --year で指定します（例: --year R6）。", err=True)
+        raise typer.Exit(2)
+    if not quiet:
+        typer.echo(f"年度は調査票の記録から{found.label(ws.config.gannen)}としました。", err=True)
+    return found
 
 
 _STATUS_LABEL = {
@@ -324,59 +348,81 @@ def _print_collect(result: Any, json_out: bool) -> None:
 
 @app.command()
 def status(year: YearOpt, json_out: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
-    """提出課ごとの回収状況（受付ファイル、行数、差戻し、未提出）を表示します。未完了があれば終了コード1。"""
-    from hyoka.status import year_status
+    """提出課ごとの回収状況（受付ファイル、行数、差戻し、未提出、不一致）を表示します。未完了があれば終了コード1。"""
+    from hyoka.status import STATE_LABELS, year_status
 
     ws = _workspace(workspace)
     fy = _year(year)
     with ws.store() as store:
-        rows = year_status(store, ws.plan, fy)
-        unattributed = [s for s in store.submissions(fy) if s.status == "rejected" and not s.submitter]
-    complete = all(r.complete for r in rows)
+        st = year_status(store, ws.plan, fy)
+
+    def file_json(s: Any) -> dict[str, Any]:
+        return {"file": s.file_name, "path": s.file_path, "received_at": s.received_at}
+
+    def ratings_text(d: Any) -> str:
+        return "、".join(f"{who}「{rating}」" for who, rating in d.ratings)
+
     if json_out:
         _print_json(
             {
                 "schema": "hyoka.status/1",
                 "fiscal_year": fy.short,
-                "complete": complete,
+                "complete": st.complete,
                 "departments": [
                     {
                         "department": r.submitter,
+                        "state": r.state,
                         "expected": len(r.expected),
                         "accepted": r.accepted_rows,
-                        "files": [
-                            {"file": s.file_name, "received_at": s.received_at} for s in r.accepted_files
-                        ],
-                        "rejected": [
-                            {"file": s.file_name, "received_at": s.received_at} for s in r.rejected_files
-                        ],
+                        "files": [file_json(s) for s in r.accepted_files],
+                        "rejected": [file_json(s) for s in r.rejected_files],
                         "missing": [{"no": m.project_no, "department": m.department} for m in r.missing],
                     }
-                    for r in rows
+                    for r in st.departments
                 ],
+                "disagreements": [
+                    {"no": d.row.project_no, "department": d.row.department, "ratings": dict(d.ratings)}
+                    for d in st.disagreements
+                ],
+                "unattributed_rejections": [file_json(s) for s in st.unattributed],
             }
         )
-        raise typer.Exit(0 if complete else 1)
+        raise typer.Exit(0 if st.complete else 1)
+
+    def when(s: Any) -> str:
+        folder = st.folder(s)
+        return f"{s.received_at:%Y-%m-%d %H:%M:%S}" + (f"、フォルダ {folder}" if folder else "")
+
     typer.echo(f"{fy.label(ws.config.gannen)} 回収状況")
-    for r in rows:
-        mark = "完了" if r.complete else ("未提出" if not r.heard_from else "不足")
-        typer.echo(f"【{mark}】{r.submitter}  {r.accepted_rows}/{len(r.expected)}行")
+    for r in st.departments:
+        typer.echo(f"【{STATE_LABELS[r.state]}】{r.submitter}  {r.accepted_rows}/{len(r.expected)}行")
         for s in r.accepted_files:
             in_force = "、現在有効" if s is r.accepted_files[-1] else "、新しいファイルに置き換え済み"
-            typer.echo(f"    受付: {s.file_name}（{s.received_at:%Y-%m-%d %H:%M}{in_force}）")
+            typer.echo(f"    受付: {s.file_name}（{when(s)}{in_force}）")
         for s in r.rejected_files:
             errors = sum(p.get("severity") == "error" for p in s.problems)
-            typer.echo(f"    差戻し: {s.file_name}（{s.received_at:%Y-%m-%d %H:%M}、エラー {errors}件）")
-        if r.missing and r.heard_from:
+            typer.echo(f"    差戻し: {s.file_name}（{when(s)}、エラー {errors}件）")
+        if (
+            r.missing and r.heard_from and (r.accepted_rows or not r.returned)
+        ):  # 差戻し中 with nothing in: all
             typer.echo(
                 "    不足: " + "、".join(f"事業No.{m.project_no}（{m.department}）" for m in r.missing)
             )
-    for s in unattributed:
-        typer.echo(f"【提出課不明の差戻し】{s.file_name}（{s.received_at:%Y-%m-%d %H:%M}）")
-    waiting = [r.submitter for r in rows if not r.heard_from]
-    done = sum(r.complete for r in rows)
-    typer.echo(f"\n完了 {done}/{len(rows)} 課" + (f"。未提出: {'、'.join(waiting)}" if waiting else ""))
-    raise typer.Exit(0 if complete else 1)
+        for d in r.disagreeing:
+            typer.echo(f"    不一致: 事業No.{d.row.project_no}（{d.row.department}）{ratings_text(d)}")
+    for s in st.unattributed:
+        typer.echo(f"【提出課不明の差戻し】{s.file_name}（{when(s)}）")
+    done = len(st.in_state("complete"))
+    summary = f"\n完了 {done}/{len(st.departments)} 課"
+    for state in ("not-submitted", "returned"):
+        names = [r.submitter for r in st.in_state(state)]
+        if names:
+            summary += f"。{STATE_LABELS[state]} {len(names)}課: {'、'.join(names)}"
+    if st.disagreements:
+        rows = "、".join(f"事業No.{d.row.project_no}（{ratings_text(d)}）" for d in st.disagreements)
+        summary += f"。不一致 {len(st.disagreements)}行: {rows}"
+    typer.echo(summary)
+    raise typer.Exit(0 if st.complete else 1)
 
 
 # --- report ------------------------------------------------------------------------------------------
@@ -403,7 +449,9 @@ def report(
     draft: Annotated[
         bool,
         typer.Option(
-            "--draft", help="未提出の行があっても「案」として作成します（未提出の行は「未提出」と表示）"
+            "--draft",
+            help="未提出・不一致の行があっても「案」として作成します"
+            "（未提出の行は「未提出」、不一致の行は各課の評価と「不一致」と表示）",
         ),
     ] = False,
     pdf: Annotated[bool, typer.Option("--pdf", help="LibreOffice でPDFも作成します")] = False,

@@ -136,8 +136,11 @@ class _Run:
                 self.joint.setdefault(key, {})[p.submitter] = p
 
     def others(self, submitter: str | None) -> dict[RowKey, list[Part]]:
-        mine = submitter or ""
-        return {k: [p for s, p in parts.items() if s != mine] for k, parts in self.joint.items()}
+        """The joint rows' parts in force a file is checked against — the same for every submitter:
+        the other departments' parts, which a form's part should agree with, and the department's own
+        earlier part, which the form replaces (the rule tells them apart by submitter, and needs the
+        latter to see that a form ends a disagreement). For an import, what it would replace."""
+        return {k: list(parts.values()) for k, parts in self.joint.items()}
 
     def taken(self, submitter: str | None, parts: list[Part], mode: str) -> None:
         """What an accepted (or, in a dry run, acceptable) file puts in force for the next files."""
@@ -476,3 +479,63 @@ def _when(timestamp: float) -> str:
     from datetime import datetime
 
     return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+# --- the year, when none is given: the one all forms record ----------------------------------------------
+
+
+def year_of_forms(files: Iterable[Path], *, gannen: bool = True) -> FiscalYear | Problem:
+    """The fiscal year the forms record in their hidden sheet, when every form that records one agrees.
+
+    Files that record none (a lock file, a copy into a fresh workbook, not a workbook) do not count;
+    when none records a year, or they record different years, the problem names the files and years.
+    """
+    return decide_year([(path.name, recorded_year(path)) for path in files], gannen=gannen)
+
+
+def decide_year(
+    found: Iterable[tuple[str, FiscalYear | None]], *, gannen: bool = True
+) -> FiscalYear | Problem:
+    """Pure: the one year of ``(file name, recorded year)`` pairs, or the problem naming them."""
+    by_year: dict[FiscalYear, list[str]] = {}
+    without: list[str] = []
+    for name, year in found:
+        if year is None:
+            without.append(name)
+        else:
+            by_year.setdefault(year, []).append(name)
+    if len(by_year) == 1:
+        return next(iter(by_year))
+    if not by_year:
+        return problem("year-not-in-forms", files=_names(without) or "なし")
+    years = "、".join(f"{fy.label(gannen)}: {_names(names)}" for fy, names in sorted(by_year.items()))
+    return problem("form-years-differ", years=years)
+
+
+def recorded_year(path: Path) -> FiscalYear | None:
+    """The year in a form's hidden ``_hyoka`` sheet; None for anything else (its problems come later)."""
+    from hyoka.forms import META_SHEET
+    from hyoka.workbook import WorkbookError, open_workbook
+
+    if is_lock_file(path) or path.suffix.lower() not in EXCEL_SUFFIXES:
+        return None
+    try:
+        wb = open_workbook(path)
+    except (WorkbookError, HyokaError):
+        return None
+    try:
+        if META_SHEET not in wb.sheetnames:
+            return None
+        for values in wb[META_SHEET].iter_rows(min_row=1, max_row=50, max_col=2, values_only=True):
+            if values and values[0] == "fiscal_year" and values[1] is not None:
+                return FiscalYear.parse(str(values[1]))
+        return None
+    except Exception:  # a damaged workbook: collect names its problem when it reads the file
+        return None
+    finally:
+        wb.close()
+
+
+def _names(names: list[str], shown: int = 3) -> str:
+    more = f" ほか{len(names) - shown}件" if len(names) > shown else ""
+    return "、".join(names[:shown]) + more

@@ -163,6 +163,14 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "この調査票は現在とは別の版の計画マスタから作られています。行の内容は現在の計画で確認しました。",
     ),
     (
+        "form-name-other-department",
+        W,
+        "File named for another department",
+        "ファイル名は{named}の調査票ですが、中の調査票は{submitter}のものです。{submitter}の提出として扱い、"
+        "{submitter}の受付済みの内容はこのファイルで置き換わります。{named}の調査票と取り違えていないか、"
+        "提出元に確認してください。",
+    ),
+    (
         "form-department-unknown",
         E,
         "Department cannot be identified",
@@ -186,6 +194,18 @@ CATALOGUE: dict[str, ProblemType] = _types(
         W,
         "Marked-up copy could not be written",
         "指摘を書き込んだ写しを作れませんでした（{reason}）。このファイルの指摘は上の一覧で伝えてください。",
+    ),
+    (
+        "year-not-in-forms",
+        E,
+        "Year not given and not recorded in the forms",
+        "年度を調査票から読み取れません（年度の記録がないファイル: {files}）。年度を指定して実行してください。",
+    ),
+    (
+        "form-years-differ",
+        E,
+        "Forms of several fiscal years",
+        "調査票の年度がそろっていません（{years}）。年度を指定して実行するか、年度ごとにフォルダを分けて回収してください。",
     ),
     # --- rows --------------------------------------------------------------------------------------
     (
@@ -295,9 +315,32 @@ CATALOGUE: dict[str, ProblemType] = _types(
     (
         "joint-rating-conflict",
         E,
-        "Joint row rated differently",
-        "事業No.{no}（{department}）は共同で報告する行ですが、{first}は「{first_rating}」、{second}は「{second_rating}」"
-        "と評価が異なります。担当課間で評価を揃えてください。",
+        "Joint row rated differently within one table",
+        "事業No.{no}（{department}）は共同で報告する行ですが、この表の中で{first}は「{first_rating}」、"
+        "{second}は「{second_rating}」と評価が異なります。1つの評価に揃えてください。",
+    ),
+    (
+        "joint-rating-differs",
+        W,
+        "Joint row part differs from another department's part in force",
+        "事業No.{no}（{department}）は共同で報告する行ですが、この調査票の{first}は「{first_rating}」、"
+        "受付済みの{second}は「{second_rating}」と評価が異なります。受け付けましたが、評価がそろうまで"
+        "この行は「不一致」として扱い、評価表は案としてのみ作成できます。担当課間で評価を揃え、"
+        "直す側の課に調査票を出し直してもらってください。",
+    ),
+    (
+        "import-joint-part-only",
+        W,
+        "Import carries one department's part of a joint row",
+        "事業No.{no}（{department}）は共同で報告する行ですが、この表には{present}の分しかありません。"
+        "取り込むとこの行は表の内容で置き換わり、受付済みの{dropped}の分はなくなります（{dropped}は未提出になります）。"
+        "行全体を直す場合は、担当課を「{department}」として1行で入力してください。",
+    ),
+    (
+        "joint-rating-resolved",
+        I,
+        "Joint row's parts agree again",
+        "事業No.{no}（{department}）の評価が担当課の間でそろいました（「{rating}」）。不一致は解消しました。",
     ),
     (
         "text-too-long",
@@ -345,6 +388,12 @@ CATALOGUE: dict[str, ProblemType] = _types(
 
 # Japanese titles of the rows above that do not carry one themselves (README table, docs).
 TITLES_JA: dict[str, str] = {
+    "joint-rating-differs": "共同の行の評価が課の間で異なる",
+    "import-joint-part-only": "共同の行の一部の課だけを取り込み",
+    "joint-rating-resolved": "共同の行の評価がそろった",
+    "form-name-other-department": "ファイル名と別の課の調査票",
+    "year-not-in-forms": "調査票に年度の記録がない",
+    "form-years-differ": "調査票の年度がそろわない",
     "plan-heading-missing": "計画マスタの見出しがない",
     "plan-cell-blank": "計画マスタの必須の欄が空欄",
     "plan-project-conflict": "同じ事業Noに別の事業名・施策",

@@ -16,7 +16,7 @@ from hyoka.plan import Plan, PlanRow, RowKey
 from hyoka.problems import Problem, problem
 from hyoka.scale import RatingScale
 from hyoka.store import Part
-from hyoka.text import clean_text, normalize_code, split_departments
+from hyoka.text import clean_text, normalize_code, safe_filename, split_departments
 from hyoka.years import FiscalYear
 
 MAX_TEXT_CHARS = 20_000
@@ -32,6 +32,8 @@ class Context:
     sheet: str | None
     submitter: str | None  # None: an imported table, rows of any department
     prior: Mapping[RowKey, str] = field(default_factory=dict)
+    # Joint rows' parts in force other than this file's: the other departments' parts, which a form's
+    # part should agree with, and the department's own earlier part, which the form replaces.
     others: Mapping[RowKey, Sequence[Part]] = field(default_factory=dict)
     formulas: Mapping[str, str] = field(default_factory=dict)  # cell ref -> formula without a value
 
@@ -227,7 +229,14 @@ def rule_missing(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
 
 
 def rule_joint(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
-    """A joint row has one rating: every department's part must agree, in this file and in the store."""
+    """A joint row has one rating, but a correction must be possible in whatever order it comes in.
+
+    Parts of one table that disagree are an error (the table contradicts itself). A form's part that
+    disagrees with another department's part in force is taken with a warning: the row is 不一致 until
+    the parts agree, and a part that ends a disagreement says so. An imported table replaces every part
+    in force for the rows it carries, so the store's parts do not count against it (a table with one
+    department's line of a joint row is told that the other departments' parts go).
+    """
     mine: dict[RowKey, list[Resolved]] = {}
     for r in rows:
         if r.plan_row.is_joint and r.rating is not None:
@@ -235,21 +244,70 @@ def rule_joint(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
     for key, parts in mine.items():
         here = parts[0]
         first_name = here.submitter or ctx.submitter or "この表"
-        for other in parts[1:]:
-            if other.rating != here.rating:
-                yield _joint(ctx, other, first_name, here.rating, other.submitter or "この表", other.rating)
-        for stored in ctx.others.get(key, ()):
-            if stored.submitter in {p.submitter for p in parts} or not stored.submitter:
-                continue
-            if stored.rating != here.rating:
-                yield _joint(ctx, here, first_name, here.rating, stored.submitter, stored.rating)
+        inside = [other for other in parts[1:] if other.rating != here.rating]
+        for other in inside:
+            yield _joint(
+                ctx,
+                "joint-rating-conflict",
+                other,
+                first_name,
+                here.rating,
+                other.submitter or "この表",
+                other.rating,
+            )
+        if inside:
+            continue
+        in_force = [p for p in ctx.others.get(key, ()) if p.submitter]  # a whole imported row is replaced
+        if ctx.submitter is None:
+            yield from _import_drops(ctx, here, parts, in_force)
+            continue
+        theirs = [p for p in in_force if p.submitter not in {q.submitter for q in parts}]
+        differing = [p for p in theirs if p.rating != here.rating]
+        for stored in differing:
+            yield _joint(
+                ctx, "joint-rating-differs", here, first_name, here.rating, stored.submitter, stored.rating
+            )
+        if theirs and not differing and len({p.rating for p in in_force}) > 1:
+            yield ctx.at(
+                "joint-rating-resolved",
+                here.read.rating.ref,
+                no=here.plan_row.project_no,
+                department=here.plan_row.department,
+                rating=here.rating,
+            )
+
+
+def _import_drops(
+    ctx: Context, here: Resolved, parts: list[Resolved], in_force: list[Part]
+) -> Iterator[Problem]:
+    """An imported line for one department of a joint row replaces the whole row: the other
+    departments' parts in force go (the row is then 未提出 for them). Say so before it happens."""
+    carried = {p.submitter for p in parts}
+    if "" in carried:
+        return  # the whole row: it replaces every part, as meant
+    dropped = [p.submitter for p in in_force if p.submitter not in carried]
+    if dropped:
+        yield ctx.at(
+            "import-joint-part-only",
+            here.read.rating.ref,
+            no=here.plan_row.project_no,
+            department=here.plan_row.department,
+            present="・".join(sorted(carried, key=here.plan_row.submitters.index)),
+            dropped="・".join(dropped),
+        )
 
 
 def _joint(
-    ctx: Context, r: Resolved, first: str, first_rating: str | None, second: str, second_rating: str | None
+    ctx: Context,
+    code: str,
+    r: Resolved,
+    first: str,
+    first_rating: str | None,
+    second: str,
+    second_rating: str | None,
 ) -> Problem:
     return ctx.at(
-        "joint-rating-conflict",
+        code,
         r.read.rating.ref,
         no=r.plan_row.project_no,
         department=r.plan_row.department,
@@ -260,7 +318,28 @@ def _joint(
     )
 
 
-SHEET_RULES: tuple[SheetRule, ...] = (rule_duplicates, rule_missing, rule_joint)
+def rule_file_name(ctx: Context, rows: list[Resolved]) -> Iterator[Problem]:
+    """A form whose file is named for another department (調査票_R5_公民館.xlsx holding 生涯学習課's form)
+    is stored as the form's department and replaces its return: the clerk should hear of the mix-up."""
+    if ctx.submitter is None:
+        return
+    named = departments_named_in(ctx.file, ctx.plan.submitters)
+    if named and ctx.submitter not in named:
+        yield ctx.at("form-name-other-department", None, named="・".join(named), submitter=ctx.submitter)
+
+
+def departments_named_in(file_name: str, departments: Sequence[str]) -> list[str]:
+    """The departments a file name names, as forms are named (調査票_<year>_<department>.xlsx).
+
+    A department whose name lies inside another one named there (福祉課 in 地域福祉課) does not count.
+    """
+    stem = normalize_code(file_name.rsplit(".", 1)[0])
+    safe = {d: normalize_code(safe_filename(d)) for d in departments}
+    found = [d for d in departments if safe[d].strip("_") and safe[d] in stem]
+    return [d for d in found if not any(d != o and safe[d] in safe[o] for o in found)]
+
+
+SHEET_RULES: tuple[SheetRule, ...] = (rule_duplicates, rule_missing, rule_joint, rule_file_name)
 
 
 def validate(ctx: Context, rows: Sequence[ReadRow]) -> tuple[list[Part], list[Problem]]:

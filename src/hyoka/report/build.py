@@ -38,22 +38,33 @@ def meeting_filenames(meeting: Meeting) -> tuple[str, str, str]:
 
 
 def missing_message(year_label: str, missing: list[MissingRow] | tuple[MissingRow, ...]) -> str:
-    """Which departments still owe which rows — what the clerk chases before the meeting."""
+    """Which departments still owe which rows, and which joint rows disagree — what the clerk chases
+    before the meeting."""
+    absent = [r for r in missing if not r.disagreeing]
+    differing = [r for r in missing if r.disagreeing]
+    counts = "、".join(
+        f"{what} {len(rows)} 行" for what, rows in (("未提出", absent), ("不一致", differing)) if rows
+    )
+    lines = [f"{year_label}の回答がそろっていないため、評価表を作成できません（{counts}）。"]
     by_department: dict[str, list[MissingRow]] = {}
-    for row in missing:
+    for row in absent:
         for who in row.submitters:
             by_department.setdefault(who, []).append(row)
-    lines = [
-        f"{year_label}の回答がそろっていないため、評価表を作成できません（未提出 {len(missing)} 行）。",
-        "未提出の担当課と行:",
-    ]
+    if by_department:
+        lines.append("未提出の担当課と行:")
     for who, rows in by_department.items():
         items = "、".join(
             f"事業No.{r.project_no}" + ("" if r.department == who else f"（{r.department}）") for r in rows
         )
         lines.append(f"  {who}: {items}")
+    if differing:
+        lines.append("担当課の間で評価が異なる行（不一致。評価を揃えた調査票を出し直してもらってください）:")
+    for r in differing:
+        ratings = "、".join(f"{who}「{rating}」" for who, rating in r.ratings)
+        lines.append(f"  事業No.{r.project_no}（{r.department}）: {ratings}")
     lines.append(
-        "回収してから再度実行するか、--draft を付けて「案」として作成してください（未提出の行には「未提出」と表示されます）。"
+        "回収してから再度実行するか、--draft を付けて「案」として作成してください（未提出の行には「未提出」、"
+        "不一致の行には各課の評価と「不一致」と表示されます）。"
     )
     return "\n".join(lines)
 
@@ -117,7 +128,13 @@ def make_report(
     fonts = {"mincho": config.font_mincho, "gothic": config.font_gothic}
     result = ReportResult()
     if ev.missing:
-        result.notices.append(f"「案」として作成しました。未提出の行が {len(ev.missing)} 行あります。")
+        differing = sum(r.disagreeing for r in ev.missing)
+        counts = "、".join(
+            f"{what}の行が {n} 行"
+            for what, n in (("未提出", len(ev.missing) - differing), ("不一致", differing))
+            if n
+        )
+        result.notices.append(f"「案」として作成しました。{counts}あります。")
 
     table_path, table_doc = evaluation.render_evaluation(
         ev,

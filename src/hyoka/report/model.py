@@ -96,9 +96,16 @@ class Summary:
 
 @dataclass(frozen=True)
 class MissingRow:
+    """A row the final table cannot show yet: not in (未提出), or a joint row whose parts disagree."""
+
     project_no: str
     department: str  # the row's 担当課 label
     submitters: tuple[str, ...]  # who still has to send it
+    ratings: tuple[tuple[str, str], ...] = ()  # (department, rating) of a 不一致 joint row
+
+    @property
+    def disagreeing(self) -> bool:
+        return bool(self.ratings)
 
 
 @dataclass(frozen=True)
@@ -119,15 +126,26 @@ class Evaluation:
 
 
 def missing_rows(plan: Plan, results: Mapping[RowKey, RowResult]) -> list[MissingRow]:
-    """Rows whose result is not complete, with the departments that still have to send them."""
+    """Rows whose result is not complete, with the departments that still have to send them (or,
+    for a 不一致 joint row, whose parts disagree)."""
     out = []
     for row in plan.rows:
         res = results.get(row.key)
         if res is None:
             out.append(MissingRow(row.project_no, row.department, row.submitters))
+        elif res.missing:
+            out.append(MissingRow(row.project_no, row.department, res.missing))
+        elif res.disagreement:
+            who = tuple(s for s, _ in res.disagreement)
+            out.append(MissingRow(row.project_no, row.department, who, res.disagreement))
         elif not res.complete:
-            out.append(MissingRow(row.project_no, row.department, res.missing or row.submitters))
+            out.append(MissingRow(row.project_no, row.department, row.submitters))
     return out
+
+
+def disagreement_mark(ratings: tuple[tuple[str, str], ...]) -> str:
+    """The rating cell of a 不一致 row in a draft: each part's rating, in the 担当課 cell's order."""
+    return "／".join(r for _, r in ratings) + "（不一致）"
 
 
 def department_lines(label: str) -> tuple[str, ...]:
@@ -209,7 +227,13 @@ def _row(row: PlanRow, res: RowResult | None, prior: RowResult | None) -> RowVie
     return RowView(
         key=row.key,
         departments=department_lines(row.department),
-        rating=clean_text(res.rating) if res is not None and res.rating else None,
+        rating=(
+            clean_text(res.rating)
+            if res is not None and res.rating
+            else clean_text(disagreement_mark(res.disagreement))
+            if res is not None and res.disagreement
+            else None
+        ),
         prior=clean_text(prior.rating) if prior is not None and prior.rating else None,
         achievement=tuple(paragraphs(res.achievement)) if res is not None else (),
         outlook=tuple(paragraphs(res.outlook)) if res is not None else (),
