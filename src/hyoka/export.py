@@ -22,7 +22,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from hyoka.diff import Change, Diff, GroupSummary, History
 from hyoka.files import atomic_write, atomic_write_text
@@ -305,7 +305,7 @@ def render_csv(sheet: Sheet) -> str:
     return buffer.getvalue()
 
 
-def write_xlsx(sheets: Sequence[Sheet], path: Path) -> None:
+def write_xlsx(sheets: Sequence[Sheet], path: Path | BinaryIO) -> None:
     """One worksheet per sheet: bold frozen header, autofilter, widths fitted to the (Japanese) text."""
     from openpyxl import Workbook
 

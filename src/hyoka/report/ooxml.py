@@ -384,3 +384,149 @@ def _row_xml(row: Row, widths: list[int], line: str, style_ids: dict[str, str]) 
         raise ValueError(f"row spans {col} grid columns, the table has {len(widths)}")
     out.append("</w:tr>")
     return "".join(out)
+
+
+# --- schema order of property elements ---------------------------------------------------------------
+# ECMA-376 Part 1 (transitional, wml.xsd): the children of these elements are sequences, and Word
+# repairs (or drops parts of) a document whose order is wrong. docxtpl's {% vm %} appends vMerge
+# after a vAlign the template has; a clerk's template edited in another program may have anything.
+TCPR_ORDER: tuple[str, ...] = (
+    "cnfStyle",
+    "tcW",
+    "gridSpan",
+    "hMerge",
+    "vMerge",
+    "tcBorders",
+    "shd",
+    "noWrap",
+    "tcMar",
+    "textDirection",
+    "tcFitText",
+    "vAlign",
+    "hideMark",
+    "headers",
+    "cellIns",
+    "cellDel",
+    "cellMerge",
+    "tcPrChange",
+)
+TBLPR_ORDER: tuple[str, ...] = (
+    "tblStyle",
+    "tblpPr",
+    "tblOverlap",
+    "bidiVisual",
+    "tblStyleRowBandSize",
+    "tblStyleColBandSize",
+    "tblW",
+    "jc",
+    "tblCellSpacing",
+    "tblInd",
+    "tblBorders",
+    "shd",
+    "tblLayout",
+    "tblCellMar",
+    "tblLook",
+    "tblCaption",
+    "tblDescription",
+    "tblPrChange",
+)
+# CT_TrPrBase is a choice in any order; the ordering of the guide (cantSplit before tblHeader) is
+# what Word writes, and ins/del/trPrChange must come last.
+TRPR_ORDER: tuple[str, ...] = (
+    "cnfStyle",
+    "divId",
+    "gridBefore",
+    "gridAfter",
+    "wBefore",
+    "wAfter",
+    "cantSplit",
+    "trHeight",
+    "tblHeader",
+    "tblCellSpacing",
+    "jc",
+    "hidden",
+    "ins",
+    "del",
+    "trPrChange",
+)
+SECTPR_ORDER: tuple[str, ...] = (
+    "headerReference",
+    "footerReference",
+    "footnotePr",
+    "endnotePr",
+    "type",
+    "pgSz",
+    "pgMar",
+    "paperSrc",
+    "pgBorders",
+    "lnNumType",
+    "pgNumType",
+    "cols",
+    "formProt",
+    "vAlign",
+    "noEndnote",
+    "titlePg",
+    "textDirection",
+    "bidi",
+    "rtlGutter",
+    "docGrid",
+    "printerSettings",
+    "sectPrChange",
+)
+# rPr of a paragraph mark starts with the revision marks; a run's rPr ends with rPrChange.
+FULL_RPR_ORDER: tuple[str, ...] = ("ins", "del", "moveFrom", "moveTo", *RPR_ORDER, "rPrChange")
+# Children that share a rank may come in any order among themselves (a choice in the schema).
+SAME_RANK: dict[str, str] = {"footerReference": "headerReference"}
+PROPERTY_ORDERS: dict[str, tuple[str, ...]] = {
+    "tcPr": TCPR_ORDER,
+    "tblPr": TBLPR_ORDER,
+    "trPr": TRPR_ORDER,
+    "sectPr": SECTPR_ORDER,
+    "pPr": PPR_ORDER,
+    "rPr": FULL_RPR_ORDER,
+}
+
+
+def schema_rank(order: Sequence[str]) -> dict[str, int]:
+    """Clark-notation tag → rank; tags of one schema choice share a rank."""
+    index = {t: i for i, t in enumerate(order)}
+    return {qn(f"w:{t}"): index[SAME_RANK.get(t, t)] for t in order}
+
+
+_RANKS = {qn(f"w:{name}"): schema_rank(order) for name, order in PROPERTY_ORDERS.items()}
+
+
+def normalise_properties(root: Element) -> int:
+    """Put the children of every tcPr, tblPr, trPr, sectPr, pPr and rPr under ``root`` in schema order.
+
+    The sort is stable (equal ranks keep their order); children the schema does not name here
+    (extensions in other namespaces) keep their place relative to the child before them.
+    Returns how many elements were reordered.
+    """
+    changed = 0
+    for tag, rank in _RANKS.items():
+        for parent in root.iter(tag):
+            children = [c for c in parent if isinstance(c.tag, str)]
+            keys: list[int] = []
+            last = 0
+            for child in children:
+                last = rank.get(child.tag, last)  # an unknown child travels with its predecessor
+                keys.append(last)
+            if keys == sorted(keys):
+                continue
+            order = sorted(range(len(children)), key=lambda i: keys[i])
+            for i in order:
+                parent.append(children[i])
+            changed += 1
+    return changed
+
+
+def normalise_package(package: Any) -> int:
+    """:func:`normalise_properties` over every XML part of a python-docx package (body, headers,
+    footers, styles, numbering, footnotes …) — one pass before a document is saved."""
+    changed = 0
+    for part in package.iter_parts():
+        element = getattr(part, "_element", None)
+        if element is not None and hasattr(element, "iter"):
+            changed += normalise_properties(element)
+    return changed
