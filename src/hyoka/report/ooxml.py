@@ -17,6 +17,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import nsdecls, qn
 from docx.oxml.parser import parse_xml
 
+from hyoka.ooxml_check import RPR_BASE, SCHEMA_ORDERS, flat_order
+
 TWIPS_PER_MM = 1440 / 25.4
 # Font slots that must all name the font: Latin text uses ascii/hAnsi, Japanese text eastAsia,
 # and complex scripts cs. Any *Theme attribute overrides them in Word, so those are removed.
@@ -61,85 +63,8 @@ def get_or_add(parent: Element, tag: str, successors: Sequence[str] = ()) -> Ele
 
 
 # Schema order of the children of rPr and pPr (Word rejects a file whose order is wrong).
-RPR_ORDER: tuple[str, ...] = (
-    "rStyle",
-    "rFonts",
-    "b",
-    "bCs",
-    "i",
-    "iCs",
-    "caps",
-    "smallCaps",
-    "strike",
-    "dstrike",
-    "outline",
-    "shadow",
-    "emboss",
-    "imprint",
-    "noProof",
-    "snapToGrid",
-    "vanish",
-    "webHidden",
-    "color",
-    "spacing",
-    "w",
-    "kern",
-    "position",
-    "sz",
-    "szCs",
-    "highlight",
-    "u",
-    "effect",
-    "bdr",
-    "shd",
-    "fitText",
-    "vertAlign",
-    "rtl",
-    "cs",
-    "em",
-    "lang",
-    "eastAsianLayout",
-    "specVanish",
-    "oMath",
-)
-PPR_ORDER: tuple[str, ...] = (
-    "pStyle",
-    "keepNext",
-    "keepLines",
-    "pageBreakBefore",
-    "framePr",
-    "widowControl",
-    "numPr",
-    "suppressLineNumbers",
-    "pBdr",
-    "shd",
-    "tabs",
-    "suppressAutoHyphens",
-    "kinsoku",
-    "wordWrap",
-    "overflowPunct",
-    "topLinePunct",
-    "autoSpaceDE",
-    "autoSpaceDN",
-    "bidi",
-    "adjustRightInd",
-    "snapToGrid",
-    "spacing",
-    "ind",
-    "contextualSpacing",
-    "mirrorIndents",
-    "suppressOverlap",
-    "jc",
-    "textDirection",
-    "textAlignment",
-    "textboxTightWrap",
-    "outlineLvl",
-    "divId",
-    "cnfStyle",
-    "rPr",
-    "sectPr",
-    "pPrChange",
-)
+RPR_ORDER: tuple[str, ...] = RPR_BASE
+PPR_ORDER: tuple[str, ...] = flat_order("pPr")
 
 
 def sort_children(parent: Element, order: Sequence[str]) -> None:
@@ -390,110 +315,11 @@ def _row_xml(row: Row, widths: list[int], line: str, style_ids: dict[str, str]) 
 # ECMA-376 Part 1 (transitional, wml.xsd): the children of these elements are sequences, and Word
 # repairs (or drops parts of) a document whose order is wrong. docxtpl's {% vm %} appends vMerge
 # after a vAlign the template has; a clerk's template edited in another program may have anything.
-TCPR_ORDER: tuple[str, ...] = (
-    "cnfStyle",
-    "tcW",
-    "gridSpan",
-    "hMerge",
-    "vMerge",
-    "tcBorders",
-    "shd",
-    "noWrap",
-    "tcMar",
-    "textDirection",
-    "tcFitText",
-    "vAlign",
-    "hideMark",
-    "headers",
-    "cellIns",
-    "cellDel",
-    "cellMerge",
-    "tcPrChange",
-)
-TBLPR_ORDER: tuple[str, ...] = (
-    "tblStyle",
-    "tblpPr",
-    "tblOverlap",
-    "bidiVisual",
-    "tblStyleRowBandSize",
-    "tblStyleColBandSize",
-    "tblW",
-    "jc",
-    "tblCellSpacing",
-    "tblInd",
-    "tblBorders",
-    "shd",
-    "tblLayout",
-    "tblCellMar",
-    "tblLook",
-    "tblCaption",
-    "tblDescription",
-    "tblPrChange",
-)
-# CT_TrPrBase is a choice in any order; the ordering of the guide (cantSplit before tblHeader) is
-# what Word writes, and ins/del/trPrChange must come last.
-TRPR_ORDER: tuple[str, ...] = (
-    "cnfStyle",
-    "divId",
-    "gridBefore",
-    "gridAfter",
-    "wBefore",
-    "wAfter",
-    "cantSplit",
-    "trHeight",
-    "tblHeader",
-    "tblCellSpacing",
-    "jc",
-    "hidden",
-    "ins",
-    "del",
-    "trPrChange",
-)
-SECTPR_ORDER: tuple[str, ...] = (
-    "headerReference",
-    "footerReference",
-    "footnotePr",
-    "endnotePr",
-    "type",
-    "pgSz",
-    "pgMar",
-    "paperSrc",
-    "pgBorders",
-    "lnNumType",
-    "pgNumType",
-    "cols",
-    "formProt",
-    "vAlign",
-    "noEndnote",
-    "titlePg",
-    "textDirection",
-    "bidi",
-    "rtlGutter",
-    "docGrid",
-    "printerSettings",
-    "sectPrChange",
-)
-# rPr of a paragraph mark starts with the revision marks; a run's rPr ends with rPrChange.
-FULL_RPR_ORDER: tuple[str, ...] = ("ins", "del", "moveFrom", "moveTo", *RPR_ORDER, "rPrChange")
-# Children that share a rank may come in any order among themselves (a choice in the schema).
-SAME_RANK: dict[str, str] = {"footerReference": "headerReference"}
-PROPERTY_ORDERS: dict[str, tuple[str, ...]] = {
-    "tcPr": TCPR_ORDER,
-    "tblPr": TBLPR_ORDER,
-    "trPr": TRPR_ORDER,
-    "sectPr": SECTPR_ORDER,
-    "pPr": PPR_ORDER,
-    "rPr": FULL_RPR_ORDER,
+# The sequences are those the structural check (hyoka.ooxml_check) tests every output against.
+_RANKS = {
+    qn(f"w:{name}"): {qn(f"w:{n}"): i for i, group in enumerate(order) for n in group}
+    for name, order in SCHEMA_ORDERS.items()
 }
-
-
-def schema_rank(order: Sequence[str]) -> dict[str, int]:
-    """Clark-notation tag → rank; tags of one schema choice share a rank."""
-    index = {t: i for i, t in enumerate(order)}
-    return {qn(f"w:{t}"): index[SAME_RANK.get(t, t)] for t in order}
-
-
-_RANKS = {qn(f"w:{name}"): schema_rank(order) for name, order in PROPERTY_ORDERS.items()}
 
 
 def normalise_properties(root: Element) -> int:
