@@ -14,6 +14,7 @@ import pytest
 
 from hyoka.files import atomic_write, atomic_write_text, clean_stale_temps
 from hyoka.workspace import Workspace
+from tests.conftest import SAMPLE
 
 posix_only = pytest.mark.skipif(os.name != "posix", reason="file modes and /dev/full are POSIX")
 
@@ -61,10 +62,13 @@ def test_every_writer_gives_the_umask_mode(sample_ws_loaded: Workspace, tmp_path
         assert run("diff", "-w", ws.root, "--year", "R5", "--out", out / "d.xlsx").exit_code == 0
         assert run("diff", "-w", ws.root, "--year", "R5", "--out", out / "d.csv").exit_code == 0
         assert run("history", "-w", ws.root, "--out", out / "h.xlsx").exit_code == 0
+        mistakes = SAMPLE / "returned" / "mistakes"
+        feedback = ("collect", mistakes, "--year", "R5", "--dry-run", "--feedback", out / "feedback")
+        assert run(*feedback, "-w", ws.root).exit_code == 1  # the mistakes are rejected
     finally:
         os.umask(old)
     written = sorted(p for p in out.rglob("*") if p.is_file())
-    assert len(written) > 5
+    assert {p.parent.name for p in written} == {"forms", "report", "out", "feedback"}
     assert {p.name: _mode(p) for p in written} == {p.name: 0o664 for p in written}
 
 
@@ -95,6 +99,22 @@ def test_a_write_in_a_folder_cleans_what_a_killed_run_left(tmp_path: Path) -> No
     os.utime(left, (old, old))
     atomic_write(tmp_path / "資料1.docx", lambda stream: stream.write(b"PK"))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["資料1.docx"]
+
+
+def test_report_and_forms_clean_what_a_killed_report_left(
+    sample_ws_loaded: Workspace, tmp_path: Path, run
+) -> None:  # type: ignore[no-untyped-def]
+    old = time.time() - 2 * 3600
+    for folder, args in (
+        (tmp_path / "R5", ("report", "--year", "R5")),
+        (tmp_path / "R6", ("forms", "--year", "R6")),
+    ):
+        folder.mkdir()
+        left = folder / ".~hyoka-abcd1234.docx"
+        left.write_bytes(b"half")
+        os.utime(left, (old, old))
+        assert run(*args, "--out", folder, "-w", sample_ws_loaded.root).exit_code == 0
+        assert not left.exists() and not list(folder.glob(".~hyoka-*"))
 
 
 def test_writer_handed_a_stream_not_a_path(tmp_path: Path) -> None:

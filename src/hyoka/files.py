@@ -52,10 +52,11 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> Path:
         write(buffer)
     except OSError as exc:
         raise HyokaError(_message(path, exc)) from None
-    return atomic_write_bytes(path, buffer.getvalue())
+    with buffer.getbuffer() as data:  # no copy of a large document
+        return atomic_write_bytes(path, data)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
+def atomic_write_bytes(path: Path, data: bytes | memoryview) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
