@@ -82,15 +82,15 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]
 
 
 def _reorder_template(src: Path, dst: Path) -> None:
-    """Copy a template with the children of every tcPr and pPr reversed."""
+    """Copy a template with the children of every tcPr, pPr and rPr reversed (body, styles, headers)."""
     from lxml import etree  # type: ignore[import-untyped]
 
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
         for item in zin.infolist():
             data = zin.read(item.filename)
-            if item.filename == "word/document.xml":
+            if item.filename in ("word/document.xml", "word/styles.xml") or "word/header" in item.filename:
                 root = etree.fromstring(data)
-                for tag in ("tcPr", "pPr"):
+                for tag in ("tcPr", "pPr", "rPr"):
                     for parent in root.iter(f"{{{W}}}{tag}"):
                         for child in reversed(list(parent)):
                             parent.append(child)

@@ -330,20 +330,20 @@ def normalise_properties(root: Element) -> int:
     Returns how many elements were reordered.
     """
     changed = 0
-    for tag, rank in _RANKS.items():
-        for parent in root.iter(tag):
-            children = [c for c in parent if isinstance(c.tag, str)]
-            keys: list[int] = []
-            last = 0
-            for child in children:
-                last = rank.get(child.tag, last)  # an unknown child travels with its predecessor
-                keys.append(last)
-            if keys == sorted(keys):
-                continue
-            order = sorted(range(len(children)), key=lambda i: keys[i])
-            for i in order:
-                parent.append(children[i])
-            changed += 1
+    for parent in root.iter(*_RANKS):  # one walk over the tree for all six kinds
+        rank = _RANKS[parent.tag]
+        children = [c for c in parent if isinstance(c.tag, str)]
+        keys: list[int] = []
+        last = 0
+        for child in children:
+            last = rank.get(child.tag, last)  # an unknown child travels with its predecessor
+            keys.append(last)
+        if keys == sorted(keys):
+            continue
+        order = sorted(range(len(children)), key=lambda i: keys[i])
+        for i in order:
+            parent.append(children[i])
+        changed += 1
     return changed
 
 
