@@ -110,7 +110,8 @@ def test_table_lists_changes_then_summary(sample_ws_loaded: Workspace, run) -> N
     assert result.exit_code == 0, result.output
     out = result.output
     assert out.splitlines()[0] == "事業評価の比較 令和4年度 → 令和5年度（評価が変わった行 6 行）"
-    assert "18      福祉マップの見直し" in out and "↑上昇" in out and "↓低下" in out
+    # 事業No is a number (every 事業No of the plan is an integer): right-aligned like the counts.
+    assert "    18  福祉マップの見直し" in out and "↑上昇" in out and "↓低下" in out
     assert out.index("↓低下") < out.index("【評価ごとの行数】") < out.index("【変化の内訳】")
     lines = out.splitlines()
     # Counts per rating, both years, overall and per 基本目標 (A B C D 計).
@@ -154,9 +155,9 @@ def test_csv_has_bom_and_keeps_formula_like_text_as_text(
     assert [(r[2], r[4], r[5], r[6]) for r in rows[1:]] == [c[:4] for c in SAMPLE_CHANGES]
     assert [r[3] for r in rows[1:5]] == ["'=SUM(A1)", "'+81-3", "'@cmd", "'-1+2"]
     assert rows[1][0:2] == ["1", "福祉のまちづくり"] and rows[1][7] == "↑上昇"
-    # On the terminal (or a pipe) the same rows, without the BOM Excel needs in a file.
-    shown = run("diff", "--year", "R5", "-f", "csv", "-w", sample_ws_loaded.root).output
-    assert list(csv.reader(shown.splitlines())) == rows
+    # Written to a redirect or pipe (not a terminal: CliRunner's stdout), the same bytes as --out.
+    shown = run("diff", "--year", "R5", "-f", "csv", "-w", sample_ws_loaded.root)
+    assert shown.stdout_bytes == data
 
 
 def test_xlsx_has_bold_filtered_frozen_header_and_no_formulas(
@@ -169,20 +170,21 @@ def test_xlsx_has_bold_filtered_frozen_header_and_no_formulas(
     wb = openpyxl.load_workbook(out)
     assert wb.sheetnames == ["比較", "評価ごとの行数", "変化の内訳"]
     ws = wb["比較"]
-    assert [c.value for c in ws[1]] == DIFF_HEADINGS
-    assert all(c.font.bold for c in ws[1])
-    assert ws.auto_filter.ref == "A1:H7" and ws.freeze_panes == "A2"
+    assert ws["A1"].value == "事業評価の比較 令和4年度 → 令和5年度（評価が変わった行 6 行）"
+    assert [c.value for c in ws[2]] == DIFF_HEADINGS
+    assert all(c.font.bold for c in ws[2])
+    assert ws.auto_filter.ref == "A2:H8" and ws.freeze_panes == "A3"
     assert ws.column_dimensions["D"].width > 10
-    assert [(r[2], r[4], r[5], r[6]) for r in ws.iter_rows(min_row=2, values_only=True)] == [
+    assert [(str(r[2]), r[4], r[5], r[6]) for r in ws.iter_rows(min_row=3, values_only=True)] == [
         c[:4] for c in SAMPLE_CHANGES
     ]
-    names = [ws.cell(row, 4) for row in range(2, 6)]
+    names = [ws.cell(row, 4) for row in range(3, 7)]
     assert [c.value for c in names] == list(FORMULA_NAMES.values())
     assert all(c.data_type == "s" for c in names)
     counts = wb["評価ごとの行数"]
-    assert [c.value for c in counts[1]] == ["区分", "年度", "A", "B", "C", "D", "計"]
-    assert [c.value for c in counts[2]] == ["全体", "令和4年度", 27, 28, 0, 2, 57]
-    assert counts.auto_filter.ref == "A1:G9"
+    assert [c.value for c in counts[2]] == ["区分", "年度", "A", "B", "C", "D", "計"]
+    assert [c.value for c in counts[3]] == ["全体", "令和4年度", 27, 28, 0, 2, 57]
+    assert counts.auto_filter.ref == "A2:G10"
     wb.close()
 
 
@@ -200,7 +202,7 @@ def test_markdown_has_tables(sample_ws_loaded: Workspace, run, tmp_path: Path) -
     text = out.read_text(encoding="utf-8")
     assert text.startswith("# 事業評価の比較 令和4年度 → 令和5年度")
     assert (
-        "| 事業No | 事業名 | 担当課 | 令和4年度 | 令和5年度 | 変化 |\n| --- | --- | --- | --- | --- | --- |"
+        "| 事業No | 事業名 | 担当課 | 令和4年度 | 令和5年度 | 変化 |\n| ---: | --- | --- | --- | --- | --- |"
         in text
     )
     assert "| 18 | 福祉マップの見直し | 自立生活支援課 | D | A | ↑上昇 |" in text
@@ -319,9 +321,9 @@ def test_partly_collected_year_counts_unsubmitted_rows_apart(
     assert run("diff", "--year", "R6", "-o", xlsx, "-w", root).exit_code == 0
     wb = openpyxl.load_workbook(xlsx)
     summary = wb["変化の内訳"]
-    assert summary.auto_filter.ref == f"A1:F{summary.max_row - 2}"  # the note is below the filtered rows
+    assert summary.auto_filter.ref == f"A2:F{summary.max_row - 2}"  # the note is below the filtered rows
     assert str(summary.cell(summary.max_row, 1).value).startswith(line)
-    assert summary.cell(2, 1).value == "全体" and summary.cell(2, 6).value == 0  # nothing 廃止
+    assert summary.cell(3, 1).value == "全体" and summary.cell(3, 6).value == 0  # nothing 廃止
     wb.close()
 
     # A complete year has no such line.
@@ -344,7 +346,8 @@ def test_history_shows_years_side_by_side(sample_ws_loaded: Workspace, run) -> N
     table = run("history", "--no", "18", "-w", sample_ws_loaded.root)
     assert table.exit_code == 0, table.output
     lines = table.output.splitlines()
-    assert lines[2].split() == ["事業No", "事業名", "担当課", "R4", "R5"]
+    assert lines[0] == "事業評価の推移 令和4年度～令和5年度（1 行）"
+    assert lines[2].split() == ["事業No", "事業名", "担当課", "令和4年度", "令和5年度"]
     assert lines[4].split() == ["18", "福祉マップの見直し", "自立生活支援課", "D", "A"]
     assert len(lines) == 5
 
@@ -399,7 +402,7 @@ def test_history_csv_and_xlsx(sample_ws_loaded: Workspace, run, tmp_path: Path) 
     assert run("history", "--no", "18", "-o", xlsx_out, "-w", sample_ws_loaded.root).exit_code == 0
     with csv_out.open(encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.reader(fh))
-    assert rows[0][-2:] == ["R4", "R5"] and rows[1][2:] == [
+    assert rows[0][-2:] == ["令和4年度", "令和5年度"] and rows[1][2:] == [
         "18",
         "福祉マップの見直し",
         "自立生活支援課",
@@ -408,8 +411,17 @@ def test_history_csv_and_xlsx(sample_ws_loaded: Workspace, run, tmp_path: Path) 
     ]
     wb = openpyxl.load_workbook(xlsx_out)
     ws = wb["推移"]
-    assert [c.value for c in ws[2]][2:] == ["18", "福祉マップの見直し", "自立生活支援課", "D", "A"]
-    assert ws.auto_filter.ref == "A1:G2"
+    assert [c.value for c in ws[2]] == [
+        "基本目標No",
+        "基本目標",
+        "事業No",
+        "事業名",
+        "担当課",
+        "令和4年度",
+        "令和5年度",
+    ]
+    assert [c.value for c in ws[3]][2:] == [18, "福祉マップの見直し", "自立生活支援課", "D", "A"]
+    assert ws.auto_filter.ref == "A2:G3"
     wb.close()
 
 
@@ -465,3 +477,83 @@ def test_rating_outside_the_scale_is_named_not_guessed(midori_ws: Workspace) -> 
     stored = {R5: {("A-1", "高齢福祉課"): "D"}, R6: {("A-1", "高齢福祉課"): "S"}}
     with pytest.raises(HyokaError, match=r"事業No.A-1（高齢福祉課）の評価「D」は評価基準（S・A・B・C）"):
         compare(midori_ws.plan, midori_ws.scale, stored, R6)
+
+
+# --- exports a clerk prints and sorts (issue 9, item 2.15) ----------------------------------------------
+
+
+def test_xlsx_prints_landscape_a4_fit_to_width_with_title_borders_and_repeated_header(
+    sample_ws_loaded: Workspace, run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    for args, name in ((("diff", "--year", "R5", "--all"), "diff.xlsx"), (("history",), "history.xlsx")):
+        out = tmp_path / name
+        assert run(*args, "--out", out, "-w", sample_ws_loaded.root).exit_code == 0
+        wb = openpyxl.load_workbook(out)
+        for ws in wb.worksheets:
+            assert ws["A1"].font.bold and ws["A1"].font.size == 14, (name, ws.title)
+            assert ws.page_setup.orientation == "landscape"
+            assert int(ws.page_setup.paperSize) == 9  # A4
+            assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+            assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+            assert ws.print_title_rows == "$2:$2"  # the header row on every page
+            table = ws[
+                f"A2:{ws.cell(2, ws.max_column).column_letter}{ws.auto_filter.ref.rsplit(':', 1)[1][1:]}"
+            ]
+            assert all(
+                c.border.left.style == "thin" and c.border.bottom.style == "thin"
+                for row in table
+                for c in row
+            )
+        wb.close()
+
+
+def test_project_numbers_are_numbers_when_the_plan_has_only_integers(
+    sample_ws_loaded: Workspace, run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "diff.xlsx"
+    assert run("diff", "--year", "R5", "--all", "--out", out, "-w", sample_ws_loaded.root).exit_code == 0
+    wb = openpyxl.load_workbook(out)
+    ws = wb["比較"]
+    goal_nos = [ws.cell(r, 1).value for r in range(3, ws.max_row + 1)]
+    nos = [ws.cell(r, 3).value for r in range(3, ws.max_row + 1)]
+    wb.close()
+    assert len(nos) == 57 and all(type(v) is int for v in nos + goal_nos)
+    assert nos[:3] == [1, 2, 3] and 10 in nos  # numbers, so Excel sorts 2 before 10
+
+
+def test_project_numbers_stay_text_when_the_plan_has_others(midori_ws: Workspace, tmp_path: Path) -> None:
+    from hyoka.export import history_document, save
+
+    stored = {R5: {("A-1", "高齢福祉課"): "A"}}
+    doc = history_document(history(midori_ws.plan, stored), plan=midori_ws.plan)
+    out = save(doc, "xlsx", tmp_path / "h.xlsx")
+    wb = openpyxl.load_workbook(out)
+    ws = wb["推移"]
+    assert (ws["A3"].value, ws["C3"].value, ws["F2"].value) == (
+        1,
+        "A-1",
+        "令和5年度",
+    )  # 基本目標No all integers
+    assert ws["C3"].data_type == "s"
+    wb.close()
+    assert doc.records[0]["ratings"] == {"R5": "A"}  # JSON keys stay short
+
+
+@pytest.mark.parametrize("cmd", [("diff", "--year", "R5"), ("history",)])
+@pytest.mark.parametrize(
+    ("out", "fmt"),
+    [("diff.docx", None), ("diff", None), ("diff.pdf", "csv"), ("diff.xlsx", "md")],
+)
+def test_unknown_or_contradicting_suffix_is_refused(
+    sample_ws_loaded: Workspace, run, tmp_path: Path, cmd: tuple[str, ...], out: str, fmt: str | None
+) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / out
+    result = run(*cmd, "--out", target, *(("--format", fmt) if fmt else ()), "-w", sample_ws_loaded.root)
+    assert result.exit_code == 2, result.output
+    assert not target.exists()
+    if out.endswith(".xlsx"):
+        assert "--format md と出力ファイルの拡張子「.xlsx」が合いません" in result.output
+    else:
+        what = f"拡張子「{Path(out).suffix}」" if Path(out).suffix else "拡張子のない名前"
+        assert f"保存先 {out} の{what}では保存できません。" in result.output
+        assert ".csv（csv）・.xlsx（xlsx）・.json（json）・.md（md）・.txt（table）" in result.output

@@ -14,6 +14,7 @@ import textwrap
 import time
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 import openpyxl
 import pytest
@@ -310,8 +311,8 @@ def test_full_disk_while_writing_a_document(tmp_path: Path) -> None:
 
     from hyoka.files import atomic_write
 
-    def write(tmp: Path) -> None:
-        tmp.write_bytes(b"half")
+    def write(stream: BinaryIO) -> None:
+        stream.write(b"half")
         raise OSError(errno.ENOSPC, "No space left on device")
 
     with pytest.raises(HyokaError, match="ディスクの空き"):

@@ -42,6 +42,7 @@ TABLE_NAME = "資料1_進捗状況及び評価表_R5.docx"
 PACK_NAME = "会議資料一式_R6-1.docx"
 AGENDA_NAME = "次第_R6-1.docx"
 LIST_NAME = "配布資料一覧_R6-1.docx"
+DRAFT = {name: name.replace(".docx", "_案.docx") for name in (TABLE_NAME, PACK_NAME, AGENDA_NAME, LIST_NAME)}
 
 
 # --- reading documents back --------------------------------------------------------------------------
@@ -422,7 +423,9 @@ def test_draft_marks_header_and_missing_rows(sample_ws: Workspace, tmp_path: Pat
     result = run("report", "--year", "R5", "--draft", "--out", tmp_path, "-w", sample_ws.root)
     assert result.exit_code == 0, result.output
     assert "未提出の行が 3 行" in result.output
-    doc = Document(str(tmp_path / TABLE_NAME))
+    # A draft's file names say 「案」 (and leave the final documents' names alone).
+    assert sorted(p.name for p in tmp_path.glob("*.docx")) == sorted(DRAFT.values())
+    doc = Document(str(tmp_path / DRAFT[TABLE_NAME]))
     assert all("案" in h for h in header_texts(doc))
     rows = {(r.project.split("】")[0] + "】"): r for r in evaluation_rows(doc)}
     assert rows["②【事業No.19】"].rating == "未提出" and rows["②【事業No.19】"].achievement == ["未提出"]
@@ -430,9 +433,9 @@ def test_draft_marks_header_and_missing_rows(sample_ws: Workspace, tmp_path: Pat
     assert joint.rating == "A" and joint.achievement[-1] == "（広報秘書課 未提出）"
     # 次第 and 配布資料一覧 say 「案」 too, boxed at the top right like 資料1's header, alone and in the pack
     for name in (AGENDA_NAME, LIST_NAME):
-        (header,) = header_texts(Document(str(tmp_path / name)))
+        (header,) = header_texts(Document(str(tmp_path / DRAFT[name])))
         assert header == "案", name
-    pack = Document(str(tmp_path / PACK_NAME))
+    pack = Document(str(tmp_path / DRAFT[PACK_NAME]))
     assert [h for h in header_texts(pack)[:2]] == ["案", "案"]  # 次第, 配布資料一覧
     mark = next(r for r in pack.sections[0].header._element.iter(qn("w:r")) if _text(r) == "案")
     style = mark.find(qn("w:rPr")).find(qn("w:rStyle")).get(qn("w:val"))
@@ -457,7 +460,7 @@ def test_draft_summary_says_not_submitted_and_its_heads_fit_on_one_line(
         "r6",
     )
     make_report(midori_ws, r6, out_dir=tmp_path, draft=True)
-    body = Document(str(tmp_path / "資料1_進捗状況及び評価表_R6.docx")).element.body
+    body = Document(str(tmp_path / "資料1_進捗状況及び評価表_R6_案.docx")).element.body
     counts = next(body.iter(qn("w:tbl")))
     rows = grid(counts)
     assert [c.text for c in rows[0]] == ["基本目標", "S", "A", "B", "C", "未提出", "計"]
@@ -701,9 +704,9 @@ def test_missing_material_file_is_an_error_unless_draft(
     assert result.exit_code == 0, result.output
     assert "お知らせ: 資料3「重層的支援体制整備事業 全体像例」 のファイルが見つからない" in result.output
     assert str(path) in result.output
-    pack = doc_text(Document(str(out / PACK_NAME)))
+    pack = doc_text(Document(str(out / DRAFT[PACK_NAME])))
     assert "実施計画策定の背景・目的" in pack and "既存の対象事業等" not in pack  # 資料4 in, 資料3 not
-    assert "重層的支援体制整備事業 全体像例" in doc_text(Document(str(out / LIST_NAME)))
+    assert "重層的支援体制整備事業 全体像例" in doc_text(Document(str(out / DRAFT[LIST_NAME])))
 
 
 # --- templates ---------------------------------------------------------------------------------------

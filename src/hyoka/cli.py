@@ -522,7 +522,7 @@ def diff(
     kind = _output_format(fmt, out)
     ws = _workspace(workspace)
     result = compare(ws.plan, ws.scale, _stored_ratings(ws), fy, base)
-    doc = diff_document(result, show_all=show_all, gannen=ws.config.gannen)
+    doc = diff_document(result, show_all=show_all, gannen=ws.config.gannen, plan=ws.plan)
     _emit(doc, kind, out, ws.out_dir / f"評価比較_{fy.short}_{base.short}.xlsx")
 
 
@@ -539,7 +539,7 @@ def history(
     out: OutOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """保存済みのすべての年度の評価を、事業・担当課ごとに横に並べて表示します（R3 R4 R5 …）。
+    """保存済みのすべての年度の評価を、事業・担当課ごとに横に並べて表示します（令和3年度 令和4年度 …）。
 
     JSON は no・project・department と ratings（{"R4": "B", "R5": "A"} のような年度ごとの評価）の一覧です。
     """
@@ -549,7 +549,12 @@ def history(
     kind = _output_format(fmt, out)
     ws = _workspace(workspace)
     result = build_history(ws.plan, _stored_ratings(ws), no=no, department=department)
-    _emit(history_document(result), kind, out, ws.out_dir / "評価推移.xlsx")
+    _emit(
+        history_document(result, gannen=ws.config.gannen, plan=ws.plan),
+        kind,
+        out,
+        ws.out_dir / "評価推移.xlsx",
+    )
 
 
 def _output_format(fmt: str | None, out: Path | None) -> str:
@@ -572,12 +577,17 @@ def _stored_ratings(ws: Any) -> dict[Any, Any]:
 
 
 def _emit(doc: Any, kind: str, out: Path | None, default_xlsx: Path) -> None:
-    from hyoka.export import render, save
+    from hyoka.export import file_bytes, render, save
 
     if out is None and kind == "xlsx":
         typer.echo(f"{save(doc, kind, default_xlsx)} に保存しました（保存先は --out で指定できます）。")
     elif out is not None:
         typer.echo(f"{save(doc, kind, out)} に保存しました。")
+    elif kind == "csv" and not sys.stdout.isatty():
+        # `> file.csv` gets the same bytes as --out (BOM and CRLF, for Excel); the terminal none.
+        sys.stdout.flush()
+        sys.stdout.buffer.write(file_bytes(doc, kind))
+        sys.stdout.buffer.flush()
     else:
         typer.echo(render(doc, kind))
 

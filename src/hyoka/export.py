@@ -10,7 +10,11 @@ JSON shapes (stable, for machines):
   are null where the year has no rating, ``change`` is one of up, down, same, new, removed. Plan rows
   the later year has no rating for yet (未提出) are not in the list: they are not a change.
 - history: a list of ``{"no", "project", "department", "ratings": {"R4": "B", "R5": "A"}}`` with every
-  stored year as a key, oldest first, null where the year has no rating.
+  stored year as a key, oldest first, null where the year has no rating. (The short year keys are for
+  machines; every human-facing format heads its columns 令和4年度.)
+
+In CSV, .xlsx, the table and Markdown, 事業No and 基本目標No are numbers when every one of the plan is
+an integer (so they sort 2 before 10 and Excel shows no "number stored as text" marks), text otherwise.
 """
 
 from __future__ import annotations
@@ -22,16 +26,19 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from hyoka.diff import Change, Diff, GroupSummary, History
-from hyoka.files import atomic_write, atomic_write_text
+from hyoka.files import atomic_write, atomic_write_bytes
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
+    from hyoka.plan import Plan
+
 FORMATS = ("table", "csv", "xlsx", "json", "md")
 SUFFIX_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".md": "md", ".txt": "table"}
+XLSX_TITLE_ROWS = 1  # the title above each sheet's table; the headings follow on the next row
 
 CHANGE_LABELS: dict[Change, str] = {
     "up": "上昇",
@@ -75,18 +82,36 @@ class Document:
 # --- documents -----------------------------------------------------------------------------------------
 
 
-def diff_document(diff: Diff, *, show_all: bool = False, gannen: bool = True) -> Document:
-    """The changed rows (every row with ``show_all``), then counts per rating and per change."""
+def integer_numbers(plan: Plan | None) -> tuple[bool, bool]:
+    """Whether every 基本目標No and every 事業No of the plan is an integer (then they are written as
+    numbers); a plan with any other number (``10-2``, ``A1``) keeps them all as text."""
+    if plan is None or not plan.rows:
+        return False, False
+    return all(r.goal_no.isdecimal() for r in plan.rows), all(r.project_no.isdecimal() for r in plan.rows)
+
+
+def _number(value: str, numeric: bool) -> Cell:
+    return int(value) if numeric and value.isdecimal() else value
+
+
+def diff_document(
+    diff: Diff, *, show_all: bool = False, gannen: bool = True, plan: Plan | None = None
+) -> Document:
+    """The changed rows (every row with ``show_all``), then counts per rating and per change.
+
+    ``plan`` decides whether the numbers are written as numbers (:func:`integer_numbers`).
+    """
     before, after = diff.before_year.label(gannen), diff.after_year.label(gannen)
     shown = diff.rows if show_all else diff.changed
+    goal_numeric, no_numeric = integer_numbers(plan)
     rows = Sheet(
         "比較",
         ("基本目標No", "基本目標", "事業No", "事業名", "担当課", before, after, "変化"),
         tuple(
             (
-                r.goal_no,
+                _number(r.goal_no, goal_numeric),
                 r.goal,
-                r.no,
+                _number(r.no, no_numeric),
                 r.project,
                 r.department,
                 r.before or "",
@@ -142,20 +167,28 @@ def _unsubmitted_notes(diff: Diff, after: str) -> tuple[str, ...]:
     )
 
 
-def history_document(history: History) -> Document:
-    """Each row's ratings side by side, one column per stored year (R3 R4 R5 …)."""
-    years = [fy.short for fy in history.years]
+def history_document(history: History, *, gannen: bool = True, plan: Plan | None = None) -> Document:
+    """Each row's ratings side by side, one column per stored year (令和3年度 令和4年度 …)."""
+    years = [fy.short for fy in history.years]  # the JSON keys
+    goal_numeric, no_numeric = integer_numbers(plan)
     sheet = Sheet(
         "推移",
-        ("基本目標No", "基本目標", "事業No", "事業名", "担当課", *years),
+        ("基本目標No", "基本目標", "事業No", "事業名", "担当課", *(fy.label(gannen) for fy in history.years)),
         tuple(
-            (r.goal_no, r.goal, r.no, r.project, r.department, *(code or "" for code in r.ratings))
+            (
+                _number(r.goal_no, goal_numeric),
+                r.goal,
+                _number(r.no, no_numeric),
+                r.project,
+                r.department,
+                *(code or "" for code in r.ratings),
+            )
             for r in history.rows
         ),
         text_columns=(2, 3, 4, *range(5, 5 + len(years))),
     )
     first, last = history.years[0], history.years[-1]
-    span = first.label() if first == last else f"{first.label()}～{last.label()}"
+    span = first.label(gannen) if first == last else f"{first.label(gannen)}～{last.label(gannen)}"
     return Document(
         title=f"事業評価の推移 {span}（{len(history.rows)} 行）",
         sheets=(sheet,),
@@ -193,6 +226,12 @@ def format_for(fmt: str | None, out: Path | None) -> str:
             f"--format には {'・'.join(FORMATS)} のいずれかを指定してください（「{fmt}」は使えません）。"
         )
     implied = SUFFIX_FORMATS.get(out.suffix.lower()) if out is not None else None
+    if out is not None and implied is None:
+        accepted = "・".join(f"{suffix}（{name}）" for suffix, name in SUFFIX_FORMATS.items())
+        what = f"拡張子「{out.suffix}」" if out.suffix else "拡張子のない名前"
+        raise ValueError(
+            f"保存先 {out.name} の{what}では保存できません。{accepted} のいずれかの名前にしてください。"
+        )
     if fmt is None:
         return implied or "table"
     if out is not None and implied is not None and implied != fmt:
@@ -221,10 +260,18 @@ def render(doc: Document, fmt: str) -> str:
 def save(doc: Document, fmt: str, path: Path) -> Path:
     """Write the document to ``path`` atomically; CSV gets a BOM so that Excel reads it as UTF-8."""
     if fmt == "xlsx":
-        return atomic_write(path, lambda tmp: write_xlsx(doc.sheets, tmp))
+        return atomic_write(path, lambda stream: write_xlsx(doc.sheets, stream, title=doc.title))
+    return atomic_write_bytes(path, file_bytes(doc, fmt))
+
+
+def file_bytes(doc: Document, fmt: str) -> bytes:
+    """A text format as a file holds it: CSV as Excel reads it (BOM, CRLF), the others UTF-8.
+
+    Also what ``> file.csv`` gets: the CLI writes these bytes when its output is not a terminal.
+    """
     if fmt == "csv":
-        return atomic_write_text(path, render(doc, fmt) + "\r\n", encoding="utf-8-sig")
-    return atomic_write_text(path, render(doc, fmt) + "\n")
+        return (render(doc, fmt) + "\r\n").encode("utf-8-sig")
+    return (render(doc, fmt) + "\n").encode("utf-8")
 
 
 def display_width(text: str) -> int:
@@ -305,42 +352,64 @@ def render_csv(sheet: Sheet) -> str:
     return buffer.getvalue()
 
 
-def write_xlsx(sheets: Sequence[Sheet], path: Path) -> None:
-    """One worksheet per sheet: bold frozen header, autofilter, widths fitted to the (Japanese) text."""
+def write_xlsx(sheets: Sequence[Sheet], path: Path | BinaryIO, *, title: str = "") -> None:
+    """One worksheet per sheet: a title row, a bold header with borders, filter and frozen panes,
+    widths fitted to the (Japanese) text; printed A4 landscape, fit to the page width, with the header
+    row repeated on every page."""
     from openpyxl import Workbook
 
     wb = Workbook()
     blank = wb.worksheets[0]  # the empty sheet every new workbook starts with
-    for sheet in sheets:
-        _fill_worksheet(wb.create_sheet(sheet.title), sheet)
+    for i, sheet in enumerate(sheets):
+        heading = title if i == 0 or not title else f"{title} — {sheet.title}"
+        _fill_worksheet(wb.create_sheet(sheet.title), sheet, heading or sheet.title)
     wb.remove(blank)
     wb.save(path)
 
 
-def _fill_worksheet(ws: Worksheet, sheet: Sheet) -> None:
-    from openpyxl.styles import Font
+def _fill_worksheet(ws: Worksheet, sheet: Sheet, title: str) -> None:
+    from openpyxl.styles import Border, Font, Side
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.properties import PageSetupProperties
 
+    thin = Side(style="thin")
+    box = Border(left=thin, right=thin, top=thin, bottom=thin)
     bold = Font(bold=True)
-    ws.append(list(sheet.headings))
-    for cell in ws[1]:
-        cell.font = bold
-    for r, row in enumerate(sheet.rows, 2):
+    title_cell = ws.cell(1, 1, title)
+    title_cell.data_type = "s"
+    title_cell.font = Font(bold=True, size=14)
+    head = XLSX_TITLE_ROWS + 1
+    for c, heading in enumerate(sheet.headings, 1):
+        cell = ws.cell(head, c, heading)
+        cell.font, cell.border = bold, box
+    for r, row in enumerate(sheet.rows, head + 1):
         for c, value in enumerate(row, 1):
             cell = ws.cell(r, c, value)
+            cell.border = box
             if isinstance(value, str):
                 # openpyxl would store '=…' as a formula; a string cell is shown as typed, and
                 # quotePrefix keeps Excel from turning it into one when the clerk edits the cell.
                 cell.data_type = "s"
                 if value.startswith(FORMULA_PREFIXES):
                     cell.quotePrefix = True
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(sheet.headings))}{len(sheet.rows) + 1}"
+    last = head + len(sheet.rows)
+    ws.freeze_panes = f"A{head + 1}"
+    ws.auto_filter.ref = f"A{head}:{get_column_letter(len(sheet.headings))}{last}"
     for i, heading in enumerate(sheet.headings):
         width = max(display_width(str(t)) for t in [heading, *(row[i] for row in sheet.rows)])
         ws.column_dimensions[get_column_letter(i + 1)].width = min(width + 2, XLSX_MAX_WIDTH)
+    # Printing: A4 landscape, all columns on the page width, as many pages down as it takes, and
+    # the header row again at the top of each page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = f"{head}:{head}"
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "&P / &N"  # type: ignore[union-attr]  # openpyxl always creates it
     # Below the filtered range, after a blank row; long lines overflow to the right, widths stay fitted.
-    for r, note in enumerate(sheet.notes, len(sheet.rows) + 3):
+    for r, note in enumerate(sheet.notes, last + 2):
         cell = ws.cell(r, 1, note)
         cell.data_type = "s"
         if note.startswith(FORMULA_PREFIXES):

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hyoka.files import atomic_write
-from hyoka.report.templates import apply_fonts, render_docxtpl
+from hyoka.report.templates import apply_fonts, render_docxtpl, save_docx
 from hyoka.text import clean_text
 from hyoka.workspace import Config, Meeting
 from hyoka.years import format_date, format_time
@@ -82,4 +81,4 @@ def render_meeting_doc(
     apply_fonts(tpl.docx, mincho, gothic)
     props = tpl.docx.core_properties
     props.title, props.author, props.last_modified_by = title, context["secretariat"], "hyoka"
-    return atomic_write(out, lambda tmp: tpl.save(str(tmp)))
+    return save_docx(tpl, out)

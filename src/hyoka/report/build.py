@@ -27,13 +27,17 @@ class ReportResult:
     notices: list[str] = field(default_factory=list)
 
 
-def evaluation_filename(label: str | None, year: FiscalYear) -> str:
+# A draft's files end in 「_案」, so that a draft never replaces (or is taken for) the final document.
+DRAFT_SUFFIX = "_案"
+
+
+def evaluation_filename(label: str | None, year: FiscalYear, *, draft: bool = False) -> str:
     prefix = f"{safe_filename(label)}_" if label else ""
-    return f"{prefix}進捗状況及び評価表_{year.short}.docx"
+    return f"{prefix}進捗状況及び評価表_{year.short}{DRAFT_SUFFIX if draft else ''}.docx"
 
 
-def meeting_filenames(meeting: Meeting) -> tuple[str, str, str]:
-    mid = safe_filename(meeting.id)
+def meeting_filenames(meeting: Meeting, *, draft: bool = False) -> tuple[str, str, str]:
+    mid = safe_filename(meeting.id) + (DRAFT_SUFFIX if draft else "")
     return f"次第_{mid}.docx", f"配布資料一覧_{mid}.docx", f"会議資料一式_{mid}.docx"
 
 
@@ -139,7 +143,7 @@ def make_report(
     table_path, table_doc = evaluation.render_evaluation(
         ev,
         templates.find_template(templates.EVALUATION, folders),
-        target / evaluation_filename(ev.material_label, year),
+        target / evaluation_filename(ev.material_label, year, draft=draft),
         **fonts,
     )
     result.files.append(table_path)
@@ -154,7 +158,7 @@ def make_report(
             result.notices.append(
                 f"会議 {meeting.id} は {meeting.report_year.label(config.gannen)} を報告する会議として設定されています。"
             )
-        agenda_name, list_name, pack_name = meeting_filenames(meeting)
+        agenda_name, list_name, pack_name = meeting_filenames(meeting, draft=draft)
         context = agenda.meeting_context(config, meeting, draft=draft)
         agenda_path = agenda.render_meeting_doc(
             templates.find_template(templates.AGENDA, folders),

@@ -14,7 +14,6 @@ from typing import Any
 
 from docx.oxml.ns import qn
 
-from hyoka.files import atomic_write
 from hyoka.problems import HyokaError
 from hyoka.report.model import (
     NO_RATING,
@@ -27,7 +26,7 @@ from hyoka.report.model import (
     department_lines,
 )
 from hyoka.report.ooxml import Cell, Element, Para, Row, TableSpec, paragraph, table, tiny_paragraph
-from hyoka.report.templates import TABLES_MARKER, apply_fonts, render_docxtpl
+from hyoka.report.templates import TABLES_MARKER, apply_fonts, render_docxtpl, save_docx
 
 
 @dataclass(frozen=True)
@@ -126,7 +125,7 @@ def render_evaluation(
     props = doc.core_properties
     props.title, props.author, props.last_modified_by = ev.title, ev.secretariat, "hyoka"
     props.subject = f"{ev.year_label}実績報告"
-    return atomic_write(out, lambda tmp: tpl.save(str(tmp))), doc
+    return save_docx(tpl, out), doc
 
 
 def text_width_mm(doc: Any) -> float:

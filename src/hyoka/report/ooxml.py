@@ -17,6 +17,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import nsdecls, qn
 from docx.oxml.parser import parse_xml
 
+from hyoka.ooxml_check import RPR_BASE, SCHEMA_ORDERS, flat_order
+
 TWIPS_PER_MM = 1440 / 25.4
 # Font slots that must all name the font: Latin text uses ascii/hAnsi, Japanese text eastAsia,
 # and complex scripts cs. Any *Theme attribute overrides them in Word, so those are removed.
@@ -61,85 +63,8 @@ def get_or_add(parent: Element, tag: str, successors: Sequence[str] = ()) -> Ele
 
 
 # Schema order of the children of rPr and pPr (Word rejects a file whose order is wrong).
-RPR_ORDER: tuple[str, ...] = (
-    "rStyle",
-    "rFonts",
-    "b",
-    "bCs",
-    "i",
-    "iCs",
-    "caps",
-    "smallCaps",
-    "strike",
-    "dstrike",
-    "outline",
-    "shadow",
-    "emboss",
-    "imprint",
-    "noProof",
-    "snapToGrid",
-    "vanish",
-    "webHidden",
-    "color",
-    "spacing",
-    "w",
-    "kern",
-    "position",
-    "sz",
-    "szCs",
-    "highlight",
-    "u",
-    "effect",
-    "bdr",
-    "shd",
-    "fitText",
-    "vertAlign",
-    "rtl",
-    "cs",
-    "em",
-    "lang",
-    "eastAsianLayout",
-    "specVanish",
-    "oMath",
-)
-PPR_ORDER: tuple[str, ...] = (
-    "pStyle",
-    "keepNext",
-    "keepLines",
-    "pageBreakBefore",
-    "framePr",
-    "widowControl",
-    "numPr",
-    "suppressLineNumbers",
-    "pBdr",
-    "shd",
-    "tabs",
-    "suppressAutoHyphens",
-    "kinsoku",
-    "wordWrap",
-    "overflowPunct",
-    "topLinePunct",
-    "autoSpaceDE",
-    "autoSpaceDN",
-    "bidi",
-    "adjustRightInd",
-    "snapToGrid",
-    "spacing",
-    "ind",
-    "contextualSpacing",
-    "mirrorIndents",
-    "suppressOverlap",
-    "jc",
-    "textDirection",
-    "textAlignment",
-    "textboxTightWrap",
-    "outlineLvl",
-    "divId",
-    "cnfStyle",
-    "rPr",
-    "sectPr",
-    "pPrChange",
-)
+RPR_ORDER: tuple[str, ...] = RPR_BASE
+PPR_ORDER: tuple[str, ...] = flat_order("pPr")
 
 
 def sort_children(parent: Element, order: Sequence[str]) -> None:
@@ -384,3 +309,50 @@ def _row_xml(row: Row, widths: list[int], line: str, style_ids: dict[str, str]) 
         raise ValueError(f"row spans {col} grid columns, the table has {len(widths)}")
     out.append("</w:tr>")
     return "".join(out)
+
+
+# --- schema order of property elements ---------------------------------------------------------------
+# ECMA-376 Part 1 (transitional, wml.xsd): the children of these elements are sequences, and Word
+# repairs (or drops parts of) a document whose order is wrong. docxtpl's {% vm %} appends vMerge
+# after a vAlign the template has; a clerk's template edited in another program may have anything.
+# The sequences are those the structural check (hyoka.ooxml_check) tests every output against.
+_RANKS = {
+    qn(f"w:{name}"): {qn(f"w:{n}"): i for i, group in enumerate(order) for n in group}
+    for name, order in SCHEMA_ORDERS.items()
+}
+
+
+def normalise_properties(root: Element) -> int:
+    """Put the children of every tcPr, tblPr, trPr, sectPr, pPr and rPr under ``root`` in schema order.
+
+    The sort is stable (equal ranks keep their order); children the schema does not name here
+    (extensions in other namespaces) keep their place relative to the child before them.
+    Returns how many elements were reordered.
+    """
+    changed = 0
+    for parent in root.iter(*_RANKS):  # one walk over the tree for all six kinds
+        rank = _RANKS[parent.tag]
+        children = [c for c in parent if isinstance(c.tag, str)]
+        keys: list[int] = []
+        last = 0
+        for child in children:
+            last = rank.get(child.tag, last)  # an unknown child travels with its predecessor
+            keys.append(last)
+        if keys == sorted(keys):
+            continue
+        order = sorted(range(len(children)), key=lambda i: keys[i])
+        for i in order:
+            parent.append(children[i])
+        changed += 1
+    return changed
+
+
+def normalise_package(package: Any) -> int:
+    """:func:`normalise_properties` over every XML part of a python-docx package (body, headers,
+    footers, styles, numbering, footnotes …) — one pass before a document is saved."""
+    changed = 0
+    for part in package.iter_parts():
+        element = getattr(part, "_element", None)
+        if element is not None and hasattr(element, "iter"):
+            changed += normalise_properties(element)
+    return changed

@@ -33,9 +33,8 @@ from docx.opc.packuri import PackURI
 from docx.oxml.ns import qn
 from lxml import etree  # type: ignore[import-untyped]  # python-docx's XML library
 
-from hyoka.files import atomic_write
 from hyoka.report.ooxml import PPR_ORDER, RPR_ORDER, Element, el, get_or_add, sort_children
-from hyoka.report.templates import open_docx
+from hyoka.report.templates import open_docx, save_docx
 
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 # Every attribute in the relationships namespace (r:id, r:embed, r:link, r:dm …), found in C.
@@ -88,7 +87,7 @@ def compose(
                 _drop_total_pages(part.element)
     if title:
         master.core_properties.title = title
-    return atomic_write(out, lambda tmp: master.save(str(tmp))), warnings
+    return save_docx(master, out), warnings
 
 
 class _Appender:

@@ -11,10 +11,10 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
-from hyoka.files import atomic_write
+from hyoka.files import atomic_write_bytes
 
 TIMEOUT_S = 300
 HOW_TO_GET = (
@@ -72,17 +72,10 @@ def convert(files: Sequence[Path], out_dir: Path, *, soffice: str | None = None)
         for f in files:
             src = tmp_dir / "pdf" / f"{f.stem}.pdf"
             if src.is_file():
-                written.append(atomic_write(out_dir / src.name, _copier(src)))
+                written.append(atomic_write_bytes(out_dir / src.name, src.read_bytes()))
             else:
                 failed.append(f.name)
     if failed:
         detail = (proc.stderr or proc.stdout).strip().splitlines()[-1:]
         return written, f"PDFにできなかったファイルがあります: {'、'.join(failed)}（{' '.join(detail)}）"
     return written, ""
-
-
-def _copier(src: Path) -> Callable[[Path], None]:
-    def copy(tmp: Path) -> None:
-        shutil.copyfile(src, tmp)
-
-    return copy

@@ -14,8 +14,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hyoka.files import atomic_write
 from hyoka.problems import HyokaError
-from hyoka.report.ooxml import replace_font_families, strip_theme_fonts
+from hyoka.report.ooxml import normalise_package, replace_font_families, strip_theme_fonts
 from hyoka.resources import templates_dir
 
 EVALUATION = "evaluation_base.docx"
@@ -102,6 +103,17 @@ def apply_fonts(doc: Any, mincho: str, gothic: str) -> None:
         for part in (section.header, section.first_page_header, section.footer, section.first_page_footer):
             if not part.is_linked_to_previous:
                 replace_font_families(part._element, mapping)
+
+
+def save_docx(doc: Any, out: Path) -> Path:
+    """Save a python-docx Document (or a rendered DocxTemplate) to ``out`` atomically.
+
+    Every part is put in schema order first (:func:`~hyoka.report.ooxml.normalise_package`): what
+    hyoka built, what docxtpl rendered and whatever a clerk's edited template brought with it.
+    """
+    document = getattr(doc, "docx", None) or doc  # a DocxTemplate holds its Document in .docx
+    normalise_package(document.part.package)
+    return atomic_write(out, document.save)
 
 
 def render_docxtpl(path: Path, context: Mapping[str, Any]) -> Any:
