@@ -19,7 +19,7 @@ from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 from tests.conftest import SAMPLE
 from tests.helpers import department_form
-from tests.test_report import TABLE_NAME, evaluation_rows
+from tests.test_report import DRAFT, TABLE_NAME, evaluation_rows
 
 R5 = FiscalYear(2023)
 JOINT = ("9", "介護福祉課・広報秘書課")
@@ -171,7 +171,7 @@ def test_report_refuses_a_disagreeing_row_and_marks_it_in_a_draft(
     assert "お知らせ: 「案」として作成しました。不一致の行が 1 行あります。" in draft.stdout
     rows = {
         r.project.split("】")[0] + "】": r
-        for r in evaluation_rows(Document(str(tmp_path / "draft" / TABLE_NAME)))
+        for r in evaluation_rows(Document(str(tmp_path / "draft" / DRAFT[TABLE_NAME])))
     }
     assert rows["②【事業No.9】"].rating == "A／B（不一致）"
 
