@@ -106,8 +106,10 @@ class VersionRow:
     def department(self) -> str:
         return self.row.department
 
-    @property
+    @cached_property
     def departments(self) -> tuple[str, ...]:
+        # PlanRow.departments splits and normalises the label on every call; matching, lineage and
+        # the change report ask for it several times per row.
         return self.row.departments
 
 
@@ -239,7 +241,8 @@ def match_rows(
     seen: dict[tuple[str, frozenset[str]], PlanRow] = {}
     matches: list[Match] = []
     for row in new_rows:
-        own = _canonical(row.departments, renames)
+        departments = row.departments
+        own = _canonical(departments, renames)
         first = seen.setdefault((row.project_no, own), row)
         if first is not row:
             problems.append(
@@ -254,9 +257,17 @@ def match_rows(
             )
             continue
         d = declared.get(row.line)
-        if d is not None:
-            found = _declared(d, row, own, exact, by_no, renames)
-            if found is None:
+        hit = exact.get((row.project_no, own))
+        found = _declared(d, row, own, exact, by_no, renames) if d is not None else None
+        if found is not None:
+            matches.append(Match(row, found, "declared"))
+        elif hit is not None:
+            # Rule (a). Also when a declaration names nothing but the row is the same as in the
+            # version before: that is an earlier adoption's declaration left in the working copy.
+            same = frozenset(departments) == raw[hit]
+            matches.append(Match(row, (hit,), "same" if same else "renamed"))
+        else:
+            if d is not None:
                 problems.append(
                     problem(
                         "plan-predecessor-unknown",
@@ -267,16 +278,7 @@ def match_rows(
                         version=previous_label or "前の版",
                     )
                 )
-                matches.append(Match(row, (), "new"))
-            else:
-                matches.append(Match(row, found, "declared"))
-            continue
-        hit = exact.get((row.project_no, own))
-        if hit is None:
             matches.append(Match(row, (), "new"))
-        else:
-            same = frozenset(row.departments) == raw[hit]
-            matches.append(Match(row, (hit,), "same" if same else "renamed"))
     return Matching(tuple(matches), tuple(problems))
 
 
@@ -720,6 +722,12 @@ class Lineage:
                 for rid, ancestors in current.items()
             }
         return current
+
+    def ended(self, year: FiscalYear, earlier: FiscalYear | None = None) -> tuple[int, ...]:
+        """Rows of ``earlier``'s version that no row of ``year`` descends from (diff: ``removed``)."""
+        base = earlier if earlier is not None else year.previous()
+        reached = {p for preds in self.links(year, base).values() for p in preds}
+        return tuple(r.row_id for r in self.version_for(base).rows if r.row_id not in reached)
 
     def prior_values(
         self,
