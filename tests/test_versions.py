@@ -38,6 +38,7 @@ from hyoka.versions import (
     match_rows,
     read_declared,
     read_extra,
+    relink,
     render_changes,
     row_from_record,
     row_record,
@@ -594,3 +595,38 @@ def test_lineage_over_5800_rows_is_linear() -> None:
     elapsed = time.perf_counter() - start
     assert len(priors) == 5800 and len(chains) == 5800
     assert elapsed < 0.5, f"{elapsed:.2f} s"  # a sanity bound; `make bench` holds the targets
+
+
+def test_rename_into_a_department_the_project_already_has_is_a_merge() -> None:
+    old = v1()
+    # 介護福祉課 folds into 地域福祉課: No.10 had both, No.9's joint row keeps its other department.
+    rows = [*BASE[:2], line("9", "啓発活動の推進", "地域福祉課・広報秘書課"), BASE[3], BASE[5]]
+    new = next_version(old, *rows, renames=[("介護福祉課", "地域福祉課")])
+    o = ids(old)
+    assert new.version.by_key[("10", "地域福祉課")].predecessors == (
+        o[("10", "地域福祉課")],
+        o[("10", "介護福祉課")],
+    )
+    assert new.version.by_key[("9", "地域福祉課・広報秘書課")].row_id == o[("9", "介護福祉課・広報秘書課")]
+    assert [(m.no, len(p)) for m, p in new.changes.merged] == [("10", 2)]
+    assert new.changes.departments_renamed == (("介護福祉課", "地域福祉課"),)
+    assert new.changes.dropped == () and new.problems == ()
+
+
+def test_relink_after_inserting_a_version_between_two() -> None:
+    first = v1()
+    r7 = [line(r["事業No"], r["事業名"], r["担当課"].replace("地域安全課", "防災課")) for r in BASE]
+    later = next_version(first, *r7, year=R7, renames=[("地域安全課", "防災課")]).version
+    # R6 is adopted afterwards with a renumber: R7's rows must now descend from R6's.
+    r6 = [*BASE[:5], line("42", "見守りの推進", "地域福祉課", old_no="37")]
+    middle = next_version(first, *r6, year=R6).version
+    relinked = relink(middle, later, accumulate_renames([later.renames]))
+    assert [r.row_id for r in relinked.rows] == [r.row_id for r in later.rows]
+    lineage = Lineage([first, middle, relinked])
+    o37 = ids(first)[("37", "地域福祉課")]
+    assert middle.by_key[("42", "地域福祉課")].row_id == o37
+    # R7's file still says No.37: by its id it is the row R6 calls No.42 (both continue R5's No.37).
+    assert lineage.predecessors(later.by_key[("37", "地域福祉課")].row_id, R7) == (o37,)
+    five = later.by_key[("5", "防災課")].row_id
+    assert lineage.predecessors(five, R7) == (ids(first)[("5", "地域安全課")],)
+    assert all(r.predecessors for r in relinked.rows)

@@ -229,13 +229,15 @@ def match_rows(
     written two ways (``plan-duplicate-row``, e.g. ``A・B`` and ``B、A``).
     """
     declared = declared or {}
-    exact: dict[tuple[str, frozenset[str]], int] = {}
+    # Several previous rows share a key when a rename folds one department into another that the
+    # project already had (two departments merged by a reorganisation): the new row continues both.
+    exact: dict[tuple[str, frozenset[str]], list[int]] = {}
     by_no: dict[str, list[tuple[frozenset[str], int]]] = {}
     raw: dict[int, frozenset[str]] = {}
     for p in previous_rows:
         raw[p.row_id] = frozenset(p.departments)
         depset = _canonical(p.departments, renames)
-        exact.setdefault((p.no, depset), p.row_id)
+        exact.setdefault((p.no, depset), []).append(p.row_id)
         by_no.setdefault(p.no, []).append((depset, p.row_id))
     problems: list[Problem] = []
     seen: dict[tuple[str, frozenset[str]], PlanRow] = {}
@@ -264,8 +266,8 @@ def match_rows(
         elif hit is not None:
             # Rule (a). Also when a declaration names nothing but the row is the same as in the
             # version before: that is an earlier adoption's declaration left in the working copy.
-            same = frozenset(departments) == raw[hit]
-            matches.append(Match(row, (hit,), "same" if same else "renamed"))
+            same = any(frozenset(departments) == raw[h] for h in hit)
+            matches.append(Match(row, tuple(hit), "same" if same else "renamed"))
         else:
             if d is not None:
                 problems.append(
@@ -286,7 +288,7 @@ def _declared(
     d: Declared,
     row: PlanRow,
     own: frozenset[str],
-    exact: Mapping[tuple[str, frozenset[str]], int],
+    exact: Mapping[tuple[str, frozenset[str]], list[int]],
     by_no: Mapping[str, list[tuple[frozenset[str], int]]],
     renames: Renames,
 ) -> tuple[int, ...] | None:
@@ -297,7 +299,7 @@ def _declared(
     for no in nos:
         hit = exact.get((no, wanted))
         if hit is not None:
-            found.append(hit)
+            found.extend(hit)
             continue
         # A merge: every row of that project whose departments are among the declared ones.
         parts = [(deps, rid) for deps, rid in by_no.get(no, ()) if deps <= wanted]
@@ -445,14 +447,24 @@ def adopt(
 def relink(previous: PlanVersion, later: PlanVersion, renames: Renames) -> PlanVersion:
     """``later`` with its predecessors matched again against a re-adopted or inserted ``previous``.
 
-    Row ids are kept (stored entries of ``later``'s years point at them); only the lineage moves. The
-    declarations recorded with ``later``'s rows are applied again.
+    Row ids are kept (stored entries of ``later``'s years point at them); only the lineage moves. A
+    row whose id the inserted version has is that row (both continue the same earlier row one to
+    one); the others are matched by the rules, with the declarations recorded with ``later``'s rows.
     """
     declared = {r.row.line: r.declared for r in later.rows if r.declared is not None}
-    matching = match_rows(previous.rows, [r.row for r in later.rows if not r.dropped], renames, declared)
+    by_id = previous.by_id
+    others = [r.row for r in later.rows if not r.dropped and r.row_id not in by_id]
+    matching = match_rows(previous.rows, others, renames, declared)
     preds = {id(m.row): m.predecessors for m in matching.matches}
     rows = tuple(
-        VersionRow(r.row_id, r.row, preds.get(id(r.row), ()), r.dropped, r.extra, r.declared)
+        VersionRow(
+            r.row_id,
+            r.row,
+            (r.row_id,) if r.row_id in by_id else preds.get(id(r.row), ()),
+            r.dropped,
+            r.extra,
+            r.declared,
+        )
         for r in later.rows
     )
     return PlanVersion(
