@@ -371,11 +371,13 @@ def test_matching_5800_rows_is_linear() -> None:
     old = first_version(plan_of(table(*big(5800, "課"))), R5)
     new_plan = plan_of(table(*big(5800, "局")))
     renames = accumulate_renames([[(f"課{i}課", f"局{i}課") for i in range(298)]])
-    start = time.perf_counter()
+    start = time.process_time()
     matching = match_rows(old.rows, new_plan.rows, renames)
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert all(m.predecessors for m in matching.matches)
-    assert elapsed < 0.5, f"{elapsed:.2f} s for 5,800 rows"  # a sanity bound; `make bench` holds the targets
+    # CPU time, not wall time: the machine is shared. A quadratic term at this size costs several
+    # seconds; linear matching takes about 0.1 s. `make bench` holds the real targets.
+    assert elapsed < 1.5, f"{elapsed:.2f} s of CPU for 5,800 rows"
 
 
 # --- migration 5 on a schema-4 store written by today's store.py -----------------------------------------
@@ -589,12 +591,12 @@ def test_lineage_over_5800_rows_is_linear() -> None:
     third = next_version(second, *rows, year=R7, history=[first]).version
     lineage = Lineage([first, second, third])
     values = {R5: {r.row_id: "A" for r in first.rows}}
-    start = time.perf_counter()
+    start = time.process_time()
     priors = lineage.priors(R7, values, R5)
     chains = lineage.history_chain([R5, R6, R7])
-    elapsed = time.perf_counter() - start
+    elapsed = time.process_time() - start
     assert len(priors) == 5800 and len(chains) == 5800
-    assert elapsed < 0.5, f"{elapsed:.2f} s"  # a sanity bound; `make bench` holds the targets
+    assert elapsed < 1.5, f"{elapsed:.2f} s of CPU"  # a sanity bound, as above
 
 
 def test_rename_into_a_department_the_project_already_has_is_a_merge() -> None:
