@@ -384,10 +384,50 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "{where}に {key} を設定してください。",
         "必要な設定がない",
     ),
+    # --- plan versions (adopting a new version of the plan) -----------------------------------------
+    (
+        "plan-predecessor-unknown",
+        E,
+        "Declared predecessor not in the version before",
+        "旧事業No「{old_no}」・旧担当課「{old_department}」に当たる行が、前の版の計画（{version}）にありません。"
+        "前の版の事業Noと担当課名を入力するか、新しい事業なら旧事業No・旧担当課を空欄にしてください。",
+    ),
+    (
+        "plan-rename-unknown",
+        E,
+        "Department rename names an unknown department",
+        "課名の変更「{old}＝{new}」の「{name}」は{where}の計画にない課名です。課名を確認してください。",
+    ),
+    (
+        "plan-rename-suspected",
+        W,
+        "Looks like an undeclared department rename",
+        "「{old}」の行がすべてなくなり、同じ事業の行が「{new}」にあります。課名の変更であれば、"
+        "変更（{old}＝{new}）として登録してください。登録しないと、前年度の評価が引き継がれません。",
+    ),
+    (
+        "plan-stored-row-orphaned",
+        E,
+        "A stored row would lose its place in the plan",
+        "{year}に保存済みの事業No.{no}（{department}）の評価が、新しい版の計画のどの行にも引き継がれません。"
+        "その行を残すか、旧事業No・旧担当課で引き継ぐ行を指定してください。",
+    ),
+    (
+        "plan-working-copy-changed",
+        I,
+        "Plan file differs from the latest adopted version",
+        "計画マスタ「{file}」は、採用済みの最新の版（{version}）と内容が異なります。"
+        "この内容は、新しい版として採用するまでどの年度にも使われません。",
+    ),
 )
 
 # Japanese titles of the rows above that do not carry one themselves (README table, docs).
 TITLES_JA: dict[str, str] = {
+    "plan-predecessor-unknown": "前の版にない旧事業No・旧担当課",
+    "plan-rename-unknown": "課名の変更に知らない課名",
+    "plan-rename-suspected": "登録されていない課名の変更",
+    "plan-stored-row-orphaned": "保存済みの行が新しい版に引き継がれない",
+    "plan-working-copy-changed": "計画マスタが採用済みの版と異なる",
     "joint-rating-differs": "共同の行の評価が課の間で異なる",
     "import-joint-part-only": "共同の行の一部の課だけを取り込み",
     "joint-rating-resolved": "共同の行の評価がそろった",
