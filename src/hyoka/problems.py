@@ -297,6 +297,181 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "Text too long",
         "{column}が{length:,}文字あります（上限{limit:,}文字）。要点をまとめて短くしてください。",
     ),
+    # --- the sheet definition ([sheet] / [scales] in hyoka.toml; hyoka.sheet) ------------------------
+    (
+        "sheet-key-unknown",
+        E,
+        "Unknown key in the sheet definition",
+        "{where} の「{key}」は使えない項目です。{hint}",
+    ),
+    (
+        "sheet-value-missing",
+        E,
+        "Required key of the sheet definition missing",
+        "{where} に {key} を設定してください（{expected}）。",
+    ),
+    (
+        "sheet-value-type",
+        E,
+        "Sheet definition value of the wrong type",
+        "{where} の {key} は{expected}で書いてください。",
+    ),
+    (
+        "sheet-value-invalid",
+        E,
+        "Sheet definition value not allowed",
+        "{where} の {key} に「{value}」は使えません。{hint}",
+    ),
+    (
+        "sheet-levels-count",
+        E,
+        "Too few or too many plan levels",
+        "[[sheet.levels]] が{count}段あります。事業より上の階層は1段から4段までで定義してください。",
+    ),
+    (
+        "sheet-duplicate",
+        E,
+        "Name used twice in the sheet definition",
+        "{where} の {key}「{value}」が{first}と重複しています。別の名前にしてください。",
+    ),
+    (
+        "sheet-column-unknown",
+        E,
+        "Sheet definition refers to an unknown column",
+        "{where} の {key} に指定した列「{value}」は [[sheet.columns]] にありません。{hint}",
+    ),
+    (
+        "sheet-column-kind",
+        E,
+        "Sheet definition refers to a column of the wrong kind",
+        "{where} の {key} に指定した列「{value}」は{actual}の列です。{expected}の列を指定してください。",
+    ),
+    (
+        "sheet-scale-unknown",
+        E,
+        "Rating column names an unknown scale",
+        "{where} の scale「{value}」は定義されていません。{hint}",
+    ),
+    (
+        "sheet-scale-invalid",
+        E,
+        "Scale definition invalid",
+        "評価基準 {where} に誤りがあります: {reason}",
+    ),
+    (
+        "sheet-cycle",
+        E,
+        "Computed columns depend on each other in a cycle",
+        "計算する列が互いを参照しています（{cycle}）。どこかで実績値や計画の値を参照するように直してください。",
+    ),
+    (
+        "sheet-value-not-in-column",
+        E,
+        "Condition value the column cannot take",
+        "{where} の {key} の「{value}」は列「{column}」の値にありません。{choices} のいずれかにしてください。",
+    ),
+    (
+        "sheet-bands-overlap",
+        E,
+        "Proposal bands overlap",
+        "{where} の提案の区分「{first}」と「{second}」の範囲が重なっています。"
+        "一方の below を他方の at_least と同じ値にしてください。",
+    ),
+    (
+        "sheet-bands-gap",
+        E,
+        "Proposal bands leave a gap",
+        "{where} の提案の区分が{range}を覆っていません。どの値もちょうど1つの区分に入るように at_least と below を揃えてください。",
+    ),
+    (
+        "sheet-range-invalid",
+        E,
+        "Number column with min above max",
+        "{where} の min（{min}）が max（{max}）より大きくなっています。",
+    ),
+    (
+        "sheet-no-input",
+        E,
+        "Sheet has no column the departments fill in",
+        '[[sheet.columns]] に source = "department" の列がありません。各課が記入する列を1つ以上定義してください。',
+    ),
+    (
+        "sheet-plan-column-missing",
+        E,
+        "Plan master lacks a column the sheet reads",
+        "評価表の列「{column}」は計画マスタの見出し「{heading}」の値を使いますが、計画マスタにその見出しの列がありません。"
+        "計画マスタに列を追加してください{hint}。",
+    ),
+    # --- values of a sheet's columns (collect / import / plan values) -------------------------------
+    (
+        "column-required",
+        E,
+        "Required column blank",
+        "「{column}」が空欄です。{hint}",
+    ),
+    (
+        "column-required-when",
+        E,
+        "Column required by another column's value blank",
+        "「{column}」が空欄です。「{condition_column}」が「{value}」の場合は必ず記入してください。",
+    ),
+    (
+        "number-not-a-number",
+        E,
+        "Not a number",
+        "「{column}」の「{value}」は数値として読み取れません。{example}のように数値だけを入力してください"
+        "（「約」「程度」などの補足や説明は文章の欄に書いてください）。",
+    ),
+    (
+        "number-normalized",
+        I,
+        "Number read after normalisation",
+        "「{column}」の「{value}」を {number} として読み取りました（全角・桁区切り・単位は自動で直します）。",
+    ),
+    (
+        "number-out-of-range",
+        E,
+        "Number out of range",
+        "「{column}」の {number} は入力できる範囲外です。{range}の数値を入力してください。",
+    ),
+    (
+        "number-too-many-decimals",
+        E,
+        "Number with too many decimals",
+        "「{column}」の {number} は小数点以下の桁が多すぎます。{hint}",
+    ),
+    (
+        "choice-not-in-list",
+        E,
+        "Value not in the column's list",
+        "「{column}」の「{value}」は選べる値にありません。{choices} のいずれかを選んでください。",
+    ),
+    (
+        "choice-normalized",
+        I,
+        "Choice read after normalisation",
+        "「{column}」の「{value}」を「{normalized}」として読み取りました（全角・小文字・空白は自動で直します）。",
+    ),
+    (
+        "rating-differs-from-proposal",
+        W,
+        "Rating differs from the proposal without a reason",
+        "「{column}」は「{rating}」ですが、{basis}からの提案は「{proposal}」です。"
+        "提案と異なる評価にする理由を「{reason}」に記入するか、評価を見直してください。",
+    ),
+    (
+        "computed-not-available",
+        I,
+        "Computed column cannot be computed",
+        "「{column}」を計算できません（{reason}）。提案される評価はありません。",
+    ),
+    (
+        "joint-value-conflict",
+        E,
+        "Joint row with different values",
+        "共同で報告する行ですが、「{column}」が{first}は「{first_value}」、{second}は「{second_value}」と異なります。"
+        "担当課間で値を揃えてください。",
+    ),
 )
 
 
