@@ -28,6 +28,7 @@ from hyoka.sheet import (
     compare_values,
     compute,
     default_sheet,
+    describe_sheet,
     evaluate_row,
     excel_formula,
     excel_proposal_formula,
@@ -38,6 +39,7 @@ from hyoka.sheet import (
     plan_value,
     propose,
     split_year_heading,
+    summarize,
 )
 from hyoka.years import FiscalYear
 
@@ -891,3 +893,55 @@ def test_every_code_the_design_document_lists_is_catalogued() -> None:
     section = doc[doc.index("## 10. Problem codes") : doc.index("## 11.")]
     listed = set(re.findall(r"`([a-z]+(?:-[a-z]+)+)`", section))
     assert listed and listed <= set(CATALOGUE)
+
+
+def test_the_default_sheets_source_reparses_to_itself() -> None:
+    scale = RatingScale.from_config(example("default")["scale"])
+    sheet = default_sheet(scale)
+    again, problems = parse_sheet(sheet.source)
+    assert problems == [] and again == sheet
+
+
+# --- the summary page and sheet show -----------------------------------------------------------------
+
+
+def test_summary_counts_each_rating_column_and_averages_computed_ones() -> None:
+    sheet = sheet_of("indicator")
+    rows: list[dict[str, object]] = [
+        {"rating": "A", "rate": 120.0},
+        {"rating": "B", "rate": 85.0},
+        {"rating": "A", "rate": None},
+        {"rating": None, "rate": 80.05},
+    ]
+    found = summarize(sheet, rows)
+    assert set(found) == {"rate", "rating"}
+    assert found["rating"].counts == {"A": 2, "B": 1, "C": 0, "D": 0, "—": 1}
+    assert (found["rate"].mean, found["rate"].rated, found["rate"].rows) == (
+        95.0,
+        3,
+        4,
+    )  # 285.05 / 3 = 95.0166…
+    two = summarize(sheet_of("two_stage"), [{"self_rating": "5", "second_rating": "x"}])
+    assert two["self_rating"].counts == {"5": 1, "4": 0, "3": 0, "2": 0, "1": 0}
+    assert two["second_rating"].counts == {"a": 0, "b": 0, "c": 0, "x": 1}  # an unknown code still counts
+
+
+def test_sheet_show_lines() -> None:
+    lines = describe_sheet(sheet_of("indicator"))
+    assert lines[0] == "階層: 基本目標（番号 1） / 施策（番号 1-1）"
+    assert (
+        "  rate          達成率: 計算（実績値÷目標値、低いほど良い指標は目標値÷実績値） 数値 小数1桁 %"
+        in lines
+    )
+    rating = next(line for line in lines if line.startswith("  rating "))
+    assert rating.endswith(
+        "提案: 達成率 100以上 A / 80以上100未満 B / 80未満 C、実施状況が 未実施 なら D（提案と異なり評価理由が空欄なら警告）"
+    )
+    assert lines[-1] == "評価基準（評価）: A 目標達成 / B 概ね達成 / C 未達成 / D 未実施"
+    doc = (EXAMPLES.parent / "sheet-definition.md").read_text(encoding="utf-8")
+    assert "\n".join(lines) in doc
+
+
+def test_sheet_show_of_a_progress_column() -> None:
+    lines = describe_sheet(progress_sheet())
+    assert "  progress  進捗率: 計算（(実績値−基準値)÷(目標値−基準値)） 数値 小数0桁 %" in lines

@@ -1840,3 +1840,151 @@ def excel_proposal_formula(column: Column, refs: Mapping[str, str]) -> str:
         cond = "OR(" + ",".join(f'{refs[o.condition.column]}="{x}"' for x in o.condition.values) + ")"
         expr = f'IF({cond},"{o.code}",{expr})'
     return "=" + expr
+
+
+# --- the summary page and `hyoka sheet show` ---------------------------------------------------------
+
+NO_VALUE = "—"
+"""The summary's column for rows without a value (the report prints it as 未提出 where that applies)."""
+
+
+@dataclass(frozen=True)
+class ColumnSummary:
+    """One summary column over one group of rows: counts per code, or the mean of a number."""
+
+    column: str
+    counts: dict[str, int] = field(default_factory=dict)  # code → rows, scale/list order, then others, then —
+    mean: float | None = None
+    rated: int = 0  # rows with a value
+    rows: int = 0
+
+
+def summarize(sheet: SheetDefinition, rows: Sequence[Mapping[str, object]]) -> dict[str, ColumnSummary]:
+    """Each ``summary = true`` column over ``rows`` (one level group's row values): ratings and choices
+    counted per code, numbers averaged (rounded half up to the column's decimals)."""
+    out: dict[str, ColumnSummary] = {}
+    for c in sheet.columns:
+        if not c.summary:
+            continue
+        present = [v for r in rows if not _blank(v := r.get(c.key))]
+        if c.kind == "number":
+            numbers = [d for v in present if (d := _decimal(v)) is not None]
+            mean = None
+            if numbers:
+                decimals = c.type.decimals if isinstance(c.type, NumberType) else 1
+                avg = (sum(numbers, Decimal(0)) / len(numbers)).quantize(
+                    Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP
+                )
+                mean = float(avg)
+            out[c.key] = ColumnSummary(c.key, mean=mean, rated=len(numbers), rows=len(rows))
+            continue
+        order = list(_allowed(c, sheet.scales))
+        counts: dict[str, int] = dict.fromkeys(order, 0)
+        for v in present:
+            code = _code_text(v)
+            counts[code] = counts.get(code, 0) + 1
+        blank = len(rows) - len(present)
+        if blank:
+            counts[NO_VALUE] = blank
+        out[c.key] = ColumnSummary(c.key, counts=counts, rated=len(present), rows=len(rows))
+    return out
+
+
+_SOURCE_JA = {
+    "plan": "計画",
+    "department": "各課",
+    "secretariat": "事務局",
+    "previous": "前年度",
+    "computed": "計算",
+}
+
+
+def describe_column(sheet: SheetDefinition, c: Column) -> str:
+    """One line of ``hyoka sheet show``: where the value comes from, its type and its rules."""
+    parts: list[str] = []
+    if c.source == "plan":
+        frm = c.plan_from or ""
+        names = {"level": "階層の番号", "project": "事業", "department": "担当課", "submitter": "提出課"}
+        parts.append(f"計画（{names.get(frm, frm[6:] if frm.startswith('level:') else '「' + frm + '」')}）")
+        if c.per_year:
+            parts.append("年度別")
+    elif c.source == "previous":
+        of = sheet.column(c.previous_of) if c.previous_of and sheet.has(c.previous_of) else None
+        parts.append(f"前年度の「{of.title if of else c.previous_of}」")
+    elif c.computation is not None:
+        comp = c.computation
+        a, tg = sheet.column(comp.actual).title, sheet.column(comp.target).title
+        if comp.kind == "progress":
+            b = sheet.column(comp.baseline or "").title
+            parts.append(f"計算（({a}−{b})÷({tg}−{b})）")
+        else:
+            parts.append(f"計算（{a}÷{tg}、低いほど良い指標は{tg}÷{a}）")
+    else:
+        parts.append(_SOURCE_JA[c.source])
+    t = c.type
+    if isinstance(t, NumberType):
+        unit = f"単位「{sheet.column(t.unit_column).title}」の列" if t.unit_column else (t.unit or "")
+        rng = "".join(
+            [
+                f" {_num(t.min)}以上" if t.min is not None else "",
+                f" {_num(t.max)}以下" if t.max is not None else "",
+            ]
+        )
+        parts.append(f"数値 小数{t.decimals}桁{rng} {unit}".rstrip())
+        if t.direction_column:
+            parts.append(f"方向は「{sheet.column(t.direction_column).title}」の列")
+        elif not t.higher_is_better:
+            parts.append("低いほど良い")
+    elif isinstance(t, RatingType):
+        parts.append(f"評価 {t.scale}（{sheet.scales[t.scale].codes_text}）")
+    elif isinstance(t, ChoiceType):
+        parts.append("選択 " + "・".join(t.choices))
+    elif c.is_input:
+        parts.append(f"文章 {t.max_length:,}字まで")
+    if c.is_input and c.joint == "sum":
+        parts.append("共同行は合計")
+    if c.required is not None:
+        parts.append("必須" if c.required == Severity.ERROR else "空欄は警告")
+    for cond in c.required_when:
+        parts.append(f"必須（{sheet.column(cond.column).title}が {'・'.join(cond.values)} のとき）")
+    if c.proposal is not None:
+        prop = c.proposal
+        bands = " / ".join(
+            "".join(
+                [
+                    f"{_num(b.at_least)}以上" if b.at_least is not None else "",
+                    f"{_num(b.below)}未満" if b.below is not None else "",
+                ]
+            )
+            + f" {b.code}"
+            for b in sorted(prop.bands, key=lambda b: b.at_least or Decimal("-Infinity"), reverse=True)
+        )
+        text = f"提案: {sheet.column(prop.basis).title} {bands}"
+        for o in prop.overrides:
+            text += (
+                f"、{sheet.column(o.condition.column).title}が {'・'.join(o.condition.values)} なら {o.code}"
+            )
+        reason = f"{sheet.column(prop.reason).title}が空欄なら" if prop.reason else ""
+        text += f"（提案と異なり{reason}{'警告' if prop.severity == Severity.WARNING else 'エラー'}）"
+        parts.append(text)
+    flags = [name for name, on in (("調査票", c.form), ("評価表", c.report), ("出力", c.export)) if not on]
+    if flags:
+        parts.append("・".join(flags) + "に出さない")
+    return " ".join(parts)
+
+
+def describe_sheet(sheet: SheetDefinition) -> list[str]:
+    """The lines ``hyoka sheet show`` prints (the CLI adds nothing but the title)."""
+    levels = " / ".join(
+        f"{lv.name}（番号 {lv.number_format}）" if lv.numbered else lv.name for lv in sheet.levels
+    )
+    lines = [f"階層: {levels}", "計画マスタの見出し: " + " | ".join(sheet.plan_headings), "列:"]
+    width = max((len(c.key) for c in sheet.columns), default=0)
+    for c in sheet.columns:
+        lines.append(f"  {c.key.ljust(width)}  {c.title}: {describe_column(sheet, c)}")
+    for c, scale in sheet.legend_scales:
+        lines.append(
+            f"評価基準（{c.title}）: "
+            + " / ".join(f"{r.code} {r.label or r.description}" for r in scale.levels)
+        )
+    return lines
