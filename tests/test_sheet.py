@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from hyoka.sheet import (
     describe_sheet,
     evaluate_row,
     excel_formula,
+    excel_number_format,
     excel_proposal_formula,
     format_value,
     parse_sheet,
@@ -40,6 +42,7 @@ from hyoka.sheet import (
     propose,
     split_year_heading,
     summarize,
+    validation,
 )
 from hyoka.years import FiscalYear
 
@@ -492,8 +495,6 @@ def test_number_with_the_rows_unit_and_an_excel_percentage() -> None:
      (0, 100, 150, "number-out-of-range", "0以上100以下"), (0, 100, 100, None, "")],
 )  # fmt: skip
 def test_number_range(low: int | None, high: int | None, raw: object, code: str | None, span: str) -> None:
-    from decimal import Decimal
-
     column = Column(
         "n",
         "人数",
@@ -945,3 +946,62 @@ def test_sheet_show_lines() -> None:
 def test_sheet_show_of_a_progress_column() -> None:
     lines = describe_sheet(progress_sheet())
     assert "  progress  進捗率: 計算（(実績値−基準値)÷(目標値−基準値)） 数値 小数0桁 %" in lines
+
+
+# --- form cells ------------------------------------------------------------------------------------
+
+
+def test_default_rating_validation_is_todays() -> None:
+    sheet = default_sheet()
+    v = validation(sheet, sheet.column("rating"))
+    assert v is not None
+    assert (v.type, v.formula1, v.title) == ("list", '"A,B,C,D"', "事業評価")
+    assert v.error == "事業評価は A・B・C・D のいずれかを選んでください。"
+    assert v.prompt == "A: ほぼ達成 / B: ある程度達成・要改善 / C: 大きな課題 / D: 未実施"
+    assert validation(sheet, sheet.column("achievement")) is None  # 20,000 characters: no Excel limit needed
+    assert validation(sheet, sheet.column("prior")) is None  # not typed
+
+
+def test_number_validation_and_format() -> None:
+    sheet = sheet_of("indicator")
+    v = validation(sheet, sheet.column("actual"))
+    assert v is not None and (v.type, v.operator, v.formula1, v.formula2) == (
+        "decimal",
+        "greaterThanOrEqual",
+        "0",
+        None,
+    )
+    assert v.error == "実績値には0以上の小数点以下1桁までの数値を入力してください。"
+    whole = validation(
+        sheet, Column("n", "人数", "department", NumberType(min=Decimal(0), max=Decimal(1000)))
+    )
+    assert whole is not None and (whole.type, whole.operator, whole.formula1, whole.formula2) == (
+        "whole",
+        "between",
+        "0",
+        "1000",
+    )
+    assert excel_number_format(sheet.column("actual"), "件") == '#,##0.0"件"'
+    assert excel_number_format(sheet.column("rate")) == '#,##0.0"%"'
+    assert excel_number_format(COUNT) == '#,##0"件"'
+    assert excel_number_format(sheet.column("reason")) is None
+    rating = validation(sheet, sheet.column("rating"))
+    assert rating is not None and rating.prompt.endswith("（提案と異なる評価には「評価理由」に理由を記入）")
+
+
+def test_conditions_on_choices_that_nfkc_would_change() -> None:
+    data = minimal(key="kind", heading="区分", source="department", type="choice", choices=["ＡＢ", "ＣＤ"])
+    data["sheet"]["columns"].append(
+        {
+            "key": "note",
+            "heading": "補足",
+            "source": "department",
+            "required_when": [{"column": "kind", "values": ["AB"]}],
+        }
+    )
+    sheet, problems = parse_sheet(data)
+    assert problems == [] and sheet is not None
+    assert sheet.column("note").required_when[0].values == ("ＡＢ",)
+    ev = evaluate_row(sheet, {"rating": "A", "kind": "ＡＢ", "note": ""}, cells={"note": "E2"})
+    assert [(p.code, p.cell) for p in ev.problems] == [("column-required-when", "E2")]
+    assert "「区分」が「ＡＢ」の場合" in ev.problems[0].message

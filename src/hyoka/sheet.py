@@ -124,7 +124,8 @@ class Condition:
     values: tuple[str, ...]
 
     def holds(self, values: Mapping[str, object]) -> bool:
-        return _code_text(values.get(self.column)) in self.values
+        value = values.get(self.column)
+        return not _blank(value) and (value in self.values or _match_code(value, self.values) is not None)
 
 
 @dataclass(frozen=True)
@@ -1311,9 +1312,9 @@ def parse_value(
             allowed: tuple[str, ...] = tuple(scale.codes) if scale is not None else ()
         else:
             allowed = t.choices
-        if isinstance(raw, bool) or _blank(raw if not isinstance(raw, int | float) else str(raw)):
-            if isinstance(raw, bool):
-                return None, [_choice_error(column, raw, allowed, cell)]
+        if isinstance(raw, bool):  # TRUE/FALSE typed into a rating cell
+            return None, [_choice_error(column, raw, allowed, cell)]
+        if raw is None or not normalize_code(raw):
             return None, []
         code = _match_code(raw, allowed)
         if code is None:
@@ -1608,7 +1609,7 @@ def check_row(
             continue
         hit = next((cond for cond in c.required_when if cond.holds(values)), None)
         if hit is not None:
-            trigger = _code_text(values.get(hit.column))
+            trigger = clean_text(values.get(hit.column)).strip()
             condition_column = sheet.column(hit.column).title
             out.append(
                 _at(
@@ -1627,7 +1628,7 @@ def check_row(
     for c in sheet.columns:
         if c.proposal is None or c.source not in sources:
             continue
-        proposed, rating = proposal.get(c.key), _code_text(values.get(c.key))
+        proposed, rating = proposal.get(c.key), _match_code(values.get(c.key), _allowed(c, sheet.scales))
         if proposed is None or not rating or rating == proposed:
             continue
         reason = c.proposal.reason
@@ -1881,7 +1882,7 @@ def summarize(sheet: SheetDefinition, rows: Sequence[Mapping[str, object]]) -> d
         order = list(_allowed(c, sheet.scales))
         counts: dict[str, int] = dict.fromkeys(order, 0)
         for v in present:
-            code = _code_text(v)
+            code = _match_code(v, order) or _code_text(v)
             counts[code] = counts.get(code, 0) + 1
         blank = len(rows) - len(present)
         if blank:
@@ -1988,3 +1989,92 @@ def describe_sheet(sheet: SheetDefinition) -> list[str]:
             + " / ".join(f"{r.code} {r.label or r.description}" for r in scale.levels)
         )
     return lines
+
+
+# --- what the form's cells carry ----------------------------------------------------------------------
+
+MAX_PROMPT = 250  # Excel refuses a data-validation message longer than 255 characters (as forms.MAX_PROMPT)
+
+
+@dataclass(frozen=True)
+class Validation:
+    """An Excel data validation for a typed column, as openpyxl's DataValidation takes it."""
+
+    type: Literal["list", "decimal", "whole", "textLength"]
+    formula1: str
+    formula2: str | None = None
+    operator: Literal["between", "greaterThanOrEqual", "lessThanOrEqual"] | None = None
+    title: str = ""
+    prompt: str = ""
+    error: str = ""
+
+
+def validation(sheet: SheetDefinition, column: Column) -> Validation | None:
+    """The drop-down or range check of a typed column's cells on the form (None for other columns).
+
+    Pasting bypasses validation, so collect checks everything again; this only helps while typing.
+    """
+    if not column.is_input:
+        return None
+    t, title = column.type, column.title[:32]
+    if isinstance(t, RatingType | ChoiceType):
+        if isinstance(t, RatingType):
+            scale = sheet.scales[t.scale]
+            items = scale.codes
+            prompt = " / ".join(f"{r.code}: {r.label or r.description}" for r in scale.levels)
+        else:
+            items = list(t.choices)
+            prompt = "・".join(items)
+        if column.proposal is not None and column.proposal.reason:
+            prompt += f"（提案と異なる評価には「{sheet.column(column.proposal.reason).title}」に理由を記入）"
+        listed = "・".join(items)
+        return Validation(
+            "list",
+            '"' + ",".join(items) + '"',
+            title=title,
+            prompt=prompt[:MAX_PROMPT],
+            error=f"{column.title}は {listed} のいずれかを選んでください。"[:MAX_PROMPT],
+        )
+    if isinstance(t, NumberType):
+        kind: Literal["decimal", "whole"] = "whole" if t.decimals == 0 else "decimal"
+        digits = "整数" if t.decimals == 0 else f"小数点以下{t.decimals}桁までの数値"
+        if t.min is not None and t.max is not None:
+            op, f1, f2 = "between", _num(t.min), _num(t.max)
+            span = f"{f1}以上{f2}以下の"
+        elif t.min is not None:
+            op, f1, f2, span = "greaterThanOrEqual", _num(t.min), None, f"{_num(t.min)}以上の"
+        elif t.max is not None:
+            op, f1, f2, span = "lessThanOrEqual", _num(t.max), None, f"{_num(t.max)}以下の"
+        else:
+            op, f1, f2, span = "between", "-1E+15", "1E+15", ""
+        return Validation(
+            kind,
+            f1.replace(",", ""),
+            f2.replace(",", "") if f2 is not None else None,
+            op,  # type: ignore[arg-type]  # one of the literals above
+            title=title,
+            prompt=f"{span}{digits}を入力してください（単位は不要です）。"[:MAX_PROMPT],
+            error=f"{column.title}には{span}{digits}を入力してください。"[:MAX_PROMPT],
+        )
+    if isinstance(t, TextType) and t.max_length < MAX_TEXT_CHARS:
+        return Validation(
+            "textLength",
+            str(t.max_length),
+            operator="lessThanOrEqual",
+            title=title,
+            error=f"{column.title}は{t.max_length:,}文字までで入力してください。"[:MAX_PROMPT],
+        )
+    return None
+
+
+def excel_number_format(column: Column, unit: str | None = None) -> str | None:
+    """The cell format of a number column: thousands separators, the decimals, the unit as literal text
+    (never Excel's % format, which would store 50 % as 0.5)."""
+    t = column.type
+    if not isinstance(t, NumberType):
+        return None
+    text = "#,##0" + ("." + "0" * t.decimals if t.decimals else "")
+    shown = unit if unit is not None else t.unit
+    if shown:
+        text += '"' + shown.replace('"', "") + '"'
+    return text
