@@ -274,6 +274,7 @@ def test_broken_definition_lists_every_problem_at_once() -> None:
         ({"key": "x", "heading": "X", "source": "department", "type": "text", "proposal": {"from": "rating"}},
          "sheet-value-invalid", "proposal"),
         ({"key": "x", "heading": "X", "source": "plan", "from": "level:基本目標"}, "sheet-value-invalid", "level:"),
+        ({"key": "x", "heading": "X", "source": "department", "summary": True}, "sheet-value-invalid", "summary"),
     ],
 )  # fmt: skip
 def test_one_defect_in_a_column(column: dict[str, Any], code: str, named: str) -> None:

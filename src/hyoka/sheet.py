@@ -823,6 +823,14 @@ def _parse_column(
             hint="必須の指定は記入する列（department / secretariat）だけに使えます。",
         )
         required = None
+    if item.get("summary") is True and kind not in ("rating", "choice", "number"):
+        p.add(
+            "sheet-value-invalid",
+            where=where,
+            key="summary",
+            value="true",
+            hint="集計（summary）は評価・選択・数値の列だけに使えます。",
+        )
     if key is None or heading is None:
         return None
     computation = None
