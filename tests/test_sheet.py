@@ -325,7 +325,8 @@ def test_one_to_four_levels(count: int, problems: list[str]) -> None:
     [({"name": "施策", "numbered": False, "number_format": "(1)"}, "sheet-value-invalid"),
      ({"name": "施策", "numbered": True, "number_format": "1)"}, "sheet-value-invalid"),
      ({"name": "施策", "numbred": True}, "sheet-key-unknown"),
-     ({"numbered": True}, "sheet-value-missing")],
+     ({"numbered": True}, "sheet-value-missing"),
+     ({"name": "事業", "numbered": True}, "sheet-value-invalid")],
 )  # fmt: skip
 def test_one_defect_in_a_level(level: dict[str, Any], code: str) -> None:
     data = minimal()

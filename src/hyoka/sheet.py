@@ -680,6 +680,15 @@ def _parse_levels(p: _Parser, raw: Mapping[str, Any]) -> list[Level]:
         if name in seen:
             p.add("sheet-duplicate", where=where, key="name", value=name, first=f"{seen[name]} 番目")
             continue
+        if name in PROJECT_HEADINGS or f"{name}No" in PROJECT_HEADINGS:
+            p.add(
+                "sheet-value-invalid",
+                where=where,
+                key="name",
+                value=name,
+                hint=f"計画マスタの事業の見出し（{' | '.join(PROJECT_HEADINGS)}）と重なる名前は使えません。",
+            )
+            continue
         seen[name] = i
         numbered = p.flag(item, "numbered", where, False)
         fmt = p.choice(item, "number_format", where, NUMBER_FORMATS, "1" if numbered else "none")
