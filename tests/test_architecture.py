@@ -21,6 +21,7 @@ CORE = (
     "diff",
     "versions",
     "migrations_v5",
+    "sheet",
     "report.model",
 )
 """Modules that do no I/O: plain data in, plain data out."""
