@@ -281,15 +281,20 @@ def test_tagged_pdf_with_title_language_and_embedded_fonts(
         pytest.skip(
             "LibreOffice（soffice）または poppler-utils がないため、PDFの検査を省略しました（.ci/run が入れます）"
         )
-    result = make_publication(sample_ws_loaded, R5, out_dir=tmp_path / "pub")
-    (pdf_path,) = [p for p in result.files if p.suffix == ".pdf"]
-    info = subprocess.run(["pdfinfo", str(pdf_path)], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"^Tagged:\s+yes$", info, re.M)
+    result = make_publication(sample_ws_loaded, R5, out_dir=tmp_path / "pub", pack=True)
+    pdfs = {p.name: p for p in result.files if p.suffix == ".pdf"}
+    assert set(pdfs) == {"資料1_進捗状況及び評価表_R5.pdf", "会議資料一式_R6-1.pdf"}, result.notices
+    for pdf_path in pdfs.values():
+        info = subprocess.run(["pdfinfo", str(pdf_path)], capture_output=True, text=True, check=True).stdout
+        assert re.search(r"^Tagged:\s+yes$", info, re.M), pdf_path.name
+        fonts = subprocess.run(["pdffonts", str(pdf_path)], capture_output=True, text=True, check=True).stdout
+        rows = fonts.splitlines()[2:]
+        assert rows and all(line.split()[-5] == "yes" for line in rows), fonts  # the emb column
+        assert b"/Lang(ja-JP)" in pdf_path.read_bytes()
+    info = subprocess.run(
+        ["pdfinfo", str(pdfs["資料1_進捗状況及び評価表_R5.pdf"])], capture_output=True, text=True
+    ).stdout
     assert re.search(r"^Title:\s+地域福祉計画の進捗状況及び評価表$", info, re.M)
-    fonts = subprocess.run(["pdffonts", str(pdf_path)], capture_output=True, text=True, check=True).stdout
-    rows = fonts.splitlines()[2:]
-    assert rows and all(line.split()[-5] == "yes" for line in rows), fonts  # the emb column
-    assert b"/Lang(ja-JP)" in pdf_path.read_bytes()
 
 
 def test_page_passes_axe_and_fits_a_phone(published: tuple[Workspace, dict[str, Path]]) -> None:
