@@ -37,6 +37,7 @@ def main() -> None:
     hyoka("report", "--year", "R5", "--out", target / "R5", cwd=ws)
     hyoka("diff", "--year", "R5", cwd=ws)
     hyoka("diff", "--year", "R5", "--format", "xlsx", "--out", target / "R5" / "評価の変化_R5.xlsx", cwd=ws)
+    hyoka("publish", "--year", "R5", "--out", target / "R5" / "publish", cwd=ws)
     hyoka("forms", "--year", "R6", "--out", target / "forms_R6", cwd=ws)
     print("\n--- what the clerk sees for typical mistakes (dry run: nothing is stored) ---")
     hyoka(
@@ -50,7 +51,10 @@ def main() -> None:
         cwd=ws,
         allow_fail=True,
     )
-    print(f"\ndemo: done — documents in {target / 'R5'}, next year's forms in {target / 'forms_R6'}")
+    print(
+        f"\ndemo: done — documents in {target / 'R5'}, the website's files in {target / 'R5' / 'publish'},"
+        f" next year's forms in {target / 'forms_R6'}"
+    )
 
 
 if __name__ == "__main__":

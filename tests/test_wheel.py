@@ -72,7 +72,8 @@ def test_wheel_carries_templates_and_sample(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     templates = {n for n in names if n.startswith("hyoka/_data/templates/")}
     assert {
-        f"hyoka/_data/templates/{t}" for t in ("agenda.docx", "evaluation_base.docx", "materials_list.docx")
+        f"hyoka/_data/templates/{t}"
+        for t in ("agenda.docx", "evaluation_base.docx", "materials_list.docx", "publish.html")
     } <= templates
     assert "hyoka/_data/sample_data/koganei/plan.csv" in names
     assert "hyoka/_data/sample_data/koganei/hyoka.toml" in names

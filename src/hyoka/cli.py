@@ -469,6 +469,41 @@ def report(
         typer.echo(f"お知らせ: {notice}")
 
 
+# --- publish -----------------------------------------------------------------------------------------
+
+
+@app.command()
+def publish(
+    year: YearOpt,
+    meeting: Annotated[
+        str | None,
+        typer.Option("--meeting", "-m", help="会議のID（省略時はその年度を報告する会議）"),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="出力先のフォルダ（省略時は ワークスペース/out/年度/publish）"),
+    ] = None,
+    draft: Annotated[
+        bool, typer.Option("--draft", help="未提出の行があっても「案」として作成します")
+    ] = False,
+    pack: Annotated[bool, typer.Option("--pack", help="会議資料一式のタグ付きPDFも作成します")] = False,
+    no_pdf: Annotated[bool, typer.Option("--no-pdf", help="PDFを作成しません")] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """ホームページに掲載する評価表（HTML・テキスト版・CSV・JSON・タグ付きPDF）を作成します。"""
+    from hyoka.publish import make_publication
+
+    ws = _workspace(workspace)
+    _warn_placeholders(ws)
+    result = make_publication(
+        ws, _year(year), meeting_id=meeting, out_dir=out, draft=draft, pack=pack, to_pdf=not no_pdf
+    )
+    for path in result.files:
+        typer.echo(f"作成しました: {path}")
+    for notice in result.notices:
+        typer.echo(f"お知らせ: {notice}")
+
+
 # --- diff and history --------------------------------------------------------------------------------
 
 FormatOpt = Annotated[

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hyoka.problems import HyokaError
 from hyoka.report import agenda, evaluation, pack, pdf, templates
-from hyoka.report.model import MissingRow, build_evaluation
+from hyoka.report.model import Evaluation, MissingRow, build_evaluation
 from hyoka.results import load_year
 from hyoka.text import safe_filename
 from hyoka.workspace import Material, Meeting, Workspace
@@ -90,18 +90,19 @@ def absent_message(absent: list[Material]) -> str:
     return "\n".join(lines)
 
 
-def make_report(
+def load_evaluation(
     ws: Workspace,
     year: FiscalYear,
     *,
     meeting_id: str | None = None,
-    out_dir: Path | None = None,
     draft: bool = False,
-    to_pdf: bool = False,
-    templates_dir: Path | None = None,
     today: date | None = None,
-) -> ReportResult:
-    """Write 資料1, and for a configured meeting 次第, 配布資料一覧 and the pack; optionally PDFs."""
+) -> tuple[Evaluation, Meeting | None]:
+    """The evaluation of ``year`` and the meeting it is reported at; refused while rows are missing.
+
+    One loader for every output of the table (Word, the published HTML, text and open data), so that
+    they all refuse, and draft, by the same rule.
+    """
     config, plan = ws.config, ws.plan
     meeting = config.meeting(meeting_id, year)
     with ws.store() as store:
@@ -121,6 +122,23 @@ def make_report(
     del results, prior  # the model has what it needs; the rest only costs memory for a large plan
     if ev.missing and not draft:
         raise HyokaError(missing_message(ev.year_label, ev.missing))
+    return ev, meeting
+
+
+def make_report(
+    ws: Workspace,
+    year: FiscalYear,
+    *,
+    meeting_id: str | None = None,
+    out_dir: Path | None = None,
+    draft: bool = False,
+    to_pdf: bool = False,
+    templates_dir: Path | None = None,
+    today: date | None = None,
+) -> ReportResult:
+    """Write 資料1, and for a configured meeting 次第, 配布資料一覧 and the pack; optionally PDFs."""
+    config = ws.config
+    ev, meeting = load_evaluation(ws, year, meeting_id=meeting_id, draft=draft, today=today)
     # A material file that is not there: the list would name it and the pack lack it. Checked before
     # anything is written; a draft is made without it.
     absent = absent_materials(meeting)
