@@ -504,6 +504,41 @@ def publish(
         typer.echo(f"お知らせ: {notice}")
 
 
+# --- serve -------------------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    port: Annotated[int, typer.Option("--port", help="ポート番号（使用中なら次の空いている番号）")] = 8765,
+    no_browser: Annotated[
+        bool,
+        typer.Option("--no-browser", help="ブラウザを自動で開きません（表示されたアドレスを開いてください）"),
+    ] = False,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host",
+            help="待ち受けるアドレス（既定はこのパソコンだけの 127.0.0.1。ほかのアドレスではパスワードが必要です。"
+            "パスワードは環境変数 HYOKA_PASSWORD か、起動時の入力で指定します）",
+        ),
+    ] = "127.0.0.1",
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """ブラウザで使う画面を起動します（計画・調査票・回収・提出状況・資料・比較・履歴）。"""
+    from hyoka.web import LOOPBACK
+    from hyoka.web import serve as run_server
+
+    ws = _workspace(workspace)
+    password = None
+    if host not in LOOPBACK:
+        password = os.environ.get("HYOKA_PASSWORD") or typer.prompt(
+            "画面を開くためのパスワード", hide_input=True, confirmation_prompt=True
+        )
+    run_server(
+        ws.root, host=host, port=port, open_browser=not no_browser, password=password, announce=typer.echo
+    )
+
+
 # --- diff and history --------------------------------------------------------------------------------
 
 FormatOpt = Annotated[

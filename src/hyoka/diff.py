@@ -12,7 +12,7 @@ is kept for rows the plan no longer has.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from hyoka.plan import Plan, PlanRow, RowKey
@@ -154,6 +154,31 @@ def compare(
         goals=tuple(g.summary() for g in groups.values()),
         unsubmitted=unsubmitted,
     )
+
+
+def select_rows(
+    diff: Diff,
+    *,
+    goal_no: str | None = None,
+    change: str | None = None,
+    department: str | None = None,
+) -> Diff:
+    """The same comparison with only some of its rows: one 基本目標, one kind of change, one department.
+
+    ``change`` is one of :data:`CHANGES`, or ``"all"`` for every compared row; the summaries stay those
+    of the whole comparison. Raises ValueError (with a Japanese message) for an unknown ``change``.
+    """
+    if change is not None and change != "all" and change not in CHANGES:
+        raise ValueError(f"変化の種類「{change}」はありません（{'・'.join(CHANGES)}・all のどれか）。")
+    wanted_dep = normalize_code(department) if department else None
+    rows = tuple(
+        r
+        for r in diff.rows
+        if (goal_no is None or r.goal_no == goal_no)
+        and (change in (None, "all") or r.change == change)
+        and (wanted_dep is None or _responsible((r.no, r.department), None, wanted_dep))
+    )
+    return replace(diff, rows=rows)
 
 
 def history(

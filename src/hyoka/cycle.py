@@ -1,0 +1,96 @@
+"""Where a year's cycle stands: 計画 → 調査票 → 回収 → 資料 → 比較, each done or not, and what is next.
+
+Read from the workspace as it is (the plan check, the forms and documents in ``out/``, the store), so
+that the browser's home page and any other front end say the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hyoka.problems import HyokaError
+from hyoka.results import ratings
+from hyoka.status import year_status
+from hyoka.workspace import Workspace, load_plan
+from hyoka.years import FiscalYear
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str  # plan | forms | collect | report | diff
+    title: str
+    done: bool
+    detail: str  # one line for the clerk
+
+
+@dataclass(frozen=True)
+class Cycle:
+    year: FiscalYear
+    steps: tuple[Step, ...]
+
+    @property
+    def next(self) -> Step | None:
+        return next((s for s in self.steps if not s.done), None)
+
+
+def forms_folder(out_dir: Path, year: FiscalYear) -> Path:
+    return out_dir / "forms" / year.short
+
+
+def report_folder(out_dir: Path, year: FiscalYear) -> Path:
+    return out_dir / year.short
+
+
+def cycle(ws: Workspace, year: FiscalYear) -> Cycle:
+    """The five steps for ``year``; the first that is not done is the next."""
+    label = year.label(ws.config.gannen)
+    plan, problems = load_plan(ws.config.plan_file)
+    errors = [p for p in problems if p.severity == "error"]
+    if plan is None or errors:
+        plan_step = Step("plan", "計画", False, f"計画マスタに誤りが {len(errors) or 1} 件あります。")
+        return Cycle(year, (plan_step,))
+    counts = plan.counts()
+    steps = [Step("plan", "計画", True, f"事業 {counts['projects']} 件、担当課の行 {counts['rows']} 行")]
+    forms = sorted(forms_folder(ws.out_dir, year).glob("*.xlsx"))
+    steps.append(
+        Step(
+            "forms",
+            "調査票",
+            bool(forms),
+            f"{label}の調査票 {len(forms)} 件を作成済み"
+            if forms
+            else f"{label}の調査票はまだ作っていません。",
+        )
+    )
+    try:
+        with ws.store() as store:
+            status = year_status(store, plan, year)
+            prior = ratings(store, plan, year.previous())
+    except HyokaError as exc:
+        steps.append(Step("collect", "回収", False, str(exc)))
+        return Cycle(year, tuple(steps))
+    done = sum(s.complete for s in status)
+    complete = done == len(status)
+    steps.append(Step("collect", "回収", complete, f"{done}/{len(status)} 課が完了"))
+    documents = sorted(report_folder(ws.out_dir, year).glob("*.docx"))
+    steps.append(
+        Step(
+            "report",
+            "資料",
+            bool(documents) and complete,
+            f"{len(documents)} 件の文書を作成済み" if documents else "評価表・会議資料はまだ作っていません。",
+        )
+    )
+    prior_label = year.previous().label(ws.config.gannen)
+    steps.append(
+        Step(
+            "diff",
+            "比較",
+            bool(prior) and complete,
+            f"{prior_label}と比べられます"
+            if prior
+            else f"{prior_label}の評価が保存されていません（取り込むと比べられます）。",
+        )
+    )
+    return Cycle(year, tuple(steps))

@@ -1,0 +1,704 @@
+"""The pages of ``hyoka serve``: each route reads the request, makes the library call the CLI makes,
+and hands the result to a template. No rule lives here: what the CLI says for a case, the page says.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from hyoka.problems import HyokaError, Severity
+from hyoka.web.jobs import Job, Jobs, Output
+from hyoka.web.security import MAX_FILES_PER_UPLOAD, BodyTooLarge, Guard, guarded, session_cookie
+from hyoka.years import FiscalYear
+
+HERE = Path(__file__).parent
+YEAR_COOKIE = "hyoka_year"
+
+NAV: tuple[tuple[str, str], ...] = (
+    ("/", "ホーム"),
+    ("/plan", "計画"),
+    ("/forms", "調査票"),
+    ("/collect", "回収"),
+    ("/status", "提出状況"),
+    ("/report", "資料"),
+    ("/diff", "比較"),
+    ("/history", "履歴"),
+    ("/settings", "設定"),
+)
+SEVERITY_WORDS = {Severity.ERROR: "エラー", Severity.WARNING: "注意", Severity.INFO: "お知らせ"}
+FILE_STATUS_WORDS = {
+    "accepted": "受付",
+    "rejected": "差戻し",
+    "skipped": "読み飛ばし",
+    "unchanged": "変更なし",
+    "checked": "確認のみ（誤りなし）",
+}
+
+
+class Web:
+    """One server start: the workspace folder, its guard and its jobs."""
+
+    def __init__(self, root: Path, guard: Guard) -> None:
+        self.root = root
+        self.guard = guard
+        self.jobs = Jobs()
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(HERE / "templates")),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(nav=NAV, severity_words=SEVERITY_WORDS, file_status_words=FILE_STATUS_WORDS)
+        self.env.filters["when"] = lambda d: f"{d:%Y-%m-%d %H:%M:%S}" if d else ""
+
+    # --- common -----------------------------------------------------------------------------------------
+
+    def workspace(self) -> Any:
+        from hyoka.workspace import Workspace
+
+        return Workspace.load(self.root)
+
+    def year(self, request: Request, ws: Any | None = None) -> FiscalYear:
+        """The year asked for, or the one chosen before (cookie), or the latest with data."""
+        text = request.query_params.get("year") or request.cookies.get(YEAR_COOKIE)
+        if text:
+            try:
+                return FiscalYear.parse(text)
+            except ValueError:
+                pass
+        if ws is not None:
+            try:
+                with ws.store() as store:
+                    years = store.years()
+                if years:
+                    latest: FiscalYear = years[-1]
+                    return latest
+            except HyokaError:
+                pass
+        return FiscalYear.of(date.today()).previous()
+
+    def page(self, request: Request, template: str, *, status: int = 200, **context: Any) -> HTMLResponse:
+        ws = context.get("ws")
+        year = context.get("year")
+        base: dict[str, Any] = {
+            "request": request,
+            "path": request.url.path,
+            "csrf": self.guard.csrf,
+            "title": "",
+            "error": None,
+            "ws": None,
+            "year": None,
+            "years": [],
+            "committee": "",
+            "settings_link": False,
+        }
+        if ws is not None:
+            base["committee"] = ws.config.committee
+            base["years"] = _year_choices(ws, year)
+        base.update(context)
+        html = self.env.get_template(template).render(**base)
+        response = HTMLResponse(html, status_code=status)
+        if isinstance(year, FiscalYear):
+            response.set_cookie(YEAR_COOKIE, year.short, httponly=True, samesite="strict")
+        _secure(response)
+        return response
+
+    def failure(self, request: Request, message: str, *, status: int = 200) -> HTMLResponse:
+        return self.page(request, "error.html", title="開けません", error=message, status=status)
+
+    def action(self, path: str, **params: str) -> str:
+        """A form's address, carrying the CSRF token (checked before the body is read)."""
+        return f"{path}?{urlencode({**params, 'csrf': self.guard.csrf})}"
+
+    def download_url(self, ws: Any, path: Path) -> str:
+        return "/files/" + quote(path.resolve().relative_to(ws.root.resolve()).as_posix())
+
+    def start_job(
+        self,
+        request: Request,
+        kind: str,
+        title: str,
+        year: FiscalYear,
+        work: Callable[[Job], Any],
+        total: int = 0,
+        done_title: str = "",
+    ) -> Response:
+        job = self.jobs.start(kind, title, year.short, work, total, done_title or title)
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+
+def _secure(response: Response, *, inline_styles: bool = False) -> Response:
+    style = "'self' 'unsafe-inline'" if inline_styles else "'self'"
+    response.headers["content-security-policy"] = (
+        f"default-src 'self'; script-src 'self'; style-src {style}; img-src 'self' data:; "
+        "frame-ancestors 'self'; form-action 'self'; base-uri 'none'"
+    )
+    response.headers["x-content-type-options"] = "nosniff"
+    # same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on our own form posts
+    response.headers["referrer-policy"] = "same-origin"
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def _year_choices(ws: Any, current: Any) -> list[FiscalYear]:
+    """Stored years, the year after the last, and the one being shown."""
+    years: set[FiscalYear] = set()
+    try:
+        with ws.store() as store:
+            years.update(store.years())
+    except HyokaError:
+        pass
+    if years:
+        years.add(max(years).next())
+    if isinstance(current, FiscalYear):
+        years.add(current)
+    return sorted(years, key=lambda y: y.start)
+
+
+def build(root: Path, guard: Guard) -> Any:
+    """The ASGI application for the workspace at ``root``, behind its guard."""
+    web = Web(root, guard)
+
+    def with_ws(handler: Callable[[Request, Any], Any]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                ws = web.workspace()
+            except HyokaError as exc:
+                return web.page(
+                    request, "error.html", title="設定を読み込めません", error=str(exc), settings_link=True
+                )
+            try:
+                result = handler(request, ws)
+                if hasattr(result, "__await__"):
+                    result = await result
+                return result  # type: ignore[no-any-return]
+            except HyokaError as exc:
+                return web.page(request, "error.html", title="処理できませんでした", error=str(exc), ws=ws)
+
+        return endpoint
+
+    # --- home ----------------------------------------------------------------------------------------
+
+    def home(request: Request, ws: Any) -> Response:
+        from hyoka.cycle import cycle
+
+        year = web.year(request, ws)
+        return web.page(request, "home.html", title="ホーム", ws=ws, year=year, cycle=cycle(ws, year))
+
+    # --- plan ----------------------------------------------------------------------------------------
+
+    def plan_page(request: Request, ws: Any) -> Response:
+        from hyoka.workspace import load_plan
+
+        plan, problems = load_plan(ws.config.plan_file)
+        return web.page(
+            request,
+            "plan.html",
+            title="計画",
+            ws=ws,
+            year=web.year(request, ws),
+            plan=plan,
+            goals=plan.goals() if plan is not None else [],
+            counts=plan.counts() if plan is not None else {},
+            problems=problems,
+            plan_file=ws.config.plan_file,
+        )
+
+    # --- forms ---------------------------------------------------------------------------------------
+
+    def forms_page(request: Request, ws: Any) -> Response:
+        from hyoka.cycle import forms_folder
+
+        year = web.year(request, ws)
+        folder = forms_folder(ws.out_dir, year)
+        files = sorted(folder.glob("*.xlsx")) if folder.is_dir() else []
+        return web.page(
+            request,
+            "forms.html",
+            title="調査票",
+            ws=ws,
+            year=year,
+            files=[(f.name, web.download_url(ws, f)) for f in files],
+            make_action=web.action("/forms", year=year.short),
+            zip_url=f"/forms/zip?year={year.short}",
+            submitters=ws.plan.submitters,
+        )
+
+    async def forms_make(request: Request, ws: Any) -> Response:
+        from hyoka.forms import write_forms
+
+        year = web.year(request, ws)
+        form = await request.form()
+        department = str(form.get("department") or "") or None
+
+        def work(job: Job) -> Any:
+            paths = write_forms(ws, year, None, department)
+            return Output([(p.name, web.download_url(ws, p)) for p in paths])
+
+        return web.start_job(
+            request,
+            "forms",
+            f"{year.label()}の調査票を作成しています",
+            year,
+            work,
+            0,
+            f"{year.label()}の調査票を作成しました",
+        )
+
+    def forms_zip(request: Request, ws: Any) -> Response:
+        from hyoka.cycle import forms_folder
+
+        year = web.year(request, ws)
+        files = sorted(forms_folder(ws.out_dir, year).glob("*.xlsx"))
+        if not files:
+            raise HyokaError(
+                f"{year.label()}の調査票はまだ作成されていません。先に「調査票を作成」を押してください。"
+            )
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+            for f in files:
+                zf.write(f, f.name)
+        name = f"調査票_{year.short}.zip"
+        return _secure(
+            Response(
+                buffer.getvalue(),
+                media_type="application/zip",
+                headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+            )
+        )
+
+    # --- collect -------------------------------------------------------------------------------------
+
+    def collect_page(request: Request, ws: Any) -> Response:
+        year = web.year(request, ws)
+        return web.page(
+            request,
+            "collect.html",
+            title="回収",
+            ws=ws,
+            year=year,
+            upload_action=web.action("/collect", year=year.short),
+            import_action=web.action("/import"),
+            import_year=year.previous(),
+            max_files=MAX_FILES_PER_UPLOAD,
+        )
+
+    async def collect_upload(request: Request, ws: Any) -> Response:
+        from hyoka.web.uploads import save_uploads
+
+        year = web.year(request, ws)
+        try:
+            form = await request.form(max_files=MAX_FILES_PER_UPLOAD, max_fields=50)
+        except BodyTooLarge:
+            from hyoka.web.security import _too_large
+
+            return web.failure(request, _too_large(), status=413)
+        dry_run = form.get("dry_run") == "1"
+        uploads = [u for u in form.getlist("files") if hasattr(u, "filename") and u.filename]
+        if not uploads:
+            return web.failure(
+                request,
+                "ファイルが選ばれていません。回収した調査票を選んでから「確認して取り込む」を押してください。",
+            )
+        batch = save_uploads(ws.root, year, uploads, _modified(str(form.get("modified") or "")))
+        await form.close()
+
+        def work(job: Job) -> Any:
+            from hyoka.collect import collect
+
+            result = collect(
+                ws, batch.files, year, dry_run=dry_run, feedback_dir=batch.feedback_dir, on_file=job.step
+            )
+            return result
+
+        title = f"{year.label()}の調査票 {len(batch.files)} 件を確認しています"
+        done = f"{year.label()}の調査票 {len(batch.files)} 件の確認結果"
+        return web.start_job(request, "collect", title, year, work, total=len(batch.files), done_title=done)
+
+    async def import_upload(request: Request, ws: Any) -> Response:
+        from hyoka.web.uploads import save_uploads
+
+        try:
+            form = await request.form(max_files=1, max_fields=10)
+        except BodyTooLarge:
+            from hyoka.web.security import _too_large
+
+            return web.failure(request, _too_large(), status=413)
+        try:
+            year = FiscalYear.parse(str(form.get("year") or ""))
+        except ValueError as exc:
+            return web.failure(request, str(exc))
+        upload = form.get("file")
+        if upload is None or not getattr(upload, "filename", ""):
+            return web.failure(request, "取り込む表のファイルが選ばれていません。")
+        dry_run = form.get("dry_run") == "1"
+        batch = save_uploads(ws.root, year, [upload])
+        await form.close()
+
+        def work(job: Job) -> Any:
+            from hyoka.collect import import_table
+
+            return import_table(ws, batch.files[0], year, dry_run=dry_run)
+
+        return web.start_job(
+            request,
+            "collect",
+            f"{year.label()}の評価を取り込んでいます",
+            year,
+            work,
+            1,
+            f"{year.label()}の評価の取り込み結果",
+        )
+
+    # --- status --------------------------------------------------------------------------------------
+
+    def status_page(request: Request, ws: Any) -> Response:
+        from hyoka.status import year_status
+
+        year = web.year(request, ws)
+        with ws.store() as store:
+            rows = year_status(store, ws.plan, year)
+            unattributed = [s for s in store.submissions(year) if s.status == "rejected" and not s.submitter]
+        return web.page(
+            request,
+            "status.html",
+            title="提出状況",
+            ws=ws,
+            year=year,
+            rows=rows,
+            unattributed=unattributed,
+            done=sum(r.complete for r in rows),
+        )
+
+    # --- report --------------------------------------------------------------------------------------
+
+    def report_page(request: Request, ws: Any) -> Response:
+        from hyoka.cycle import report_folder
+        from hyoka.report.pdf import find_soffice
+
+        year = web.year(request, ws)
+        folder = report_folder(ws.out_dir, year)
+        files = (
+            sorted(p for p in folder.glob("*") if p.suffix in {".docx", ".pdf"}) if folder.is_dir() else []
+        )
+        return web.page(
+            request,
+            "report.html",
+            title="資料",
+            ws=ws,
+            year=year,
+            files=[(f.name, web.download_url(ws, f)) for f in files],
+            make_action=web.action("/report", year=year.short),
+            preview_url=f"/report/preview?year={year.short}",
+            has_soffice=find_soffice() is not None,
+            meetings=[m for m in ws.config.meetings if m.report_year == year],
+        )
+
+    async def report_make(request: Request, ws: Any) -> Response:
+        from hyoka.report.build import make_report
+
+        year = web.year(request, ws)
+        form = await request.form()
+        draft, to_pdf = form.get("draft") == "1", form.get("pdf") == "1"
+
+        def work(job: Job) -> Any:
+            result = make_report(ws, year, draft=draft, to_pdf=to_pdf)
+            return Output(
+                [(p.name, web.download_url(ws, p)) for p in [*result.files, *result.pdfs]], result.notices
+            )
+
+        what = "（案）" if draft else ""
+        return web.start_job(
+            request,
+            "report",
+            f"{year.label()}の資料{what}を作成しています",
+            year,
+            work,
+            0,
+            f"{year.label()}の資料{what}を作成しました",
+        )
+
+    def report_preview(request: Request, ws: Any) -> Response:
+        from hyoka.publish.html import render_html
+        from hyoka.report import templates
+        from hyoka.report.build import load_evaluation
+
+        year = web.year(request, ws)
+        try:
+            ev, _meeting = load_evaluation(ws, year)
+        except HyokaError:  # rows still missing: the preview is the draft, marked 案 and 未提出
+            ev, _meeting = load_evaluation(ws, year, draft=True)
+        html = render_html(ev, templates.search_path(ws.root))
+        return _secure(HTMLResponse(html), inline_styles=True)
+
+    # --- diff and history ----------------------------------------------------------------------------
+
+    def diff_view(request: Request, ws: Any) -> tuple[Any, FiscalYear, FiscalYear, dict[str, str]]:
+        from hyoka.diff import compare, select_rows
+        from hyoka.results import ratings
+
+        year = web.year(request, ws)
+        against_text = request.query_params.get("against") or ""
+        against = FiscalYear.parse(against_text) if against_text else year.previous()
+        filters = {k: request.query_params.get(k, "") for k in ("goal", "change", "department")}
+        with ws.store() as store:
+            stored = {fy: ratings(store, ws.plan, fy) for fy in store.years()}
+        result = compare(ws.plan, ws.scale, stored, year, against)
+        shown = select_rows(
+            result,
+            goal_no=filters["goal"] or None,
+            change=filters["change"] or None,
+            department=filters["department"] or None,
+        )
+        return shown, year, against, filters
+
+    def diff_page(request: Request, ws: Any) -> Response:
+        from hyoka.export import CHANGE_LABELS, diff_document
+
+        try:
+            shown, year, against, filters = diff_view(request, ws)
+        except ValueError as exc:
+            return web.failure(request, str(exc))
+        doc = diff_document(shown, show_all=filters["change"] in ("same", "all"), gannen=ws.config.gannen)
+        query = urlencode({"year": year.short, "against": against.short, **filters})
+        return web.page(
+            request,
+            "diff.html",
+            title="比較",
+            ws=ws,
+            year=year,
+            against=against,
+            doc=doc,
+            filters=filters,
+            goals=[(g.no, g.name) for g in ws.plan.goals()],
+            departments=ws.plan.submitters,
+            change_labels=CHANGE_LABELS,
+            export_base=f"/diff/export?{query}",
+        )
+
+    def diff_export(request: Request, ws: Any) -> Response:
+        from hyoka.export import diff_document
+
+        shown, year, against, filters = diff_view(request, ws)
+        doc = diff_document(shown, show_all=filters["change"] in ("same", "all"), gannen=ws.config.gannen)
+        return _export(
+            doc, request.query_params.get("format", "csv"), f"評価比較_{year.short}_{against.short}"
+        )
+
+    def history_view(request: Request, ws: Any) -> Any:
+        from hyoka.diff import history
+        from hyoka.export import history_document
+        from hyoka.results import ratings
+
+        no = request.query_params.get("no") or None
+        department = request.query_params.get("department") or None
+        with ws.store() as store:
+            stored = {fy: ratings(store, ws.plan, fy) for fy in store.years()}
+        return history_document(history(ws.plan, stored, no=no, department=department)), no, department
+
+    def history_page(request: Request, ws: Any) -> Response:
+        doc, no, department = history_view(request, ws)
+        query = urlencode({k: v for k, v in (("no", no), ("department", department)) if v})
+        return web.page(
+            request,
+            "history.html",
+            title="履歴",
+            ws=ws,
+            year=web.year(request, ws),
+            doc=doc,
+            no=no or "",
+            department=department or "",
+            departments=ws.plan.submitters,
+            export_base=f"/history/export?{query}",
+        )
+
+    def history_export(request: Request, ws: Any) -> Response:
+        doc, _no, _department = history_view(request, ws)
+        return _export(doc, request.query_params.get("format", "csv"), "評価推移")
+
+    # --- settings ------------------------------------------------------------------------------------
+
+    async def settings_page(request: Request) -> Response:
+        from hyoka.workspace import CONFIG_NAME
+
+        path = web.root / CONFIG_NAME
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            text = f"（読み込めません: {exc}）"
+        try:
+            ws = web.workspace()
+            error = None
+        except HyokaError as exc:
+            ws, error = None, str(exc)
+        plan_problems: list[Any] = []
+        if ws is not None:
+            from hyoka.workspace import load_plan
+
+            _plan, plan_problems = load_plan(ws.config.plan_file)
+        return web.page(
+            request,
+            "settings.html",
+            title="設定",
+            ws=ws,
+            year=web.year(request, ws) if ws is not None else None,
+            config_text=text,
+            config_path=path,
+            config_error=error,
+            plan_problems=plan_problems,
+        )
+
+    # --- jobs and files ------------------------------------------------------------------------------
+
+    def job_page(request: Request, ws: Any) -> Response:
+        job = web.jobs.get(request.path_params["job_id"])
+        if job is None:
+            return web.failure(
+                request, "この処理は見つかりません（サーバーを起動し直すと消えます）。", status=404
+            )
+        context: dict[str, Any] = {
+            "job": job,
+            "ws": ws,
+            "year": FiscalYear.parse(job.year),
+            "title": job.title if job.state == "running" else job.done_title,
+            "collect": None,
+            "feedback": {},
+        }
+        if job.state == "done" and job.kind == "collect":
+            context["collect"] = job.result
+            context["feedback"] = {
+                f.name: web.download_url(ws, f.feedback) for f in job.result.files if f.feedback is not None
+            }
+        return web.page(request, "job.html", **context)
+
+    def job_json(request: Request) -> Response:
+        job = web.jobs.get(request.path_params["job_id"])
+        if job is None:
+            return JSONResponse({"state": "missing"}, status_code=404)
+        return _secure(JSONResponse(job.to_dict()))
+
+    def download(request: Request, ws: Any) -> Response:
+        wanted = (ws.root / request.path_params["path"]).resolve()
+        allowed = [(ws.root / "out").resolve(), (ws.root / "received").resolve()]
+        if not any(wanted.is_relative_to(a) for a in allowed) or not wanted.is_file():
+            return web.failure(request, "このファイルはダウンロードできません。", status=404)
+        return _secure(FileResponse(wanted, filename=wanted.name))
+
+    async def static(request: Request) -> Response:
+        name = request.path_params["name"]
+        path = HERE / "static" / name
+        if name not in {"hyoka.css", "hyoka.js"} or not path.is_file():
+            return Response("", status_code=404)
+        media = "text/css" if name.endswith(".css") else "text/javascript"
+        response = Response(path.read_bytes(), media_type=f"{media}; charset=utf-8")
+        response.headers["x-content-type-options"] = "nosniff"
+        return response
+
+    # --- sign-in with a password (only when listening on another address) ------------------------------
+
+    async def login(request: Request) -> Response:
+        error = None
+        if request.method == "POST":
+            form = await request.form()
+            if guard.password_ok(str(form.get("password") or "")):
+                target = request.query_params.get("next") or "/"
+                response = RedirectResponse(target if target.startswith("/") else "/", status_code=303)
+                response.headers["set-cookie"] = session_cookie(guard)
+                return response
+            error = "パスワードが違います。"
+        html = web.env.get_template("login.html").render(
+            action="/login?" + urlencode({**request.query_params, "csrf": guard._mac("login")}),
+            error=error,
+            path="/login",
+            title="パスワード",
+        )
+        return _secure(HTMLResponse(html, status_code=200 if error is None else 403))
+
+    routes = [
+        Route("/", with_ws(home)),
+        Route("/plan", with_ws(plan_page)),
+        Route("/forms", with_ws(forms_page), methods=["GET"]),
+        Route("/forms", with_ws(forms_make), methods=["POST"]),
+        Route("/forms/zip", with_ws(forms_zip)),
+        Route("/collect", with_ws(collect_page), methods=["GET"]),
+        Route("/collect", with_ws(collect_upload), methods=["POST"]),
+        Route("/import", with_ws(import_upload), methods=["POST"]),
+        Route("/status", with_ws(status_page)),
+        Route("/report", with_ws(report_page), methods=["GET"]),
+        Route("/report", with_ws(report_make), methods=["POST"]),
+        Route("/report/preview", with_ws(report_preview)),
+        Route("/diff", with_ws(diff_page)),
+        Route("/diff/export", with_ws(diff_export)),
+        Route("/history", with_ws(history_page)),
+        Route("/history/export", with_ws(history_export)),
+        Route("/settings", settings_page),
+        Route("/jobs/{job_id}.json", job_json),
+        Route("/jobs/{job_id}", with_ws(job_page)),
+        Route("/files/{path:path}", with_ws(download)),
+        Route("/static/{name}", static),
+        Route("/login", login, methods=["GET", "POST"]),
+    ]
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        return web.failure(request, "このページはありません。上のメニューから選んでください。", status=404)
+
+    app = Starlette(routes=routes, exception_handlers={404: not_found})
+    app.state.web = web
+    return guarded(app, guard)
+
+
+def _modified(text: str) -> dict[str, float]:
+    """The page script's ``{name: lastModified in ms}``; anything else is ignored."""
+    import json
+
+    try:
+        data = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {
+        str(k): v / 1000 for k, v in data.items() if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+
+
+def _export(doc: Any, fmt: str, stem: str) -> Response:
+    """The CLI's exports as downloads: the same renderers, the same files."""
+    import tempfile
+
+    from hyoka.export import render, save
+
+    kinds = {
+        "csv": "text/csv",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "json": "application/json",
+        "md": "text/markdown",
+    }
+    if fmt not in kinds:
+        raise HyokaError(f"形式「{fmt}」では保存できません。csv・xlsx・json・md のどれかを選んでください。")
+    name = f"{stem}.{fmt}"
+    if fmt == "xlsx":
+        with tempfile.TemporaryDirectory(prefix="hyoka-web-") as tmp:
+            data = save(doc, fmt, Path(tmp) / name).read_bytes()
+    else:
+        text = render(doc, fmt)
+        data = (("\ufeff" if fmt == "csv" else "") + text).encode("utf-8")
+    headers = {"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
+    return _secure(
+        Response(
+            data, media_type=f"{kinds[fmt]}; charset=utf-8" if fmt != "xlsx" else kinds[fmt], headers=headers
+        )
+    )

@@ -1,0 +1,307 @@
+"""hyoka serve through Starlette's test client: every page, every action, and the safety rules."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+from lxml import html as lxml_html
+from starlette.testclient import TestClient
+
+from hyoka.web.app import build
+from hyoka.web.security import MAX_BODY_BYTES, Guard
+from hyoka.web.uploads import upload_name
+from hyoka.workspace import Workspace
+from tests.conftest import SAMPLE
+
+HOST = "http://127.0.0.1:8765"
+
+
+def _client(ws: Workspace, guard: Guard | None = None, *, signed_in: bool = True) -> tuple[TestClient, Guard]:
+    guard = guard or Guard(port=8765)
+    client = TestClient(build(ws.root, guard), base_url=HOST)
+    if signed_in:
+        client.cookies.set(guard.cookie, guard.session)
+    return client, guard
+
+
+@pytest.fixture
+def web(sample_ws_loaded: Workspace) -> Iterator[tuple[TestClient, Guard, Workspace]]:
+    client, guard = _client(sample_ws_loaded)
+    with client:
+        yield client, guard, sample_ws_loaded
+
+
+def _wait(client: TestClient, response: Any) -> lxml_html.HtmlElement:
+    """Follow a job to its end; returns the result page."""
+    assert response.status_code == 303, response.text[:500]
+    job = response.headers["location"]
+    assert job.startswith("/jobs/")
+    deadline = time.monotonic() + 120
+    while client.get(f"{job}.json").json()["state"] == "running":
+        assert time.monotonic() < deadline, "the job did not finish"
+        time.sleep(0.1)
+    page = client.get(job)
+    assert page.status_code == 200
+    return lxml_html.fromstring(page.text)
+
+
+def _text(doc: lxml_html.HtmlElement, xpath: str) -> list[str]:
+    return [" ".join(e.text_content().split()) for e in doc.xpath(xpath)]
+
+
+def _upload(client: TestClient, guard: Guard, files: list[Path], **fields: str) -> Any:
+    return client.post(
+        f"/collect?year=R5&csrf={guard.csrf}",
+        files=[("files", (f.name, f.read_bytes(), "application/octet-stream")) for f in files],
+        data=fields,
+        follow_redirects=False,
+    )
+
+
+# --- safety -------------------------------------------------------------------------------------------
+
+
+def test_the_first_address_signs_in_and_nothing_else_does(sample_ws: Workspace) -> None:
+    client, guard = _client(sample_ws, signed_in=False)
+    refused = client.get("/")
+    assert refused.status_code == 403
+    assert "token=" in refused.text and '<html lang="ja">' in refused.text
+    assert client.get("/?token=wrong", follow_redirects=False).status_code == 403
+    first = client.get(f"/?token={guard.token}", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"] == "/"  # the token leaves the address bar
+    cookie = first.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and guard.token not in cookie
+    assert client.get("/").status_code == 200
+
+
+def test_a_foreign_host_header_is_refused(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, _guard, _ws = web
+    assert client.get("/", headers={"host": "evil.example:8765"}).status_code == 400
+    assert client.get("/", headers={"host": "127.0.0.1:9999"}).status_code == 400
+    assert client.get("/", headers={"host": "localhost:8765"}).status_code == 200
+
+
+def test_every_post_needs_the_csrf_token_and_our_origin(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, ws = web
+    for path in ("/forms?year=R5", "/collect?year=R5", "/report?year=R5"):
+        response = client.post(path, data={}, follow_redirects=False)
+        assert response.status_code == 403, path
+        assert "開き直して" in response.text
+    wrong_origin = client.post(
+        f"/forms?year=R5&csrf={guard.csrf}", headers={"origin": "http://evil.example"}, follow_redirects=False
+    )
+    assert wrong_origin.status_code == 403
+    assert not (ws.out_dir / "forms" / "R5").exists()  # nothing was made
+
+
+def test_an_oversize_upload_is_refused_before_it_is_stored(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, ws = web
+    response = client.post(
+        f"/collect?year=R5&csrf={guard.csrf}",
+        content=b"x" * 10,
+        headers={
+            "content-length": str(MAX_BODY_BYTES + 1),
+            "content-type": "multipart/form-data; boundary=x",
+        },
+    )
+    assert response.status_code == 413
+    assert not (ws.root / "received").exists()
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [
+        ("../../hyoka.toml", "hyoka.toml"),
+        ("..\\..\\evil.xlsx", "evil.xlsx"),
+        ("C:\\Users\\me\\調査票_R5_公民館.xlsx", "調査票_R5_公民館.xlsx"),
+        ("/etc/passwd", "passwd"),
+        ("con.xlsx", "_con.xlsx"),
+        ("...", ""),
+    ],
+)
+def test_upload_names_never_leave_their_folder(sent: str, kept: str) -> None:
+    assert upload_name(sent) == kept
+
+
+def test_uploaded_files_stay_in_the_batch_folder(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, ws = web
+    response = client.post(
+        f"/collect?year=R5&csrf={guard.csrf}",
+        files=[("files", ("../../hyoka.toml", b"not a workbook", "application/octet-stream"))],
+        follow_redirects=False,
+    )
+    page = _wait(client, response)
+    (batch,) = (ws.root / "received" / "R5").iterdir()
+    assert [p.name for p in batch.iterdir()] == ["hyoka.toml"]
+    assert (ws.root / "hyoka.toml").read_text(encoding="utf-8").startswith("#")  # the real one is untouched
+    assert _text(page, "//section//span[@class='badge']") == ["差戻し"]
+
+
+def test_downloads_are_limited_to_the_workspace_outputs(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, _guard, _ws = web
+    for path in (
+        "/files/hyoka.toml",
+        "/files/hyoka.db",
+        "/files/../../etc/passwd",
+        "/files/out/../hyoka.toml",
+    ):
+        assert client.get(path).status_code == 404, path
+
+
+def test_another_address_needs_the_password(sample_ws: Workspace) -> None:
+    guard = Guard(port=8765, host="192.0.2.10", password="合言葉")
+    client = TestClient(build(sample_ws.root, guard), base_url="http://192.0.2.10:8765")
+    assert client.get("/", follow_redirects=False).headers["location"].startswith("/login")
+    login = client.get("/login")
+    assert login.status_code == 200 and 'type="password"' in login.text
+    action = lxml_html.fromstring(login.text).xpath("//form/@action")[0]
+    assert client.post(action, data={"password": "違う"}).status_code == 403
+    assert client.post("/login", data={"password": "合言葉"}).status_code == 403  # no CSRF token
+    signed = client.post(action, data={"password": "合言葉"}, follow_redirects=False)
+    assert signed.status_code == 303
+    assert client.get("/").status_code == 200
+
+
+def test_serve_refuses_another_address_without_a_password(sample_ws: Workspace) -> None:
+    from hyoka.problems import HyokaError
+    from hyoka.web import serve
+
+    with pytest.raises(HyokaError, match="パスワード"):
+        serve(sample_ws.root, host="0.0.0.0", open_browser=False)
+
+
+# --- pages and actions ---------------------------------------------------------------------------------
+
+
+def test_every_page_opens_in_japanese(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, _guard, _ws = web
+    for path, heading in (
+        ("/", "ホーム"),
+        ("/plan", "計画"),
+        ("/forms", "調査票"),
+        ("/collect", "回収"),
+        ("/status", "提出状況"),
+        ("/report", "資料"),
+        ("/diff", "比較"),
+        ("/history", "履歴"),
+        ("/settings", "設定"),
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        doc = lxml_html.fromstring(response.text)
+        assert doc.get("lang") == "ja"
+        assert _text(doc, "//h1")[0].startswith(heading), path
+        assert _text(doc, "//nav//a[@aria-current='page']") == [heading], path
+        # Every control has a label.
+        for control in doc.xpath("//select | //input[not(@type='hidden')]"):
+            assert doc.xpath(f"//label[@for='{control.get('id')}']") or control.get("aria-label"), path
+    missing = client.get("/nope")
+    assert missing.status_code == 404 and "このページはありません" in missing.text
+
+
+def test_home_shows_the_cycle_with_the_next_step(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, _guard, _ws = web
+    doc = lxml_html.fromstring(client.get("/?year=R6").text)
+    steps = _text(doc, "//ol[@class='cycle']/li")
+    assert [s.split()[:2] for s in steps] == [
+        ["済", "計画"],
+        ["次", "調査票"],
+        ["未", "回収"],
+        ["未", "資料"],
+        ["未", "比較"],
+    ]
+    assert _text(doc, "//p[@class='next-step']") == ["次にすること: 調査票"]
+
+
+def test_forms_are_made_and_downloaded_one_by_one_or_as_a_zip(
+    web: tuple[TestClient, Guard, Workspace],
+) -> None:
+    client, guard, ws = web
+    page = _wait(client, client.post(f"/forms?year=R6&csrf={guard.csrf}", data={}, follow_redirects=False))
+    links = page.xpath("//ul[@class='files']//a/@href")
+    assert len(links) == len(ws.plan.submitters) == 11
+    first = client.get(links[0])
+    assert first.status_code == 200 and first.content.startswith(b"PK")
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/forms/zip?year=R6").content))
+    assert sorted(archive.namelist()) == sorted(p.name for p in (ws.out_dir / "forms" / "R6").glob("*.xlsx"))
+
+
+def test_collect_upload_shows_each_file_and_offers_the_feedback_copy(sample_ws: Workspace) -> None:
+    client, guard = _client(sample_ws)
+    with client:
+        returned = sorted((SAMPLE / "returned" / "R5").glob("*.xlsx"))
+        page = _wait(client, _upload(client, guard, returned))
+        assert _text(page, "//section//span[@class='badge']") == ["受付"] * 11
+        assert len(list((sample_ws.root / "received" / "R5").glob("*/*.xlsx"))) == 11  # the clerk's record
+        mistakes = sorted((SAMPLE / "returned" / "mistakes").glob("*.xlsx"))
+        page = _wait(client, _upload(client, guard, mistakes, dry_run="1"))
+        rejected = page.xpath("//section[contains(@class, 'status-rejected')]")
+        assert rejected
+        for section in rejected:
+            assert section.xpath(".//table[@class='problems']//tr[contains(@class, 'sev-error')]")
+        feedback = page.xpath("//a[contains(., '指摘を書き込んだ写し')]/@href")
+        assert feedback
+        copy = client.get(feedback[0])
+        assert copy.status_code == 200 and copy.content.startswith(b"PK")
+        assert "確認だけのため保存していません" in page.text_content()
+        status = lxml_html.fromstring(client.get("/status?year=R5").text)
+        assert _text(status, "//p[@role='status']") == ["完了 11/11 課"]
+
+
+def test_report_is_made_and_the_docx_reads_back(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, _ws = web
+    page = _wait(client, client.post(f"/report?year=R5&csrf={guard.csrf}", data={}, follow_redirects=False))
+    links = dict(
+        zip(_text(page, "//ul[@class='files']//a"), page.xpath("//ul[@class='files']//a/@href"), strict=True)
+    )
+    assert "資料1_進捗状況及び評価表_R5.docx" in links
+    doc = Document(io.BytesIO(client.get(links["資料1_進捗状況及び評価表_R5.docx"]).content))
+    assert any("進捗状況及び評価表" in p.text for p in doc.paragraphs)
+    preview = client.get("/report/preview?year=R5")
+    assert preview.status_code == 200 and "事業No.41" in preview.text
+
+
+def test_report_refusal_is_the_library_message(sample_ws: Workspace) -> None:
+    client, guard = _client(sample_ws)
+    with client:
+        page = _wait(
+            client, client.post(f"/report?year=R5&csrf={guard.csrf}", data={}, follow_redirects=False)
+        )
+    assert "回答がそろっていないため、評価表を作成できません" in _text(page, "//div[@role='alert']")[0]
+
+
+def test_diff_filters_and_exports(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, _guard, _ws = web
+    doc = lxml_html.fromstring(client.get("/diff?year=R5").text)
+    changed = doc.xpath("//table[@class='grid']")[0].xpath(".//tbody/tr")
+    assert len(changed) == 6  # the sample's six changes
+    up = lxml_html.fromstring(client.get("/diff?year=R5&change=up").text)
+    rows = up.xpath("//table[@class='grid']")[0].xpath(".//tbody/tr")
+    assert rows and all("上昇" in r.text_content() for r in rows)
+    csv_file = client.get("/diff/export?year=R5&format=csv")
+    assert (
+        csv_file.content.startswith("\ufeff".encode())
+        and "attachment" in csv_file.headers["content-disposition"]
+    )
+    xlsx = client.get("/diff/export?year=R5&format=xlsx")
+    assert xlsx.content.startswith(b"PK")
+    assert client.get("/diff/export?year=R5&format=exe").status_code == 200  # a page with the library message
+    history = lxml_html.fromstring(client.get("/history?no=9").text)
+    assert len(history.xpath("//table[@class='grid']//tbody/tr")) == 1
+
+
+def test_settings_shows_a_broken_config_with_its_message(sample_ws: Workspace) -> None:
+    (sample_ws.root / "hyoka.toml").write_text("[committee\nname = 1\n", encoding="utf-8")
+    client, _guard = _client(sample_ws)
+    page = lxml_html.fromstring(client.get("/settings").text)
+    assert "設定ファイル" in _text(page, "//div[@role='alert']")[0]
+    assert "[committee" in _text(page, "//pre")[0]
+    home = client.get("/")
+    assert home.status_code == 200 and "設定を確認する" in home.text

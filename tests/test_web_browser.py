@@ -1,0 +1,195 @@
+"""The Koganei year clicked through ``hyoka serve`` in a real headless Chromium (Debian's, via Selenium).
+
+Skipped with a message when Chromium or its driver is absent (``.ci/run`` installs them). The
+screenshots land in ``out/screenshots/serve_*.png`` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from docx import Document
+
+from hyoka.web import free_port
+from hyoka.web.app import build
+from hyoka.web.security import Guard
+from hyoka.workspace import Workspace
+from tests.browser import axe_violations, chromium, screenshot
+from tests.conftest import SAMPLE
+
+pytestmark = pytest.mark.slow
+
+
+@contextmanager
+def running(ws: Workspace) -> Iterator[Guard]:
+    import uvicorn
+
+    port = free_port("127.0.0.1", 18765)
+    guard = Guard(port=port)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            build(ws.root, guard), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+        )
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        assert time.monotonic() < deadline, "the server did not start"
+        time.sleep(0.05)
+    try:
+        yield guard
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _until(driver: Any, condition: Any, timeout: float = 120) -> Any:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, timeout).until(condition)
+
+
+def _finished(driver: Any) -> None:
+    """Wait for a job page to show its result (the page polls, then reloads itself)."""
+    from selenium.webdriver.common.by import By
+
+    # First the job's own page (the click's navigation may not have happened yet), then its result.
+    _until(driver, lambda d: "/jobs/" in d.current_url)
+    _until(
+        driver,
+        lambda d: (
+            d.execute_script("return document.readyState") == "complete"
+            and not d.find_elements(By.ID, "job")
+            and d.find_elements(By.TAG_NAME, "h1")
+        ),
+    )
+
+
+def _downloaded(folder: Path, name: str, timeout: float = 90) -> Path:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        path = folder / name
+        if path.is_file() and not list(folder.glob("*.crdownload")):
+            return path
+        time.sleep(0.1)
+    raise AssertionError(f"{name} was not downloaded: {sorted(p.name for p in folder.iterdir())}")
+
+
+def test_the_koganei_year_in_the_browser(sample_ws: Workspace, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    with running(sample_ws) as guard, chromium() as driver:
+        driver.execute_cdp_cmd(
+            "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+        )
+        base = f"http://127.0.0.1:{guard.port}"
+        driver.get(guard.first_url)
+        assert driver.current_url == base + "/"  # the token is exchanged for a cookie and leaves the address
+        assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ja"
+        assert axe_violations(driver) == []
+        screenshot(driver, "serve_home", full_page=False)
+        # The keyboard alone: the first Tab reaches the skip link, the next ones the menu.
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        assert driver.switch_to.active_element.text == "本文へ移動"
+        driver.switch_to.active_element.send_keys(Keys.TAB)
+        assert driver.switch_to.active_element.text == "ホーム"
+
+        # Last year's ratings from the flat table, as a clerk bootstraps the first year.
+        driver.get(base + "/collect?year=R5")
+        driver.find_element(By.ID, "import-year").clear()
+        driver.find_element(By.ID, "import-year").send_keys("R4")
+        driver.find_element(By.ID, "import-file").send_keys(str(SAMPLE / "ratings_R4.csv"))
+        driver.find_element(By.XPATH, "//button[text()='取り込む']").click()
+        _finished(driver)
+        screenshot(driver, "serve_import", full_page=False)
+        assert "受付 1件" in driver.find_element(By.CSS_SELECTOR, "p[role=status]").text
+
+        # Forms for R5, with last year's ratings filled in (the home page now points to them).
+        driver.get(base + "/?year=R5")
+        assert driver.find_element(By.CSS_SELECTOR, "p.next-step a").text == "調査票"
+        screenshot(driver, "serve_home", full_page=False)
+        driver.get(base + "/forms?year=R5")
+        driver.find_element(By.XPATH, "//button[contains(., '調査票を作成')]").click()
+        _finished(driver)
+        links = driver.find_elements(By.CSS_SELECTOR, "ul.files a")
+        assert len(links) == 11
+        screenshot(driver, "serve_forms", full_page=False)
+
+        # The returns, all at once; then the folder of typical mistakes.
+        driver.get(base + "/collect?year=R5")
+        returned = sorted((SAMPLE / "returned" / "R5").glob("*.xlsx"))
+        driver.find_element(By.ID, "files").send_keys("\n".join(str(p) for p in returned))
+        assert driver.find_element(By.ID, "chosen").text == "11 件のファイルを選びました。"
+        screenshot(driver, "serve_collect", full_page=False)
+        driver.find_element(By.XPATH, "//button[contains(., '確認して取り込む')]").click()
+        _finished(driver)
+        badges = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "section .badge")]
+        assert badges == ["受付"] * 11
+        driver.get(base + "/collect?year=R5")
+        mistakes = sorted(p for p in (SAMPLE / "returned" / "mistakes").iterdir() if p.suffix == ".xlsx")
+        driver.find_element(By.ID, "files").send_keys("\n".join(str(p) for p in mistakes))
+        driver.find_element(By.ID, "dry_run").click()
+        driver.find_element(By.XPATH, "//button[contains(., '確認して取り込む')]").click()
+        _finished(driver)
+        rejected = driver.find_elements(By.CSS_SELECTOR, "section.status-rejected")
+        assert rejected
+        assert rejected[0].find_elements(By.CSS_SELECTOR, "table.problems tr.sev-error")
+        assert axe_violations(driver) == []
+        screenshot(driver, "serve_collect_result", full_page=False)
+        link = driver.find_element(By.XPATH, "//a[contains(., '指摘を書き込んだ写し')]")
+        name = link.get_attribute("href").rsplit("/", 1)[-1]
+        link.click()
+        from urllib.parse import unquote
+
+        copy = _downloaded(downloads, unquote(name))
+        assert copy.read_bytes().startswith(b"PK")
+
+        # The status grid.
+        driver.get(base + "/status?year=R5")
+        assert driver.find_element(By.CSS_SELECTOR, "p[role=status]").text == "完了 11/11 課"
+        assert axe_violations(driver) == []
+        screenshot(driver, "serve_status", full_page=False)
+
+        # The report, and the downloaded 資料1 read back.
+        driver.get(base + "/report?year=R5")
+        driver.find_element(By.XPATH, "//button[contains(., '資料を作成')]").click()
+        _finished(driver)
+        link = driver.find_element(By.XPATH, "//a[text()='資料1_進捗状況及び評価表_R5.docx']")
+        link.click()
+        table = Document(str(_downloaded(downloads, "資料1_進捗状況及び評価表_R5.docx")))
+        cells = {c.text for t in table.tables for row in t.rows for c in row.cells}
+        assert any("ユニバーサルデザイン" in c for c in cells)
+        driver.get(base + "/report?year=R5")
+        screenshot(driver, "serve_report", full_page=False)
+
+        # What moved, filtered.
+        driver.get(base + "/diff?year=R5")
+        rows = driver.find_elements(By.CSS_SELECTOR, "table.grid")[0].find_elements(
+            By.CSS_SELECTOR, "tbody tr"
+        )
+        assert len(rows) == 6
+        assert axe_violations(driver) == []
+        screenshot(driver, "serve_diff", full_page=False)
+
+
+def test_pages_read_at_200_percent_zoom(sample_ws_loaded: Workspace) -> None:
+    """At 200 % a 1280-pixel window is 640 CSS pixels wide: nothing may make the page scroll sideways."""
+    with running(sample_ws_loaded) as guard, chromium(width=640, height=900) as driver:
+        driver.get(guard.first_url)
+        base = f"http://127.0.0.1:{guard.port}"
+        for path in ("/", "/collect?year=R5", "/status?year=R5", "/diff?year=R5", "/plan"):
+            driver.get(base + path)
+            width = driver.execute_script("return document.documentElement.scrollWidth")
+            assert width <= 640, (path, width)
+        driver.get(base + "/status?year=R5")
+        screenshot(driver, "serve_status_zoom", full_page=False)
