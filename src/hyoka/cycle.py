@@ -70,9 +70,12 @@ def cycle(ws: Workspace, year: FiscalYear) -> Cycle:
     except HyokaError as exc:
         steps.append(Step("collect", "回収", False, str(exc)))
         return Cycle(year, tuple(steps))
-    done = sum(s.complete for s in status)
-    complete = done == len(status)
-    steps.append(Step("collect", "回収", complete, f"{done}/{len(status)} 課が完了"))
+    done = len(status.in_state("complete"))
+    complete = status.complete
+    detail = f"{done}/{len(status.departments)} 課が完了"
+    if status.disagreements:
+        detail += f"、不一致 {len(status.disagreements)} 行"
+    steps.append(Step("collect", "回収", complete, detail))
     documents = sorted(report_folder(ws.out_dir, year).glob("*.docx"))
     steps.append(
         Step(

@@ -366,21 +366,20 @@ def build(root: Path, guard: Guard) -> Any:
     # --- status --------------------------------------------------------------------------------------
 
     def status_page(request: Request, ws: Any) -> Response:
-        from hyoka.status import year_status
+        from hyoka.status import STATE_LABELS, year_status
 
         year = web.year(request, ws)
         with ws.store() as store:
-            rows = year_status(store, ws.plan, year)
-            unattributed = [s for s in store.submissions(year) if s.status == "rejected" and not s.submitter]
+            status = year_status(store, ws.plan, year)
         return web.page(
             request,
             "status.html",
             title="提出状況",
             ws=ws,
             year=year,
-            rows=rows,
-            unattributed=unattributed,
-            done=sum(r.complete for r in rows),
+            year_status=status,
+            state_labels=STATE_LABELS,
+            done=len(status.in_state("complete")),
         )
 
     # --- report --------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Any
+from typing import Any, BinaryIO
 
 from hyoka.files import atomic_write
 from hyoka.problems import HyokaError
@@ -80,21 +80,18 @@ def save_uploads(
     return Batch(folder, files)
 
 
-def _copier(upload: Any, name: str) -> Callable[[Path], None]:
-    return lambda target: _copy(upload, target, name)
+def _copier(upload: Any, name: str) -> Callable[[BinaryIO], None]:
+    return lambda out: _copy(upload, out, name)
 
 
-def _copy(upload: Any, target: Path, name: str) -> None:
+def _copy(upload: Any, out: BinaryIO, name: str) -> None:
     source = upload.file
     source.seek(0)
     written = 0
-    with target.open("wb") as out:
-        while chunk := source.read(CHUNK):
-            written += len(chunk)
-            if written > MAX_FILE_BYTES:
-                raise HyokaError(
-                    f"{name} は大きすぎます（{MAX_FILE_BYTES // 1_000_000} MB まで）。調査票以外のものを消してから送ってください。"
-                )
-            out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
+    while chunk := source.read(CHUNK):
+        written += len(chunk)
+        if written > MAX_FILE_BYTES:
+            raise HyokaError(
+                f"{name} は大きすぎます（{MAX_FILE_BYTES // 1_000_000} MB まで）。調査票以外のものを消してから送ってください。"
+            )
+        out.write(chunk)
