@@ -8,6 +8,7 @@ hold removed.
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
 
@@ -62,6 +63,29 @@ def split_departments(label: str) -> tuple[str, ...]:
     """Departments named in one 担当課/提出課 cell: ``介護福祉課・広報秘書課`` is two."""
     parts = [normalize_code(p) for p in _SEPARATORS.split(label)]
     return tuple(p for p in parts if p)
+
+
+def text_em(text: str) -> float:
+    """Width of ``text`` in em as Japanese Word and Excel set it: a full-width character 1, a
+    half-width one ½, and ¼ em of automatic space where Japanese meets a Latin letter or a digit
+    (令和 5 年度)."""
+    em = 0.0
+    before: bool | None = None  # was the previous character wide?
+    for ch in text:
+        wide = unicodedata.east_asian_width(ch) in "WFA"
+        em += 1.0 if wide else 0.5
+        if before is not None and wide != before and (wide or (ch.isascii() and ch.isalnum())):
+            em += 0.25
+        before = wide if (wide or (ch.isascii() and ch.isalnum())) else None
+    return em
+
+
+def wrapped_lines(text: str, em_per_line: float) -> int:
+    """How many lines ``text`` takes when wrapped at ``em_per_line``: each paragraph (also a blank
+    one) at least one line. An estimate that errs on the generous side: wrapping happens at
+    characters, and a line that would end a little past the edge counts whole."""
+    width = max(em_per_line, 1.0)
+    return sum(max(1, math.ceil(text_em(line) / width)) for line in text.split("\n"))
 
 
 def paragraphs(text: str) -> list[str]:

@@ -7,7 +7,6 @@ raw table XML and put where the template says ``{{ tables }}``.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from hyoka.report.model import (
 )
 from hyoka.report.ooxml import Cell, Element, Para, Row, TableSpec, paragraph, table, tiny_paragraph
 from hyoka.report.templates import TABLES_MARKER, apply_fonts, render_docxtpl, save_docx
+from hyoka.text import text_em
 
 
 @dataclass(frozen=True)
@@ -214,20 +214,6 @@ def summary_elements(ev: Evaluation, ids: dict[str, str], width: float) -> list[
             paragraph(Para.of(f"{ev.prior_label}から評価が変わった事業はありません。", s.explain), ids)
         )
     return out
-
-
-def text_em(text: str) -> float:
-    """Width of ``text`` in em as Japanese Word sets it: a full-width character 1, a half-width one
-    ½, and ¼ em of automatic space where Japanese meets a Latin letter or a digit (令和 5 年度)."""
-    em = 0.0
-    before: bool | None = None  # was the previous character wide?
-    for ch in text:
-        wide = unicodedata.east_asian_width(ch) in "WFA"
-        em += 1.0 if wide else 0.5
-        if before is not None and wide != before and (wide or (ch.isascii() and ch.isalnum())):
-            em += 0.25
-        before = wide if (wide or (ch.isascii() and ch.isalnum())) else None
-    return em
 
 
 def _text_mm(text: str, pt: float) -> float:
