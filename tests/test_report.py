@@ -97,9 +97,10 @@ def grid(tbl: Any) -> list[list[GridCell]]:
     return rows
 
 
-def _block(tbl: Any) -> str:
-    """The 基本施策 a table belongs to (its second block row)."""
-    return grid(tbl)[1][1].text
+def _breaks_page(tr: Any) -> bool:
+    """A table row that begins a new page: a page break before its first paragraph."""
+    p = tr.find(f"{qn('w:tc')}/{qn('w:p')}")
+    return p is not None and p.find(f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}") is not None
 
 
 def size_mm(section: Any) -> tuple[int, int]:
@@ -313,22 +314,20 @@ def test_joint_departments_each_on_their_own_line() -> None:
 def test_merges_repeated_header_rows_cant_split_and_keep_together(rendered: tuple[Workspace, Path]) -> None:
     ws, out = rendered
     body = Document(str(out / TABLE_NAME)).element.body
-    # A project that does not fit on the rest of a page goes on in a table of its own from the next
-    # page, its label marked （続き） there and only there: on the first row of that table.
+    # A project that does not fit on the rest of a page goes on from the next page, after a page
+    # break before its row, its label marked （続き） there and only there.
     rows = evaluation_rows(Document(str(out / TABLE_NAME)))
     continued = {r.project.split("\n")[0] for r in rows if r.project.endswith("（続き）")}
     assert continued
     policy_tables = [t for t in body.iter(qn("w:tbl")) if "基本施策" in _paras(t)]
-    assert len({grid(t)[1][1].text for t in policy_tables}) == len(ws.plan.policies()) == 9
+    assert len(policy_tables) == len(ws.plan.policies()) == 9
     merges: dict[str, list[str | None]] = {}  # project → the 施策 cell's vMerge, row by row
-    for i, tbl in enumerate(policy_tables):
-        data = [r for r in grid(tbl) if len(r) == 7 and r[0].text != "施策"]
-        assert all(not r[1].text.endswith("（続き）") for r in data[1:])
-        assert (data[0][1].text.endswith("（続き）")) == (
-            i > 0 and _block(tbl) == _block(policy_tables[i - 1])
-        )
+    for tbl in policy_tables:
+        data = [tr for tr in tbl.iter(qn("w:tr")) if len(tr.findall(qn("w:tc"))) == 7][1:]
+        for tr, r in zip(data, grid_rows(data), strict=True):
+            assert r[1].text.endswith("（続き）") == _breaks_page(tr), r[1].text
         project = ""
-        for r in data:
+        for r in grid_rows(data):
             if r[0].vmerge != "continue":
                 project = r[1].paras[0]
             merges.setdefault(project, []).append(r[0].vmerge)
@@ -1031,20 +1030,21 @@ def test_a_project_taller_than_a_page_labels_every_row(midori_ws: Workspace, tmp
     trs = _row_trs(body, "【事業No.A-3】")
     cells = grid_rows(trs)
     assert len(cells) > 4  # four departments, each text continued in rows of its own
-    # One page group per table: its first row holds the label (（続き） after the first page), the
-    # others continue the merged 施策 and project cells.
-    tables = [
-        t
-        for t in body.iter(qn("w:tbl"))
-        if "基本施策" in _paras(t) and any("【事業No.A-3】" in x for x in _paras(t))
+    # The rows one page holds share a merged label cell; each later page group begins with a page
+    # break and its label says （続き）.
+    (tbl,) = [
+        t for t in body.iter(qn("w:tbl")) if "基本施策" in _paras(t) and any("A-3" in x for x in _paras(t))
     ]
-    assert len(tables) > 3
-    a3: list[list[GridCell]] = []
-    for i, tbl in enumerate(tables):
-        group = [r for r in grid(tbl) if len(r) == 7 and r[0].text != "施策"]
-        start = next(j for j, r in enumerate(group) if r[1].paras[:1] == ["①【事業No.A-3】"])
-        first, *rest = group[start:]
-        a3 += group[start:]
+    data = [tr for tr in tbl.iter(qn("w:tr")) if len(tr.findall(qn("w:tc"))) == 7][1:]
+    start = next(i for i, tr in enumerate(data) if "①【事業No.A-3】" in _paras(tr))
+    groups: list[list[list[GridCell]]] = []
+    for tr, r in zip(data[start:], grid_rows(data[start:]), strict=True):
+        if _breaks_page(tr) or not groups:
+            groups.append([])
+        groups[-1].append(r)
+    assert len(groups) > 3
+    a3 = [r for g in groups for r in g]
+    for i, (first, *rest) in enumerate(groups):
         assert first[0].text == "(2)"
         assert first[1].paras == ["①【事業No.A-3】", "避難支援プランの作成", *(["（続き）"] if i else [])]
         if rest:

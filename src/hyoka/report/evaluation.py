@@ -8,6 +8,7 @@ raw table XML and put where the template says ``{{ tables }}``.
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -309,17 +310,13 @@ def table_elements(ev: Evaluation, ids: dict[str, str], width: float) -> list[El
     grid = _scaled(GRID, width)
     for block in ev.blocks:
         # Each 基本施策 starts on a new page; the 1 pt paragraph carries the break (a table cannot).
-        # A project continued on the next page （続き） begins a table of its own after a page break,
-        # so that 「（続き）」 is always at the top of a page, wherever Word or LibreOffice ended the last.
-        for spec in block_tables(ev, block, grid):
-            out.append(tiny_paragraph(page_break_before=True))
-            out.append(table(spec, ids))
+        out.append(tiny_paragraph(page_break_before=True))
+        out.append(table(block_table(ev, block, grid), ids))
     out.append(tiny_paragraph())
     return out
 
 
-def block_tables(ev: Evaluation, block: PolicyBlock, grid: tuple[float, ...] = GRID) -> list[TableSpec]:
-    """The tables of one 基本施策, each from a new page, each with the block and the column heads."""
+def block_table(ev: Evaluation, block: PolicyBlock, grid: tuple[float, ...] = GRID) -> TableSpec:
     s = STYLES
     spec = TableSpec(widths_mm=grid)
     labels = [("基本目標", f"{block.goal_no}　{block.goal}"), ("基本施策", block.policy)]
@@ -363,14 +360,10 @@ def block_tables(ev: Evaluation, block: PolicyBlock, grid: tuple[float, ...] = G
         label_chars=int((grid[1] + grid[2] - 2.4) / CHAR_MM),
         department_chars=int((grid[3] - 2.4) / CHAR_MM),
     )
-    heads = list(spec.rows)
-    specs = [spec]
     for project in block.projects:
-        for i, rows in enumerate(_project_rows(ev, project, page)):
-            if i > 0:
-                specs.append(TableSpec(widths_mm=grid, rows=list(heads)))
-            specs[-1].rows.extend(rows)
-    return specs
+        for rows in _project_rows(ev, project, page):
+            spec.rows.extend(rows)
+    return spec
 
 
 def _lines_per_page(block_rows: int) -> int:
@@ -391,9 +384,9 @@ def _lines_per_page(block_rows: int) -> int:
 # laid out in page groups: the rows the estimate puts on one page share one merged 施策 and project
 # cell and keep with the next, so that they move to a new page together rather than lose their label.
 # A project that fits on the rest of the page is one group. One that does not starts here when at
-# least MIN_FILL of the page is left (else on the next page) and goes on in groups labelled （続き）;
-# a department row that does not fit is cut where the page ends, its text continued in the next group.
-# So 「（続き）」 is written only where a page break comes before the row, and pages are filled.
+# least MIN_FILL of the page is left (else on the next page) and goes on in groups labelled （続き）,
+# each after a page break; a department row that does not fit is cut where the page ends, its text
+# continued in the next group. So 「（続き）」 is written only after a page break, and pages are filled.
 
 CONTINUED = "（続き）"
 SINGLE_LINE = 1 / PROSE_LINE_SPACING  # a single-spaced 10 pt line (担当課, 事業) in narrative lines
@@ -482,7 +475,8 @@ class _Piece:
 
 def _project_rows(ev: Evaluation, project: ProjectView, page: _Page) -> list[list[Row]]:
     """The project's rows in page groups: the first goes on where the page is; each later one is
-    （続き） and begins a new page."""
+    （続き） and begins a new page (a page break before its first row, which Word and LibreOffice
+    honour inside a table: so the mark is at the top of a page wherever the renderer ended the last)."""
     label = _label_texts(project)
     label_lines = page.label_lines(label, page.label_chars) + CELL_PAD_LINES
     columns = [
@@ -553,12 +547,18 @@ def _group_rows(ev: Evaluation, project: ProjectView, pieces: list[_Piece], *, c
         first = i == 0
         extra = (CONTINUED,) if continued else ()
         cells = (
-            Cell((Para.of(f"({project.measure_no})", s.table_center),) if first else (), vmerge=merge),
+            Cell(
+                (Para.of(f"({project.measure_no})", s.table_center, page_break_before=continued),)
+                if first
+                else (),
+                vmerge=merge,
+            ),
             Cell(_label_paras(project, extra) if first else (), span=2, vmerge=merge, valign="top"),
             *_row_cells(ev, piece.row, piece.ach, piece.out, ratings=piece.ratings),
         )
         # keep-with-next on all but the last row keeps the group on one page, so that the merged
-        # label cell (whose text shows only on its first page) stays readable.
+        # label cell (whose text shows only on its first page) stays readable; a continued group
+        # begins a new page.
         rows.append(Row(cells, keep_next=i < n - 1))
     return rows
 
@@ -591,7 +591,7 @@ def _cut_index(text: str, em: float) -> int:
     """How many characters of ``text`` fit in ``em``."""
     used = 0.0
     for i, ch in enumerate(text):
-        used += text_em(ch)
+        used += 1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.5
         if used > em:
             return i
     return len(text)
