@@ -1223,3 +1223,21 @@ def test_marks_are_not_indented_and_blank_lines_are_kept(sample_ws_loaded: Works
         ("　字下げ済みの段落", False),
     ]
     assert _cell_paragraphs(body, "【事業No.3】", 6) == [("今後も継続する。", True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "em"),
+    [
+        ("", 0.0),
+        ("令和年度", 4.0),
+        ("令和5年度", 5.0),
+        ("ABC", 1.5),
+        ("12,160件", 4.25),
+        ("①※・", 3.0),
+        ("a字b", 2.5),
+    ],
+)
+def test_text_width_in_em(text: str, em: float) -> None:
+    from hyoka.text import text_em
+
+    assert text_em(text) == em

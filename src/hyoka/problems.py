@@ -531,6 +531,13 @@ FOR_DEPARTMENT: dict[str, str] = {
         "事業評価が前年度の「{before}」から「{after}」へ{steps}段階変わっています。評価と評価理由に誤りがないか確認してください。"
     ),
     "file-corrupt": "ファイルが壊れていて読み込めません。Excelで開けるか確認し、保存し直して提出してください。",
+    "joint-rating-differs": (
+        "事業No.{no}（{department}）は共同で報告する行ですが、この調査票の{first}は「{first_rating}」、"
+        "{second}は「{second_rating}」と評価が異なります。{second}と評価を揃えてください。"
+    ),
+    "form-name-other-department": (
+        "ファイル名は{named}の調査票ですが、中の調査票は{submitter}のものです。自課の調査票か確認してください。"
+    ),
 }
 for _code, _text in FOR_DEPARTMENT.items():
     CATALOGUE[_code] = replace(CATALOGUE[_code], for_department=_text)
