@@ -412,7 +412,7 @@ def test_feedback_copy_marks_cells(ws_r4: Workspace, tmp_path: Path) -> None:
     bad = wb[SHEET_NAME][cell(roles, "rating", header + 1)]
     assert bad.fill.fgColor.rgb.endswith("FFC7CE")
     assert "評価基準にありません" in bad.comment.text
-    assert wb.sheetnames[0] == "hyoka指摘事項"
+    assert wb.sheetnames[0] == "修正のお願い"
     assert path.read_bytes() == path.read_bytes()  # the original is untouched (still readable)
 
 

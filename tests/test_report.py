@@ -32,6 +32,7 @@ from hyoka.report.model import MissingRow, department_lines
 from hyoka.report.templates import AGENDA, ALL, EVALUATION, MATERIALS_LIST
 from hyoka.resources import templates_dir
 from hyoka.store import Part
+from hyoka.text import circled
 from hyoka.workspace import Workspace, init_workspace
 from hyoka.years import FiscalYear, format_month
 
@@ -94,6 +95,12 @@ def grid(tbl: Any) -> list[list[GridCell]]:
             )
         rows.append(cells)
     return rows
+
+
+def _breaks_page(tr: Any) -> bool:
+    """A table row that begins a new page: a page break before its first paragraph."""
+    p = tr.find(f"{qn('w:tc')}/{qn('w:p')}")
+    return p is not None and p.find(f"{qn('w:pPr')}/{qn('w:pageBreakBefore')}") is not None
 
 
 def size_mm(section: Any) -> tuple[int, int]:
@@ -307,20 +314,31 @@ def test_joint_departments_each_on_their_own_line() -> None:
 def test_merges_repeated_header_rows_cant_split_and_keep_together(rendered: tuple[Workspace, Path]) -> None:
     ws, out = rendered
     body = Document(str(out / TABLE_NAME)).element.body
-    multi_row_projects = sum(
-        1 for p in ws.plan.policies() for m in p.measures for pr in m.projects if len(pr.rows) > 1
-    )
-    restarts = [v for v in body.iter(qn("w:vMerge")) if v.get(qn("w:val")) == "restart"]
-    # Projects estimated taller than a page give every row its own label (see the second city's test);
-    # in the sample these are the three longest (at Word's line height they take about a page).
+    # A project that does not fit on the rest of a page goes on from the next page, after a page
+    # break before its row, its label marked （続き） there and only there.
     rows = evaluation_rows(Document(str(out / TABLE_NAME)))
     continued = {r.project.split("\n")[0] for r in rows if r.project.endswith("（続き）")}
-    assert continued == {"①【事業No.7】", "①【事業No.10】", "②【事業No.34】"}
-    # 施策 and project cell merged for each other project with several departments, plus the
-    # summary's 基本目標 head.
-    assert len(restarts) == 2 * (multi_row_projects - len(continued)) + 1
+    assert continued
     policy_tables = [t for t in body.iter(qn("w:tbl")) if "基本施策" in _paras(t)]
     assert len(policy_tables) == len(ws.plan.policies()) == 9
+    merges: dict[str, list[str | None]] = {}  # project → the 施策 cell's vMerge, row by row
+    for tbl in policy_tables:
+        data = [tr for tr in tbl.iter(qn("w:tr")) if len(tr.findall(qn("w:tc"))) == 7][1:]
+        for tr, r in zip(data, grid_rows(data), strict=True):
+            assert r[1].text.endswith("（続き）") == _breaks_page(tr), r[1].text
+        project = ""
+        for r in grid_rows(data):
+            if r[0].vmerge != "continue":
+                project = r[1].paras[0]
+            merges.setdefault(project, []).append(r[0].vmerge)
+    # 施策 and project cell merged over the rows of each project with several departments that is
+    # not continued; the summary's 基本目標 head is the one other merge.
+    restarts = [v for v in body.iter(qn("w:vMerge")) if v.get(qn("w:val")) == "restart"]
+    assert len(restarts) == 2 * sum(m.count("restart") for m in merges.values()) + 1
+    for pr in (pr for p in ws.plan.policies() for m in p.measures for pr in m.projects):
+        heading = f"{circled(pr.index)}【事業No.{pr.no}】"
+        if len(pr.rows) > 1 and heading not in continued:
+            assert merges[heading] == ["restart"] + ["continue"] * (len(pr.rows) - 1), heading
     for tbl in policy_tables:
         trs = list(tbl.iter(qn("w:tr")))
         header = [tr.find(qn("w:trPr")).find(qn("w:tblHeader")) is not None for tr in trs]
@@ -1012,12 +1030,26 @@ def test_a_project_taller_than_a_page_labels_every_row(midori_ws: Workspace, tmp
     trs = _row_trs(body, "【事業No.A-3】")
     cells = grid_rows(trs)
     assert len(cells) > 4  # four departments, each text continued in rows of its own
-    # No vertical merge: every row has its own 施策 and project cells with the label in them.
-    assert all(c.vmerge is None for r in cells for c in r)
-    for i, r in enumerate(cells):
-        assert r[0].text == "(2)"
-        assert r[1].paras[:2] == ["①【事業No.A-3】", "避難支援プランの作成"]
-        assert (r[1].paras[2:] == ["（続き）"]) == (i > 0), i
+    # The rows one page holds share a merged label cell; each later page group begins with a page
+    # break and its label says （続き）.
+    (tbl,) = [
+        t for t in body.iter(qn("w:tbl")) if "基本施策" in _paras(t) and any("A-3" in x for x in _paras(t))
+    ]
+    data = [tr for tr in tbl.iter(qn("w:tr")) if len(tr.findall(qn("w:tc"))) == 7][1:]
+    start = next(i for i, tr in enumerate(data) if "①【事業No.A-3】" in _paras(tr))
+    groups: list[list[list[GridCell]]] = []
+    for tr, r in zip(data[start:], grid_rows(data[start:]), strict=True):
+        if _breaks_page(tr) or not groups:
+            groups.append([])
+        groups[-1].append(r)
+    assert len(groups) > 3
+    a3 = [r for g in groups for r in g]
+    for i, (first, *rest) in enumerate(groups):
+        assert first[0].text == "(2)"
+        assert first[1].paras == ["①【事業No.A-3】", "避難支援プランの作成", *(["（続き）"] if i else [])]
+        if rest:
+            assert first[0].vmerge == first[1].vmerge == "restart"
+            assert all(r[0].vmerge == r[1].vmerge == "continue" for r in rest)
     assert all(tr.find(qn("w:trPr")).find(qn("w:cantSplit")) is not None for tr in trs)
     assert not any(tr.find(qn("w:trPr")).find(qn("w:tblHeader")) is not None for tr in trs)
     # Read back, each department's row is whole, rated once.
@@ -1025,7 +1057,7 @@ def test_a_project_taller_than_a_page_labels_every_row(midori_ws: Workspace, tmp
     assert [r.departments[0] for r in rows] == list(texts)
     assert [(r.prior, r.rating) for r in rows] == [("A", "B")] * 4
     assert [r.achievement for r in rows] == [t.split("\n") for t in texts.values()]
-    assert sum(1 for r in cells if r[4].text) == 4
+    assert sum(1 for r in a3 if r[4].text) == 4
     # A project that fits keeps its merged layout: A-1 (two departments) has one 施策 and project cell.
     a1 = grid_rows(_row_trs(body, "見守りネットワークの運営の実績"))
     assert [r[0].vmerge for r in a1] == ["restart", "continue"]
@@ -1050,3 +1082,162 @@ def test_every_page_of_a_long_project_names_it(midori_ws: Workspace, tmp_path: P
     assert len(long_pages) >= 4
     for page in long_pages:
         assert "【事業 No.A-3】" in page or "【事業No.A-3】" in page, page[:300]
+
+
+# --- page fill and continuation, measured on LibreOffice's rendering ---------------------------------
+
+needs_soffice = pytest.mark.skipif(
+    pdf.find_soffice() is None or shutil.which("pdftotext") is None or shutil.which("pdftoppm") is None,
+    reason="LibreOffice and poppler (pdftotext, pdftoppm) are not installed",
+)
+BODY_TOP_MM, BODY_BOTTOM_MM = 15.0, 196.0  # the template's top margin; A4 landscape less the bottom one
+_LABEL = re.compile(r"【事業\s*No\.\s*([^】\s]+)\s*】")
+
+
+def _pages(pdf_path: Path) -> list[str]:
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf_path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return text.split("\f")[: _page_count(pdf_path)]
+
+
+def _page_count(pdf_path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf_path)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
+
+
+def _page_fill(pdf_path: Path, tmp: Path) -> list[float]:
+    """How far down the body area each page's ink reaches (0–1), from a 30 dpi grey rendering."""
+    subprocess.run(["pdftoppm", "-r", "30", "-gray", str(pdf_path), str(tmp / "p")], check=True)
+    fills = []
+    for image in sorted(tmp.glob("p*.pgm")):
+        magic, size, _, pixels = image.read_bytes().split(b"\n", 3)
+        assert magic == b"P5"
+        w, h = map(int, size.split())
+        top, bottom = round(BODY_TOP_MM / 210 * h), round(BODY_BOTTOM_MM / 210 * h)
+        inked = [y for y in range(top, bottom) if min(pixels[y * w : (y + 1) * w]) < 160]
+        fills.append((inked[-1] - top) / (bottom - top) if inked else 0.0)
+    return fills
+
+
+def _block_name(page: str) -> str | None:
+    m = re.search(r"基本施策\s+(\S+)", page)
+    return m.group(1) if m and "事業実績" in page else None
+
+
+def _check_pages(docx: Path, tmp: Path, min_fill: float) -> list[tuple[str | None, float]]:
+    (written,), notice = pdf.convert([docx], tmp)
+    assert notice == ""
+    pages, fills = _pages(written), _page_fill(written, tmp)
+    assert len(pages) == len(fills)
+    blocks = [_block_name(p) for p in pages]
+    previous: list[str] = []
+    for i, (page, block) in enumerate(zip(pages, blocks, strict=True)):
+        labels = _LABEL.findall(page)
+        if block is None:
+            previous = labels
+            continue
+        # （続き） only at the top of a page, for the project the page before ended with.
+        assert page.count("（続き）") <= 1, (i + 1, page[:400])
+        if "（続き）" in page:
+            assert labels and previous and labels[0] == previous[-1], (i + 1, labels[:2], previous[-1:])
+            before = page[: page.index("（続き）")]
+            assert len(_LABEL.findall(before)) == 1, (i + 1, before)
+        last_of_block = i + 1 == len(pages) or blocks[i + 1] != block
+        if not last_of_block:
+            assert fills[i] >= min_fill, (i + 1, round(fills[i], 2), block)
+        previous = labels
+    return list(zip(blocks, fills, strict=True))
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_sample_pages_are_filled_and_continued_only_after_a_break(
+    rendered: tuple[Workspace, Path], tmp_path: Path
+) -> None:
+    _, out = rendered
+    pages = _check_pages(out / TABLE_NAME, tmp_path, min_fill=0.75)
+    assert sum(1 for b, _ in pages if b) <= 17  # no more pages than before the pages were filled
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_a_long_project_fills_its_pages(midori_ws: Workspace, tmp_path: Path) -> None:
+    _midori_long(midori_ws)
+    make_report(midori_ws, FiscalYear(2024), out_dir=tmp_path)
+    _check_pages(tmp_path / "資料1_進捗状況及び評価表_R6.docx", tmp_path, min_fill=0.8)
+
+
+# --- the department's paragraphs -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "indent"),
+    [
+        ("本文の段落です。", True),
+        ("令和5年度は実施した。", True),
+        ("・箇条書き", False),
+        ("●重点", False),
+        ("○補足", False),
+        ("※注記", False),
+        ("【感染症対応】", False),
+        ("①番号付き", False),
+        ("⑴番号付き", False),
+        ("(1)番号付き", False),
+        ("（２）番号付き", False),
+        ("1. 番号付き", False),
+        ("２、番号付き", False),
+        ("ア．項目", False),
+        ("　自分で字下げした段落", False),
+        ("", False),
+        ("12,160件の相談があった。", True),
+        ("2023年度は実施した。", True),
+    ],
+)
+def test_first_line_indent_only_for_plain_prose(paragraph: str, indent: bool) -> None:
+    from hyoka.report.model import indents
+
+    assert indents(paragraph) is indent
+
+
+def _cell_paragraphs(body: Any, heading: str, column: int) -> list[tuple[str, bool]]:
+    """(text, indented) of every paragraph of a narrative cell, blank ones included."""
+    (tr,) = _row_trs(body, heading)
+    tc = list(tr.iter(qn("w:tc")))[column]
+    return [(_text(p), not _continues(p)) for p in tc.iter(qn("w:p"))]
+
+
+def test_marks_are_not_indented_and_blank_lines_are_kept(sample_ws_loaded: Workspace, tmp_path: Path) -> None:
+    achievement = "本文の段落。\n\n\n・箇条書きの一つ目\n・二つ目\n\n【感染症対応】\n①番号付きの段落\n　字下げ済みの段落\n"
+    _store(sample_ws_loaded, R5, [Part("3", "交通対策課", "", "A", achievement, "今後も継続する。")], "marks")
+    make_report(sample_ws_loaded, R5, out_dir=tmp_path)
+    body = Document(str(tmp_path / TABLE_NAME)).element.body
+    assert _cell_paragraphs(body, "【事業No.3】", 3) == [
+        ("本文の段落。", True),
+        ("", False),  # the blank lines the department typed: one, not dropped
+        ("・箇条書きの一つ目", False),
+        ("・二つ目", False),
+        ("", False),
+        ("【感染症対応】", False),
+        ("①番号付きの段落", False),
+        ("　字下げ済みの段落", False),
+    ]
+    assert _cell_paragraphs(body, "【事業No.3】", 6) == [("今後も継続する。", True)]
+
+
+@pytest.mark.parametrize(
+    ("text", "em"),
+    [
+        ("", 0.0),
+        ("令和年度", 4.0),
+        ("令和5年度", 5.0),
+        ("ABC", 1.5),
+        ("12,160件", 4.25),
+        ("①※・", 3.0),
+        ("a字b", 2.5),
+    ],
+)
+def test_text_width_in_em(text: str, em: float) -> None:
+    from hyoka.text import text_em
+
+    assert text_em(text) == em

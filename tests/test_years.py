@@ -78,3 +78,41 @@ def test_label_parses_back(start: int) -> None:
 def test_parse_never_raises_anything_but_value_error(text: str) -> None:
     with contextlib.suppress(ValueError):
         FiscalYear.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        (
+            "平成35",
+            "平成は31年までです（平成31年＝令和元年）。平成35年度は令和5年度にあたります。R5 または 令和5年度 と指定してください。",
+        ),
+        (
+            "H32年度",
+            "平成は31年までです（平成31年＝令和元年）。平成32年度は令和2年度にあたります。R2 または 令和2年度 と指定してください。",
+        ),
+        (
+            "昭和70",
+            "昭和は64年までです（昭和64年＝平成元年）。昭和70年度は平成7年度にあたります。H7 または 平成7年度 と指定してください。",
+        ),
+    ],
+)
+def test_a_year_past_the_end_of_its_era_names_the_era_that_followed(text: str, hint: str) -> None:
+    with pytest.raises(ValueError) as info:
+        FiscalYear.parse(text)
+    assert str(info.value) == f"年度「{text}」はありません。{hint}"
+
+
+@pytest.mark.parametrize(
+    ("year", "today", "far"),
+    [
+        (FiscalYear(2073), date(2026, 12, 1), True),  # R55
+        (FiscalYear(2029), date(2026, 12, 1), True),
+        (FiscalYear(2028), date(2026, 12, 1), False),
+        (FiscalYear(2024), date(2026, 12, 1), False),
+        (FiscalYear(2023), date(2026, 12, 1), True),
+        (FiscalYear(2024), date(2027, 3, 31), False),  # still FY2026
+    ],
+)
+def test_years_far_from_today(year: FiscalYear, today: date, far: bool) -> None:
+    assert year.is_far_from(today) is far

@@ -213,17 +213,20 @@ def forms(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """提出課ごとの調査票（Excel）を作ります。前年度の評価は保存済みのデータから記入されます。"""
-    from hyoka.forms import write_forms
+    from hyoka.forms import make_forms
 
     ws = _workspace(workspace)
     fy = _year(year)
     _warn_placeholders(ws)
-    paths = write_forms(ws, fy, out, department)
+    result = make_forms(ws, fy, out, department)
+    paths = result.paths
     typer.echo(
         f"{fy.label(ws.config.gannen)}の調査票を {len(paths)} 件作成しました（{paths[0].parent if paths else ''}）:"
     )
     for path in paths:
         typer.echo(f"  {path.name}")
+    for p in result.problems:
+        typer.echo(p.render(), err=True)
 
 
 @app.command("import")

@@ -7,18 +7,18 @@ original file is never touched.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hyoka.files import atomic_write
-from hyoka.forms import print_a4_landscape
+from hyoka.forms import fit_rows, print_a4_landscape
 from hyoka.problems import SEVERITY_LABEL, SEVERITY_ORDER, Problem, Severity
-from hyoka.text import safe_filename
+from hyoka.text import clean_text, safe_filename
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
     from openpyxl.worksheet.worksheet import Worksheet
 
-FEEDBACK_SHEET = "hyoka指摘事項"
+FEEDBACK_SHEET = "修正のお願い"
 FEEDBACK_PREFIX = "要修正_"
 FILL = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C", Severity.INFO: "DDEBF7"}
 
@@ -45,21 +45,35 @@ def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path
         cell = _writable(wb[sheet], ref)
         worst = min(found, key=lambda p: SEVERITY_ORDER[p.severity])
         cell.fill = PatternFill("solid", fgColor=FILL[worst.severity])
-        text = "\n".join(f"【{SEVERITY_LABEL[p.severity]}】{p.message}" for p in found)
+        text = "\n".join(f"【{SEVERITY_LABEL[p.severity]}】{p.for_department}" for p in found)
         cell.comment = Comment(text, "hyoka", width=320, height=140)
 
+    _fit_table_rows(wb)
+    # For the department: what to fix, where and in which project — the codes are the clerk's.
     summary = wb.create_sheet(FEEDBACK_SHEET, 0)
     errors = sum(p.severity is Severity.ERROR for p in problems)
-    summary.append([f"{source.name} の指摘事項（エラー {errors} 件）"])
-    summary.append(["色の付いたセルにコメントがあります。エラーをすべて直して、もう一度提出してください。"])
+    others = len(problems) - errors
+    summary.append([f"調査票の修正のお願い（{source.name}）"])
+    summary.append(
+        [
+            f"直していただきたい点が {errors} 件"
+            + (f"、確認していただきたい点が {others} 件" if others else "")
+            + "あります。色の付いたセル（赤: 要修正、黄: 要確認）にも直し方をコメントで書いています。"
+            "すべて直したらこのファイルを保存し、事務局に提出してください（このシートは残したままでかまいません）。"
+        ]
+    )
     summary.append([])
-    summary.append(["区分", "場所", "内容（直し方）", "コード"])
+    summary.append(["区分", "場所", "事業", "直していただきたいこと"])
+    projects = _projects_by_row(wb, problems)
     for p in problems:
         place = " ".join(
             x for x in (f"シート「{p.sheet}」" if p.sheet else "", f"セル {p.cell}" if p.cell else "") if x
         )
-        summary.append([SEVERITY_LABEL[p.severity], place or "ファイル全体", p.message, p.code])
-    for col, width in zip("ABCD", (8, 24, 70, 22), strict=True):
+        project = projects.get((p.sheet or "", _row_of(p.cell)), "") if p.cell else ""
+        summary.append(
+            [SEVERITY_LABEL[p.severity], place or "ファイル全体", project or None, p.for_department]
+        )
+    for col, width in zip("ABCD", (8, 24, 40, 70), strict=True):
         summary.column_dimensions[col].width = width
     for row in summary.iter_rows(min_row=4):
         for c in row:
@@ -72,6 +86,70 @@ def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path
     target = feedback_path(out_dir, source)
     atomic_write(target, wb.save)
     return target
+
+
+def _row_of(ref: str | None) -> int:
+    digits = "".join(ch for ch in ref or "" if ch.isdigit())
+    return int(digits) if digits else 0
+
+
+def _form_table(sheet: Any) -> tuple[int, dict[str, int]]:
+    """The header row and column roles of a sheet with the form's headings (0 when it has none)."""
+    from hyoka.intake import HEADER_SEARCH_ROWS, column_role
+
+    for r, values in enumerate(sheet.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True), 1):
+        found = {role: j for j, v in enumerate(values, 1) if (role := column_role(v))}
+        if "project" in found or "no" in found:
+            return r, found
+    return 0, {}
+
+
+def _fit_table_rows(wb: Any) -> None:
+    """Rows of the form as tall as the department's texts, so that the printed copy shows them whole."""
+    from hyoka.intake import EMPTY_RUN_END, MAX_DATA_ROWS
+
+    for sheet in wb.worksheets:
+        if sheet.sheet_state != "visible":
+            continue
+        header, _ = _form_table(sheet)
+        if not header:
+            continue
+        rows, empty = [], 0
+        last = min(sheet.max_row, header + MAX_DATA_ROWS)
+        for r, values in enumerate(
+            sheet.iter_rows(min_row=header + 1, max_row=last, values_only=True), header + 1
+        ):
+            if any(isinstance(v, str) and v.strip() for v in values):
+                rows.append(r)
+                empty = 0
+            else:
+                empty += 1
+                if empty >= EMPTY_RUN_END:
+                    break
+        fit_rows(sheet, rows, grow_only=True)
+
+
+def _projects_by_row(wb: Any, problems: list[Problem]) -> dict[tuple[str, int], str]:
+    """(sheet, row) → ``①【事業No.5】name（担当課）`` for the rows the problems point at, read from the
+    sheet's own project and 担当課 columns, so that the summary names the project of each marked cell."""
+    wanted: dict[str, set[int]] = {}
+    for p in problems:
+        if p.sheet and p.sheet in wb.sheetnames and p.cell:
+            wanted.setdefault(p.sheet, set()).add(_row_of(p.cell))
+    out: dict[tuple[str, int], str] = {}
+    for name, rows in wanted.items():
+        sheet = wb[name]
+        header, roles = _form_table(sheet)
+        id_col = roles.get("project", roles.get("no"))
+        if id_col is None:
+            continue
+        dep_col = roles.get("department")
+        for r in sorted(x for x in rows if x > header):
+            label = clean_text(sheet.cell(r, id_col).value)
+            dep = clean_text(sheet.cell(r, dep_col).value) if dep_col else ""
+            if label:
+                out[(name, r)] = f"{label}（{dep}）" if dep else label
+    return out
 
 
 def _writable(sheet: Worksheet, ref: str) -> Cell:

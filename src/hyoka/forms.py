@@ -8,16 +8,16 @@ form version, so a return can be matched to what was sent.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hyoka.files import atomic_write
 from hyoka.plan import Plan, PlanRow, RowKey
-from hyoka.problems import HyokaError
-from hyoka.text import safe_filename
+from hyoka.problems import HyokaError, Problem, problem
+from hyoka.text import safe_filename, wrapped_lines
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 
@@ -30,6 +30,16 @@ SHEET_NAME = "調査票"
 META_SHEET = "_hyoka"
 FILE_PREFIX = "調査票"
 MAX_PROMPT = 250  # Excel refuses a data-validation message longer than 255 characters
+MAX_EXAMPLES = 10  # rows named in a warning; the rest are counted
+# Row heights, estimated as the report does (hyoka.text.wrapped_lines): neither Excel nor LibreOffice
+# fits a row with a height of its own to wrapped text, and one without a height does not grow when a
+# library writes it. A 10 pt character is 96/72 × 10 px wide; a column of width w is about 7w px.
+BODY_PT = 10
+LINE_PT = 14.0  # a 10 pt line of a Japanese gothic font, with its leading
+ROW_PAD_PT = 4.0
+MIN_ROW_PT = 60.0  # room for about four lines in the empty input cells of a blank form
+MAX_ROW_PT = 409.0  # Excel's limit
+DEFAULT_WIDTH = 8.43  # Excel's default column width
 
 
 @dataclass(frozen=True)
@@ -43,11 +53,12 @@ class Column:
 def columns(year: FiscalYear, gannen: bool = True) -> list[Column]:
     """The table's columns, with the committee table's headings."""
     return [
-        Column("measure", "施策", 7),
+        Column("measure", "施策", 16),
         Column("project", "個別事業・取り組み", 30),
         Column("department", "担当課", 14),
         Column("achievement", f"事業実績・評価理由 ({year.label(gannen)})", 60, input=True),
-        Column("prior", "前年度事業評価", 9),
+        # Broken where the words meet: the narrow column would otherwise wrap inside 事業評価.
+        Column("prior", "前年度\n事業評価", 9),
         Column("rating", "事業評価", 9, input=True),
         Column("outlook", "今後の事業計画・展望", 50, input=True),
     ]
@@ -57,10 +68,31 @@ def form_filename(year: FiscalYear, submitter: str) -> str:
     return f"{FILE_PREFIX}_{year.short}_{safe_filename(submitter)}.xlsx"
 
 
+@dataclass
+class FormsResult:
+    """The forms written and what the clerk should know about them (warnings, never errors)."""
+
+    paths: list[Path] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+
 def write_forms(
     ws: Workspace, year: FiscalYear, out: Path | None = None, department: str | None = None
 ) -> list[Path]:
     """Write one form per submitting department (or only ``department``); returns the paths."""
+    return make_forms(ws, year, out, department).paths
+
+
+def make_forms(
+    ws: Workspace,
+    year: FiscalYear,
+    out: Path | None = None,
+    department: str | None = None,
+    *,
+    today: date | None = None,
+) -> FormsResult:
+    """Write one form per submitting department (or only ``department``), with the warnings: a year
+    far from today's (R55 for R5), rows whose prior-year rating is not stored yet."""
     plan = ws.plan
     submitters = plan.submitters
     if department is not None:
@@ -77,14 +109,52 @@ def write_forms(
     target = out or ws.out_dir / "forms" / year.short
     if target.exists() and not target.is_dir():
         raise HyokaError(f"{target} はファイルです。--out には調査票を置くフォルダを指定してください。")
-    paths: list[Path] = []
+    result = FormsResult(
+        problems=form_warnings(plan, year, submitters, prior, today or date.today(), ws.config.gannen)
+    )
     taken: set[str] = set()
     for submitter in submitters:
         path = target / _unique(form_filename(year, submitter), taken)
         workbook = build_form(ws, plan, year, submitter, prior)
         atomic_write(path, workbook.save)
-        paths.append(path)
-    return paths
+        result.paths.append(path)
+    return result
+
+
+def form_warnings(
+    plan: Plan,
+    year: FiscalYear,
+    submitters: list[str],
+    prior: Mapping[RowKey, str],
+    today: date,
+    gannen: bool = True,
+) -> list[Problem]:
+    """What the clerk should check before sending the forms out."""
+    found: list[Problem] = []
+    current = FiscalYear.of(today)
+    if year.is_far_from(today):
+        found.append(
+            problem(
+                "year-far-from-today",
+                year=year.label(gannen),
+                current=current.label(gannen),
+                distance=abs(year.start - current.start),
+            )
+        )
+    rows = dict.fromkeys(r for s in submitters for r in plan.rows_for(s))  # a joint row once
+    without = [r for r in rows if not r.is_new and r.key not in prior]
+    if without:
+        shown = "、".join(f"事業No.{r.project_no} {r.department}" for r in without[:MAX_EXAMPLES])
+        more = len(without) - MAX_EXAMPLES
+        found.append(
+            problem(
+                "prior-rating-missing",
+                prior=year.previous().label(gannen),
+                count=len(without),
+                examples=shown + (f" ほか{more}行" if more > 0 else ""),
+            )
+        )
+    return found
 
 
 def _unique(name: str, taken: set[str]) -> str:
@@ -171,15 +241,15 @@ def build_form(
             cell = sheet.cell(row=rr, column=j, value=values.get(col.role))
             cell.font = body_font
             cell.border = border
-            cell.alignment = centred if col.role in ("prior", "rating", "measure") else wrap_top
+            cell.alignment = centred if col.role in ("prior", "rating") else wrap_top
             if col.input:
                 cell.fill = input_fill
                 cell.protection = unlocked
-        # A library cannot make Excel fit rows to wrapped text (LibreOffice does not either, measured):
-        # leave room for about four lines; departments may resize rows (formatRows is allowed).
-        sheet.row_dimensions[rr].height = max(60, 15 * (len(row.project_label) // 14 + 1))
 
     last_row = header + len(rows)
+    # Sized to the static texts, with room left for the department's; rows stay resizable
+    # (formatRows is allowed on the protected sheet) for a department that writes more.
+    fit_rows(sheet, range(header + 1, last_row + 1))
     if rows:
         dv = DataValidation(
             type="list",
@@ -217,6 +287,39 @@ def build_form(
     return wb
 
 
+def fit_rows(
+    sheet: Worksheet, rows: Iterable[int], min_height: float = MIN_ROW_PT, *, grow_only: bool = False
+) -> None:
+    """Give each row the height its wrapped texts need (at least ``min_height``), estimated from
+    the column widths: written by a library, a row is otherwise as tall as its fixed height.
+    ``grow_only`` keeps a row someone made taller as it is."""
+    from openpyxl.utils import get_column_letter
+
+    widths: dict[int, float] = {}
+    for r in rows:
+        lines = 1
+        for cell in sheet[r]:
+            value = cell.value
+            if not isinstance(value, str) or not value:
+                continue
+            col = cell.column
+            if not isinstance(col, int):
+                continue
+            if col not in widths:
+                width = sheet.column_dimensions[get_column_letter(col)].width
+                widths[col] = width if width else DEFAULT_WIDTH
+            lines = max(lines, wrapped_lines(value, _em_per_line(widths[col])))
+        height = min(MAX_ROW_PT, max(min_height, lines * LINE_PT + ROW_PAD_PT))
+        current = sheet.row_dimensions[r].height
+        if not (grow_only and current and current > height):
+            sheet.row_dimensions[r].height = height
+
+
+def _em_per_line(width: float) -> float:
+    """Full-width characters per line in a column of Excel width ``width`` (less the cell margins)."""
+    return (width * 7 - 6) / (BODY_PT * 96 / 72)
+
+
 def print_a4_landscape(sheet: Worksheet, title_row: int) -> None:
     """A4 landscape, as wide as the page, with ``title_row`` repeated on every printed page."""
     sheet.print_title_rows = f"{title_row}:{title_row}"
@@ -242,7 +345,7 @@ def form_meta(plan: Plan, year: FiscalYear, submitter: str, header_row: int) -> 
 
 def _row_values(row: PlanRow, prior: Mapping[RowKey, str]) -> dict[str, str | None]:
     return {
-        "measure": row.measure_label,
+        "measure": f"{row.measure_label} {row.measure}",
         "project": row.project_label,
         "department": row.department,
         "achievement": None,

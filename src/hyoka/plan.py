@@ -80,6 +80,7 @@ class PlanRow:
 
     @property
     def measure_label(self) -> str:
+        """``(1)`` — the number as the committee prints it (measure_no never carries brackets)."""
         return f"({self.measure_no})"
 
 
@@ -224,6 +225,14 @@ def _groups(rows: Sequence[PlanRow], key: Callable[[PlanRow], str]) -> Iterator[
     return iter(groups.values())
 
 
+def measure_number(value: str) -> str:
+    """The 施策No without the brackets it is printed in: ``(1)``, ``（２）`` and ``1`` are all ``1``,
+    so that labels, which add the brackets, never show ``((1))``."""
+    text = normalize_code(value)  # NFKC: （２） → (2)
+    m = re.fullmatch(r"\(\s*(.*?)\s*\)", text)
+    return m.group(1) if m and m.group(1) else text
+
+
 def parse_new_flag(value: str) -> bool | None:
     v = normalize_code(value).upper()
     if v in NEW_YES:
@@ -271,7 +280,7 @@ def build_plan(table: Table) -> tuple[Plan | None, list[Problem]]:
         if is_new is None:
             problems.append(problem("plan-new-flag-unknown", file=src, row=line, value=cells[H_NEW]))
             is_new = False
-        goal_no, measure_no = normalize_code(cells[H_GOAL_NO]), normalize_code(cells[H_MEASURE_NO])
+        goal_no, measure_no = normalize_code(cells[H_GOAL_NO]), measure_number(cells[H_MEASURE_NO])
         policy, measure = cells[H_POLICY], cells[H_MEASURE]
         first = projects.setdefault(no, (line, cells[H_NAME], measure, policy))
         if first[1] != cells[H_NAME]:

@@ -7,7 +7,7 @@ input: it yields :class:`Problem` objects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -29,6 +29,9 @@ class ProblemType:
     title: str
     template: str
     title_ja: str = ""
+    # The wording for the department, in the marked-up copy it gets back, where the clerk's message
+    # would speak to the secretariat (「記入を依頼してください」); None: the message says it to both.
+    for_department: str | None = None
 
 
 def _types(
@@ -347,6 +350,23 @@ CATALOGUE: dict[str, ProblemType] = _types(
         E,
         "Text too long",
         "{column}が{length:,}文字あります（上限{limit:,}文字）。要点をまとめて短くしてください。",
+    ),
+    # --- forms out ---------------------------------------------------------------------------------
+    (
+        "year-far-from-today",
+        W,
+        "Fiscal year far from the current one",
+        "{year}は今年度（{current}）から{distance}年離れています。年度の指定に誤りがないか確認してください"
+        "（調査票は{year}のものとして作成しました）。",
+        "今年度から離れた年度",
+    ),
+    (
+        "prior-rating-missing",
+        W,
+        "Rows without a prior-year rating",
+        "{prior}の評価が保存されていない行が{count}行あります（{examples}）。これらの行の前年度事業評価は空欄です。"
+        "{prior}の回収を済ませてから調査票を作り直すと記入されます。",
+        "前年度の評価がまだない行",
     ),
     # --- the workspace's hyoka.toml --------------------------------------------------------------
     (
@@ -686,6 +706,45 @@ for _code, _title in TITLES_JA.items():
     if _code in CATALOGUE and not CATALOGUE[_code].title_ja:
         CATALOGUE[_code] = replace(CATALOGUE[_code], title_ja=_title)
 
+# Department-facing wording (see ProblemType.for_department); a template may use only the fields
+# of the code's message, so that either can be filled from the same values.
+FOR_DEPARTMENT: dict[str, str] = {
+    "form-year-mismatch": "この調査票は{form_year}のものです。{year}の調査票に記入して提出してください。",
+    "file-older-than-current": (
+        "この調査票は、すでに受け付けた版より前に保存されたものです（保存 {this}）。"
+        "最新の内容にして、Excelで保存し直してから提出してください。"
+    ),
+    "form-plan-changed": (
+        "この調査票は以前の版の様式で作られています。新しい調査票が届いている場合は、そちらに記入してください。"
+    ),
+    "form-department-unknown": (
+        "どの課の調査票か特定できません（複数の課の行が混ざっているか、行がありません）。"
+        "自課に配布された調査票に記入して提出してください。"
+    ),
+    "project-unknown": (
+        "事業No.「{no}」は計画にありません。個別事業・取り組みの欄は書き換えず、配布時の内容に戻してください。"
+    ),
+    "department-unknown": "担当課の欄は書き換えず、配布時の「{expected}」に戻してください。",
+    "outlook-blank": "今後の事業計画・展望が空欄です。次年度に向けた課題や検討内容を記入してください。",
+    "prior-rating-differs": (
+        "前年度事業評価の欄が「{form}」に書き換えられています（前年度の評価は「{stored}」です）。"
+        "この欄は変更しないでください。"
+    ),
+    "rating-jump": (
+        "事業評価が前年度の「{before}」から「{after}」へ{steps}段階変わっています。評価と評価理由に誤りがないか確認してください。"
+    ),
+    "file-corrupt": "ファイルが壊れていて読み込めません。Excelで開けるか確認し、保存し直して提出してください。",
+    "joint-rating-differs": (
+        "事業No.{no}（{department}）は共同で報告する行ですが、この調査票の{first}は「{first_rating}」、"
+        "{second}は「{second_rating}」と評価が異なります。{second}と評価を揃えてください。"
+    ),
+    "form-name-other-department": (
+        "ファイル名は{named}の調査票ですが、中の調査票は{submitter}のものです。自課の調査票か確認してください。"
+    ),
+}
+for _code, _text in FOR_DEPARTMENT.items():
+    CATALOGUE[_code] = replace(CATALOGUE[_code], for_department=_text)
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -698,6 +757,12 @@ class Problem:
     sheet: str | None = None
     cell: str | None = None
     row: int | None = None
+    department_message: str | None = field(default=None, compare=False, repr=False)
+
+    @property
+    def for_department(self) -> str:
+        """The message as the department should read it (the clerk's one where they are the same)."""
+        return self.department_message or self.message
 
     @property
     def location(self) -> str:
@@ -740,7 +805,10 @@ def problem(
 ) -> Problem:
     """Build a problem of a catalogued type, filling its message template with ``params``."""
     kind = CATALOGUE[code]
-    return Problem(code, kind.severity, kind.template.format(**params), file, sheet, cell, row)
+    for_department = kind.for_department.format(**params) if kind.for_department else None
+    return Problem(
+        code, kind.severity, kind.template.format(**params), file, sheet, cell, row, for_department
+    )
 
 
 class HyokaError(Exception):

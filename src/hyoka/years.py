@@ -26,6 +26,8 @@ ERAS = (
     Era("昭和", "S", date(1926, 12, 25)),
 )
 WEEKDAYS = "月火水木金土日"
+FAR_YEARS = 2
+"""A fiscal year more than this many years from today's deserves a warning where forms are made."""
 
 
 def _era_number(n: int, gannen: bool) -> str:
@@ -60,7 +62,14 @@ class FiscalYear:
                 last = newer.start.year - era.start.year + 1 if newer else 200
                 if 1 <= n <= last:
                     return cls(era.start.year + n - 1)
+                if newer is not None and n > last:
+                    raise ValueError(f"年度「{raw}」はありません。{_past_era_hint(era, newer, n, last)}")
         raise ValueError(f"年度「{raw}」を読み取れません。R5、令和5年度、2023 のように指定してください。")
+
+    def is_far_from(self, today: date, years: int = FAR_YEARS) -> bool:
+        """More than ``years`` fiscal years before or after the one ``today`` falls in (a typo such
+        as R55 for R5 is the likely cause)."""
+        return abs(self.start - FiscalYear.of(today).start) > years
 
     @classmethod
     def of(cls, day: date) -> FiscalYear:
@@ -100,6 +109,15 @@ class FiscalYear:
 
     def __str__(self) -> str:
         return self.short
+
+
+def _past_era_hint(era: Era, newer: Era, n: int, last: int) -> str:
+    """平成35 → 令和5: the era ended in its ``last`` year, which was the first of ``newer``."""
+    year = FiscalYear(era.start.year + n - 1)
+    return (
+        f"{era.name}は{last}年までです（{era.name}{last}年＝{newer.name}元年）。"
+        f"{era.name}{n}年度は{year.label()}にあたります。{year.short} または {year.label(gannen=False)} と指定してください。"
+    )
 
 
 def era_of(day: date) -> Era:

@@ -7,6 +7,7 @@ raw table XML and put where the template says ``{{ tables }}``.
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +25,11 @@ from hyoka.report.model import (
     RowView,
     Summary,
     department_lines,
+    indents,
 )
 from hyoka.report.ooxml import Cell, Element, Para, Row, TableSpec, paragraph, table, tiny_paragraph
 from hyoka.report.templates import TABLES_MARKER, apply_fonts, render_docxtpl, save_docx
+from hyoka.text import text_em
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,11 @@ BODY_STYLES = (
 GRID = (11.0, 13.0, 30.0, 31.0, 78.0, 13.0, 13.0, 78.0)
 CHAR_MM = 10 * 25.4 / 72  # one full-width character at the 10 pt of 「表 文章」
 PROSE_LINE_SPACING = 1.15  # the narrative cells' line spacing, set in the template's 「表 文章」 style
-LINE_MM = CHAR_MM * 1.35 * PROSE_LINE_SPACING  # BIZ UD fonts set single lines at about 1.3 em
+# BIZ UD明朝 sets a single line at 1.0 em (its ascent and descent fill the em square; measured in
+# LibreOffice's PDF: 11.5 pt per line at 10 pt × 1.15); 4 % to spare for Word.
+LINE_MM = CHAR_MM * 1.02 * PROSE_LINE_SPACING
+BLOCK_ROW_MM = 6.6  # a row of the block above the table (基本目標, 基本施策, 施策(n)): 6.5 mm at least
+HEAD_ROW_MM = 10.5  # the column heads (前年度/事業/評価 on three lines: 10.1 mm measured)
 LABEL_FILL = "E7E6E6"
 HEAD_FILL = "D9D9D9"
 TOTAL_FILL = "F2F2F2"
@@ -214,20 +221,6 @@ def summary_elements(ev: Evaluation, ids: dict[str, str], width: float) -> list[
             paragraph(Para.of(f"{ev.prior_label}から評価が変わった事業はありません。", s.explain), ids)
         )
     return out
-
-
-def text_em(text: str) -> float:
-    """Width of ``text`` in em as Japanese Word sets it: a full-width character 1, a half-width one
-    ½, and ¼ em of automatic space where Japanese meets a Latin letter or a digit (令和 5 年度)."""
-    em = 0.0
-    before: bool | None = None  # was the previous character wide?
-    for ch in text:
-        wide = unicodedata.east_asian_width(ch) in "WFA"
-        em += 1.0 if wide else 0.5
-        if before is not None and wide != before and (wide or (ch.isascii() and ch.isalnum())):
-            em += 0.25
-        before = wide if (wide or (ch.isascii() and ch.isalnum())) else None
-    return em
 
 
 def _text_mm(text: str, pt: float) -> float:
@@ -368,31 +361,40 @@ def block_table(ev: Evaluation, block: PolicyBlock, grid: tuple[float, ...] = GR
         department_chars=int((grid[3] - 2.4) / CHAR_MM),
     )
     for project in block.projects:
-        spec.rows.extend(_project_rows(ev, project, page))
+        for rows in _project_rows(ev, project, page):
+            spec.rows.extend(rows)
     return spec
 
 
 def _lines_per_page(block_rows: int) -> int:
-    """Text lines that fit under the repeated heads on an A4 landscape page (with some margin)."""
-    room = 210.0 - 29.0 - block_rows * 7.0 - 2.5 - 14.0
-    return int(room / LINE_MM) - 2
+    """Text lines that fit under the repeated heads on an A4 landscape page (LINE_MM leaves the margin).
+
+    Measured on LibreOffice's rendering of the standard template: 15 mm top and 14 mm bottom margins,
+    block rows of 6.6 mm, a 2.5 mm gap and the column heads.
+    """
+    room = 210.0 - 15.0 - 14.0 - block_rows * BLOCK_ROW_MM - 2.5 - HEAD_ROW_MM
+    return int(room / LINE_MM)
 
 
 # --- a project's rows across pages ---------------------------------------------------------------------
 #
-# Heights are estimated in lines of the narrative cells (LINE_MM), generously: the estimate decides
-# only where hyoka starts a new row, and a row that must not split but is taller than the page would be
-# cut off by Word. A project that fits on a page keeps its 施策 and project cells merged over its
-# department rows, which keep with the next so that the project moves to a new page as a whole. A project
-# that does not fit has its own label cells in every row, continuation rows marked （続き）: a merged
-# cell shows its text only on its first page. A department row taller than a page is continued in rows of
-# its own, each labelled, each fitting on a page, so that every page says which project it shows.
+# Heights are estimated in lines of the narrative cells (LINE_MM, measured on LibreOffice's rendering
+# with a few per cent to spare): the estimate decides where hyoka starts a new row and where it expects a
+# page to end. Rows never split (a row taller than the page would be cut off), so a project's rows are
+# laid out in page groups: the rows the estimate puts on one page share one merged 施策 and project
+# cell and keep with the next, so that they move to a new page together rather than lose their label.
+# A project that fits on the rest of the page is one group. One that does not starts here when at
+# least MIN_FILL of the page is left (else on the next page) and goes on in groups labelled （続き）,
+# each after a page break; a department row that does not fit is cut where the page ends, its text
+# continued in the next group. So 「（続き）」 is written only after a page break, and pages are filled.
 
 CONTINUED = "（続き）"
 SINGLE_LINE = 1 / PROSE_LINE_SPACING  # a single-spaced 10 pt line (担当課, 事業) in narrative lines
 RATING_LINES = 1.2 / PROSE_LINE_SPACING  # the 12 pt rating
-CELL_PAD_LINES = 1.2 / LINE_MM  # the cell's top and bottom margins
-MIN_CHUNK_LINES = 4  # a long row starts on a new page rather than with fewer lines at a page's foot
+CELL_PAD_LINES = 1.4 / LINE_MM  # the cell's top and bottom margins and the border
+MIN_CHUNK_LINES = 4  # a cut row leaves at least this many lines at a page's foot
+MIN_FILL = 0.2  # a project that does not fit starts on this page when this much of the page is left
+WRAP_SLACK_EM = 0.15  # per paragraph: justification and line-start rules can push a character over
 # Characters that may not begin a line in Japanese text (行頭禁則): a cut never leaves one first.
 NO_LINE_START = frozenset(
     "、。，．,.・：；:;？！?!）)」』】〕］]｝}〉》ーゝゞ々ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ…‥"
@@ -407,9 +409,13 @@ class _Text:
     missing: bool = False  # the red 未提出 note of a draft
     continued: bool = False  # the rest of a paragraph begun in the row above: no first-line indent
 
+    @property
+    def indent(self) -> bool:
+        return not (self.missing or self.continued) and indents(self.text)
+
     def lines(self, chars: int) -> int:
-        indent = 0 if self.continued else 1  # 「表 文章」 indents a paragraph's first line by one character
-        return -(-(len(self.text) + indent) // max(chars, 1))
+        em = text_em(self.text) + (1.0 if self.indent else 0.0) + WRAP_SLACK_EM
+        return max(1, math.ceil(em / max(chars, 1)))
 
 
 @dataclass
@@ -421,22 +427,28 @@ class _Page:
     label_chars: int  # … in the project cell
     department_chars: int  # … in the 担当課 cell
     used: float = 0.0
+    number: int = 0  # pages this table has begun on before the current one
 
     @property
     def left(self) -> float:
         return self.room - self.used
 
+    def new_page(self) -> None:
+        if self.used > 0:
+            self.number += 1
+        self.used = 0.0
+
     def place(self, lines: float) -> None:
-        """A row (or rows kept together) that must not split: here, or at the top of the next page."""
+        """Rows that must stay together: here, or at the top of the next page."""
         if lines > self.left:
-            self.used = 0.0
+            self.new_page()
         self.used += lines
 
     def column_lines(self, items: list[_Text]) -> int:
         return sum(t.lines(self.text_chars) for t in items)
 
     def label_lines(self, texts: tuple[str, ...], chars: int) -> float:
-        return sum(-(-len(t) // max(chars, 1)) for t in texts) * SINGLE_LINE
+        return sum(max(1, math.ceil(text_em(t) / max(chars, 1))) for t in texts) * SINGLE_LINE
 
     def row_lines(self, label: tuple[str, ...], row: RowView, ach: list[_Text], out: list[_Text]) -> float:
         return (
@@ -451,92 +463,104 @@ class _Page:
         )
 
 
-def _project_rows(ev: Evaluation, project: ProjectView, page: _Page) -> list[Row]:
-    label = (project.heading, *(["【新規】"] if project.is_new else []), project.name)
+@dataclass
+class _Piece:
+    """One table row of a project: a department row, or the part of its texts one page holds."""
+
+    row: RowView
+    ach: list[_Text]
+    out: list[_Text]
+    ratings: bool  # the first piece of a department row carries its ratings
+
+
+def _project_rows(ev: Evaluation, project: ProjectView, page: _Page) -> list[list[Row]]:
+    """The project's rows in page groups: the first goes on where the page is; each later one is
+    （続き） and begins a new page (a page break before its first row, which Word and LibreOffice
+    honour inside a table: so the mark is at the top of a page wherever the renderer ended the last)."""
+    label = _label_texts(project)
+    label_lines = page.label_lines(label, page.label_chars) + CELL_PAD_LINES
     columns = [
         (_column(ev, row, row.achievement), _column(ev, row, row.outlook, note_missing=False))
         for row in project.rows
     ]
-    heights = [
-        page.row_lines((), row, ach, out) for row, (ach, out) in zip(project.rows, columns, strict=True)
-    ]
-    total = max(sum(heights), page.label_lines(label, page.label_chars) + CELL_PAD_LINES)
-    if total <= page.room:
-        page.place(total)
-        return _merged_rows(ev, project, columns)
-    rows: list[Row] = []
-    for i, (row, (ach, out)) in enumerate(zip(project.rows, columns, strict=True)):
-        own = label if i == 0 else (*label, CONTINUED)
-        lines = page.row_lines(own, row, ach, out)
-        if lines <= page.room:
-            page.place(lines)
-            rows.append(Row(_cells(ev, project, own, row, ach, out, ratings=True)))
-            continue
-        # Taller than a page: in rows of its own, the first filling what is left of this page.
-        if page.left < max(MIN_CHUNK_LINES, page.label_lines(own, page.label_chars)) + CELL_PAD_LINES:
-            page.used = 0.0
+    heights = [page.row_lines((), row, a, o) for row, (a, o) in zip(project.rows, columns, strict=True)]
+    total = max(sum(heights), label_lines)
+    if total > page.left and page.left < MIN_FILL * page.room:
+        page.new_page()  # too little room left to begin it here
+    groups: list[list[_Piece]] = [[]]
+    group_used = 0.0  # lines of the current group, which shares one label cell
+    start = page.number
+
+    def close_group() -> None:
+        nonlocal group_used
+        page.new_page()
+        groups.append([])
+        group_used = 0.0
+
+    for row, (ach, out) in zip(project.rows, columns, strict=True):
         first = True
-        while first or ach or out:
-            chunk_label = own if first else (*label, CONTINUED)
-            budget = page.left - CELL_PAD_LINES
-            if not first:  # rows of even length rather than full pages and a last line or two
-                rest = max(page.column_lines(ach), page.column_lines(out))
-                budget = min(budget, -(-rest // -(-rest // int(budget))) + 1)
-            ach_now, ach = _take(ach, budget, page.text_chars)
-            out_now, out = _take(out, budget, page.text_chars)
-            if not (ach_now or out_now) and (ach or out) and page.used > 0:
-                page.used = 0.0  # not even one paragraph's start fits: go on on the next page
+        while True:
+            own = (*label, CONTINUED) if page.number != start else label
+            body = page.row_lines((), row, ach, out)
+            # The group's label cell spans its rows: a group is as tall as its rows or its label.
+            need = (
+                max(group_used + body, page.label_lines(own, page.label_chars) + CELL_PAD_LINES) - group_used
+            )
+            if need <= page.left:
+                groups[-1].append(_Piece(row, ach, out, first))
+                page.used += need
+                group_used += need
+                break
+            lines_left = page.left - CELL_PAD_LINES
+            fits_a_page = page.row_lines(own, row, ach, out) <= page.room
+            if lines_left < MIN_CHUNK_LINES or (fits_a_page and page.left < MIN_FILL * page.room):
+                close_group()
                 continue
-            if not (ach_now or out_now) and (ach or out):  # a whole page cannot hold one line: take it all
-                ach_now, ach = ach[:1], ach[1:]
-                out_now, out = out[:1], out[1:]
-            rows.append(Row(_cells(ev, project, chunk_label, row, ach_now, out_now, ratings=first)))
-            page.used += page.row_lines(chunk_label, row, ach_now, out_now)
-            if ach or out:
-                page.used = 0.0
-            first = False
-    return rows
+            ach_now, ach_rest = _take(ach, lines_left, page.text_chars)
+            out_now, out_rest = _take(out, lines_left, page.text_chars)
+            if not (ach_now or out_now):
+                if page.used == 0:  # not one line of a paragraph fits a whole page: take it all
+                    ach_now, ach_rest, out_now, out_rest = ach[:1], ach[1:], out[:1], out[1:]
+                else:
+                    close_group()
+                    continue
+            groups[-1].append(_Piece(row, ach_now, out_now, first))
+            ach, out, first = ach_rest, out_rest, False
+            close_group()
+            if not (ach or out):
+                break
+    groups = [g for g in groups if g]
+    return [_group_rows(ev, project, g, continued=i > 0) for i, g in enumerate(groups)]
 
 
-def _merged_rows(
-    ev: Evaluation, project: ProjectView, columns: list[tuple[list[_Text], list[_Text]]]
-) -> list[Row]:
-    """A project that fits on a page: 施策 and the project merged over its department rows."""
+def _label_texts(project: ProjectView) -> tuple[str, ...]:
+    return (project.heading, *(["【新規】"] if project.is_new else []), project.name)
+
+
+def _group_rows(ev: Evaluation, project: ProjectView, pieces: list[_Piece], *, continued: bool) -> list[Row]:
+    """The rows one page holds of a project: 施策 and the project merged over them."""
     s = STYLES
     rows = []
-    n = len(project.rows)
-    for i, (row, (ach, out)) in enumerate(zip(project.rows, columns, strict=True)):
+    n = len(pieces)
+    for i, piece in enumerate(pieces):
         merge = None if n == 1 else ("restart" if i == 0 else "continue")
         first = i == 0
+        extra = (CONTINUED,) if continued else ()
         cells = (
-            Cell((Para.of(f"({project.measure_no})", s.table_center),) if first else (), vmerge=merge),
-            Cell(_label_paras(project, ()) if first else (), span=2, vmerge=merge, valign="top"),
-            *_row_cells(ev, row, ach, out, ratings=True),
+            Cell(
+                (Para.of(f"({project.measure_no})", s.table_center, page_break_before=continued),)
+                if first
+                else (),
+                vmerge=merge,
+            ),
+            Cell(_label_paras(project, extra) if first else (), span=2, vmerge=merge, valign="top"),
+            *_row_cells(ev, piece.row, piece.ach, piece.out, ratings=piece.ratings),
         )
-        # keep-with-next on all but the last row keeps the project's rows on one page, so that the
-        # merged project cell (whose text shows only on its first page) stays readable.
+        # keep-with-next on all but the last row keeps the group on one page, so that the merged
+        # label cell (whose text shows only on its first page) stays readable; a continued group
+        # begins a new page.
         rows.append(Row(cells, keep_next=i < n - 1))
     return rows
-
-
-def _cells(
-    ev: Evaluation,
-    project: ProjectView,
-    label: tuple[str, ...],
-    row: RowView,
-    ach: list[_Text],
-    out: list[_Text],
-    *,
-    ratings: bool,
-) -> tuple[Cell, ...]:
-    """A row with its own 施策 and project cells (a project that runs over pages)."""
-    s = STYLES
-    continued = label[-1] == CONTINUED
-    return (
-        Cell((Para.of(f"({project.measure_no})", s.table_center),)),
-        Cell(_label_paras(project, (CONTINUED,) if continued else ()), span=2, valign="top"),
-        *_row_cells(ev, row, ach, out, ratings=ratings),
-    )
 
 
 def _label_paras(project: ProjectView, extra: tuple[str, ...]) -> tuple[Para, ...]:
@@ -563,6 +587,16 @@ def _row_cells(
     )
 
 
+def _cut_index(text: str, em: float) -> int:
+    """How many characters of ``text`` fit in ``em``."""
+    used = 0.0
+    for i, ch in enumerate(text):
+        used += 1.0 if unicodedata.east_asian_width(ch) in "WFA" else 0.5
+        if used > em:
+            return i
+    return len(text)
+
+
 def _take(items: list[_Text], budget: float, chars: int) -> tuple[list[_Text], list[_Text]]:
     """The paragraphs that fit in ``budget`` lines, the last one cut where the lines end; and the rest."""
     taken: list[_Text] = []
@@ -576,8 +610,8 @@ def _take(items: list[_Text], budget: float, chars: int) -> tuple[list[_Text], l
             used += n
             continue
         lines = int(budget - used)
-        if lines >= 1 and not item.missing:
-            cut = lines * chars - (0 if item.continued else 1)
+        if lines >= 1 and not item.missing and item.text:
+            cut = _cut_index(item.text, lines * chars - (1.0 if item.indent else 0.0) - WRAP_SLACK_EM)
             while 0 < cut < len(item.text) and item.text[cut] in NO_LINE_START:
                 cut -= 1
             if cut > 0:
@@ -602,7 +636,7 @@ def _paras(items: list[_Text]) -> tuple[Para, ...]:
     return tuple(
         Para(((t.text, s.missing_mark),), s.prose)
         if t.missing
-        else Para.of(t.text, s.prose, no_indent=t.continued)
+        else Para.of(t.text, s.prose, no_indent=not t.indent)
         for t in items
     )
 

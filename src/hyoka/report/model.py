@@ -8,6 +8,7 @@ reaches a document passes :func:`hyoka.text.clean_text` here, once.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -148,6 +149,39 @@ def disagreement_mark(ratings: tuple[tuple[str, str], ...]) -> str:
     return "／".join(r for _, r in ratings) + "（不一致）"
 
 
+# A paragraph that begins with a mark is a bullet, a heading or a numbered item and is set flush
+# left; plain prose gets the template's first-line indent of one character.
+_MARKS = frozenset("・●○◎◯◇◆□■△▲▽▼☆★※＊*＃#♪→⇒►▶-－‐―ー〇【［[〔「『（(＜<〈《")
+_NUMBERED = re.compile(
+    r"(?:[0-9０-９]+|[A-Za-zＡ-Ｚａ-ｚア-ンｱ-ﾝ])[、.．)）](?![0-9０-９])|第[0-9０-９一二三四五六七八九十]+[、　 ]"
+)
+
+
+def indents(paragraph: str) -> bool:
+    """Whether a paragraph of a department's text gets a first-line indent: not a blank line, not
+    one the department indented itself, not one that begins with a mark (・ ● ※ 【 ① (1) 1. 1、 ア.)."""
+    if not paragraph or paragraph[0] in " \t\u3000":
+        return False
+    first = paragraph[0]
+    if first in _MARKS or _NUMBERED.match(paragraph):
+        return False
+    # ① ⑴ ⒈ ❶ ㈠ and the like: numbers in circles or parentheses are marks too.
+    return not (
+        unicodedata.category(first) == "No" or "\u2460" <= first <= "\u24ff" or "\u3200" <= first <= "\u32ff"
+    )
+
+
+def narrative(text: str) -> tuple[str, ...]:
+    """A department's text as paragraphs: its blank lines kept (a run of them as one), none at the ends."""
+    out: list[str] = []
+    for line in clean_text(text).split("\n"):
+        if line.strip() or (out and out[-1]):
+            out.append(line if line.strip() else "")
+    while out and not out[-1]:
+        out.pop()
+    return tuple(out)
+
+
 def department_lines(label: str) -> tuple[str, ...]:
     """The 担当課 cell's lines: each department of a joint row on its own line, and a parenthesised
     body such as (社会福祉協議会) on the next line so that a narrow column never breaks inside it."""
@@ -235,8 +269,8 @@ def _row(row: PlanRow, res: RowResult | None, prior: RowResult | None) -> RowVie
             else None
         ),
         prior=clean_text(prior.rating) if prior is not None and prior.rating else None,
-        achievement=tuple(paragraphs(res.achievement)) if res is not None else (),
-        outlook=tuple(paragraphs(res.outlook)) if res is not None else (),
+        achievement=narrative(res.achievement) if res is not None else (),
+        outlook=narrative(res.outlook) if res is not None else (),
         missing=tuple(missing),
     )
 
