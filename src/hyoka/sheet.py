@@ -341,7 +341,7 @@ def default_sheet(scale: RatingScale = DEFAULT_SCALE) -> SheetDefinition:
     reason_codes = tuple(r.code for r in scale.levels if r.requires_reason)
     rating = RatingType(DEFAULT_SCALE_NAME)
     columns = (
-        Column("measure", "施策", "plan", width=11, form_width=7, plan_from="level"),
+        Column("measure", "施策", "plan", width=11, form_width=16, plan_from="level"),
         Column(
             "project",
             "個別事業・取り組み",
@@ -365,7 +365,7 @@ def default_sheet(scale: RatingScale = DEFAULT_SCALE) -> SheetDefinition:
         ),
         Column(
             "prior",
-            "前年度事業評価",
+            "前年度\n事業評価",  # as forms print it: broken where the words meet
             "previous",
             rating,
             width=13,
