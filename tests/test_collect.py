@@ -738,3 +738,20 @@ def test_two_commands_migrating_an_old_store_at_once(tmp_path: Path, monkeypatch
     with Store.open(db) as store:
         assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     assert raced["done"]
+
+
+def test_a_fault_while_reading_is_reported_but_not_recorded_as_a_rejection(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyoka import collect as collect_module
+
+    path = make_form(ws_r4, tmp_path)
+
+    def broken(*args: object) -> object:
+        raise RuntimeError("a bug in reading")
+
+    monkeypatch.setattr(collect_module, "read_workbook", broken)
+    (f,) = collect(ws_r4, [path], R5).files
+    assert (f.status, [p.code for p in f.problems]) == ("rejected", ["internal-error"])
+    with ws_r4.store() as s:
+        assert s.submissions(R5) == []  # the department is not "sent back" for a fault of hyoka

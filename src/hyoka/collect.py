@@ -603,6 +603,10 @@ def _reject(
     run: _Run, path: Path, submitter: str | None, sha: str, problems: list[Problem], mode: str
 ) -> FileResult:
     display = readable(path.name)
+    if any(p.code == "internal-error" for p in problems):
+        # A fault of hyoka (or a reader process that died) says nothing about the file: no
+        # rejection is recorded, so the department is not shown as sent back for it.
+        return FileResult(path, "rejected", submitter, 0, problems)
     earlier = run.store.rejected_with_hash(run.year, sha) if sha else None
     if earlier is not None:  # the same file again: its rejection is on record once
         when = earlier.received_at.strftime("%Y-%m-%d %H:%M")
