@@ -659,6 +659,10 @@ def test_an_identical_older_file_says_the_newer_return_stays_in_force(
     assert in_force_text(ws_r4) == {"第2版"}
     # The one in force, collected again, is a plain duplicate.
     assert [p.code for p in collect(ws_r4, [newer], R5).files[0].problems] == ["file-duplicate"]
+    # Brought back on purpose, the identical older file goes in force again.
+    back = collect(ws_r4, [], R5, accept_older=[older]).files[0]
+    assert (back.status, [p.code for p in back.problems]) == ("accepted", ["older-file-accepted"])
+    assert in_force_text(ws_r4) == {"第1版"}
 
 
 # --- smaller (2.18): the store gone, files that are not files, repeated rejections, migrations -----------
