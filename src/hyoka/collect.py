@@ -350,7 +350,8 @@ def _read_all(
     ``fresh`` files are read whole even when an identical file was accepted (the clerk brings it back).
     Workers are started with ``spawn``, so that they hold nothing of the parent's (above all not the
     writer lock, which a forked child would keep after a killed parent), and each exits when its
-    parent does (see :func:`_worker_start`).
+    parent does (see :func:`_worker_start`). As with every spawned pool, a script that calls
+    :func:`collect` keeps its top level under ``if __name__ == "__main__":`` (workers import it).
     """
 
     def known_for(path: Path) -> frozenset[str]:
