@@ -759,3 +759,29 @@ def test_a_fault_while_reading_is_reported_but_not_recorded_as_a_rejection(
     assert (f.status, [p.code for p in f.problems]) == ("rejected", ["internal-error"])
     with ws_r4.store() as s:
         assert s.submissions(R5) == []  # the department is not "sent back" for a fault of hyoka
+
+
+def test_ctrl_c_that_a_parser_swallows_is_still_not_a_rejection(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+    import signal
+
+    from hyoka import collect as collect_module
+    from hyoka.problems import problem
+
+    path = make_form(ws_r4, tmp_path)
+
+    def swallowing(p: Path, display: str, *args: object) -> object:
+        # Ctrl-C while the XML is parsed, caught inside the library, which then fails on its
+        # half-built state.
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        return problem("file-corrupt", file=display, reason="形式が正しくありません: TypeError")
+
+    monkeypatch.setattr(collect_module, "read_workbook", swallowing)
+    result = collect(ws_r4, [path], R5)
+    assert result.files == []
+    assert result.interrupted is not None and result.interrupted.reason == "keyboard-interrupt"
+    with ws_r4.store() as s:
+        assert s.submissions(R5) == []

@@ -283,6 +283,38 @@ def _decide_safely(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
 
 
 @contextmanager
+def _interrupts_noted() -> Iterator[None]:
+    """Ctrl-C stops reading at once, and counts even if the parser swallowed it.
+
+    A KeyboardInterrupt raised deep inside a library can come out as another error (a TypeError
+    of half-built state) that reading reports as a damaged file: the file's result is then dropped
+    all the same, so that a Ctrl-C is never recorded as a rejection of a good file.
+    """
+    import signal
+    import threading
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    pressed: list[int] = []
+
+    def note(signum: int, frame: Any) -> None:
+        pressed.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if pressed:
+        raise KeyboardInterrupt
+
+
+@contextmanager
 def _interrupts_deferred() -> Iterator[None]:
     """Hold Ctrl-C until the file in hand is decided, stored and counted (a fraction of a second).
 
@@ -360,7 +392,9 @@ def _read_all(
     workers = min(os.cpu_count() or 1, 4)
     if len(files) < PARALLEL_MIN_FILES or workers < 2:
         for path in files:
-            yield path, _read_one(path, mode, known_for(path))
+            with _interrupts_noted():
+                read = _read_one(path, mode, known_for(path))
+            yield path, read
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
