@@ -234,7 +234,8 @@ def test_file_rules(ws_r4: Workspace, tmp_path: Path) -> None:
     good = make_form(ws_r4, tmp_path)
     (tmp_path / "old.xls").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
     assert only_codes(ws_r4, tmp_path / "old.xls") == ["file-old-xls"]
-    (tmp_path / "renamed.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 512)
+    # Other bytes than old.xls: an identical file would be reported as already rejected.
+    (tmp_path / "renamed.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 513)
     assert only_codes(ws_r4, tmp_path / "renamed.xlsx") == ["file-encrypted"]
     (tmp_path / "empty.xlsx").write_bytes(b"")
     assert only_codes(ws_r4, tmp_path / "empty.xlsx") == ["file-corrupt"]
@@ -517,3 +518,270 @@ def test_many_files_are_read_in_worker_processes_with_the_same_result(
     sequential = collect(ws_r4, files, R5, dry_run=True)
     assert len(parallel.files) == 17
     assert [f.to_dict() for f in parallel.files] == [f.to_dict() for f in sequential.files]
+
+
+# --- a run stopped or failing part-way (issue 9: 1.3, 1.4) -------------------------------------------
+
+
+def test_a_file_that_fails_while_stored_does_not_count_for_the_rest_of_the_run(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import shutil
+
+    from hyoka.store import Store
+
+    path = make_form(ws_r4, tmp_path)
+    copy = path.with_name("写し.xlsx")
+    shutil.copy(path, copy)
+    os.utime(path, (1_700_000_000, 1_700_000_000))
+    os.utime(copy, (1_700_000_100, 1_700_000_100))
+    real_add = Store.add_submission
+    calls = {"n": 0}
+
+    def fails_once(self: Store, **kwargs: object) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("a bug while storing")
+        return real_add(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Store, "add_submission", fails_once)
+    result = collect(ws_r4, [path, copy], R5)
+    assert [(f.name, f.status, [p.code for p in f.problems]) for f in result.files] == [
+        (path.name, "rejected", ["internal-error"]),
+        ("写し.xlsx", "accepted", []),  # not 変更なし: nothing of its twin was stored
+    ]
+    with ws_r4.store() as s:
+        assert {p.achievement for p in s.current_parts(R5)} == {GOOD["5"][0], GOOD["6"][0]}
+
+
+def test_ctrl_c_while_a_file_is_parsed_is_not_a_rejection(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyoka import collect as collect_module
+
+    first = make_form(ws_r4, tmp_path / "1")
+    second = make_form(ws_r4, tmp_path / "2", department="健康課", values={"7": ("会議を開催", "B", "継続")})
+    import os
+
+    os.utime(first, (1_700_000_000, 1_700_000_000))
+    real_read = collect_module.read_workbook
+
+    def interrupted_on_second(path: Path, *args: object) -> object:
+        if path == second:
+            raise KeyboardInterrupt
+        return real_read(path, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(collect_module, "read_workbook", interrupted_on_second)
+    result = collect(ws_r4, [first, second], R5)
+    assert [(f.name, f.status) for f in result.files] == [(first.name, "accepted")]
+    assert result.interrupted is not None and result.interrupted.reason == "keyboard-interrupt"
+    assert result.interrupted.not_processed == [second]
+    assert not result.ok and result.to_dict()["interrupted"]["not_processed"] == [str(second)]
+    with ws_r4.store() as s:
+        assert [x.status for x in s.submissions(R5)] == ["accepted"]  # no rejection recorded
+
+
+# --- which return is in force: future-dated files, deliberate older ones, duplicates (1.7, 2.8) ---------
+
+
+def two_versions(ws: Workspace, tmp_path: Path) -> tuple[Path, Path]:
+    first = make_form(
+        ws, tmp_path / "1", values={"5": ("第1版", "A", "続ける"), "6": ("第1版", "B", "続ける")}
+    )
+    second = make_form(
+        ws, tmp_path / "2", values={"5": ("第2版", "A", "続ける"), "6": ("第2版", "B", "続ける")}
+    )
+    return first, second
+
+
+def in_force_text(ws: Workspace) -> set[str]:
+    with ws.store() as s:
+        return {p.achievement for p in s.current_parts(R5)}
+
+
+def test_a_future_dated_return_does_not_block_the_next_one(ws_r4: Workspace, tmp_path: Path) -> None:
+    import os
+    import time
+
+    wrong_clock, fixed = two_versions(ws_r4, tmp_path)
+    later = time.time() + 30 * 86_400
+    os.utime(wrong_clock, (later, later))
+    result = collect(ws_r4, [wrong_clock], R5)
+    assert result.ok and [p.code for p in result.files[0].problems] == ["file-dated-in-future"]
+    result = collect(ws_r4, [fixed], R5)  # saved now, i.e. "before" the wrong timestamp
+    assert result.ok, result.to_dict()
+    (p,) = result.files[0].problems
+    assert p.code == "current-dated-in-future" and wrong_clock.name in p.message
+    assert in_force_text(ws_r4) == {"第2版"}
+
+
+def test_an_older_file_is_accepted_when_named_deliberately(ws_r4: Workspace, tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    import os
+
+    older, newer = two_versions(ws_r4, tmp_path)
+    os.utime(older, (1_700_000_000, 1_700_000_000))
+    assert collect(ws_r4, [newer], R5).ok
+    refused = collect(ws_r4, [older], R5).files[0].problems
+    assert [p.code for p in refused] == ["file-older-than-current"]
+    assert "--accept-older" in refused[0].message
+    result = run("collect", older, "--year", "R5", "-w", ws_r4.root, "--accept-older", older)
+    assert result.exit_code == 0, result.output
+    assert "older-file-accepted" in result.output
+    assert in_force_text(ws_r4) == {"第1版"}
+
+
+def test_accept_older_alone_collects_the_file_it_names(ws_r4: Workspace, tmp_path: Path) -> None:
+    import os
+
+    older, newer = two_versions(ws_r4, tmp_path)
+    os.utime(older, (1_700_000_000, 1_700_000_000))
+    assert collect(ws_r4, [newer], R5).ok
+    result = collect(ws_r4, [], R5, accept_older=[older])
+    assert [(f.name, f.status, [p.code for p in f.problems]) for f in result.files] == [
+        (older.name, "accepted", ["older-file-accepted"])
+    ]
+
+
+def test_an_identical_older_file_says_the_newer_return_stays_in_force(
+    ws_r4: Workspace, tmp_path: Path
+) -> None:
+    import os
+
+    older, newer = two_versions(ws_r4, tmp_path)
+    os.utime(older, (1_700_000_000, 1_700_000_000))
+    assert collect(ws_r4, [older], R5).ok
+    assert collect(ws_r4, [newer], R5).ok
+    again = collect(ws_r4, [older], R5)
+    (f,) = again.files
+    assert f.status == "unchanged" and [p.code for p in f.problems] == ["file-duplicate-superseded"]
+    assert f"「{newer.name}」" in f.problems[0].message and "有効なまま" in f.problems[0].message
+    assert in_force_text(ws_r4) == {"第2版"}
+    # The one in force, collected again, is a plain duplicate.
+    assert [p.code for p in collect(ws_r4, [newer], R5).files[0].problems] == ["file-duplicate"]
+    # Brought back on purpose, the identical older file goes in force again.
+    back = collect(ws_r4, [], R5, accept_older=[older]).files[0]
+    assert (back.status, [p.code for p in back.problems]) == ("accepted", ["older-file-accepted"])
+    assert in_force_text(ws_r4) == {"第1版"}
+
+
+# --- smaller (2.18): the store gone, files that are not files, repeated rejections, migrations -----------
+
+
+def test_a_rejected_file_collected_again_is_recorded_once(ws_r4: Workspace, tmp_path: Path) -> None:
+    bad = make_form(ws_r4, tmp_path, set_("rating", "E"))
+    first = collect(ws_r4, [bad], R5).files[0]
+    assert [p.code for p in first.problems] == ["rating-not-in-scale"]
+    second = collect(ws_r4, [bad], R5).files[0]
+    assert second.status == "rejected"
+    assert [p.code for p in second.problems] == ["rating-not-in-scale", "file-already-rejected"]
+    with ws_r4.store() as s:
+        assert [x.status for x in s.submissions(R5)] == ["rejected"]
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_device_or_pipe_is_refused_without_reading_it(ws_r4: Workspace, tmp_path: Path) -> None:
+    import os
+
+    assert only_codes(ws_r4, Path("/dev/zero")) == ["file-not-regular"]
+    fifo = tmp_path / "pipe.xlsx"
+    os.mkfifo(fifo)
+    assert only_codes(ws_r4, fifo) == ["file-not-regular"]  # opening it would wait for a writer
+
+
+@pytest.mark.parametrize("how", ["missing", "empty"])
+def test_a_store_that_went_missing_is_not_silently_recreated(ws_r4: Workspace, run, how: str) -> None:  # type: ignore[no-untyped-def]
+    db = ws_r4.store_path
+    if how == "missing":
+        db.unlink()
+    else:
+        db.write_bytes(b"")
+    result = run("status", "--year", "R4", "-w", ws_r4.root)
+    assert result.exit_code == 1
+    assert "バックアップから hyoka.db を戻してください" in result.output
+    assert "hyoka.db.lock" in result.output and "Traceback" not in result.output
+    assert db.exists() is (how == "empty")  # refused before SQLite could create it
+    (db.parent / "hyoka.db.lock").unlink()  # the documented way to start afresh
+    assert run("status", "--year", "R4", "-w", ws_r4.root).exit_code == 1  # nothing collected: exit 1
+    assert db.stat().st_size > 0
+
+
+def test_a_fresh_workspace_without_a_store_gets_one(sample_ws: Workspace) -> None:
+    sample_ws.store_path.unlink()  # nothing was ever stored here: nothing to lose
+    with sample_ws.store() as s:
+        assert s.counts() == {"submissions": 0, "entries": 0, "current": 0}
+
+
+def test_two_commands_migrating_an_old_store_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sqlite3
+
+    from hyoka import store as store_module
+    from hyoka.store import MIGRATIONS, SCHEMA_VERSION, Store
+
+    db = tmp_path / "hyoka.db"
+    conn = sqlite3.connect(db)
+    for script in MIGRATIONS[:3]:
+        conn.executescript(script)
+    conn.execute("PRAGMA user_version = 3")
+    conn.commit()
+    conn.close()
+    real_execute = sqlite3.Connection.execute
+    raced = {"done": False}
+
+    class Racing(sqlite3.Connection):
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+            if sql == "BEGIN IMMEDIATE" and not raced["done"]:
+                raced["done"] = True
+                Store.open(db).close()  # another command migrates between our look and our write
+            return real_execute(self, sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(
+        store_module.sqlite3, "connect", lambda *a, **k: real_connect(*a, factory=Racing, **k)
+    )
+    with Store.open(db) as store:
+        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert raced["done"]
+
+
+def test_a_fault_while_reading_is_reported_but_not_recorded_as_a_rejection(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyoka import collect as collect_module
+
+    path = make_form(ws_r4, tmp_path)
+
+    def broken(*args: object) -> object:
+        raise RuntimeError("a bug in reading")
+
+    monkeypatch.setattr(collect_module, "read_workbook", broken)
+    (f,) = collect(ws_r4, [path], R5).files
+    assert (f.status, [p.code for p in f.problems]) == ("rejected", ["internal-error"])
+    with ws_r4.store() as s:
+        assert s.submissions(R5) == []  # the department is not "sent back" for a fault of hyoka
+
+
+def test_ctrl_c_that_a_parser_swallows_is_still_not_a_rejection(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+    import signal
+
+    from hyoka import collect as collect_module
+    from hyoka.problems import problem
+
+    path = make_form(ws_r4, tmp_path)
+
+    def swallowing(p: Path, display: str, *args: object) -> object:
+        # Ctrl-C while the XML is parsed, caught inside the library, which then fails on its
+        # half-built state.
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        return problem("file-corrupt", file=display, reason="形式が正しくありません: TypeError")
+
+    monkeypatch.setattr(collect_module, "read_workbook", swallowing)
+    result = collect(ws_r4, [path], R5)
+    assert result.files == []
+    assert result.interrupted is not None and result.interrupted.reason == "keyboard-interrupt"
+    with ws_r4.store() as s:
+        assert s.submissions(R5) == []

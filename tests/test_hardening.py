@@ -223,8 +223,10 @@ def test_two_collects_at_once_second_waits_then_fails_clearly(
     holder = sqlite3.connect(ws_r4.root / "hyoka.db", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        with pytest.raises(HyokaError, match="別の hyoka が使用中"):
-            collect(ws_r4, [path], R5)
+        busy = collect(ws_r4, [path], R5)
+        assert busy.interrupted is not None and busy.interrupted.reason == "store-failed"
+        assert "別の hyoka が使用中" in busy.interrupted.message
+        assert busy.files == [] and busy.interrupted.not_processed == [path]
     finally:
         holder.execute("ROLLBACK")
         holder.close()
@@ -263,8 +265,9 @@ def test_read_only_store_gives_a_message(
         return real_connect(f"file:{db}?mode=ro", uri=True, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store_module.sqlite3, "connect", read_only)
-    with pytest.raises(HyokaError, match="読み取り専用"):
-        collect(ws_r4, [path], R5)
+    result = collect(ws_r4, [path], R5)
+    assert result.interrupted is not None and "読み取り専用" in result.interrupted.message
+    assert not result.ok and result.files == []
     monkeypatch.undo()
     assert counts(ws_r4) == before
 
@@ -284,8 +287,9 @@ def test_full_disk_at_commit(ws_r4: Workspace, tmp_path: Path, monkeypatch: pyte
 
     real_connect = sqlite3.connect
     monkeypatch.setattr(store_module.sqlite3, "connect", lambda *a, **k: real_connect(*a, factory=Full, **k))
-    with pytest.raises(HyokaError, match="ディスクの空き"):
-        collect(ws_r4, [path], R5)
+    result = collect(ws_r4, [path], R5)
+    assert result.interrupted is not None and "ディスクの空き" in result.interrupted.message
+    assert result.files == [] and result.interrupted.not_processed == [path]
     monkeypatch.undo()
     assert counts(ws_r4) == before
 

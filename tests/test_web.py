@@ -305,3 +305,54 @@ def test_settings_shows_a_broken_config_with_its_message(sample_ws: Workspace) -
     assert "[committee" in _text(page, "//pre")[0]
     home = client.get("/")
     assert home.status_code == 200 and "設定を確認する" in home.text
+
+
+def test_a_run_stopped_part_way_says_what_was_stored_and_what_not(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The job page of a collect that a full disk stopped (rendered directly from the run's result)."""
+    import sqlite3
+    from types import SimpleNamespace
+
+    from hyoka import store as store_module
+    from hyoka.collect import collect
+    from hyoka.web.app import Web
+    from hyoka.years import FiscalYear
+
+    commits = {"n": 0}
+    real_execute = sqlite3.Connection.execute
+
+    class FullAfterTwo(sqlite3.Connection):
+        def execute(self, sql: str, *args: object) -> sqlite3.Cursor:  # type: ignore[override]
+            if sql == "COMMIT" and self.total_changes > 0:
+                commits["n"] += 1
+                if commits["n"] == 3:
+                    raise sqlite3.OperationalError("database or disk is full")
+            return real_execute(self, sql, *args)
+
+    real_connect = sqlite3.connect
+    monkeypatch.setattr(
+        store_module.sqlite3, "connect", lambda *a, **k: real_connect(*a, factory=FullAfterTwo, **k)
+    )
+    result = collect(ws_r4, [SAMPLE / "returned" / "R5"], FiscalYear(2023))
+    monkeypatch.undo()
+    assert [f.status for f in result.files] == ["accepted", "accepted"]
+    page = (
+        Web(ws_r4.root, Guard(port=8765))
+        .env.get_template("job.html")
+        .render(
+            title="確認結果",
+            committee="",
+            path="/jobs/1",
+            job=SimpleNamespace(state="done", result=result),
+            collect=result,
+            feedback={},
+            year=result.year,
+            years=[result.year],
+            error=None,
+            settings_link=None,
+        )
+    )
+    doc = lxml_html.fromstring(page)
+    (alert,) = _text(doc, "//div[@id='interrupted']")
+    assert "ディスクの空きが足りない" in alert and "次の 9 件は保存していません" in alert

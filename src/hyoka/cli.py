@@ -247,8 +247,7 @@ def import_(
 
     ws = _workspace(workspace)
     result = import_table(ws, file, _year(year), dry_run=dry_run)
-    _print_collect(result, json_out)
-    raise typer.Exit(0 if result.ok else 1)
+    _finish_collect(result, json_out)
 
 
 @app.command()
@@ -279,6 +278,14 @@ def collect(
             help="差戻しのファイルに指摘を書き込んだ写しをこのフォルダに作ります",
         ),
     ] = None,
+    accept_older: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--accept-older",
+            metavar="ファイル",
+            help="受付済みの版より古くても、このファイルを有効な版として受け付けます（複数回指定できます）",
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """回収した調査票を確認して取り込みます。誤りのあるファイルは丸ごと差し戻し、何も保存しません。"""
@@ -289,7 +296,8 @@ def collect(
     fy = _year(year) if year is not None else None
     if any(not p.strip() for p in paths):  # Path("") would mean the current folder
         fail("空のパスが指定されています。回収した調査票のファイルまたはフォルダを指定してください。")
-    files = discover([Path(p) for p in paths])
+    older = accept_older or []
+    files = discover([*(Path(p) for p in paths), *older])
     if not files:
         fail("調査票のファイルが見つかりません。ファイルまたはフォルダのパスを確認してください。")
     if fy is None:
@@ -299,9 +307,29 @@ def collect(
         length=len(files), label="確認中", file=sys.stderr, hidden=not show_progress
     ) as bar:
         result = run_collect(
-            ws, files, fy, dry_run=dry_run, feedback_dir=feedback, on_file=lambda _p: bar.update(1)
+            ws,
+            files,
+            fy,
+            dry_run=dry_run,
+            feedback_dir=feedback,
+            on_file=lambda _p: bar.update(1),
+            accept_older=older,
         )
-    _print_collect(result, json_out)
+    _finish_collect(result, json_out)
+
+
+def _finish_collect(result: Any, json_out: bool) -> NoReturn:
+    """Print a collect or import run and exit: 0 all stored, 1 rejected or stopped, 130 Ctrl-C."""
+    try:
+        _print_collect(result, json_out)
+    except KeyboardInterrupt:  # the run is over; only its report was cut short
+        typer.echo(
+            "\n表示を中断しました。取り込みは終わっています。結果は `hyoka status` で確認できます。", err=True
+        )
+        raise typer.Exit(130) from None
+    stopped = result.interrupted
+    if stopped is not None and stopped.reason == "keyboard-interrupt":
+        raise typer.Exit(130)
     raise typer.Exit(0 if result.ok else 1)
 
 
@@ -331,6 +359,8 @@ _STATUS_LABEL = {
 def _print_collect(result: Any, json_out: bool) -> None:
     if json_out:
         _print_json(result.to_dict())
+        if result.interrupted is not None:
+            typer.echo(f"エラー: {result.interrupted.message}", err=True)
         return
     for f in result.files:
         who = (
@@ -344,9 +374,42 @@ def _print_collect(result: Any, json_out: bool) -> None:
         if f.feedback:
             typer.echo(f"    → 指摘を書き込んだ写し: {f.feedback}")
     counts = result.to_dict()["counts"]
-    summary = "、".join(f"{_STATUS_LABEL[k]} {v}件" for k, v in counts.items())
+    summary = "、".join(f"{_STATUS_LABEL[k]} {v}件" for k, v in counts.items()) or "処理したファイルなし"
     suffix = "（--dry-run のため保存していません）" if result.dry_run else ""
     typer.echo(f"\n{result.year.label()}: {summary}{suffix}")
+    if result.interrupted is not None:
+        _print_interruption(result)
+
+
+def _print_interruption(result: Any) -> None:
+    """Exactly what a stopped run stored and what it did not (each file is stored whole or not at all)."""
+    from hyoka.collect import readable
+
+    stopped = result.interrupted
+    typer.echo(f"エラー: {stopped.message}", err=True)
+    typer.echo("処理を途中で止めました。")
+    if result.dry_run:
+        typer.echo("  --dry-run のため、何も保存していません。")
+    else:
+        stored = [f.name for f in result.files if f.status == "accepted"]
+        recorded = [f.name for f in result.files if f.status == "rejected"]
+        typer.echo(f"  保存したファイル: {_listing(stored)}")
+        if recorded:
+            typer.echo(f"  差戻しとして記録したファイル: {_listing(recorded)}")
+    left = [readable(p.name) for p in stopped.not_processed]
+    if left:
+        typer.echo(f"  保存していないファイル: {_listing(left)}")
+        typer.echo(
+            "  同じ指定でもう一度実行すると、保存済みのファイルは「変更なし」となり、残りのファイルを取り込みます。"
+        )
+
+
+def _listing(names: list[str], limit: int = 10) -> str:
+    if not names:
+        return "なし"
+    shown = "、".join(names[:limit])
+    more = f" ほか{len(names) - limit}件" if len(names) > limit else ""
+    return f"{len(names)}件（{shown}{more}）"
 
 
 @app.command()

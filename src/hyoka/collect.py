@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import ExitStack
+import stat
+from collections.abc import Callable, Generator, Iterable, Iterator
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +50,32 @@ class FileResult:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return readable(self.path.name)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "file": str(self.path),
+            "file": readable(str(self.path)),
             "status": self.status,
             "department": self.submitter,
             "rows": self.rows,
-            "feedback": str(self.feedback) if self.feedback else None,
+            "feedback": readable(str(self.feedback)) if self.feedback else None,
             "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+@dataclass
+class Interruption:
+    """Why a run stopped before its last file: the files from ``not_processed`` on were not stored."""
+
+    reason: str  # keyboard-interrupt | store-failed
+    message: str
+    not_processed: list[Path]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "message": self.message,
+            "not_processed": [readable(str(p)) for p in self.not_processed],
         }
 
 
@@ -66,10 +84,13 @@ class CollectResult:
     year: FiscalYear
     dry_run: bool
     files: list[FileResult] = field(default_factory=list)
+    # Set when Ctrl-C or a failing store stopped the run: ``files`` are the files done (each stored or
+    # recorded as its status says), the rest were not stored.
+    interrupted: Interruption | None = None
 
     @property
     def ok(self) -> bool:
-        return not any(f.status == "rejected" for f in self.files)
+        return self.interrupted is None and not any(f.status == "rejected" for f in self.files)
 
     def to_dict(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -82,7 +103,22 @@ class CollectResult:
             "valid": self.ok,
             "counts": counts,
             "files": [f.to_dict() for f in self.files],
+            "interrupted": self.interrupted.to_dict() if self.interrupted else None,
         }
+
+
+def readable(text: str, errors: str = "replace") -> str:
+    """A file name as a clerk can read it and SQLite can store it.
+
+    On Linux a name that is not UTF-8 (zips made on Japanese Windows carry cp932 bytes) arrives with
+    its bytes smuggled in as lone surrogates, which no terminal can print and SQLite refuses; they
+    become U+FFFD (or ``\\x82``-style escapes with ``errors="backslashreplace"``).
+    """
+    try:
+        raw = os.fsencode(text)
+    except UnicodeEncodeError:  # a surrogate that is not an escaped byte
+        raw = text.encode("utf-8", "surrogatepass")
+    return raw.decode("utf-8", errors)
 
 
 def discover(paths: Iterable[Path]) -> list[Path]:
@@ -127,6 +163,8 @@ class _Run:
     joint: dict[RowKey, dict[str, Part]] = field(default_factory=dict)
     # Files of this run already taken, by sha256: the same file under two names counts once.
     taken_files: dict[str, Path] = field(default_factory=dict)
+    # Files (resolved) the clerk accepts although they are older than the return in force.
+    accept_older: frozenset[Path] = frozenset()
 
     def load_joint(self) -> None:
         keys = {r.key for r in self.plan.rows if r.is_joint}
@@ -164,14 +202,32 @@ def collect(
     dry_run: bool = False,
     feedback_dir: Path | None = None,
     on_file: Callable[[Path], None] | None = None,
+    accept_older: Iterable[Path] = (),
 ) -> CollectResult:
-    """Collect returned forms; see the module docstring for what is stored when."""
-    return _process(ws, discover(paths), year, "form", dry_run, feedback_dir, on_file)
+    """Collect returned forms; see the module docstring for what is stored when.
+
+    ``accept_older`` names files that may replace a department's return in force although they were
+    saved earlier (the clerk brings an earlier version back on purpose); they are collected too.
+    A run stopped by Ctrl-C or by a failing store returns what it did, with ``interrupted`` set.
+    """
+    older = list(accept_older)
+    files = discover([*paths, *older])
+    return _process(ws, files, year, "form", dry_run, feedback_dir, on_file, _resolved(older))
 
 
 def import_table(ws: Workspace, path: Path, year: FiscalYear, *, dry_run: bool = False) -> CollectResult:
     """Bootstrap a year from a flat table ``事業No | 担当課 | 事業評価 [| 事業実績・評価理由 | 今後…]``."""
-    return _process(ws, [path], year, "import", dry_run, None, None)
+    return _process(ws, [path], year, "import", dry_run, None, None, frozenset())
+
+
+def _resolved(paths: Iterable[Path]) -> frozenset[Path]:
+    out = set()
+    for path in paths:
+        try:
+            out.add(path.resolve())
+        except OSError:  # a name that cannot be resolved is reported when it is read
+            continue
+    return frozenset(out)
 
 
 def _process(
@@ -182,31 +238,106 @@ def _process(
     dry_run: bool,
     feedback_dir: Path | None,
     on_file: Callable[[Path], None] | None,
+    accept_older: frozenset[Path],
 ) -> CollectResult:
     plan = ws.plan
     result = CollectResult(year, dry_run)
     with ExitStack() as stack:
+        # The store is opened before the writer lock is taken: opening it checks that a store which
+        # had data has not gone missing, and the lock file is one sign that it had (see Store.open).
+        store = stack.enter_context(ws.store())
         if not dry_run:
             stack.enter_context(writer_lock(ws.store_path))
-        store = stack.enter_context(ws.store())
-        run = _Run(ws, plan, store, year, ratings(store, plan, year.previous()), dry_run)
-        run.load_joint()
-        known = frozenset(store.accepted_hashes(year))
-        for path, read in _read_all(files, mode, known):
-            if on_file:
-                on_file(path)
-            try:
-                outcome = _decide(run, path, read, mode)
-            except HyokaError:
-                raise  # the store itself failed (locked, read-only, full): the run cannot go on
-            except Exception as exc:  # a bug must not cost the other files; nothing of this one is stored
-                reason = f"{type(exc).__name__}: {exc}"
-                internal = problem("internal-error", file=path.name, reason=reason)
-                outcome = FileResult(path, "rejected", problems=[internal])
-            if outcome.status == "rejected" and feedback_dir is not None:
-                _feedback(outcome, feedback_dir)
-            result.files.append(outcome)
+        try:
+            run = _Run(ws, plan, store, year, ratings(store, plan, year.previous()), dry_run)
+            run.accept_older = accept_older
+            run.load_joint()
+            known = frozenset(store.accepted_hashes(year))
+            reads = stack.enter_context(closing(_read_all(files, mode, known, accept_older)))
+            for path, read in reads:
+                with _interrupts_deferred():  # what the run reports must be what was stored
+                    if on_file:
+                        on_file(path)
+                    outcome = _decide_safely(run, path, read, mode)
+                    if outcome.status == "rejected" and feedback_dir is not None:
+                        _feedback(outcome, feedback_dir)
+                    result.files.append(outcome)
+        except KeyboardInterrupt:
+            result.interrupted = Interruption(
+                "keyboard-interrupt", "Ctrl-C で中断しました。", files[len(result.files) :]
+            )
+        except HyokaError as exc:  # the store failed (locked, read-only, full): the run cannot go on
+            result.interrupted = Interruption("store-failed", str(exc), files[len(result.files) :])
     return result
+
+
+def _decide_safely(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
+    try:
+        return _decide(run, path, read, mode)
+    except HyokaError:
+        raise
+    except Exception as exc:  # a bug must not cost the other files; nothing of this one is stored
+        reason = f"{type(exc).__name__}: {exc}"
+        internal = problem("internal-error", file=readable(path.name), reason=readable(reason))
+        return FileResult(path, "rejected", problems=[internal])
+
+
+@contextmanager
+def _interrupts_noted() -> Iterator[None]:
+    """Ctrl-C stops reading at once, and counts even if the parser swallowed it.
+
+    A KeyboardInterrupt raised deep inside a library can come out as another error (a TypeError
+    of half-built state) that reading reports as a damaged file: the file's result is then dropped
+    all the same, so that a Ctrl-C is never recorded as a rejection of a good file.
+    """
+    import signal
+    import threading
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    pressed: list[int] = []
+
+    def note(signum: int, frame: Any) -> None:
+        pressed.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if pressed:
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C until the file in hand is decided, stored and counted (a fraction of a second).
+
+    Without this, Ctrl-C just after a commit would leave a stored file out of the run's report.
+    Only the main thread can take signals; elsewhere (or under a handler of the caller's) nothing changes.
+    """
+    import signal
+    import threading
+
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        yield
+        return
+    pressed: list[int] = []
+    signal.signal(signal.SIGINT, lambda signum, _frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if pressed:
+        raise KeyboardInterrupt
 
 
 def _feedback(outcome: FileResult, folder: Path) -> None:
@@ -218,9 +349,9 @@ def _feedback(outcome: FileResult, folder: Path) -> None:
     try:
         outcome.feedback = write_feedback(outcome.path, outcome.problems, folder)
     except HyokaError as exc:
-        outcome.problems.append(problem("feedback-failed", file=outcome.name, reason=str(exc)))
+        outcome.problems.append(problem("feedback-failed", file=outcome.name, reason=readable(str(exc))))
     except Exception as exc:  # a workbook openpyxl can read but not write back must not stop the run
-        reason = f"{type(exc).__name__}: {exc}"
+        reason = readable(f"{type(exc).__name__}: {exc}")
         outcome.problems.append(problem("feedback-failed", file=outcome.name, reason=reason))
 
 
@@ -243,35 +374,90 @@ class _Read:
     formulas: dict[str, str] = field(default_factory=dict)
 
 
-def _read_all(files: list[Path], mode: str, known: frozenset[str]) -> Iterator[tuple[Path, _Read]]:
-    """Each file read, in order; in worker processes when there are many (results stream back)."""
+def _read_all(
+    files: list[Path], mode: str, known: frozenset[str], fresh: frozenset[Path] = frozenset()
+) -> Generator[tuple[Path, _Read], None, None]:
+    """Each file read, in order; in worker processes when there are many (results stream back).
+
+    ``fresh`` files are read whole even when an identical file was accepted (the clerk brings it back).
+    Workers are started with ``spawn``, so that they hold nothing of the parent's (above all not the
+    writer lock, which a forked child would keep after a killed parent), and each exits when its
+    parent does (see :func:`_worker_start`). As with every spawned pool, a script that calls
+    :func:`collect` keeps its top level under ``if __name__ == "__main__":`` (workers import it).
+    """
+
+    def known_for(path: Path) -> frozenset[str]:
+        return frozenset() if fresh and _resolved([path]) <= fresh else known
+
     workers = min(os.cpu_count() or 1, 4)
     if len(files) < PARALLEL_MIN_FILES or workers < 2:
         for path in files:
-            yield path, _read_one(path, mode, known)
+            with _interrupts_noted():
+                read = _read_one(path, mode, known_for(path))
+            yield path, read
         return
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(_read_one, path, mode, known) for path in files]
+    pool = ProcessPoolExecutor(
+        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start
+    )
+    try:
+        futures = [pool.submit(_read_one, path, mode, known_for(path)) for path in files]
         for path, future in zip(files, futures, strict=True):
             try:
-                yield path, future.result()
+                read = future.result()
             except Exception as exc:  # a worker that died (memory) costs this file, not the run
                 reason = f"{type(exc).__name__}: {exc}"
-                yield path, _Read(failure=problem("internal-error", file=path.name, reason=reason))
+                read = _Read(failure=problem("internal-error", file=readable(path.name), reason=reason))
+            yield path, read
+    finally:
+        # Ctrl-C or a failing store: files not yet started are dropped, not read for nothing.
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _worker_start() -> None:
+    """In each reader process: Ctrl-C is the parent's to handle (a terminal sends it to the whole
+    group, and a worker must never turn it into a failure of the file it reads), and the worker
+    exits as soon as its parent is gone (killed, closed terminal), instead of waiting for work forever."""
+    import multiprocessing
+    import signal
+    import threading
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        from multiprocessing.connection import wait
+
+        wait([sentinel])  # ready when the parent is gone: its end of the pipe (or its handle) closed
+        os._exit(1)
+
+    threading.Thread(target=watch, name="hyoka-parent-watch", daemon=True).start()
 
 
 def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
-    display = path.name
+    display = readable(path.name)
     if is_lock_file(path):
         return _Read(skipped=problem("file-lock", file=display))
     try:
-        stat = path.stat()
-        size, mtime = stat.st_size, stat.st_mtime
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # /dev/zero, a pipe: reading would never end
+            return _Read(failure=problem("file-not-regular", file=display))
+        size, mtime = info.st_size, info.st_mtime
         if size > MAX_FILE_BYTES:
             return _Read(failure=problem("file-too-large", file=display, reason=f"{size:,} バイト"))
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows while it is read
+        if len(data) > MAX_FILE_BYTES:
+            return _Read(
+                failure=problem("file-too-large", file=display, reason=f"{MAX_FILE_BYTES:,} バイト超")
+            )
+        sha = hashlib.sha256(data).hexdigest()
+        del data
     except FileNotFoundError:
         return _Read(failure=problem("file-not-found", file=display))
     except OSError as exc:
@@ -300,23 +486,18 @@ def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
 # --- deciding: validate against the plan and the store, then store or reject ---------------------------
 
 
+FUTURE_TOLERANCE_S = 3600
+"""A saved time more than this after the moment it is judged at is taken for a wrong clock."""
+
+
 def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
-    display = path.name
+    display = readable(path.name)
     if read.skipped is not None:
         return FileResult(path, "skipped", problems=[read.skipped])
     if read.known:
-        earlier = run.store.accepted_with_hash(run.year, read.sha)
-        assert earlier is not None
-        when = earlier.received_at.strftime("%Y-%m-%d %H:%M") + " に受け付け"
-        return FileResult(
-            path,
-            "unchanged",
-            earlier.submitter or None,
-            earlier.row_count,
-            [problem("file-duplicate", file=display, received=when)],
-        )
+        return _duplicate(run, path, read)
     if read.sha in run.taken_files:
-        earlier_name = run.taken_files[read.sha].name
+        earlier_name = readable(run.taken_files[read.sha].name)
         return FileResult(
             path,
             "unchanged",
@@ -338,18 +519,9 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
         if submitter is None:
             problems.append(problem("form-department-unknown", file=display, sheet=sheet.sheet))
             return _reject(run, path, None, read.sha, problems, mode)
-        current = run.store.in_force(run.year, submitter)
-        if current is not None and current.file_mtime is not None and read.mtime < current.file_mtime - 1:
-            # Taking it would silently put an older version back in force.
-            problems.append(
-                problem(
-                    "file-older-than-current",
-                    file=display,
-                    current=current.file_name,
-                    this=_when(read.mtime),
-                    that=_when(current.file_mtime),
-                )
-            )
+        order = _against_current(run, path, read, submitter)
+        problems.extend(order)
+        if any(p.severity is Severity.ERROR for p in order):
             return _reject(run, path, submitter, read.sha, problems, mode)
         fingerprint = sheet.meta.get("plan_fingerprint")
         if fingerprint and fingerprint != run.plan.fingerprint:
@@ -371,15 +543,13 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
     if any(p.severity is Severity.ERROR for p in problems):
         return _reject(run, path, submitter, read.sha, problems, mode)
     status = "checked"
-    run.taken(submitter, parts, mode)
-    run.taken_files[read.sha] = path
     if not run.dry_run:
         run.store.add_submission(
             year=run.year,
             submitter=submitter or "",
             kind=mode,
             file_name=display,
-            file_path=str(path.resolve()),
+            file_path=readable(str(path.resolve()), "backslashreplace"),
             sha256=read.sha,
             parts=parts,
             problems=[p.to_dict() for p in problems],
@@ -387,19 +557,102 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
             file_mtime=read.mtime,
         )
         status = "accepted"
+    # Only now, with the file stored (or, in a dry run, judged acceptable), does it count for the
+    # next files of the run: a failure above leaves the run's view as the store is.
+    run.taken(submitter, parts, mode)
+    run.taken_files[read.sha] = path
     return FileResult(path, status, submitter, len(parts), problems)
+
+
+def _duplicate(run: _Run, path: Path, read: _Read) -> FileResult:
+    """An identical file was accepted for the year: nothing changes — say what is in force."""
+    display = readable(path.name)
+    earlier = run.store.accepted_with_hash(run.year, read.sha)
+    assert earlier is not None
+    when = earlier.received_at.strftime("%Y-%m-%d %H:%M") + " に受け付け"
+    found = problem("file-duplicate", file=display, received=when)
+    if earlier.kind == "form":
+        current = run.store.in_force(run.year, earlier.submitter)
+        if current is not None and current.sha256 != earlier.sha256:
+            found = problem(
+                "file-duplicate-superseded",
+                file=display,
+                received=when,
+                current=current.file_name,
+                current_received=current.received_at.strftime("%Y-%m-%d %H:%M"),
+            )
+    return FileResult(path, "unchanged", earlier.submitter or None, earlier.row_count, [found])
+
+
+def _against_current(run: _Run, path: Path, read: _Read, submitter: str) -> list[Problem]:
+    """May this return replace the department's return in force? Normally by when each was saved.
+
+    A return in force whose saved time lies in the future (a wrong clock) would block every later,
+    genuinely newer return for as long: it is compared by order of receipt instead, so the file
+    received now wins. A file the clerk names as accepted although older goes in force too.
+    """
+    display = readable(path.name)
+    found: list[Problem] = []
+    now = datetime.now().timestamp()
+    if read.mtime > now + FUTURE_TOLERANCE_S:
+        found.append(problem("file-dated-in-future", file=display, this=_when(read.mtime)))
+    current = run.store.in_force(run.year, submitter)
+    if current is None or current.file_mtime is None or read.mtime >= current.file_mtime - 1:
+        return found
+    received = current.received_at.timestamp()
+    if current.file_mtime > min(now, received) + FUTURE_TOLERANCE_S:
+        found.append(
+            problem(
+                "current-dated-in-future",
+                file=display,
+                current=current.file_name,
+                that=_when(current.file_mtime),
+            )
+        )
+        return found
+    if _resolved([path]) <= run.accept_older:
+        found.append(
+            problem(
+                "older-file-accepted",
+                file=display,
+                current=current.file_name,
+                this=_when(read.mtime),
+                that=_when(current.file_mtime),
+            )
+        )
+        return found
+    # Taking it would silently put an older version back in force.
+    found.append(
+        problem(
+            "file-older-than-current",
+            file=display,
+            current=current.file_name,
+            this=_when(read.mtime),
+            that=_when(current.file_mtime),
+        )
+    )
+    return found
 
 
 def _reject(
     run: _Run, path: Path, submitter: str | None, sha: str, problems: list[Problem], mode: str
 ) -> FileResult:
-    if not run.dry_run:
+    display = readable(path.name)
+    if any(p.code == "internal-error" for p in problems):
+        # A fault of hyoka (or a reader process that died) says nothing about the file: no
+        # rejection is recorded, so the department is not shown as sent back for it.
+        return FileResult(path, "rejected", submitter, 0, problems)
+    earlier = run.store.rejected_with_hash(run.year, sha) if sha else None
+    if earlier is not None:  # the same file again: its rejection is on record once
+        when = earlier.received_at.strftime("%Y-%m-%d %H:%M")
+        problems = [*problems, problem("file-already-rejected", file=display, received=when)]
+    elif not run.dry_run:
         run.store.add_rejection(
             year=run.year,
             submitter=submitter or "",
             kind=mode,
-            file_name=path.name,
-            file_path=str(path.resolve()),
+            file_name=display,
+            file_path=readable(str(path.resolve()), "backslashreplace"),
             sha256=sha,
             problems=[p.to_dict() for p in problems],
         )
@@ -424,7 +677,7 @@ def _check_year(run: _Run, sheet: ReadSheet, path: Path) -> list[Problem]:
         return [
             problem(
                 "form-year-mismatch",
-                file=path.name,
+                file=readable(path.name),
                 sheet=sheet.sheet,
                 form_year=form_year.label(gannen),
                 year=run.year.label(gannen),
@@ -476,8 +729,6 @@ def _formulas(path: Path, sheet: ReadSheet) -> dict[str, str]:
 
 
 def _when(timestamp: float) -> str:
-    from datetime import datetime
-
     return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 
 

@@ -98,6 +98,12 @@ CATALOGUE: dict[str, ProblemType] = _types(
     # --- files -------------------------------------------------------------------------------------
     ("file-not-found", E, "File not found", "ファイルが見つかりません。パスを確認してください。"),
     (
+        "file-not-regular",
+        E,
+        "Not a regular file",
+        "通常のファイルではありません（装置やパイプなど）。調査票のファイルを指定してください。",
+    ),
+    (
         "file-not-excel",
         E,
         "Not an Excel workbook",
@@ -141,6 +147,20 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "同じ内容のファイルを受け付け済みです（{received}）。変更はありません。",
     ),
     (
+        "file-duplicate-superseded",
+        I,
+        "Identical to a return already replaced",
+        "同じ内容のファイルを受け付け済みです（{received}）が、その後に受け付けた新しい「{current}」（{current_received}受付）"
+        "が有効なままです。このファイルでは何も変えていません（この版に戻す場合は、hyoka collect の "
+        "--accept-older にこのファイルを指定します）。",
+    ),
+    (
+        "file-already-rejected",
+        I,
+        "Identical to a file already rejected",
+        "同じ内容のファイルを {received} に差し戻し済みです。差戻しの記録は増やしていません。",
+    ),
+    (
         "sheet-not-found",
         E,
         "No sheet with the form headings",
@@ -157,7 +177,28 @@ CATALOGUE: dict[str, ProblemType] = _types(
         E,
         "Older than the return in force",
         "受付済みの「{current}」（保存 {that}）より古いファイルです（保存 {this}）。古い版で置き換えないよう取り込みませんでした。"
-        "この版に戻す場合は、Excelで開いて保存し直してから取り込んでください。",
+        "この版に戻す場合は、古い版として受け付けるよう指定して取り込んでください"
+        "（hyoka collect の --accept-older にこのファイルを指定します）。",
+    ),
+    (
+        "older-file-accepted",
+        I,
+        "Older file accepted as asked",
+        "受付済みの「{current}」（保存 {that}）より古いファイル（保存 {this}）ですが、指定どおりこの版を有効にしました。",
+    ),
+    (
+        "current-dated-in-future",
+        I,
+        "Return in force dated in the future",
+        "受付済みの「{current}」の保存日時（{that}）が受け付けた時点より未来のため、保存日時では比べられません。"
+        "受け付けた順に、後から届いたこのファイルを新しい版として扱いました。",
+    ),
+    (
+        "file-dated-in-future",
+        W,
+        "File dated in the future",
+        "このファイルの保存日時（{this}）が未来になっています。提出元のパソコンの時計が狂っている可能性があります。"
+        "この課の次のファイルとは、受け付けた順で比べます。",
     ),
     (
         "form-plan-changed",
@@ -701,6 +742,12 @@ TITLES_JA: dict[str, str] = {
     "rating-jump": "評価が2段階以上変化",
     "joint-rating-conflict": "共同で報告する行の評価の不一致",
     "text-too-long": "長すぎる文章",
+    "file-not-regular": "通常のファイルではない",
+    "file-duplicate-superseded": "置き換え済みの版と同じ内容",
+    "file-already-rejected": "差戻し済みと同じ内容",
+    "older-file-accepted": "指定どおり古い版を受付",
+    "current-dated-in-future": "受付済みの版の保存日時が未来",
+    "file-dated-in-future": "保存日時が未来のファイル",
 }
 for _code, _title in TITLES_JA.items():
     if _code in CATALOGUE and not CATALOGUE[_code].title_ja:

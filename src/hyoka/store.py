@@ -120,6 +120,8 @@ class Store:
 
     @classmethod
     def open(cls, path: Path) -> Store:
+        """Open (or create) the store; refuse to create it afresh where one evidently had data."""
+        _refuse_lost_store(path)
         try:
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             conn.row_factory = sqlite3.Row
@@ -140,18 +142,29 @@ class Store:
         self.close()
 
     def _migrate(self) -> None:
-        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        self._refuse_newer(self._version())
+        if self._version() == SCHEMA_VERSION:
+            return
+        # Several commands may open an old store at once: the version is read again inside the write
+        # transaction, so that only the first migrates and the others find the work done.
+        with self.transaction():
+            version = self._version()
+            self._refuse_newer(version)
+            for number in range(version, SCHEMA_VERSION):
+                for statement in MIGRATIONS[number].split(";"):
+                    if statement.strip():
+                        self.conn.execute(statement)
+            self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _refuse_newer(self, version: int) -> None:
         if version > SCHEMA_VERSION:
             raise HyokaError(
                 f"{self.path} は新しい版の hyoka（データ形式 {version}）で作られています。"
                 f"hyoka を更新してください（この版が扱えるのは形式 {SCHEMA_VERSION} までです）。"
             )
-        for number in range(version, SCHEMA_VERSION):
-            with self.transaction():
-                for statement in MIGRATIONS[number].split(";"):
-                    if statement.strip():
-                        self.conn.execute(statement)
-                self.conn.execute(f"PRAGMA user_version = {number + 1}")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -266,6 +279,15 @@ class Store:
                 db, year, submitter, kind, file_name, file_path, sha256, "rejected", 0, problems
             )
 
+    def rejected_with_hash(self, year: FiscalYear, sha256: str) -> Submission | None:
+        """The first recorded rejection of an identical file for the year, if any."""
+        row = self.conn.execute(
+            "SELECT * FROM submissions WHERE fiscal_year = ? AND status = 'rejected' AND sha256 = ?"
+            " ORDER BY id LIMIT 1",
+            (year.start, sha256),
+        ).fetchone()
+        return _submission(row) if row else None
+
     @staticmethod
     def _insert_submission(
         db: sqlite3.Connection,
@@ -285,15 +307,15 @@ class Store:
             " status, row_count, problems, hyoka_version, file_mtime) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 year.start,
-                submitter,
+                _storable(submitter),
                 kind,
-                file_name,
-                file_path,
+                _storable(file_name),
+                _storable(file_path),
                 sha256,
                 datetime.now().isoformat(timespec="seconds"),
                 status,
                 row_count,
-                json.dumps(list(problems), ensure_ascii=False),
+                _storable(json.dumps(list(problems), ensure_ascii=False)),
                 __version__,
                 file_mtime,
             ),
@@ -400,6 +422,39 @@ def _try_lock(fh: BinaryIO) -> bool:
     return True
 
 
+def _storable(text: str) -> str:
+    """SQLite refuses lone surrogates (how Python carries file-name bytes that are not UTF-8): each
+    becomes U+FFFD. Callers that want the bytes kept escape them before (see collect.readable)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    return text
+
+
+def _refuse_lost_store(path: Path) -> None:
+    """A store that is missing or empty where collect or import once wrote is refused, not re-created.
+
+    The rule: ``hyoka.db.lock`` is made by the first collect or import that writes (``init`` does not
+    make it) and hyoka never removes it, so beside a missing or 0-byte store it means the data went
+    away (deleted, a failed copy, a sync conflict). Re-creating the store silently would show an
+    empty year and bury the backup under new submissions.
+    """
+    lock = path.with_name(path.name + ".lock")
+    try:
+        empty = not path.exists() or path.stat().st_size == 0
+        had_data = lock.exists()
+    except OSError:
+        return  # opening the store reports what is wrong with the folder
+    if empty and had_data:
+        state = "ありません" if not path.exists() else "空（0バイト）です"
+        raise HyokaError(
+            f"{path} が{state}。このワークスペースでは回収・取り込みが行われていたため（{lock.name} があります）、"
+            f"保存済みのデータが失われた可能性があります。バックアップから {path.name} を戻してください。"
+            f"データのない状態から始め直す場合は、{lock.name} を削除してから実行してください。"
+        )
+
+
 def _submission(r: sqlite3.Row) -> Submission:
     return Submission(
         id=r["id"],
@@ -427,7 +482,11 @@ def _db_message(path: Path, exc: sqlite3.Error) -> str:
     if "readonly" in text or "read-only" in text:
         return f"{path} に書き込めません（読み取り専用）。フォルダの権限を確認してください。"
     if "disk" in text and "full" in text:
-        return f"ディスクの空きが足りないため {path.name} に保存できませんでした。保存済みのデータは変わっていません。"
+        # True of the one write that failed; what a run stored before it, the run itself reports.
+        return (
+            f"ディスクの空きが足りないため {path.name} に書き込めませんでした（この書き込みは取り消しました）。"
+            "空きを作ってから、もう一度実行してください。"
+        )
     if "unable to open" in text:
         return f"{path} を開けません。ワークスペースのフォルダがあるか、書き込めるかを確認してください。"
     if "not a database" in text or "malformed" in text:
