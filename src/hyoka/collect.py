@@ -19,15 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hyoka.feedback import FEEDBACK_PREFIX
-from hyoka.intake import ReadSheet, formulas_at, read_csv, read_workbook
+from hyoka.intake import FEEDBACK_MARK, ReadSheet, formulas_at, input_fingerprint, read_csv, read_workbook
 from hyoka.plan import Plan, RowKey
 from hyoka.problems import SEVERITY_ORDER, HyokaError, Problem, Severity, problem
 from hyoka.results import ratings
 from hyoka.store import Part, Store, writer_lock
 from hyoka.text import normalize_code
 from hyoka.validate import Context, validate
-from hyoka.workbook import MAX_FILE_BYTES, is_lock_file
+from hyoka.workbook import MAX_FILE_BYTES, WorkbookError, is_lock_file, read_bounded
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 
@@ -85,19 +84,45 @@ class CollectResult:
         }
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and Excel files found in folders (recursively), oldest first, each once.
+NOT_FORMS = {
+    ".pdf": "PDFファイル",
+    ".doc": "Wordの文書",
+    ".docx": "Wordの文書",
+    ".docm": "Wordの文書",
+    ".rtf": "文書ファイル（.rtf）",
+    ".odt": "LibreOffice/OpenOfficeの文書（.odt）",
+    ".ods": "LibreOffice/OpenOfficeの表計算ファイル（.ods）",
+    ".csv": "CSVファイル（調査票の様式ではありません）",
+    ".xlsb": "Excelバイナリブック（.xlsb）",
+    ".numbers": "Numbersの書類",
+    ".ppt": "PowerPointのファイル",
+    ".pptx": "PowerPointのファイル",
+    ".jpg": "画像ファイル",
+    ".jpeg": "画像ファイル",
+    ".png": "画像ファイル",
+    ".heic": "画像ファイル",
+}
+"""Kinds of file found beside the returns that are listed as skipped, with what they are."""
+_SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
 
-    In folders, the marked-up copies ``--feedback`` writes (要修正_…) are not returns and are left out.
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and in folders (recursively) the returns and the documents beside them, oldest first.
+
+    Documents of the kinds in :data:`NOT_FORMS` are picked up so that they are listed as skipped with
+    the reason; hidden and system files are left out. Feedback copies (要修正_…) are returns too: a
+    department may correct one and send it back; collect tells an unchanged copy by its mark.
     """
     found: dict[Path, Path] = {}
+    wanted = {*FOLDER_SUFFIXES, *NOT_FORMS}
     for path in paths:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
                 if (
-                    p.is_file()
-                    and p.suffix.lower() in FOLDER_SUFFIXES
-                    and not p.name.startswith(FEEDBACK_PREFIX)
+                    p.suffix.lower() in wanted
+                    and not p.name.startswith(".")
+                    and p.name.lower() not in _SYSTEM_FILES
+                    and p.is_file()
                 ):
                     found.setdefault(p.resolve(), p)
         else:
@@ -266,12 +291,17 @@ def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
     display = path.name
     if is_lock_file(path):
         return _Read(skipped=problem("file-lock", file=display))
+    kind = NOT_FORMS.get(path.suffix.lower())
+    if kind is not None and not (mode == "import" and path.suffix.lower() == ".csv"):
+        return _Read(skipped=problem("file-not-a-form", file=display, kind=kind))
     try:
         stat = path.stat()
         size, mtime = stat.st_size, stat.st_mtime
         if size > MAX_FILE_BYTES:
             return _Read(failure=problem("file-too-large", file=display, reason=f"{size:,} バイト"))
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        sha = hashlib.sha256(read_bounded(path, display)).hexdigest()
+    except WorkbookError as exc:
+        return _Read(failure=exc.problem)
     except FileNotFoundError:
         return _Read(failure=problem("file-not-found", file=display))
     except OSError as exc:
@@ -290,6 +320,9 @@ def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
             sheet = read_workbook(path, display, required)
         if isinstance(sheet, Problem):
             return _Read(failure=sheet, sha=sha)
+        mark = sheet.meta.get(FEEDBACK_MARK)
+        if mark and mark == input_fingerprint(sheet):  # the copy hyoka wrote, sent back unchanged
+            return _Read(skipped=problem("file-feedback-copy", file=display), sha=sha)
         return _Read(sha=sha, mtime=mtime, sheet=sheet, formulas=_formulas(path, sheet))
     except Exception as exc:  # a bug in reading must not cost the other files
         return _Read(
@@ -366,6 +399,7 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
         formulas=read.formulas,
     )
     parts, found = validate(ctx, sheet.rows)
+    problems.extend(sheet.notes)  # warnings from reading (several sheets look like the form)
     problems.extend(found)
     problems.sort(key=lambda p: SEVERITY_ORDER[p.severity])  # errors first; stable within a severity
     if any(p.severity is Severity.ERROR for p in problems):

@@ -16,6 +16,7 @@ from hyoka.text import clean_text, safe_filename
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
+    from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
 FEEDBACK_SHEET = "修正のお願い"
@@ -49,6 +50,7 @@ def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path
         cell.comment = Comment(text, "hyoka", width=320, height=140)
 
     _fit_table_rows(wb)
+    mark_feedback_copy(wb)
     # For the department: what to fix, where and in which project — the codes are the clerk's.
     summary = wb.create_sheet(FEEDBACK_SHEET, 0)
     errors = sum(p.severity is Severity.ERROR for p in problems)
@@ -159,3 +161,38 @@ def _writable(sheet: Worksheet, ref: str) -> Cell:
             return sheet.cell(merged.min_row, merged.min_col)  # type: ignore[return-value]
     cell: Cell = sheet[ref]
     return cell
+
+
+def mark_feedback_copy(wb: Workbook) -> None:
+    """Record in the hidden sheet the fingerprint of the department's input as this copy holds it.
+
+    collect reads a file with the mark whose input still has that fingerprint as the copy hyoka wrote
+    (sent back unchanged, skipped), and any other as a corrected return.
+    """
+    from hyoka.forms import META_SHEET
+    from hyoka.intake import FEEDBACK_MARK, ReadSheet, form_sheet_order, input_fingerprint, read_rows
+
+    fingerprint = None
+    for name in form_sheet_order(wb.sheetnames):
+        ws = wb[name]
+        if ws.sheet_state == "veryHidden":
+            continue
+        # A formula is saved without a value, so collect will read it as empty.
+        grid = (tuple(None if c.data_type == "f" else c.value for c in row) for row in ws.iter_rows())
+        read = read_rows(grid, "", name, ("rating",))
+        if isinstance(read, ReadSheet):
+            fingerprint = input_fingerprint(read)
+            break
+    if fingerprint is None:
+        return
+    if META_SHEET in wb.sheetnames:
+        meta = wb[META_SHEET]
+    else:
+        meta = wb.create_sheet(META_SHEET)
+        meta.sheet_state = "hidden"
+        meta.protection.sheet = True
+    for row in meta.iter_rows(min_row=1, max_row=meta.max_row, max_col=2):
+        if row[0].value == FEEDBACK_MARK:
+            row[1].value = fingerprint
+            return
+    meta.append([FEEDBACK_MARK, fingerprint])

@@ -110,6 +110,26 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "古い形式（.xls）のファイルです。Excelで開き「名前を付けて保存」で「Excel ブック (*.xlsx)」を選んで保存し直してください。",
     ),
     (
+        "file-strict-ooxml",
+        E,
+        "Strict Open XML workbook",
+        "「Strict Open XML スプレッドシート」形式で保存されたブックは読み込めません。Excelで開き「名前を付けて保存」で"
+        "「Excel ブック (*.xlsx)」を選んで保存し直してください。",
+    ),
+    (
+        "file-not-a-form",
+        W,
+        "File that is not a form skipped",
+        "{kind}のため読み飛ばしました。調査票であれば、Excelで「Excel ブック (*.xlsx)」として保存し直して提出してもらってください。",
+    ),
+    (
+        "file-feedback-copy",
+        I,
+        "Uncorrected feedback copy skipped",
+        "hyoka が作った指摘入りの写しで、作ったときから記入内容が変わっていないため読み飛ばしました。"
+        "直して返送されたものであれば、直したファイルを保存し直して（記入内容を直して）から取り込んでください。",
+    ),
+    (
         "file-encrypted",
         E,
         "Password-protected workbook",
@@ -145,6 +165,13 @@ CATALOGUE: dict[str, ProblemType] = _types(
         E,
         "No sheet with the form headings",
         "見出し（{headings}）のあるシートが見つかりません。配布した様式の見出しをそのまま使ってください。",
+    ),
+    (
+        "sheet-several-forms",
+        W,
+        "More than one sheet looks like the form",
+        "調査票の見出しのあるシートが複数あります（{sheets}）。読み込んだのはシート「{read}」です。"
+        "別のシートに記入した場合は、その内容を「{read}」シートに移し、不要なシートを削除して提出してもらってください。",
     ),
     (
         "form-year-mismatch",

@@ -59,15 +59,9 @@ def resolve(ctx: Context, row: ReadRow) -> tuple[Resolved | None, list[Problem]]
     candidates = ctx.plan.project(no)
     if not candidates:
         if not no:
-            typed = next(
-                (
-                    clean_text(c.value)
-                    for c in (row.achievement, row.outlook, row.rating, row.department)
-                    if clean_text(c.value).strip()
-                ),
-                "",
-            )
-            return None, [ctx.at("row-without-project", row.no.ref, text=typed[:30])]
+            # Report the note where it was written (below or beside the table), with its text.
+            at = row.note or row.no
+            return None, [ctx.at("row-without-project", at.ref, text=clean_text(at.value).strip()[:30])]
         return None, [ctx.at("project-unknown", row.no.ref, no=no)]
     department = normalize_code(row.department.value)
     plan_row = _match_department(candidates, department, ctx.submitter)

@@ -79,6 +79,24 @@ def check_file(path: Path, display: str | None = None) -> None:
         raise WorkbookError(problem("file-too-large", file=name, reason=f"展開すると{total:,}バイト"))
     if not any(i.filename == "xl/workbook.xml" for i in infos):
         raise WorkbookError(problem("file-not-excel", file=name))
+    if _is_strict(path):
+        raise WorkbookError(problem("file-strict-ooxml", file=name))
+
+
+STRICT_MAIN = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+def _is_strict(path: Path) -> bool:
+    """Excel's "Strict Open XML" option: the same parts in other namespaces, which no reader here knows.
+
+    The root element of ``xl/workbook.xml`` declares its namespace in its first few hundred bytes.
+    """
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open("xl/workbook.xml") as fh:
+            head = fh.read(4096)
+    except Exception:  # damaged (zlib, zip, I/O): the parser reports it with its own message
+        return False
+    return STRICT_MAIN in head
 
 
 def open_workbook(path: Path, *, display: str | None = None, read_only: bool = True) -> Workbook:
@@ -119,6 +137,17 @@ def failure_reason(exc: BaseException) -> str:
     if any(n in {"BadZipFile", "KeyError"} for n in names):
         return "ブックに必要な部品が欠けています"
     return f"形式が正しくありません: {type(exc).__name__}"
+
+
+def read_bounded(path: Path, display: str | None = None) -> bytes:
+    """The file's bytes, never more than :data:`MAX_FILE_BYTES` (a device or a growing file may lie
+    about its size): one byte more is :class:`WorkbookError` ``file-too-large``. OSError passes."""
+    with path.open("rb") as fh:
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        reason = f"{MAX_FILE_BYTES:,} バイトを超えています"
+        raise WorkbookError(problem("file-too-large", file=display or path.name, reason=reason))
+    return data
 
 
 def is_lock_file(path: Path) -> bool:
