@@ -32,7 +32,7 @@ from hyoka.years import FiscalYear
 
 SCHEMA = "hyoka.collect/1"
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-FOLDER_SUFFIXES = (*EXCEL_SUFFIXES, ".xls")  # .xls is picked up so that it gets its own message
+FOLDER_SUFFIXES = (*EXCEL_SUFFIXES, ".xls", ".ods")
 _YEAR_IN_NAME = re.compile(r"_((?:R|H)\d{1,3})_", re.IGNORECASE)
 
 
@@ -91,7 +91,6 @@ NOT_FORMS = {
     ".docm": "Wordの文書",
     ".rtf": "文書ファイル（.rtf）",
     ".odt": "LibreOffice/OpenOfficeの文書（.odt）",
-    ".ods": "LibreOffice/OpenOfficeの表計算ファイル（.ods）",
     ".csv": "CSVファイル（調査票の様式ではありません）",
     ".xlsb": "Excelバイナリブック（.xlsb）",
     ".numbers": "Numbersの書類",
@@ -236,12 +235,17 @@ def _process(
 
 def _feedback(outcome: FileResult, folder: Path) -> None:
     """Write the marked-up copy; failing to write it is reported, it never stops the run."""
-    if outcome.path.suffix.lower() not in EXCEL_SUFFIXES:
+    suffix = outcome.path.suffix.lower()
+    if suffix not in FOLDER_SUFFIXES:
         return
-    from hyoka.feedback import write_feedback
+    from hyoka.feedback import CONVERTED_SUFFIXES, write_feedback
 
     try:
         outcome.feedback = write_feedback(outcome.path, outcome.problems, folder)
+        if outcome.feedback is not None and suffix in CONVERTED_SUFFIXES:
+            outcome.problems.append(
+                problem("feedback-converted", file=outcome.name, suffix=suffix, copy=outcome.feedback.name)
+            )
     except HyokaError as exc:
         outcome.problems.append(problem("feedback-failed", file=outcome.name, reason=str(exc)))
     except Exception as exc:  # a workbook openpyxl can read but not write back must not stop the run
@@ -497,6 +501,8 @@ def _formulas(path: Path, sheet: ReadSheet) -> dict[str, str]:
     """Look for formulas only behind cells that read empty — most files have none, and this re-reads."""
     if sheet.sheet is None:
         return {}
+    if sheet.formulas is not None:  # found while the file was read (calamine's sheet scan)
+        return sheet.formulas
     refs = [
         c.ref
         for row in sheet.rows

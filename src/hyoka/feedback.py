@@ -24,18 +24,47 @@ FEEDBACK_PREFIX = "要修正_"
 FILL = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C", Severity.INFO: "DDEBF7"}
 
 
+CONVERTED_SUFFIXES = (".xls", ".ods")
+"""Returns whose feedback copy is written as .xlsx (openpyxl writes no other format)."""
+
+
 def feedback_path(out_dir: Path, source: Path) -> Path:
-    return out_dir / f"{FEEDBACK_PREFIX}{safe_filename(source.stem)}{source.suffix.lower()}"
+    suffix = source.suffix.lower()
+    suffix = ".xlsx" if suffix in CONVERTED_SUFFIXES else suffix
+    return out_dir / f"{FEEDBACK_PREFIX}{safe_filename(source.stem)}{suffix}"
+
+
+def _load(source: Path) -> Workbook:
+    """The return as an openpyxl workbook; an .xls/.ods return's values copied into a new one."""
+    import openpyxl
+
+    if source.suffix.lower() not in CONVERTED_SUFFIXES:
+        return openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
+    from hyoka.book import open_book
+
+    book = open_book(source)
+    if book is None:
+        raise ValueError("not readable")
+    try:
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)  # type: ignore[arg-type]
+        for name in book.names:
+            sheet = wb.create_sheet(name)
+            sheet.sheet_state = book.states.get(name, "visible")
+            for values in book.rows(name):
+                sheet.append(list(values))
+        return wb
+    finally:
+        book.close()
 
 
 def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path | None:
     """Write the marked-up copy; None when the file cannot be opened at all (encrypted, corrupt)."""
-    import openpyxl
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
 
     try:
-        wb = openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
+        wb = _load(source)
     except Exception:  # the rejection message already says why it cannot be opened
         return None
     by_cell: dict[tuple[str, str], list[Problem]] = {}

@@ -16,11 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hyoka.book import open_any
 from hyoka.forms import META_SHEET, SHEET_NAME
 from hyoka.problems import Problem, problem
 from hyoka.tables import decode_csv
 from hyoka.text import clean_text, normalize_code
-from hyoka.workbook import WorkbookError, failure_reason, open_workbook, read_bounded
+from hyoka.workbook import WorkbookError, failure_reason, read_bounded
 
 HEADER_SEARCH_ROWS = 40
 EMPTY_RUN_END = 30
@@ -91,6 +92,7 @@ class ReadSheet:
     meta: dict[str, str] = field(default_factory=dict)
     heading_year: str | None = None  # e.g. 令和5年度, from the 事業実績 heading
     notes: list[Problem] = field(default_factory=list)  # warnings about the file found while reading
+    formulas: dict[str, str] | None = None  # cell -> formula saved without a value; None: not known
 
 
 FEEDBACK_MARK = "feedback_input_fingerprint"
@@ -209,34 +211,36 @@ def read_workbook(path: Path, display: str, required: tuple[str, ...]) -> ReadSh
     """The form sheet (``調査票`` first, else the first sheet with the headings), plus the hidden metadata.
 
     When another sheet has the headings too (an edited copy ``調査票 (2)``), the first is read and a
-    warning names both.
+    warning names both. Values come from calamine (see :mod:`hyoka.book`), or openpyxl where calamine
+    cannot be trusted with the file.
     """
     try:
-        wb = open_workbook(path, display=display)
+        book = open_any(path, display)
     except WorkbookError as exc:
         return exc.problem
     try:
         meta: dict[str, str] = {}
-        names = wb.sheetnames
+        names = book.names
         if META_SHEET in names:
-            for values in wb[META_SHEET].iter_rows(min_row=1, max_row=50, max_col=2, values_only=True):
-                if values and values[0]:
+            for values in book.rows(META_SHEET, 50):
+                if len(values) >= 2 and values[0]:
                     meta[str(values[0])] = clean_text(values[1])
         found: ReadSheet | None = None
         others: list[str] = []
         for name in form_sheet_order(names):
-            ws = wb[name]
-            if getattr(ws, "sheet_state", "visible") == "veryHidden":
+            if book.states.get(name) == "veryHidden":
                 continue
             if found is not None:
-                if has_header(ws.iter_rows(max_row=HEADER_SEARCH_ROWS, values_only=True), required):
+                if has_header(book.rows(name, HEADER_SEARCH_ROWS), required):
                     others.append(name)
                 continue
-            result = read_rows(ws.iter_rows(values_only=True), display, name, required)
+            result = read_rows(book.rows(name), display, name, required)
             if isinstance(result, Problem):
                 return result
             if result is not None:
                 result.meta = meta
+                if book.formulas is not None:
+                    result.formulas = book.formulas.get(name, {})
                 found = result
         if found is None:
             return problem("sheet-not-found", file=display, headings=" | ".join(_labels(required)))
@@ -250,7 +254,7 @@ def read_workbook(path: Path, display: str, required: tuple[str, ...]) -> ReadSh
         # and openpyxl and the XML parsers raise many types for it, all the same to the clerk.
         return problem("file-corrupt", file=display, reason=failure_reason(exc))
     finally:
-        wb.close()
+        book.close()
 
 
 def read_csv(path: Path, display: str, required: tuple[str, ...]) -> ReadSheet | Problem:

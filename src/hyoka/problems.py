@@ -107,7 +107,8 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "file-old-xls",
         E,
         "Old .xls format",
-        "古い形式（.xls）のファイルです。Excelで開き「名前を付けて保存」で「Excel ブック (*.xlsx)」を選んで保存し直してください。",
+        "この .xls ファイルは読み込めません（Excel 95 以前の古い形式か、壊れています）。Excelで開き「名前を付けて保存」で"
+        "「Excel ブック (*.xlsx)」を選んで保存し直してください。",
     ),
     (
         "file-strict-ooxml",
@@ -236,6 +237,13 @@ CATALOGUE: dict[str, ProblemType] = _types(
         E,
         "Forms of several fiscal years",
         "調査票の年度がそろっていません（{years}）。年度を指定して実行するか、年度ごとにフォルダを分けて回収してください。",
+    ),
+    (
+        "feedback-converted",
+        I,
+        "Feedback copy written as .xlsx",
+        "元のファイルは {suffix} 形式のため、指摘を書き込んだ写し「{copy}」は Excel ブック（.xlsx）で作りました"
+        "（値だけを写し、書式や入力規則は写していません）。",
     ),
     # --- rows --------------------------------------------------------------------------------------
     (

@@ -15,7 +15,7 @@ from pathlib import Path
 from hyoka.files import os_reason
 from hyoka.problems import HyokaError
 from hyoka.text import clean_text, normalize_code
-from hyoka.workbook import WorkbookError, open_workbook, read_bounded
+from hyoka.workbook import WorkbookError, read_bounded
 
 MAX_TABLE_ROWS = 200_000
 HEADING_SEARCH_ROWS = 20
@@ -81,22 +81,26 @@ def read_table(path: Path, anchor: str, known: Sequence[str] = ()) -> Table:
         except csv.Error as exc:
             raise HyokaError(f"{path.name}: CSVとして読み取れません（{exc}）。") from None
         return _table(path.name, grid, anchor, None, known)
+    from hyoka.book import open_any
+
     try:
-        wb = open_workbook(path)
+        book = open_any(path)
     except WorkbookError as exc:
         raise HyokaError(f"{path.name}: {exc.problem.message}") from None
     try:
-        ws = wb.worksheets[0]
+        if not book.names:
+            raise HyokaError(f"{path.name}: シートがありません。")
+        title = book.names[0]
         grid = []
         empty_run = 0
-        for values in ws.iter_rows(values_only=True):
+        for values in book.rows(title):
             grid.append(list(values))
             empty_run = 0 if any(v not in (None, "") for v in values) else empty_run + 1
             if empty_run >= EMPTY_ROWS_END or len(grid) > MAX_TABLE_ROWS:
                 break
-        return _table(path.name, grid, anchor, ws.title, known)
+        return _table(path.name, grid, anchor, title, known)
     finally:
-        wb.close()
+        book.close()
 
 
 def _table(

@@ -54,14 +54,16 @@ def check_file(path: Path, display: str | None = None) -> None:
         raise WorkbookError(problem("file-not-excel", file=name)) from None
     except OSError as exc:
         raise WorkbookError(problem("file-corrupt", file=name, reason=os_reason(exc))) from None
-    if head.startswith(OLE_MAGIC):
-        # An OLE container is either an old .xls or an encrypted .xlsx; the name tells which it claims.
-        code = "file-old-xls" if path.suffix.lower() == ".xls" else "file-encrypted"
-        raise WorkbookError(problem(code, file=name))
-    if path.suffix.lower() == ".xls":
-        raise WorkbookError(problem("file-old-xls", file=name))
     if size > MAX_FILE_BYTES:
         raise WorkbookError(problem("file-too-large", file=name, reason=f"{size:,} バイト"))
+    if head.startswith(OLE_MAGIC):
+        # An OLE container is either an old .xls (read by calamine) or an encrypted .xlsx; the name
+        # tells which it claims.
+        if path.suffix.lower() == ".xls":
+            return
+        raise WorkbookError(problem("file-encrypted", file=name))
+    if path.suffix.lower() == ".xls":
+        raise WorkbookError(problem("file-old-xls", file=name))
     if not head.startswith(ZIP_MAGIC):
         code = "file-corrupt" if path.suffix.lower() in {".xlsx", ".xlsm"} else "file-not-excel"
         reason = "空のファイル" if size == 0 else "Excelの形式ではありません"
@@ -77,7 +79,10 @@ def check_file(path: Path, display: str | None = None) -> None:
         raise WorkbookError(problem("file-too-large", file=name, reason=f"部品が{len(infos):,}個"))
     if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_RATIO:
         raise WorkbookError(problem("file-too-large", file=name, reason=f"展開すると{total:,}バイト"))
-    if not any(i.filename == "xl/workbook.xml" for i in infos):
+    members = {i.filename for i in infos}
+    if path.suffix.lower() == ".ods" and "content.xml" in members:
+        return
+    if "xl/workbook.xml" not in members:
         raise WorkbookError(problem("file-not-excel", file=name))
     if _is_strict(path):
         raise WorkbookError(problem("file-strict-ooxml", file=name))
@@ -119,6 +124,9 @@ def open_workbook(path: Path, *, display: str | None = None, read_only: bool = T
         ) from None
 
 
+ENTITY_REASON = "危険なXML（エンティティの展開）を含んでいるため読み込みを中止しました"
+
+
 def failure_reason(exc: BaseException) -> str:
     """A short Japanese reason for the clerk; an XML entity bomb (refused by defusedxml) is named."""
     seen: BaseException | None = exc
@@ -129,7 +137,7 @@ def failure_reason(exc: BaseException) -> str:
             "EntitiesForbidden",
             "DTDForbidden",
         }:
-            return "危険なXML（エンティティの展開）を含んでいるため読み込みを中止しました"
+            return ENTITY_REASON
         names.append(name)
         seen = seen.__cause__ or seen.__context__
     if any(n in {"ParseError", "XMLSyntaxError", "ExpatError"} for n in names):
