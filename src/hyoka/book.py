@@ -32,7 +32,6 @@ from hyoka.workbook import (
     OLE_MAGIC,
     WorkbookError,
     check_file,
-    ensure_defusedxml,
     failure_reason,
     open_workbook,
 )
@@ -93,7 +92,8 @@ def open_any(path: Path, display: str | None = None) -> Book | OpenpyxlBook:
 def open_book(path: Path, display: str | None = None) -> Book | None:
     """Open a checked workbook with calamine; None when openpyxl must read it (see the module doc)."""
     name = display or path.name
-    ensure_defusedxml()
+    import defusedxml  # noqa: F401 - the scans below parse XML only through it
+
     check_file(path, name)
     with path.open("rb") as fh:
         ole = fh.read(4) == OLE_MAGIC

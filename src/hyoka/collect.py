@@ -255,8 +255,10 @@ def _feedback(outcome: FileResult, folder: Path) -> None:
 
 # --- reading: no store, no run state, so that it can run in worker processes --------------------------
 
-PARALLEL_MIN_FILES = 24
-"""From this many files on, reading is spread over the machine's cores (openpyxl is pure Python)."""
+PARALLEL_MIN_FILES = 2000
+"""From this many files on, reading is spread over the machine's cores. calamine reads a form in a few
+milliseconds, and a worker's start and imports cost more than hundreds of forms, so only very large
+runs gain from it (measured in docs/performance.md)."""
 
 
 @dataclass

@@ -13,6 +13,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,15 @@ _YEAR_IN_HEADING = re.compile(r"[(（]\s*((?:令和|平成)\s*(?:\d+|元)\s*年�
 
 def column_role(heading: object) -> str | None:
     """Which column a heading names; spaces, line breaks and 【】 are ignored."""
-    text = re.sub(r"[\s【】]", "", unicodedata.normalize("NFKC", str(heading or "")))
+    if heading is None:
+        return None
+    return _role(heading if isinstance(heading, str) else str(heading))
+
+
+@lru_cache(maxsize=4096)
+def _role(heading: str) -> str | None:
+    # Every file repeats the same headings and title lines: each is worked out once per process.
+    text = re.sub(r"[\s【】]", "", unicodedata.normalize("NFKC", heading))
     if not text:
         return None
     if text.upper().startswith("事業NO"):
@@ -115,10 +124,17 @@ def input_fingerprint(sheet: ReadSheet) -> str:
     return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:32]
 
 
-def _ref(col: int, row: int) -> str:
-    from openpyxl.utils import get_column_letter
+def column_letter(col: int) -> str:
+    """1 → A, 27 → AA (openpyxl's get_column_letter, without importing openpyxl on the read path)."""
+    letters = ""
+    while col > 0:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
-    return f"{get_column_letter(col)}{row}"
+
+def _ref(col: int, row: int) -> str:
+    return f"{column_letter(col)}{row}"
 
 
 def read_rows(

@@ -71,6 +71,7 @@ def check_file(path: Path, display: str | None = None) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
+            strict = _is_strict(zf)
     except (zipfile.BadZipFile, OSError, ValueError):
         raise WorkbookError(problem("file-corrupt", file=name, reason="ZIP形式として読めません")) from None
     total = sum(i.file_size for i in infos)
@@ -84,22 +85,22 @@ def check_file(path: Path, display: str | None = None) -> None:
         return
     if "xl/workbook.xml" not in members:
         raise WorkbookError(problem("file-not-excel", file=name))
-    if _is_strict(path):
+    if strict:
         raise WorkbookError(problem("file-strict-ooxml", file=name))
 
 
 STRICT_MAIN = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
 
 
-def _is_strict(path: Path) -> bool:
+def _is_strict(zf: zipfile.ZipFile) -> bool:
     """Excel's "Strict Open XML" option: the same parts in other namespaces, which no reader here knows.
 
     The root element of ``xl/workbook.xml`` declares its namespace in its first few hundred bytes.
     """
     try:
-        with zipfile.ZipFile(path) as zf, zf.open("xl/workbook.xml") as fh:
+        with zf.open("xl/workbook.xml") as fh:
             head = fh.read(4096)
-    except Exception:  # damaged (zlib, zip, I/O): the parser reports it with its own message
+    except Exception:  # missing or damaged (zlib, zip, I/O): reported by the checks or the parser
         return False
     return STRICT_MAIN in head
 
