@@ -17,7 +17,7 @@ from hyoka.collect import collect, import_table
 from hyoka.workspace import Workspace, init_workspace, load_plan
 from hyoka.years import FiscalYear
 from tests.conftest import SAMPLE
-from tests.helpers import R5, make_form
+from tests.helpers import R5, header_of, make_form
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 needs_soffice = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice (soffice) がないため省略")
@@ -207,3 +207,25 @@ def test_sparse_xlsx_does_not_abort_the_process(tmp_path: Path) -> None:
     )
     run = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
     assert (run.returncode, run.stdout.strip()) == (0, "sheet-not-found")
+
+
+def test_returned_forms_are_read_by_calamine(ws_r4: Workspace, tmp_path: Path) -> None:
+    from hyoka.book import Book, open_book
+
+    book = open_book(make_form(ws_r4, tmp_path))
+    assert isinstance(book, Book) and book.names == ["調査票", "_hyoka"]
+    assert book.states == {"調査票": "visible", "_hyoka": "hidden"}
+    book.close()
+
+
+def test_formula_without_value_is_found_in_the_sheet_xml(ws_r4: Workspace, tmp_path: Path) -> None:
+    from hyoka.book import open_book
+
+    path = make_form(
+        ws_r4, tmp_path, lambda s, f, r: setattr(s.cell(f, r["rating"]), "value", '=IF(1<2,"A","B")')
+    )
+    header, roles = header_of(openpyxl.load_workbook(path)["調査票"])
+    ref = f"{openpyxl.utils.get_column_letter(roles['rating'])}{header + 1}"
+    book = open_book(path)
+    assert book is not None and book.formulas == {"調査票": {ref: '=IF(1<2,"A","B")'}, "_hyoka": {}}
+    book.close()

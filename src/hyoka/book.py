@@ -130,6 +130,9 @@ def open_book(path: Path, display: str | None = None) -> Book | None:
         visible = str(meta.visible).rsplit(".", 1)[-1]
         states[meta.name] = {"Visible": "visible", "Hidden": "hidden"}.get(visible, "veryHidden")
     names = [m.name for m in wb.sheets_metadata if str(m.typ).endswith("WorkSheet")]
+    if kind == "xlsx" and not set(wb.sheet_names) <= set(formulas):
+        wb.close()  # a sheet calamine would read whose extent was not measured: openpyxl reads the file
+        return None
     return Book(wb, names, states, formulas, kind)
 
 
@@ -151,27 +154,27 @@ def _too_large(name: str, rows: int, cols: int) -> WorkbookError:
 
 def _scan_xlsx(path: Path, name: str) -> dict[str, dict[str, str]] | None:
     """Formulas without a value per sheet; None when a sheet's extent is not known from its references."""
-    from defusedxml import ElementTree
-
     with zipfile.ZipFile(path) as zf:
         members = set(zf.namelist())
-        book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
+        # Two small parts read by pattern, not parsed: after the DTD check no entity can be in them.
+        book = zf.read("xl/workbook.xml")
+        _refuse_dtd(book[:4096], name)
         rels_name = "xl/_rels/workbook.xml.rels"
-        rels = ElementTree.fromstring(zf.read(rels_name)) if rels_name in members else None
-        targets: dict[str | None, str] = {}
-        for rel in rels if rels is not None else []:
-            target = str(rel.get("Target", ""))
-            target = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-            targets[rel.get("Id")] = target
+        rels = zf.read(rels_name) if rels_name in members else b""
+        _refuse_dtd(rels[:4096], name)
+        targets: dict[str, str] = {}
+        for tag in _start_tags(rels, b"Relationship"):
+            attrs = _attributes(tag)
+            target = attrs.get("Target", "")
+            targets[attrs.get("Id", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
         for member in ("xl/sharedStrings.xml", "xl/styles.xml"):
             if member in members:
                 with zf.open(member) as fh:
                     _refuse_dtd(fh.read(4096), name)
         found: dict[str, dict[str, str]] = {}
-        for sheet in book.iter():
-            if not sheet.tag.endswith("}sheet"):
-                continue
-            rid = next((v for k, v in sheet.attrib.items() if k.endswith("}id")), None)
+        for tag in _start_tags(book, b"sheet"):
+            sheet = _attributes(tag)
+            rid = next((v for k, v in sheet.items() if k.endswith(":id")), "")
             part = targets.get(rid)
             if part is None or part not in members:
                 continue
@@ -189,6 +192,38 @@ def _scan_xlsx(path: Path, name: str) -> dict[str, dict[str, str]] | None:
         return found
 
 
+def _start_tags(data: bytes, local: bytes) -> list[bytes]:
+    """Start tags of one element (``<Relationship …/>``, with or without a prefix), by pattern."""
+    return re.findall(rb"<(?:[\w.-]+:)?" + local + rb"\s[^>]*>", data)
+
+
+_ATTRIBUTE = re.compile(rb"([\w.:-]+)\s*=\s*(?:\"([^\"]*)\"|'([^']*)')")
+
+
+def _attributes(tag: bytes) -> dict[str, str]:
+    found = {}
+    for m in _ATTRIBUTE.finditer(tag):
+        raw = m.group(2) if m.group(2) is not None else m.group(3)
+        found[m.group(1).decode()] = xml_unescape(raw.decode("utf-8", "replace"))
+    return found
+
+
+_CHAR_REF = re.compile(r"&#(x[0-9A-Fa-f]+|[0-9]+);")
+_NAMED = {"&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
+
+
+def xml_unescape(text: str) -> str:
+    """XML's five entities and character references (xml.sax.saxutils would import urllib and http)."""
+    if "&" not in text:
+        return text
+    for entity, char in _NAMED.items():
+        text = text.replace(entity, char)
+    text = _CHAR_REF.sub(
+        lambda m: chr(int(m.group(1)[1:], 16) if m.group(1)[0] == "x" else int(m.group(1))), text
+    )
+    return text.replace("&amp;", "&")
+
+
 def _refuse_dtd(head: bytes, name: str) -> None:
     """A document type declaration (entities) comes before the root element; no Office part has one."""
     if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
@@ -204,8 +239,6 @@ def _column(letters: bytes) -> int:
 
 def _formulas(data: bytes) -> dict[str, str]:
     """Cells with a formula and no saved value (a file written by a tool that does not calculate)."""
-    from xml.sax.saxutils import unescape
-
     found: dict[str, str] = {}
     for m in _FORMULA.finditer(data):
         start = data.rfind(b"<c ", 0, m.start())
@@ -218,7 +251,7 @@ def _formulas(data: bytes) -> dict[str, str]:
         if ref is None or (value is not None and value.group(1).strip()):
             continue
         text = _FORMULA_TEXT.search(cell)
-        formula = unescape(text.group(1).decode("utf-8", "replace")) if text else ""
+        formula = xml_unescape(text.group(1).decode("utf-8", "replace")) if text else ""
         found[(ref.group(1) + ref.group(2)).decode()] = "=" + formula
     return found
 
