@@ -277,9 +277,12 @@ class _Read:
 def _read_all(files: list[Path], mode: str, known: frozenset[str]) -> Iterator[tuple[Path, _Read]]:
     """Each file read, in order; in worker processes when there are many (results stream back)."""
     workers = min(os.cpu_count() or 1, 4)
-    if len(files) < PARALLEL_MIN_FILES or workers < 2:
+    if len(files) < 2:
         for path in files:
             yield path, _read_one(path, mode, known)
+        return
+    if len(files) < PARALLEL_MIN_FILES or workers < 2:
+        yield from _read_ahead(files, mode, known)
         return
     from concurrent.futures import ProcessPoolExecutor
 
@@ -291,6 +294,35 @@ def _read_all(files: list[Path], mode: str, known: frozenset[str]) -> Iterator[t
             except Exception as exc:  # a worker that died (memory) costs this file, not the run
                 reason = f"{type(exc).__name__}: {exc}"
                 yield path, _Read(failure=problem("internal-error", file=path.name, reason=reason))
+
+
+READ_AHEAD = 4
+"""Files read ahead in a thread while the previous one is stored (its commit waits on the disk)."""
+
+
+def _read_ahead(files: list[Path], mode: str, known: frozenset[str]) -> Iterator[tuple[Path, _Read]]:
+    """Each file read, in order, by one background thread a few files ahead of the caller.
+
+    Storing a file mostly waits for the disk (the commit's fsync, which releases the GIL), so reading
+    the next files meanwhile takes the reading off the run's wall time. A thread, not a process: no
+    descriptor (the writer lock) or process outlives the run.
+    """
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyoka-read") as pool:
+        pending: deque[tuple[Path, Future[_Read]]] = deque()
+        queue = iter(files)
+        for path in queue:
+            pending.append((path, pool.submit(_read_one, path, mode, known)))
+            if len(pending) >= READ_AHEAD:
+                break
+        while pending:
+            path, future = pending.popleft()
+            following = next(queue, None)
+            if following is not None:
+                pending.append((following, pool.submit(_read_one, following, mode, known)))
+            yield path, future.result()
 
 
 def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
