@@ -229,3 +229,21 @@ def test_formula_without_value_is_found_in_the_sheet_xml(ws_r4: Workspace, tmp_p
     book = open_book(path)
     assert book is not None and book.formulas == {"調査票": {ref: '=IF(1<2,"A","B")'}, "_hyoka": {}}
     book.close()
+
+
+@needs_soffice
+@pytest.mark.slow
+def test_password_protected_xls_keeps_its_own_message(ws_r4: Workspace, tmp_path: Path) -> None:
+    """An encrypted BIFF8 workbook carries a FILEPASS record after its first BOF (LibreOffice cannot
+    write one from the command line, so the record is put in place of the one after BOF)."""
+    import struct
+
+    import olefile
+
+    (path,) = convert([make_form(ws_r4, tmp_path)], "xls", tmp_path / "xls", tmp_path / "profile")
+    with olefile.OleFileIO(str(path), write_mode=True) as ole:
+        data = bytearray(ole.openstream("Workbook").read())
+        _, bof_length = struct.unpack_from("<HH", data, 0)
+        struct.pack_into("<H", data, 4 + bof_length, 0x002F)  # the next record becomes FILEPASS
+        ole.write_stream("Workbook", bytes(data))
+    assert [p.code for p in collect(ws_r4, [path], R5).files[0].problems] == ["file-encrypted"]
