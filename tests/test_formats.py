@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -247,3 +248,21 @@ def test_password_protected_xls_keeps_its_own_message(ws_r4: Workspace, tmp_path
         struct.pack_into("<H", data, 4 + bof_length, 0x002F)  # the next record becomes FILEPASS
         ole.write_stream("Workbook", bytes(data))
     assert [p.code for p in collect(ws_r4, [path], R5).files[0].problems] == ["file-encrypted"]
+
+
+def test_read_ahead_stops_when_the_run_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hyoka.collect as collect_module
+
+    read: list[str] = []
+
+    def slow_read(path: Path, mode: str, known: frozenset[str]) -> object:
+        read.append(path.name)
+        time.sleep(0.05)
+        return collect_module._Read()
+
+    monkeypatch.setattr(collect_module, "_read_one", slow_read)
+    files = [tmp_path / f"{i}.xlsx" for i in range(20)]
+    stream = collect_module._read_all(files, "form", frozenset())
+    assert next(stream)[0] == files[0]
+    stream.close()  # as when storing a file fails or Ctrl-C stops the run
+    assert len(read) <= 3 < 1 + collect_module.READ_AHEAD  # the files queued but not started are not read

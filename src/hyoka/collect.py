@@ -310,7 +310,8 @@ def _read_ahead(files: list[Path], mode: str, known: frozenset[str]) -> Iterator
     from collections import deque
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyoka-read") as pool:
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyoka-read")
+    try:
         pending: deque[tuple[Path, Future[_Read]]] = deque()
         queue = iter(files)
         for path in queue:
@@ -323,6 +324,9 @@ def _read_ahead(files: list[Path], mode: str, known: frozenset[str]) -> Iterator
             if following is not None:
                 pending.append((following, pool.submit(_read_one, following, mode, known)))
             yield path, future.result()
+    finally:
+        # Ctrl-C or a failed store: the files not started yet are not read (the one being read ends).
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
