@@ -29,6 +29,7 @@ CORE = (
 ADAPTERS = {
     "hyoka.store",
     "hyoka.workbook",
+    "hyoka.book",  # reads workbooks through python-calamine
     "hyoka.intake",
     "hyoka.tables",
     "hyoka.forms",

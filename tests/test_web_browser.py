@@ -50,10 +50,17 @@ def running(ws: Workspace) -> Iterator[Guard]:
         thread.join(10)
 
 
-def _until(driver: Any, condition: Any, timeout: float = 120) -> Any:
+def _until(driver: Any, condition: Any, timeout: float = 300) -> Any:
+    """Wait for ``condition``; on a time-out, keep a screenshot and say where the page stood."""
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout).until(condition)
+    try:
+        return WebDriverWait(driver, timeout).until(condition)
+    except TimeoutException:
+        shot = screenshot(driver, "serve_timeout", full_page=False)
+        text = driver.execute_script("return document.body ? document.body.innerText : ''")[:800]
+        raise AssertionError(f"timed out at {driver.current_url} (screenshot {shot}):\n{text}") from None
 
 
 def _finished(driver: Any) -> None:

@@ -21,21 +21,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hyoka.feedback import FEEDBACK_PREFIX
-from hyoka.intake import ReadSheet, formulas_at, read_csv, read_workbook
+from hyoka.intake import FEEDBACK_MARK, ReadSheet, formulas_at, input_fingerprint, read_csv, read_workbook
 from hyoka.plan import Plan, RowKey
 from hyoka.problems import SEVERITY_ORDER, HyokaError, Problem, Severity, problem
 from hyoka.results import ratings
 from hyoka.store import Part, Store, writer_lock
 from hyoka.text import normalize_code
 from hyoka.validate import Context, validate
-from hyoka.workbook import MAX_FILE_BYTES, is_lock_file
+from hyoka.workbook import MAX_FILE_BYTES, WorkbookError, is_lock_file, read_bounded
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 
 SCHEMA = "hyoka.collect/1"
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-FOLDER_SUFFIXES = (*EXCEL_SUFFIXES, ".xls")  # .xls is picked up so that it gets its own message
+FOLDER_SUFFIXES = (*EXCEL_SUFFIXES, ".xls", ".ods")
 _YEAR_IN_NAME = re.compile(r"_((?:R|H)\d{1,3})_", re.IGNORECASE)
 
 
@@ -121,19 +120,44 @@ def readable(text: str, errors: str = "replace") -> str:
     return raw.decode("utf-8", errors)
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and Excel files found in folders (recursively), oldest first, each once.
+NOT_FORMS = {
+    ".pdf": "PDFファイル",
+    ".doc": "Wordの文書",
+    ".docx": "Wordの文書",
+    ".docm": "Wordの文書",
+    ".rtf": "文書ファイル（.rtf）",
+    ".odt": "LibreOffice/OpenOfficeの文書（.odt）",
+    ".csv": "CSVファイル（調査票の様式ではありません）",
+    ".xlsb": "Excelバイナリブック（.xlsb）",
+    ".numbers": "Numbersの書類",
+    ".ppt": "PowerPointのファイル",
+    ".pptx": "PowerPointのファイル",
+    ".jpg": "画像ファイル",
+    ".jpeg": "画像ファイル",
+    ".png": "画像ファイル",
+    ".heic": "画像ファイル",
+}
+"""Kinds of file found beside the returns that are listed as skipped, with what they are."""
+_SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
 
-    In folders, the marked-up copies ``--feedback`` writes (要修正_…) are not returns and are left out.
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Files named, and in folders (recursively) the returns and the documents beside them, oldest first.
+
+    Documents of the kinds in :data:`NOT_FORMS` are picked up so that they are listed as skipped with
+    the reason; hidden and system files are left out. Feedback copies (要修正_…) are returns too: a
+    department may correct one and send it back; collect tells an unchanged copy by its mark.
     """
     found: dict[Path, Path] = {}
+    wanted = {*FOLDER_SUFFIXES, *NOT_FORMS}
     for path in paths:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
                 if (
-                    p.is_file()
-                    and p.suffix.lower() in FOLDER_SUFFIXES
-                    and not p.name.startswith(FEEDBACK_PREFIX)
+                    p.suffix.lower() in wanted
+                    and not p.name.startswith(".")
+                    and p.name.lower() not in _SYSTEM_FILES
+                    and p.is_file()
                 ):
                     found.setdefault(p.resolve(), p)
         else:
@@ -342,12 +366,17 @@ def _interrupts_deferred() -> Iterator[None]:
 
 def _feedback(outcome: FileResult, folder: Path) -> None:
     """Write the marked-up copy; failing to write it is reported, it never stops the run."""
-    if outcome.path.suffix.lower() not in EXCEL_SUFFIXES:
+    suffix = outcome.path.suffix.lower()
+    if suffix not in FOLDER_SUFFIXES:
         return
-    from hyoka.feedback import write_feedback
+    from hyoka.feedback import CONVERTED_SUFFIXES, write_feedback
 
     try:
         outcome.feedback = write_feedback(outcome.path, outcome.problems, folder)
+        if outcome.feedback is not None and suffix in CONVERTED_SUFFIXES:
+            outcome.problems.append(
+                problem("feedback-converted", file=outcome.name, suffix=suffix, copy=outcome.feedback.name)
+            )
     except HyokaError as exc:
         outcome.problems.append(problem("feedback-failed", file=outcome.name, reason=readable(str(exc))))
     except Exception as exc:  # a workbook openpyxl can read but not write back must not stop the run
@@ -357,8 +386,10 @@ def _feedback(outcome: FileResult, folder: Path) -> None:
 
 # --- reading: no store, no run state, so that it can run in worker processes --------------------------
 
-PARALLEL_MIN_FILES = 24
-"""From this many files on, reading is spread over the machine's cores (openpyxl is pure Python)."""
+PARALLEL_MIN_FILES = 2000
+"""From this many files on, reading is spread over the machine's cores. calamine reads a form in a few
+milliseconds, and a worker's start and imports cost more than hundreds of forms, so only very large
+runs gain from it (measured in docs/performance.md)."""
 
 
 @dataclass
@@ -390,11 +421,14 @@ def _read_all(
         return frozenset() if fresh and _resolved([path]) <= fresh else known
 
     workers = min(os.cpu_count() or 1, 4)
-    if len(files) < PARALLEL_MIN_FILES or workers < 2:
+    if len(files) < 2:
         for path in files:
             with _interrupts_noted():
                 read = _read_one(path, mode, known_for(path))
             yield path, read
+        return
+    if len(files) < PARALLEL_MIN_FILES or workers < 2:
+        yield from _read_ahead(files, mode, known_for)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -439,10 +473,48 @@ def _worker_start() -> None:
     threading.Thread(target=watch, name="hyoka-parent-watch", daemon=True).start()
 
 
+READ_AHEAD = 4
+"""Files read ahead in a thread while the previous one is stored (its commit waits on the disk)."""
+
+
+def _read_ahead(
+    files: list[Path], mode: str, known_for: Callable[[Path], frozenset[str]]
+) -> Iterator[tuple[Path, _Read]]:
+    """Each file read, in order, by one background thread a few files ahead of the caller.
+
+    Storing a file mostly waits for the disk (the commit's fsync, which releases the GIL), so reading
+    the next files meanwhile takes the reading off the run's wall time. A thread, not a process: no
+    descriptor (the writer lock) or process outlives the run.
+    """
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyoka-read")
+    try:
+        pending: deque[tuple[Path, Future[_Read]]] = deque()
+        queue = iter(files)
+        for path in queue:
+            pending.append((path, pool.submit(_read_one, path, mode, known_for(path))))
+            if len(pending) >= READ_AHEAD:
+                break
+        while pending:
+            path, future = pending.popleft()
+            following = next(queue, None)
+            if following is not None:
+                pending.append((following, pool.submit(_read_one, following, mode, known_for(following))))
+            yield path, future.result()
+    finally:
+        # Ctrl-C or a failed store: the files not started yet are not read (the one being read ends).
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
 def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
     display = readable(path.name)
     if is_lock_file(path):
         return _Read(skipped=problem("file-lock", file=display))
+    kind = NOT_FORMS.get(path.suffix.lower())
+    if kind is not None and not (mode == "import" and path.suffix.lower() == ".csv"):
+        return _Read(skipped=problem("file-not-a-form", file=display, kind=kind))
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):  # /dev/zero, a pipe: reading would never end
@@ -450,14 +522,9 @@ def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
         size, mtime = info.st_size, info.st_mtime
         if size > MAX_FILE_BYTES:
             return _Read(failure=problem("file-too-large", file=display, reason=f"{size:,} バイト"))
-        with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)  # bounded even if the file grows while it is read
-        if len(data) > MAX_FILE_BYTES:
-            return _Read(
-                failure=problem("file-too-large", file=display, reason=f"{MAX_FILE_BYTES:,} バイト超")
-            )
-        sha = hashlib.sha256(data).hexdigest()
-        del data
+        sha = hashlib.sha256(read_bounded(path, display)).hexdigest()
+    except WorkbookError as exc:
+        return _Read(failure=exc.problem)
     except FileNotFoundError:
         return _Read(failure=problem("file-not-found", file=display))
     except OSError as exc:
@@ -476,6 +543,9 @@ def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
             sheet = read_workbook(path, display, required)
         if isinstance(sheet, Problem):
             return _Read(failure=sheet, sha=sha)
+        mark = sheet.meta.get(FEEDBACK_MARK)
+        if mark and mark == input_fingerprint(sheet):  # the copy hyoka wrote, sent back unchanged
+            return _Read(skipped=problem("file-feedback-copy", file=display), sha=sha)
         return _Read(sha=sha, mtime=mtime, sheet=sheet, formulas=_formulas(path, sheet))
     except Exception as exc:  # a bug in reading must not cost the other files
         return _Read(
@@ -538,6 +608,7 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
         formulas=read.formulas,
     )
     parts, found = validate(ctx, sheet.rows)
+    problems.extend(sheet.notes)  # warnings from reading (several sheets look like the form)
     problems.extend(found)
     problems.sort(key=lambda p: SEVERITY_ORDER[p.severity])  # errors first; stable within a severity
     if any(p.severity is Severity.ERROR for p in problems):
@@ -716,6 +787,8 @@ def _formulas(path: Path, sheet: ReadSheet) -> dict[str, str]:
     """Look for formulas only behind cells that read empty — most files have none, and this re-reads."""
     if sheet.sheet is None:
         return {}
+    if sheet.formulas is not None:  # found while the file was read (calamine's sheet scan)
+        return sheet.formulas
     refs = [
         c.ref
         for row in sheet.rows

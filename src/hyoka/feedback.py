@@ -16,6 +16,7 @@ from hyoka.text import clean_text, safe_filename
 
 if TYPE_CHECKING:
     from openpyxl.cell.cell import Cell
+    from openpyxl.workbook.workbook import Workbook
     from openpyxl.worksheet.worksheet import Worksheet
 
 FEEDBACK_SHEET = "修正のお願い"
@@ -23,18 +24,47 @@ FEEDBACK_PREFIX = "要修正_"
 FILL = {Severity.ERROR: "FFC7CE", Severity.WARNING: "FFEB9C", Severity.INFO: "DDEBF7"}
 
 
+CONVERTED_SUFFIXES = (".xls", ".ods")
+"""Returns whose feedback copy is written as .xlsx (openpyxl writes no other format)."""
+
+
 def feedback_path(out_dir: Path, source: Path) -> Path:
-    return out_dir / f"{FEEDBACK_PREFIX}{safe_filename(source.stem)}{source.suffix.lower()}"
+    suffix = source.suffix.lower()
+    suffix = ".xlsx" if suffix in CONVERTED_SUFFIXES else suffix
+    return out_dir / f"{FEEDBACK_PREFIX}{safe_filename(source.stem)}{suffix}"
+
+
+def _load(source: Path) -> Workbook:
+    """The return as an openpyxl workbook; an .xls/.ods return's values copied into a new one."""
+    import openpyxl
+
+    if source.suffix.lower() not in CONVERTED_SUFFIXES:
+        return openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
+    from hyoka.book import open_book
+
+    book = open_book(source)
+    if book is None:
+        raise ValueError("not readable")
+    try:
+        wb = openpyxl.Workbook()
+        wb.remove(wb.active)  # type: ignore[arg-type]
+        for name in book.names:
+            sheet = wb.create_sheet(name)
+            sheet.sheet_state = book.states.get(name, "visible")
+            for values in book.rows(name):
+                sheet.append(list(values))
+        return wb
+    finally:
+        book.close()
 
 
 def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path | None:
     """Write the marked-up copy; None when the file cannot be opened at all (encrypted, corrupt)."""
-    import openpyxl
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
 
     try:
-        wb = openpyxl.load_workbook(source, keep_vba=source.suffix.lower() == ".xlsm")
+        wb = _load(source)
     except Exception:  # the rejection message already says why it cannot be opened
         return None
     by_cell: dict[tuple[str, str], list[Problem]] = {}
@@ -49,6 +79,7 @@ def write_feedback(source: Path, problems: list[Problem], out_dir: Path) -> Path
         cell.comment = Comment(text, "hyoka", width=320, height=140)
 
     _fit_table_rows(wb)
+    mark_feedback_copy(wb)
     # For the department: what to fix, where and in which project — the codes are the clerk's.
     summary = wb.create_sheet(FEEDBACK_SHEET, 0)
     errors = sum(p.severity is Severity.ERROR for p in problems)
@@ -159,3 +190,38 @@ def _writable(sheet: Worksheet, ref: str) -> Cell:
             return sheet.cell(merged.min_row, merged.min_col)  # type: ignore[return-value]
     cell: Cell = sheet[ref]
     return cell
+
+
+def mark_feedback_copy(wb: Workbook) -> None:
+    """Record in the hidden sheet the fingerprint of the department's input as this copy holds it.
+
+    collect reads a file with the mark whose input still has that fingerprint as the copy hyoka wrote
+    (sent back unchanged, skipped), and any other as a corrected return.
+    """
+    from hyoka.forms import META_SHEET
+    from hyoka.intake import FEEDBACK_MARK, ReadSheet, form_sheet_order, input_fingerprint, read_rows
+
+    fingerprint = None
+    for name in form_sheet_order(wb.sheetnames):
+        ws = wb[name]
+        if ws.sheet_state == "veryHidden":
+            continue
+        # A formula is saved without a value, so collect will read it as empty.
+        grid = (tuple(None if c.data_type == "f" else c.value for c in row) for row in ws.iter_rows())
+        read = read_rows(grid, "", name, ("rating",))
+        if isinstance(read, ReadSheet):
+            fingerprint = input_fingerprint(read)
+            break
+    if fingerprint is None:
+        return
+    if META_SHEET in wb.sheetnames:
+        meta = wb[META_SHEET]
+    else:
+        meta = wb.create_sheet(META_SHEET)
+        meta.sheet_state = "hidden"
+        meta.protection.sheet = True
+    for row in meta.iter_rows(min_row=1, max_row=meta.max_row, max_col=2):
+        if row[0].value == FEEDBACK_MARK:
+            row[1].value = fingerprint
+            return
+    meta.append([FEEDBACK_MARK, fingerprint])

@@ -8,17 +8,21 @@ Every loop is bounded by the layout or by a run of empty rows, never by the shee
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from hyoka.forms import META_SHEET
+from hyoka.book import open_any
+from hyoka.forms import META_SHEET, SHEET_NAME
 from hyoka.problems import Problem, problem
 from hyoka.tables import decode_csv
 from hyoka.text import clean_text, normalize_code
-from hyoka.workbook import WorkbookError, failure_reason, open_workbook
+from hyoka.workbook import WorkbookError, failure_reason, read_bounded
 
 HEADER_SEARCH_ROWS = 40
 EMPTY_RUN_END = 30
@@ -29,7 +33,15 @@ _YEAR_IN_HEADING = re.compile(r"[(（]\s*((?:令和|平成)\s*(?:\d+|元)\s*年�
 
 def column_role(heading: object) -> str | None:
     """Which column a heading names; spaces, line breaks and 【】 are ignored."""
-    text = re.sub(r"[\s【】]", "", unicodedata.normalize("NFKC", str(heading or "")))
+    if heading is None:
+        return None
+    return _role(heading if isinstance(heading, str) else str(heading))
+
+
+@lru_cache(maxsize=4096)
+def _role(heading: str) -> str | None:
+    # Every file repeats the same headings and title lines: each is worked out once per process.
+    text = re.sub(r"[\s【】]", "", unicodedata.normalize("NFKC", heading))
     if not text:
         return None
     if text.upper().startswith("事業NO"):
@@ -67,6 +79,8 @@ class ReadRow:
     outlook: Cell
     prior: Cell | None = None
     submitter: Cell | None = None
+    # A row without a project: its first non-empty cell in any column (a note below or beside the table).
+    note: Cell | None = None
 
     @property
     def project_no(self) -> str:
@@ -86,12 +100,41 @@ class ReadSheet:
     rows: list[ReadRow] = field(default_factory=list)
     meta: dict[str, str] = field(default_factory=dict)
     heading_year: str | None = None  # e.g. 令和5年度, from the 事業実績 heading
+    notes: list[Problem] = field(default_factory=list)  # warnings about the file found while reading
+    formulas: dict[str, str] | None = None  # cell -> formula saved without a value; None: not known
+
+
+FEEDBACK_MARK = "feedback_input_fingerprint"
+"""Key in the hidden sheet of a feedback copy: the fingerprint of the department's input when written."""
+
+
+def input_fingerprint(sheet: ReadSheet) -> str:
+    """What the department typed (every read row's cells as cleaned text), hashed.
+
+    A feedback copy records it when written; a copy whose input still has it was sent back unchanged.
+    Cleaned text makes it independent of the reader (a number read as 5 or 5.0, a formula without a
+    value read as None or "").
+    """
+    data = [
+        [c.ref, clean_text(c.value)]
+        for row in sheet.rows
+        for c in (row.no, row.department, row.rating, row.achievement, row.outlook, row.note)
+        if c is not None and c.ref
+    ]
+    return hashlib.sha256(json.dumps(data, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def column_letter(col: int) -> str:
+    """1 → A, 27 → AA (openpyxl's get_column_letter, without importing openpyxl on the read path)."""
+    letters = ""
+    while col > 0:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
 def _ref(col: int, row: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return f"{get_column_letter(col)}{row}"
+    return f"{column_letter(col)}{row}"
 
 
 def read_rows(
@@ -141,6 +184,11 @@ def _row(roles: dict[str, int], values: tuple[Any, ...], line: int) -> ReadRow:
         return Cell(values[j - 1] if j <= len(values) else None, _ref(j, line))
 
     id_role = "no" if "no" in roles else "project"
+    note: Cell | None = None
+    j = roles[id_role]
+    if j > len(values) or values[j - 1] is None or not str(values[j - 1]).strip():
+        k = next((k for k, v in enumerate(values, 1) if v is not None and str(v).strip()), None)
+        note = Cell(values[k - 1], _ref(k, line)) if k is not None else None
     return ReadRow(
         line=line,
         no=cell(id_role),
@@ -150,34 +198,71 @@ def _row(roles: dict[str, int], values: tuple[Any, ...], line: int) -> ReadRow:
         outlook=cell("outlook"),
         prior=cell("prior") if "prior" in roles else None,
         submitter=cell("submitter") if "submitter" in roles else None,
+        note=note,
     )
 
 
+def form_sheet_order(names: list[str]) -> list[str]:
+    """Sheets that may hold the form, the distributed ``調査票`` first, then in tab order."""
+    return sorted((n for n in names if n != META_SHEET), key=lambda n: n != SHEET_NAME)
+
+
+def has_header(grid_rows: Any, required: tuple[str, ...]) -> bool:
+    """Whether the first rows hold the form's headings (reads no further than the header search)."""
+    for index, values in enumerate(grid_rows, 1):
+        if index > HEADER_SEARCH_ROWS:
+            return False
+        roles = {column_role(v) for v in values}
+        if ("no" in roles or "project" in roles) and all(r in roles for r in required):
+            return True
+    return False
+
+
+def several_forms(display: str, read: str, others: list[str]) -> Problem:
+    names = "・".join(f"「{n}」" for n in [read, *others])
+    return problem("sheet-several-forms", file=display, sheet=read, read=read, sheets=names)
+
+
 def read_workbook(path: Path, display: str, required: tuple[str, ...]) -> ReadSheet | Problem:
-    """The first sheet (the ``調査票`` sheet first) with the headings, plus the form's hidden metadata."""
+    """The form sheet (``調査票`` first, else the first sheet with the headings), plus the hidden metadata.
+
+    When another sheet has the headings too (an edited copy ``調査票 (2)``), the first is read and a
+    warning names both. Values come from calamine (see :mod:`hyoka.book`), or openpyxl where calamine
+    cannot be trusted with the file.
+    """
     try:
-        wb = open_workbook(path, display=display)
+        book = open_any(path, display)
     except WorkbookError as exc:
         return exc.problem
     try:
         meta: dict[str, str] = {}
-        names = wb.sheetnames
+        names = book.names
         if META_SHEET in names:
-            for values in wb[META_SHEET].iter_rows(min_row=1, max_row=50, max_col=2, values_only=True):
-                if values and values[0]:
+            for values in book.rows(META_SHEET, 50):
+                if len(values) >= 2 and values[0]:
                     meta[str(values[0])] = clean_text(values[1])
-        ordered = sorted((n for n in names if n != META_SHEET), key=lambda n: n != "調査票")
-        for name in ordered:
-            ws = wb[name]
-            if getattr(ws, "sheet_state", "visible") == "veryHidden":
+        found: ReadSheet | None = None
+        others: list[str] = []
+        for name in form_sheet_order(names):
+            if book.states.get(name) == "veryHidden":
                 continue
-            result = read_rows(ws.iter_rows(values_only=True), display, name, required)
+            if found is not None:
+                if has_header(book.rows(name, HEADER_SEARCH_ROWS), required):
+                    others.append(name)
+                continue
+            result = read_rows(book.rows(name), display, name, required)
             if isinstance(result, Problem):
                 return result
             if result is not None:
                 result.meta = meta
-                return result
-        return problem("sheet-not-found", file=display, headings=" | ".join(_labels(required)))
+                if book.formulas is not None:
+                    result.formulas = book.formulas.get(name, {})
+                found = result
+        if found is None:
+            return problem("sheet-not-found", file=display, headings=" | ".join(_labels(required)))
+        if others:
+            found.notes.append(several_forms(display, found.sheet or "", others))
+        return found
     except WorkbookError as exc:
         return exc.problem
     except Exception as exc:
@@ -185,7 +270,7 @@ def read_workbook(path: Path, display: str, required: tuple[str, ...]) -> ReadSh
         # and openpyxl and the XML parsers raise many types for it, all the same to the clerk.
         return problem("file-corrupt", file=display, reason=failure_reason(exc))
     finally:
-        wb.close()
+        book.close()
 
 
 def read_csv(path: Path, display: str, required: tuple[str, ...]) -> ReadSheet | Problem:
@@ -193,9 +278,11 @@ def read_csv(path: Path, display: str, required: tuple[str, ...]) -> ReadSheet |
     import io
 
     try:
-        text = decode_csv(path.read_bytes())
+        text = decode_csv(read_bounded(path, display))
         rows = (tuple(r) for r in csv.reader(io.StringIO(text)))
         result = read_rows(rows, display, None, required)
+    except WorkbookError as exc:
+        return exc.problem
     except (OSError, csv.Error, UnicodeDecodeError) as exc:
         return problem("file-corrupt", file=display, reason=str(exc))
     except Exception as exc:  # decode_csv raises HyokaError for an unknown encoding

@@ -113,7 +113,28 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "file-old-xls",
         E,
         "Old .xls format",
-        "古い形式（.xls）のファイルです。Excelで開き「名前を付けて保存」で「Excel ブック (*.xlsx)」を選んで保存し直してください。",
+        "この .xls ファイルは読み込めません（Excel 95 以前の古い形式か、壊れています）。Excelで開き「名前を付けて保存」で"
+        "「Excel ブック (*.xlsx)」を選んで保存し直してください。",
+    ),
+    (
+        "file-strict-ooxml",
+        E,
+        "Strict Open XML workbook",
+        "「Strict Open XML スプレッドシート」形式で保存されたブックは読み込めません。Excelで開き「名前を付けて保存」で"
+        "「Excel ブック (*.xlsx)」を選んで保存し直してください。",
+    ),
+    (
+        "file-not-a-form",
+        W,
+        "File that is not a form skipped",
+        "{kind}のため読み飛ばしました。調査票であれば、Excelで「Excel ブック (*.xlsx)」として保存し直して提出してもらってください。",
+    ),
+    (
+        "file-feedback-copy",
+        I,
+        "Uncorrected feedback copy skipped",
+        "hyoka が作った指摘入りの写しで、作ったときから記入内容が変わっていないため読み飛ばしました。"
+        "直して返送されたものであれば、直したファイルを保存し直して（記入内容を直して）から取り込んでください。",
     ),
     (
         "file-encrypted",
@@ -165,6 +186,13 @@ CATALOGUE: dict[str, ProblemType] = _types(
         E,
         "No sheet with the form headings",
         "見出し（{headings}）のあるシートが見つかりません。配布した様式の見出しをそのまま使ってください。",
+    ),
+    (
+        "sheet-several-forms",
+        W,
+        "More than one sheet looks like the form",
+        "調査票の見出しのあるシートが複数あります（{sheets}）。読み込んだのはシート「{read}」です。"
+        "別のシートに記入した場合は、その内容を「{read}」シートに移し、不要なシートを削除して提出してもらってください。",
     ),
     (
         "form-year-mismatch",
@@ -250,6 +278,13 @@ CATALOGUE: dict[str, ProblemType] = _types(
         E,
         "Forms of several fiscal years",
         "調査票の年度がそろっていません（{years}）。年度を指定して実行するか、年度ごとにフォルダを分けて回収してください。",
+    ),
+    (
+        "feedback-converted",
+        I,
+        "Feedback copy written as .xlsx",
+        "元のファイルは {suffix} 形式のため、指摘を書き込んだ写し「{copy}」は Excel ブック（.xlsx）で作りました"
+        "（値だけを写し、書式や入力規則は写していません）。",
     ),
     # --- rows --------------------------------------------------------------------------------------
     (
@@ -708,8 +743,13 @@ TITLES_JA: dict[str, str] = {
     "plan-empty": "計画マスタに行がない",
     "file-not-found": "ファイルが見つからない",
     "file-not-excel": "Excelのブックではない",
-    "file-old-xls": "古い形式（.xls）",
+    "file-old-xls": "読めない .xls",
     "file-encrypted": "パスワード付きのブック",
+    "file-strict-ooxml": "Strict Open XML 形式のブック",
+    "file-not-a-form": "調査票ではないファイル",
+    "file-feedback-copy": "直されていない指摘の写し",
+    "sheet-several-forms": "調査票のシートが複数",
+    "feedback-converted": "指摘の写しを .xlsx で作成",
     "file-corrupt": "壊れたファイル",
     "file-too-large": "大きすぎるファイル",
     "file-lock": "Excelの一時ファイル",

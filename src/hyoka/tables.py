@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hyoka.files import os_reason
 from hyoka.problems import HyokaError
 from hyoka.text import clean_text, normalize_code
-from hyoka.workbook import WorkbookError, open_workbook
+from hyoka.workbook import WorkbookError, read_bounded
 
 MAX_TABLE_ROWS = 200_000
 HEADING_SEARCH_ROWS = 20
@@ -46,8 +48,21 @@ def decode_csv(data: bytes) -> str:
         ) from None
 
 
-def read_table(path: Path, anchor: str) -> Table:
-    """Read the first sheet (or the CSV); the heading row is the first with a cell equal to ``anchor``."""
+_NO_SUFFIX = re.compile(r"no\.?$", re.IGNORECASE)
+
+
+def canonical_heading(value: object) -> str:
+    """A heading as the documentation spells it: NFKC, no blanks, ``NO``/``No.``/``Ｎｏ．`` ending as ``No``."""
+    text = re.sub(r"\s+", "", normalize_code(value))
+    return _NO_SUFFIX.sub("No", text)
+
+
+def read_table(path: Path, anchor: str, known: Sequence[str] = ()) -> Table:
+    """Read the first sheet (or the CSV) into rows keyed by heading (see :func:`canonical_heading`).
+
+    The heading row is the first with a cell equal to ``anchor``; when the anchor itself is misspelt,
+    the row with the most ``known`` headings (so that only the misspelt one is missing).
+    """
     if not str(path).strip():
         raise HyokaError("ファイルを指定してください。")
     if not path.exists():
@@ -56,46 +71,57 @@ def read_table(path: Path, anchor: str) -> Table:
         raise HyokaError(f"{path} はフォルダです。表のファイル（.xlsx または .csv）を指定してください。")
     if path.suffix.lower() == ".csv":
         try:
-            text = decode_csv(path.read_bytes())
+            text = decode_csv(read_bounded(path))
+        except WorkbookError as exc:
+            raise HyokaError(f"{path.name}: {exc.problem.message}") from None
         except OSError as exc:
             raise HyokaError(f"{path.name}: 読み込めません（{os_reason(exc)}）。") from None
         try:
             grid: list[list[object]] = [list(r) for r in csv.reader(io.StringIO(text))]
         except csv.Error as exc:
             raise HyokaError(f"{path.name}: CSVとして読み取れません（{exc}）。") from None
-        return _table(path.name, grid, anchor, None)
+        return _table(path.name, grid, anchor, None, known)
+    from hyoka.book import open_any
+
     try:
-        wb = open_workbook(path)
+        book = open_any(path)
     except WorkbookError as exc:
         raise HyokaError(f"{path.name}: {exc.problem.message}") from None
     try:
-        ws = wb.worksheets[0]
+        if not book.names:
+            raise HyokaError(f"{path.name}: シートがありません。")
+        title = book.names[0]
         grid = []
         empty_run = 0
-        for values in ws.iter_rows(values_only=True):
+        for values in book.rows(title):
             grid.append(list(values))
             empty_run = 0 if any(v not in (None, "") for v in values) else empty_run + 1
             if empty_run >= EMPTY_ROWS_END or len(grid) > MAX_TABLE_ROWS:
                 break
-        return _table(path.name, grid, anchor, ws.title)
+        return _table(path.name, grid, anchor, title, known)
     finally:
-        wb.close()
+        book.close()
 
 
-def _table(source: str, grid: list[list[object]], anchor: str, sheet: str | None) -> Table:
-    for i, values in enumerate(grid[:HEADING_SEARCH_ROWS]):
-        names = [normalize_code(v) for v in values]
-        if anchor in names:
-            columns: dict[str, int] = {}
-            for j, n in enumerate(names):
-                if n:
-                    columns.setdefault(n, j)
-            table = Table(source, list(columns), i + 1, sheet=sheet)
-            for line, row in enumerate(grid[i + 1 :], start=i + 2):
-                if not any(clean_text(v).strip() for v in row):
-                    continue
-                table.rows.append(
-                    (line, {n: clean_text(row[j]) if j < len(row) else "" for n, j in columns.items()})
-                )
-            return table
-    return Table(source, [], 1, sheet=sheet)
+def _table(
+    source: str, grid: list[list[object]], anchor: str, sheet: str | None, known: Sequence[str] = ()
+) -> Table:
+    anchor, wanted = canonical_heading(anchor), {canonical_heading(k) for k in known}
+    head = [[canonical_heading(v) for v in values] for values in grid[:HEADING_SEARCH_ROWS]]
+    at = next((i for i, names in enumerate(head) if anchor in names), None)
+    if at is None and wanted:
+        score = [len(wanted.intersection(names)) for names in head]
+        if score and max(score) >= 2:
+            at = score.index(max(score))
+    if at is None:
+        return Table(source, [], 1, sheet=sheet)
+    columns: dict[str, int] = {}
+    for j, n in enumerate(head[at]):
+        if n:
+            columns.setdefault(n, j)
+    table = Table(source, list(columns), at + 1, sheet=sheet)
+    for line, row in enumerate(grid[at + 1 :], start=at + 2):
+        if not any(clean_text(v).strip() for v in row):
+            continue
+        table.rows.append((line, {n: clean_text(row[j]) if j < len(row) else "" for n, j in columns.items()}))
+    return table

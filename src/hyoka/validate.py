@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from hyoka.intake import ReadRow
@@ -59,15 +60,9 @@ def resolve(ctx: Context, row: ReadRow) -> tuple[Resolved | None, list[Problem]]
     candidates = ctx.plan.project(no)
     if not candidates:
         if not no:
-            typed = next(
-                (
-                    clean_text(c.value)
-                    for c in (row.achievement, row.outlook, row.rating, row.department)
-                    if clean_text(c.value).strip()
-                ),
-                "",
-            )
-            return None, [ctx.at("row-without-project", row.no.ref, text=typed[:30])]
+            # Report the note where it was written (below or beside the table), with its text.
+            at = row.note or row.no
+            return None, [ctx.at("row-without-project", at.ref, text=clean_text(at.value).strip()[:30])]
         return None, [ctx.at("project-unknown", row.no.ref, no=no)]
     department = normalize_code(row.department.value)
     plan_row = _match_department(candidates, department, ctx.submitter)
@@ -334,9 +329,15 @@ def departments_named_in(file_name: str, departments: Sequence[str]) -> list[str
     A department whose name lies inside another one named there (福祉課 in 地域福祉課) does not count.
     """
     stem = normalize_code(file_name.rsplit(".", 1)[0])
-    safe = {d: normalize_code(safe_filename(d)) for d in departments}
+    safe = _safe_names(tuple(departments))
     found = [d for d in departments if safe[d].strip("_") and safe[d] in stem]
     return [d for d in found if not any(d != o and safe[d] in safe[o] for o in found)]
+
+
+@lru_cache(maxsize=8)
+def _safe_names(departments: tuple[str, ...]) -> dict[str, str]:
+    # Once per plan, not once per file: at 100x (298 departments, 298 files) this was 2.2 s of collect.
+    return {d: normalize_code(safe_filename(d)) for d in departments}
 
 
 SHEET_RULES: tuple[SheetRule, ...] = (rule_duplicates, rule_missing, rule_joint, rule_file_name)

@@ -54,14 +54,16 @@ def check_file(path: Path, display: str | None = None) -> None:
         raise WorkbookError(problem("file-not-excel", file=name)) from None
     except OSError as exc:
         raise WorkbookError(problem("file-corrupt", file=name, reason=os_reason(exc))) from None
-    if head.startswith(OLE_MAGIC):
-        # An OLE container is either an old .xls or an encrypted .xlsx; the name tells which it claims.
-        code = "file-old-xls" if path.suffix.lower() == ".xls" else "file-encrypted"
-        raise WorkbookError(problem(code, file=name))
-    if path.suffix.lower() == ".xls":
-        raise WorkbookError(problem("file-old-xls", file=name))
     if size > MAX_FILE_BYTES:
         raise WorkbookError(problem("file-too-large", file=name, reason=f"{size:,} バイト"))
+    if head.startswith(OLE_MAGIC):
+        # An OLE container is either an old .xls (read by calamine) or an encrypted .xlsx; the name
+        # tells which it claims.
+        if path.suffix.lower() == ".xls":
+            return
+        raise WorkbookError(problem("file-encrypted", file=name))
+    if path.suffix.lower() == ".xls":
+        raise WorkbookError(problem("file-old-xls", file=name))
     if not head.startswith(ZIP_MAGIC):
         code = "file-corrupt" if path.suffix.lower() in {".xlsx", ".xlsm"} else "file-not-excel"
         reason = "空のファイル" if size == 0 else "Excelの形式ではありません"
@@ -69,6 +71,7 @@ def check_file(path: Path, display: str | None = None) -> None:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
+            strict = _is_strict(zf)
     except (zipfile.BadZipFile, OSError, ValueError):
         raise WorkbookError(problem("file-corrupt", file=name, reason="ZIP形式として読めません")) from None
     total = sum(i.file_size for i in infos)
@@ -77,8 +80,29 @@ def check_file(path: Path, display: str | None = None) -> None:
         raise WorkbookError(problem("file-too-large", file=name, reason=f"部品が{len(infos):,}個"))
     if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_RATIO:
         raise WorkbookError(problem("file-too-large", file=name, reason=f"展開すると{total:,}バイト"))
-    if not any(i.filename == "xl/workbook.xml" for i in infos):
+    members = {i.filename for i in infos}
+    if path.suffix.lower() == ".ods" and "content.xml" in members:
+        return
+    if "xl/workbook.xml" not in members:
         raise WorkbookError(problem("file-not-excel", file=name))
+    if strict:
+        raise WorkbookError(problem("file-strict-ooxml", file=name))
+
+
+STRICT_MAIN = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+def _is_strict(zf: zipfile.ZipFile) -> bool:
+    """Excel's "Strict Open XML" option: the same parts in other namespaces, which no reader here knows.
+
+    The root element of ``xl/workbook.xml`` declares its namespace in its first few hundred bytes.
+    """
+    try:
+        with zf.open("xl/workbook.xml") as fh:
+            head = fh.read(4096)
+    except Exception:  # missing or damaged (zlib, zip, I/O): reported by the checks or the parser
+        return False
+    return STRICT_MAIN in head
 
 
 def open_workbook(path: Path, *, display: str | None = None, read_only: bool = True) -> Workbook:
@@ -101,6 +125,9 @@ def open_workbook(path: Path, *, display: str | None = None, read_only: bool = T
         ) from None
 
 
+ENTITY_REASON = "危険なXML（エンティティの展開）を含んでいるため読み込みを中止しました"
+
+
 def failure_reason(exc: BaseException) -> str:
     """A short Japanese reason for the clerk; an XML entity bomb (refused by defusedxml) is named."""
     seen: BaseException | None = exc
@@ -111,7 +138,7 @@ def failure_reason(exc: BaseException) -> str:
             "EntitiesForbidden",
             "DTDForbidden",
         }:
-            return "危険なXML（エンティティの展開）を含んでいるため読み込みを中止しました"
+            return ENTITY_REASON
         names.append(name)
         seen = seen.__cause__ or seen.__context__
     if any(n in {"ParseError", "XMLSyntaxError", "ExpatError"} for n in names):
@@ -119,6 +146,17 @@ def failure_reason(exc: BaseException) -> str:
     if any(n in {"BadZipFile", "KeyError"} for n in names):
         return "ブックに必要な部品が欠けています"
     return f"形式が正しくありません: {type(exc).__name__}"
+
+
+def read_bounded(path: Path, display: str | None = None) -> bytes:
+    """The file's bytes, never more than :data:`MAX_FILE_BYTES` (a device or a growing file may lie
+    about its size): one byte more is :class:`WorkbookError` ``file-too-large``. OSError passes."""
+    with path.open("rb") as fh:
+        data = fh.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        reason = f"{MAX_FILE_BYTES:,} バイトを超えています"
+        raise WorkbookError(problem("file-too-large", file=display or path.name, reason=reason))
+    return data
 
 
 def is_lock_file(path: Path) -> bool:

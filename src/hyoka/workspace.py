@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hyoka.files import os_reason
-from hyoka.plan import H_NO, Plan, build_plan
+from hyoka.plan import H_NO, HEADINGS, Plan, build_plan
 from hyoka.problems import HyokaError, Problem, problem
 from hyoka.resources import sample_dir
 from hyoka.scale import DEFAULT_SCALE, RatingScale
@@ -673,7 +673,7 @@ class Workspace:
 
 
 def load_plan(path: Path) -> tuple[Plan | None, list[Any]]:
-    return build_plan(read_table(path, H_NO))
+    return build_plan(read_table(path, H_NO, HEADINGS))
 
 
 def init_workspace(root: Path, plan_file: Path | None, sample: bool) -> Workspace:
