@@ -345,6 +345,7 @@ def test_a_run_stopped_part_way_says_what_was_stored_and_what_not(
             committee="",
             path="/jobs/1",
             job=SimpleNamespace(state="done", result=result),
+            state="done",
             collect=result,
             feedback={},
             year=result.year,

@@ -119,7 +119,9 @@ def test_the_koganei_year_in_the_browser(sample_ws: Workspace, tmp_path: Path) -
         driver.find_element(By.XPATH, "//button[text()='取り込む']").click()
         _finished(driver)
         screenshot(driver, "serve_import", full_page=False)
-        assert "受付 1件" in driver.find_element(By.CSS_SELECTOR, "p[role=status]").text
+        status = driver.find_elements(By.CSS_SELECTOR, "p[role=status]")
+        assert status, driver.page_source[:3000]
+        assert "受付 1件" in status[0].text
 
         # Forms for R5, with last year's ratings filled in (the home page now points to them).
         driver.get(base + "/?year=R5")

@@ -3,10 +3,11 @@
 Everything is written to a temporary file in the target folder and moved into place with
 ``os.replace``. A target that Word or Excel holds open (locked on Windows) gives a clear message.
 
-A document is built in memory first and then written in one go: Word and Excel files are zip
-archives, and a zip writer that fails half-way (a full disk) would otherwise leave an unclosed
-``ZipFile`` whose clean-up fails a second time and prints ``Exception ignored in: ZipFile.__del__``
-after the clean message. Writing the finished bytes is a plain write whose error is ours to handle.
+A writer streams into the temporary file through :class:`_Stream`, which remembers the first write
+error and swallows every write after it: Word and Excel files are zip archives, and a zip writer that
+fails half-way (a full disk) leaves an unclosed ``ZipFile`` whose clean-up would write again, fail a
+second time and print ``Exception ignored in: ZipFile.__del__`` after the clean message. Streaming
+(rather than building the whole document in memory first) keeps a large report's peak memory down.
 
 The written file gets the permissions a new file gets from the user's umask (colleagues on a shared
 folder can open it), or keeps those of the file it replaces; never the owner-only mode of a
@@ -23,7 +24,7 @@ import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from hyoka.problems import HyokaError
 
@@ -34,30 +35,102 @@ _TEMP_NAME = re.compile(r"\.~hyoka-[a-z0-9_]{8}(\.[A-Za-z0-9]{1,8})?")
 STALE_AFTER_S = 3600.0
 
 
-class _Buffer(io.BytesIO):
-    """The stream a writer fills. It is not a path: ``str(buffer)`` fails loudly instead of
-    quietly naming a file such as ``<_io.BytesIO object at 0x…>`` in the current folder."""
+class _Stream(io.RawIOBase):
+    """The temporary file as a writer sees it: after the first failed write every later write is
+    swallowed (the error is kept in :attr:`error`), so that a half-written zip's clean-up is quiet.
+
+    It is not a path: ``str(stream)`` fails loudly instead of quietly naming a file such as
+    ``<_Stream object at 0x…>`` in the current folder.
+    """
+
+    def __init__(self, fh: BinaryIO) -> None:
+        super().__init__()
+        self._fh = fh
+        self.error: OSError | None = None
+        self.finished = False  # the file is closed (or failed): whatever still holds us talks to nothing
+        self._pos = 0  # where the writer believes it is, also once the file is gone
+
+    @property
+    def _live(self) -> bool:
+        return self.error is None and not self.finished
 
     def __str__(self) -> str:
         raise TypeError("atomic_write passes a binary stream to the writer, not a path")
 
+    def writable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        size = len(memoryview(data))
+        if self._live:
+            try:
+                self._fh.write(data)
+            except OSError as exc:
+                self.error = exc
+                raise
+        self._pos += size
+        return size
+
+    def flush(self) -> None:
+        if self._live:
+            try:
+                self._fh.flush()
+            except OSError as exc:
+                self.error = exc
+                raise
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        # After a failure the file may already be closed and gone: the zip writer's clean-up still
+        # moves about, and only needs consistent answers.
+        if self._live:
+            self._pos = self._fh.seek(offset, whence)
+        elif whence == io.SEEK_SET:
+            self._pos = offset
+        elif whence == io.SEEK_CUR:
+            self._pos += offset
+        return self._pos
+
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], object]) -> Path:
-    """Call ``write(stream)``, then put the bytes at ``path`` atomically; on failure nothing is left behind.
+    """Call ``write(stream)`` on a temporary file beside ``path``, then move it into place atomically;
+    on failure nothing is left behind.
 
     ``write`` gets a binary stream (``workbook.save`` and ``document.save`` take one).
     """
-    buffer = _Buffer()
+
+    streams: list[_Stream] = []
+
+    def fill(fh: BinaryIO) -> None:
+        stream = _Stream(fh)
+        streams.append(stream)
+        try:
+            write(stream)  # type: ignore[arg-type]  # a RawIOBase is the binary stream writers take
+            stream.flush()
+        except OSError:
+            if stream.error is None:
+                raise
+        if stream.error is not None:  # a writer that caught the error itself must not pass for done
+            raise stream.error
+
     try:
-        write(buffer)
-    except OSError as exc:
-        raise HyokaError(_message(path, exc)) from None
-    with buffer.getbuffer() as data:  # no copy of a large document
-        return atomic_write_bytes(path, data)
+        return _write_temp(path, fill)
+    finally:
+        for stream in streams:  # the temporary file is closed now (a full disk may fail its last flush)
+            stream.finished = True
 
 
 def atomic_write_bytes(path: Path, data: bytes | memoryview) -> Path:
     """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    return _write_temp(path, lambda fh: fh.write(data))
+
+
+def _write_temp(path: Path, fill: Callable[[BinaryIO], object]) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -69,7 +142,7 @@ def atomic_write_bytes(path: Path, data: bytes | memoryview) -> Path:
         raise HyokaError(_message(path, exc)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            fill(fh)
         _keep_mode(path, tmp)
         os.replace(tmp, path)
     except OSError as exc:

@@ -4,7 +4,9 @@ and hands the result to a template. No rule lives here: what the CLI says for a 
 
 from __future__ import annotations
 
+import inspect
 import io
+import traceback
 import zipfile
 from collections.abc import Callable
 from datetime import date
@@ -14,6 +16,7 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -181,12 +184,24 @@ def build(root: Path, guard: Guard) -> Any:
                     request, "error.html", title="設定を読み込めません", error=str(exc), settings_link=True
                 )
             try:
-                result = handler(request, ws)
-                if hasattr(result, "__await__"):
-                    result = await result
+                if inspect.iscoroutinefunction(handler):
+                    result = await handler(request, ws)
+                else:
+                    # In a worker thread: a page that waits for the store (another tab collecting)
+                    # must not stop the server answering every other request meanwhile.
+                    result = await run_in_threadpool(handler, request, ws)
                 return result  # type: ignore[no-any-return]
             except HyokaError as exc:
                 return web.page(request, "error.html", title="処理できませんでした", error=str(exc), ws=ws)
+            except Exception as exc:  # a bug: the clerk gets the CLI's words, the log gets the traceback
+                traceback.print_exc()
+                message = (
+                    f"想定外の問題が発生したため処理を中断しました（{type(exc).__name__}: {exc}）。"
+                    "この表示を開発者に伝えてください。"
+                )
+                return web.page(
+                    request, "error.html", title="処理できませんでした", error=message, status=500
+                )
 
         return endpoint
 
@@ -568,15 +583,17 @@ def build(root: Path, guard: Guard) -> Any:
             return web.failure(
                 request, "この処理は見つかりません（サーバーを起動し直すと消えます）。", status=404
             )
+        state = job.state  # once: the job's thread may finish while the page is being rendered
         context: dict[str, Any] = {
             "job": job,
+            "state": state,
             "ws": ws,
             "year": FiscalYear.parse(job.year),
-            "title": job.title if job.state == "running" else job.done_title,
+            "title": job.title if state == "running" else job.done_title,
             "collect": None,
             "feedback": {},
         }
-        if job.state == "done" and job.kind == "collect":
+        if state == "done" and job.kind == "collect":
             context["collect"] = job.result
             context["feedback"] = {
                 f.name: web.download_url(ws, f.feedback) for f in job.result.files if f.feedback is not None

@@ -87,7 +87,7 @@ class Jobs:
     def _run(job: Job, work: Callable[[Job], Any]) -> None:
         try:
             job.result = work(job)
-            job.state = "done"
+            job.state = "done"  # after the result: a page that sees "done" finds the result there
         except HyokaError as exc:  # a reason the clerk can act on: the same words the CLI prints
             job.error, job.state = str(exc), "failed"
         except Exception as exc:  # a bug must not take the server down; say what the CLI would say
