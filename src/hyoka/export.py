@@ -46,6 +46,7 @@ CHANGE_LABELS: dict[Change, str] = {
     "same": "変化なし",
     "new": "新規",
     "removed": "廃止",
+    "merged": "統合",
 }
 # Arrows only in a row's 変化 cell: they are ambiguous-width, so they stay out of aligned headings.
 CHANGE_MARKS: dict[Change, str] = {"up": "↑", "down": "↓"}
@@ -133,10 +134,12 @@ def diff_document(
             for label, by_code in ((before, g.before), (after, g.after))
         ),
     )
+    # 統合 only where a version merged rows: the table of a year without merges stays as it was.
+    kinds = [c for c in CHANGE_LABELS if c != "merged" or diff.overall.changes.get("merged")]
     changes = Sheet(
         "変化の内訳",
-        ("区分", *CHANGE_LABELS.values()),
-        tuple((_group_label(g, g is diff.overall), *g.changes.values()) for g in groups),
+        ("区分", *(CHANGE_LABELS[c] for c in kinds)),
+        tuple((_group_label(g, g is diff.overall), *(g.changes[c] for c in kinds)) for g in groups),
         notes=_unsubmitted_notes(diff, after),
     )
     what = f"全 {len(shown)} 行" if show_all else f"評価が変わった行 {len(shown)} 行"
@@ -151,6 +154,13 @@ def diff_document(
                 "before": r.before,
                 "after": r.after,
                 "change": r.change,
+                # Only when the row's identity moved (renamed, renumbered, merged): the JSON of a
+                # year without such rows stays as it was.
+                **(
+                    {"before_no": r.before_no, "before_department": r.before_department}
+                    if r.before_no is not None
+                    else {}
+                ),
             }
             for r in shown
         ),
@@ -171,9 +181,18 @@ def history_document(history: History, *, gannen: bool = True, plan: Plan | None
     """Each row's ratings side by side, one column per stored year (令和3年度 令和4年度 …)."""
     years = [fy.short for fy in history.years]  # the JSON keys
     goal_numeric, no_numeric = integer_numbers(plan)
+    notes = any(r.note for r in history.rows)  # 備考 only where a row was renamed or renumbered
     sheet = Sheet(
         "推移",
-        ("基本目標No", "基本目標", "事業No", "事業名", "担当課", *(fy.label(gannen) for fy in history.years)),
+        (
+            "基本目標No",
+            "基本目標",
+            "事業No",
+            "事業名",
+            "担当課",
+            *(fy.label(gannen) for fy in history.years),
+            *(("備考",) if notes else ()),
+        ),
         tuple(
             (
                 _number(r.goal_no, goal_numeric),
@@ -182,10 +201,11 @@ def history_document(history: History, *, gannen: bool = True, plan: Plan | None
                 r.project,
                 r.department,
                 *(code or "" for code in r.ratings),
+                *((r.note,) if notes else ()),
             )
             for r in history.rows
         ),
-        text_columns=(2, 3, 4, *range(5, 5 + len(years))),
+        text_columns=(2, 3, 4, *range(5, 5 + len(years) + (1 if notes else 0))),
     )
     first, last = history.years[0], history.years[-1]
     span = first.label(gannen) if first == last else f"{first.label(gannen)}～{last.label(gannen)}"
@@ -198,6 +218,7 @@ def history_document(history: History, *, gannen: bool = True, plan: Plan | None
                 "project": r.project,
                 "department": r.department,
                 "ratings": dict(zip(years, r.ratings, strict=True)),
+                **({"note": r.note} if r.note else {}),
             }
             for r in history.rows
         ),

@@ -17,6 +17,7 @@ from hyoka.plan import Plan, PlanRow, Project, RowKey
 from hyoka.results import RowResult
 from hyoka.scale import Direction, RatingScale
 from hyoka.text import circled, clean_text, paragraphs, split_departments
+from hyoka.versions import PRIOR_SEPARATOR
 from hyoka.workspace import Config, Meeting
 from hyoka.years import FiscalYear, format_month
 
@@ -295,8 +296,10 @@ def _summary(
             for row in policy.rows:
                 now, before = code(results.get(row.key)), code(prior.get(row.key))
                 this[now] = this.get(now, 0) + 1
-                last[before] = last.get(before, 0) + 1
-                for c in (now, before):
+                # A merged row's prior (A／B): each predecessor's rating counts in its year.
+                for part in before.split(PRIOR_SEPARATOR):
+                    last[part] = last.get(part, 0) + 1
+                for c in (now, *before.split(PRIOR_SEPARATOR)):
                     if c not in scale.codes:
                         extra.setdefault(c, None)
                 if now in scale.codes and before in scale.codes and now != before:
