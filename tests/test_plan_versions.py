@@ -508,3 +508,31 @@ def test_a_schema4_store_needs_the_plan_to_migrate(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "hyoka.db")
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 4  # untouched
     conn.close()
+
+
+def test_import_of_an_earlier_year_reads_the_labels_of_its_version(
+    sample_ws_loaded: Workspace, run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    ws = sample_ws_loaded
+    _adopt_r6(ws, run)
+    old = tmp_path / "R3.csv"
+    old.write_text("事業No,担当課,事業評価\n5,地域安全課,B\n", encoding="utf-8")
+    taken = run("import", old, "--year", "R3", "--json", "-w", ws.root)
+    assert taken.exit_code == 0, taken.output
+    refused = run("import", old, "--year", "R6", "--dry-run", "--json", "-w", ws.root)
+    assert refused.exit_code == 1
+    (problem_,) = [
+        p for f in json.loads(refused.stdout)["files"] for p in f["problems"] if p["severity"] == "error"
+    ]
+    assert (problem_["code"], problem_["cell"]) == ("department-unknown", "B2")
+    with ws.store() as store:
+        r3 = load_year(store, store.version_for(FiscalYear(2021)).plan, FiscalYear(2021))
+    assert r3[("5", "地域安全課")].rating == "B"
+
+
+def test_init_with_a_plan_adopts_version_1(tmp_path: Path, run) -> None:  # type: ignore[no-untyped-def]
+    out = _ok(run("init", tmp_path / "ws", "--plan", SAMPLE / "plan.csv"))
+    assert "計画の版: 版 1（" in out
+    data = json.loads(_ok(run("plan", "versions", "--json", "-w", tmp_path / "ws")))
+    ((version),) = data["versions"]
+    assert (version["id"], version["rows"], version["file"], version["renames"]) == (1, 57, "plan.csv", [])

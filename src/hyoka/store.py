@@ -28,6 +28,8 @@ from hyoka.versions import Lineage, PlanVersion, VersionRow, read_extra, row_fro
 from hyoka.years import FiscalYear
 
 BUSY_TIMEOUT_S = 30
+_VERSIONS_CACHE: dict[object, tuple[tuple[object, ...], list[PlanVersion]]] = {}
+"""Plan versions read, by store path, with the stamp they were read at (see Store.versions)."""
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first layout
@@ -506,31 +508,57 @@ class Store:
 
     # --- plan versions -------------------------------------------------------------------------------
 
+    def _versions_stamp(self) -> tuple[object, ...]:
+        """What changes whenever a version or a row is added or a version moves (a cheap query)."""
+        heads = self.conn.execute(
+            "SELECT MAX(id), group_concat(from_year), group_concat(COALESCE(replaced_by, 0)),"
+            " group_concat(fingerprint), group_concat(adopted_at) FROM plan_versions"
+        ).fetchone()
+        rows = self.conn.execute("SELECT COUNT(*) FROM plan_rows").fetchone()
+        return (str(self.path.resolve()) if str(self.path) != ":memory:" else id(self), *heads, *rows)
+
     def versions(self, *, replaced: bool = False) -> list[PlanVersion]:
-        """Every adopted version in force for some year, oldest first (``replaced``: also replaced ones)."""
-        if self._versions is None or replaced:
-            sql = "SELECT * FROM plan_versions" + ("" if replaced else " WHERE replaced_by IS NULL")
-            heads = self.conn.execute(sql + " ORDER BY from_year, id").fetchall()
-            rows: dict[int, list[VersionRow]] = {}
-            columns = ", ".join(migrations_v5.ROW_COLUMNS)
-            for r in self.conn.execute(f"SELECT {columns} FROM plan_rows ORDER BY version_id, position"):
-                rows.setdefault(r[0], []).append(row_from_record(migrations_v5.record_from_db(tuple(r))))
-            found = [
-                PlanVersion(
-                    h["id"],
-                    FiscalYear(h["from_year"]),
-                    tuple(rows.get(h["id"], ())),
-                    name=h["name"],
-                    renames=tuple((o, n) for o, n in json.loads(h["renames"])),
-                    source=h["source_file"],
-                    fingerprint=h["fingerprint"],
-                )
-                for h in heads
-            ]
-            if replaced:
-                return found
-            self._versions = found
+        """Every adopted version in force for some year, oldest first (``replaced``: also replaced ones).
+
+        Read once per process while the versions stay as they are: at 100x a plan has 5,800 rows and
+        every command opens the store more than once."""
+        if self._versions is None and not replaced:
+            stamp = self._versions_stamp()
+            cached = _VERSIONS_CACHE.get(stamp[0])
+            if cached is not None and cached[0] == stamp:
+                self._versions = cached[1]
+            else:
+                self._versions = self._read_versions(replaced=False)
+                _VERSIONS_CACHE[stamp[0]] = (stamp, self._versions)
+        if replaced:
+            return self._read_versions(replaced=True)
+        assert self._versions is not None
         return list(self._versions)
+
+    def _read_versions(self, *, replaced: bool) -> list[PlanVersion]:
+        sql = "SELECT * FROM plan_versions" + ("" if replaced else " WHERE replaced_by IS NULL")
+        heads = self.conn.execute(sql + " ORDER BY from_year, id").fetchall()
+        rows: dict[int, list[VersionRow]] = {}
+        columns = ", ".join(migrations_v5.ROW_COLUMNS)
+        where = (
+            ""
+            if replaced
+            else " WHERE version_id IN (SELECT id FROM plan_versions WHERE replaced_by IS NULL)"
+        )
+        for r in self.conn.execute(f"SELECT {columns} FROM plan_rows{where} ORDER BY version_id, position"):
+            rows.setdefault(r[0], []).append(row_from_record(migrations_v5.record_from_db(tuple(r))))
+        return [
+            PlanVersion(
+                h["id"],
+                FiscalYear(h["from_year"]),
+                tuple(rows.get(h["id"], ())),
+                name=h["name"],
+                renames=tuple((o, n) for o, n in json.loads(h["renames"])),
+                source=h["source_file"],
+                fingerprint=h["fingerprint"],
+            )
+            for h in heads
+        ]
 
     def version_info(self) -> list[dict[str, Any]]:
         """The ``plan_versions`` rows as stored (for ``plan versions``), oldest first."""
