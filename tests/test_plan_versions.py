@@ -179,6 +179,9 @@ def test_diff_across_the_rename_is_one_row_per_row(sample_ws_loaded: Workspace, 
     assert (removed["project"], removed["before"], removed["after"]) == ("路上生活者への自立支援", "B", None)
     assert not any(r["change"] == "new" and r["no"] in ("5", "6", "42") for r in records)
     assert not any(r["no"] == "37" for r in records)
+    table = _ok(run("diff", "--year", "R6", "-w", ws.root))
+    (line42,) = [line for line in table.splitlines() if line.split()[:1] == ["42"]]
+    assert line42.split()[-2:] == ["旧:", "No.37"]
     assert len(records) == 58  # 56 continued, 1 new, 1 removed
     unchanged = [r for r in records if r["change"] == "same" and "before_no" not in r]
     assert all(set(r) == {"no", "project", "department", "before", "after", "change"} for r in unchanged)

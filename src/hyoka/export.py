@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from hyoka.diff import Change, Diff, GroupSummary, History
+from hyoka.diff import Change, Diff, DiffRow, GroupSummary, History
 from hyoka.files import atomic_write, atomic_write_bytes
 
 if TYPE_CHECKING:
@@ -105,9 +105,20 @@ def diff_document(
     before, after = diff.before_year.label(gannen), diff.after_year.label(gannen)
     shown = diff.rows if show_all else diff.changed
     goal_numeric, no_numeric = integer_numbers(plan)
+    moved = any(r.before_no is not None for r in shown)  # 備考 only where a row's identity moved
     rows = Sheet(
         "比較",
-        ("基本目標No", "基本目標", "事業No", "事業名", "担当課", before, after, "変化"),
+        (
+            "基本目標No",
+            "基本目標",
+            "事業No",
+            "事業名",
+            "担当課",
+            before,
+            after,
+            "変化",
+            *(("備考",) if moved else ()),
+        ),
         tuple(
             (
                 _number(r.goal_no, goal_numeric),
@@ -118,10 +129,11 @@ def diff_document(
                 r.before or "",
                 r.after or "",
                 _change_cell(r.change),
+                *((_earlier_labels(r),) if moved else ()),
             )
             for r in shown
         ),
-        text_columns=(2, 3, 4, 5, 6, 7),
+        text_columns=(2, 3, 4, 5, 6, 7, *((8,) if moved else ())),
         empty="評価が変わった行はありません。",
     )
     groups = (diff.overall, *diff.goals)
@@ -165,6 +177,18 @@ def diff_document(
             for r in shown
         ),
     )
+
+
+def _earlier_labels(r: DiffRow) -> str:
+    """``旧: No.37``, ``旧: 地域安全課``: what the row was called in the earlier year, if it moved."""
+    if r.before_no is None:
+        return ""
+    parts = []
+    if r.before_no != r.no:
+        parts.append(f"No.{r.before_no}")
+    if r.before_department is not None and r.before_department != r.department:
+        parts.append(r.before_department)
+    return "旧: " + " ".join(parts) if parts else ""
 
 
 def _unsubmitted_notes(diff: Diff, after: str) -> tuple[str, ...]:

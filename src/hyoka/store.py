@@ -31,6 +31,7 @@ BUSY_TIMEOUT_S = 30
 _VERSIONS_CACHE: dict[object, tuple[tuple[object, ...], list[PlanVersion]]] = {}
 """Plan versions read, by store path, with the stamp they were read at (see Store.versions)."""
 
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first layout
     """
@@ -559,6 +560,13 @@ class Store:
             )
             for h in heads
         ]
+
+    def source_sha256(self, version_id: int) -> str:
+        """The sha256 of the file a version was adopted from ('' when not known)."""
+        row = self.conn.execute(
+            "SELECT source_sha256 FROM plan_versions WHERE id = ?", (version_id,)
+        ).fetchone()
+        return str(row[0]) if row else ""
 
     def version_info(self) -> list[dict[str, Any]]:
         """The ``plan_versions`` rows as stored (for ``plan versions``), oldest first."""

@@ -711,6 +711,10 @@ class Workspace:
         if not self.store_path.exists():
             return None
         latest = self.lineage.versions[-1]
+        with self.store() as store:
+            adopted_sha = store.source_sha256(latest.id)
+        if adopted_sha and adopted_sha == file_sha256(self.config.plan_file):
+            return None  # the very file adopted: no need to read the plan
         plan, problems = load_plan(self.config.plan_file)
         valid = plan is not None and not any(p.severity == "error" for p in problems)
         if valid and plan is not None and plan.fingerprint == latest.fingerprint:
