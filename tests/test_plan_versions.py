@@ -546,3 +546,19 @@ def test_init_with_a_plan_adopts_version_1(tmp_path: Path, run) -> None:  # type
     data = json.loads(_ok(run("plan", "versions", "--json", "-w", tmp_path / "ws")))
     ((version),) = data["versions"]
     assert (version["id"], version["rows"], version["file"], version["renames"]) == (1, 57, "plan.csv", [])
+
+
+def test_a_named_version_prints_its_period_with_the_title(sample_ws_loaded: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    from hyoka.report.build import load_evaluation
+
+    ws = sample_ws_loaded
+    shutil.copy2(SAMPLE / "plan_R6.csv", ws.config.plan_file)
+    _ok(
+        run("plan", "adopt", "plan.csv", "--from", "R6", "--rename", RENAME, "--name", "第3期", "-w", ws.root)
+    )
+    ws = Workspace.load(ws.root)
+    r6, _ = load_evaluation(ws, R6, draft=True)
+    r5, _ = load_evaluation(ws, R5)
+    assert r6.title == "地域福祉計画（第3期）の進捗状況及び評価表"
+    assert r5.title == "地域福祉計画の進捗状況及び評価表"
+    assert "第3期（R6〜）" in _ok(run("plan", "show", "--year", "R6", "-w", ws.root))

@@ -103,7 +103,8 @@ def load_evaluation(
     One loader for every output of the table (Word, the published HTML, text and open data), so that
     they all refuse, and draft, by the same rule.
     """
-    config, plan = ws.config, ws.version(year).plan
+    config, version = ws.config, ws.version(year)
+    plan = version.plan
     meeting = config.meeting(meeting_id, year)
     with ws.store() as store:
         results = load_year(store, plan, year)
@@ -118,6 +119,7 @@ def load_evaluation(
         meeting=meeting,
         today=today or date.today(),
         draft=draft,
+        period=version.name,
     )
     del results, prior  # the model has what it needs; the rest only costs memory for a large plan
     if ev.missing and not draft:

@@ -213,8 +213,10 @@ def build_evaluation(
     meeting: Meeting | None,
     today: date,
     draft: bool,
+    period: str = "",
 ) -> Evaluation:
-    """Everything the 資料1 document shows, in plan order."""
+    """Everything the 資料1 document shows, in plan order. ``period`` is the name of the plan version
+    in force (第3期), printed with the plan's title when the version has one."""
     gannen = config.gannen
     blocks = tuple(
         PolicyBlock(
@@ -228,7 +230,7 @@ def build_evaluation(
     )
     day = meeting.day if meeting is not None else today
     return Evaluation(
-        title=f"{clean_text(config.plan_title)}の進捗状況及び評価表",
+        title=f"{clean_text(config.plan_title)}{f'（{clean_text(period)}）' if period else ''}の進捗状況及び評価表",
         subtitle=f"({year.label(gannen)}実績報告)",
         date_text=format_month(day, gannen=gannen),
         secretariat=clean_text(config.secretariat),
