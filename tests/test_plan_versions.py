@@ -562,3 +562,21 @@ def test_a_named_version_prints_its_period_with_the_title(sample_ws_loaded: Work
     assert r6.title == "地域福祉計画（第3期）の進捗状況及び評価表"
     assert r5.title == "地域福祉計画の進捗状況及び評価表"
     assert "第3期（R6〜）" in _ok(run("plan", "show", "--year", "R6", "-w", ws.root))
+
+
+def test_plan_check_compares_the_file_with_the_version_in_force(sample_ws_loaded: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    ws = sample_ws_loaded
+    unchanged = _ok(run("plan", "check", "--year", "R6", "-w", ws.root))
+    assert "R6から採用するとした場合の変更（前の版: R4〜）:\n変更はありません。\n" in unchanged
+    shutil.copy2(SAMPLE / "plan_R6.csv", ws.config.plan_file)
+    result = run("plan", "check", "--year", "R6", "-w", ws.root)
+    assert result.exit_code == 0, result.output  # the file itself has no errors
+    assert "■ 事業Noの変更（1件）\n  事業No.37 → 事業No.42 地域福祉活動への補助（仮称）\n" in result.stdout
+    assert (
+        "  課名の変更であれば --rename 地域安全課=防災危機管理課 を付けて実行し直してください。"
+        in result.stdout
+    )
+    data = json.loads(_ok(run("plan", "check", "--year", "R6", "--json", "-w", ws.root)))
+    assert data["valid"] is True and data["from"] == "R6" and "■ 追加される行（3件）" in data["changes"]
+    with ws.store() as store:
+        assert len(store.versions()) == 1  # checking stores nothing
