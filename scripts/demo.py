@@ -38,7 +38,30 @@ def main() -> None:
     hyoka("diff", "--year", "R5", cwd=ws)
     hyoka("diff", "--year", "R5", "--format", "xlsx", "--out", target / "R5" / "評価の変化_R5.xlsx", cwd=ws)
     hyoka("publish", "--year", "R5", "--out", target / "R5" / "publish", cwd=ws)
+    print("\n--- the second year: an (invented) reorganisation for R6, see sample_data/README.md ---")
+    shutil.copy2(SAMPLE / "plan_R6.csv", ws / "plan.csv")  # the clerk edits the working copy
+    hyoka("status", "--year", "R5", cwd=ws)  # R5 stays as it was; the notice says the file changed
+    hyoka("plan", "adopt", "plan.csv", "--from", "R6", "--dry-run", cwd=ws, allow_fail=True)
+    hyoka(
+        "plan",
+        "adopt",
+        "plan.csv",
+        "--from",
+        "R6",
+        "--rename",
+        "地域安全課=防災危機管理課",
+        "--dry-run",
+        cwd=ws,
+    )
+    hyoka("plan", "adopt", "plan.csv", "--from", "R6", "--rename", "地域安全課=防災危機管理課", cwd=ws)
+    hyoka("plan", "versions", cwd=ws)
     hyoka("forms", "--year", "R6", "--out", target / "forms_R6", cwd=ws)
+    hyoka("collect", SAMPLE / "returned" / "R6", "--year", "R6", cwd=ws)
+    hyoka("status", "--year", "R6", cwd=ws)
+    hyoka("report", "--year", "R6", "--out", target / "R6", cwd=ws)
+    hyoka("diff", "--year", "R6", cwd=ws)
+    hyoka("history", "--no", "42", cwd=ws)
+    hyoka("history", "--format", "xlsx", "--out", target / "R6" / "評価の推移.xlsx", cwd=ws)
     print("\n--- what the clerk sees for typical mistakes (dry run: nothing is stored) ---")
     hyoka(
         "collect",
@@ -52,8 +75,8 @@ def main() -> None:
         allow_fail=True,
     )
     print(
-        f"\ndemo: done — documents in {target / 'R5'}, the website's files in {target / 'R5' / 'publish'},"
-        f" next year's forms in {target / 'forms_R6'}"
+        f"\ndemo: done — documents in {target / 'R5'} and {target / 'R6'}, the website's files in"
+        f" {target / 'R5' / 'publish'}, the R6 forms in {target / 'forms_R6'}"
     )
 
 

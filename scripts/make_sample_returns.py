@@ -1,8 +1,10 @@
-"""Rebuild the sample's returned forms from ``entries_R5.csv`` (``python scripts/make_sample_returns.py``).
+"""Rebuild the sample's returned forms from ``entries_R5.csv`` and ``entries_R6.csv``
+(``python scripts/make_sample_returns.py``).
 
 The forms are made by hyoka itself (``hyoka forms --year R5`` in a scratch workspace with the R4
-ratings imported) and filled in with openpyxl as a department would fill them. A second folder holds
-the realistic mistakes the demo shows the clerk.
+ratings imported; ``hyoka forms --year R6`` after the R5 forms are collected and the invented R6 plan
+``plan_R6.csv`` is adopted) and filled in with openpyxl as a department would fill them. A second
+folder holds the realistic mistakes the demo shows the clerk.
 """
 
 from __future__ import annotations
@@ -15,19 +17,20 @@ from pathlib import Path
 
 import openpyxl
 
-from hyoka.collect import import_table
+from hyoka.collect import collect, import_table
 from hyoka.forms import write_forms
 from hyoka.intake import column_role
-from hyoka.workspace import init_workspace
+from hyoka.workspace import Workspace, adopt_plan, init_workspace
 from hyoka.years import FiscalYear
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "sample_data" / "koganei"
-R5 = FiscalYear(2023)
+R5, R6 = FiscalYear(2023), FiscalYear(2024)
+R6_RENAMES = [("地域安全課", "防災危機管理課")]  # the invented reorganisation of plan_R6.csv
 
 
-def entries() -> dict[tuple[str, str, str], dict[str, str]]:
-    with (SAMPLE / "entries_R5.csv").open(encoding="utf-8-sig", newline="") as fh:
+def entries(year: FiscalYear = R5) -> dict[tuple[str, str, str], dict[str, str]]:
+    with (SAMPLE / f"entries_{year.short}.csv").open(encoding="utf-8-sig", newline="") as fh:
         return {(r["事業No"], r["担当課"], r["提出課"]): r for r in csv.DictReader(fh)}
 
 
@@ -87,7 +90,25 @@ def main() -> None:
         for path in write_forms(ws, R5, out):
             fill(path, path.stem.split("_", 2)[2], data)
             print(path.relative_to(ROOT))
+        make_r6(ws)
     make_mistakes(out, mistakes)
+
+
+def make_r6(ws: Workspace) -> None:
+    """The invented second year: collect R5, adopt plan_R6.csv for R6, make and fill the R6 forms."""
+    out = SAMPLE / "returned" / "R6"
+    if not collect(ws, [SAMPLE / "returned" / "R5"], R5).ok:
+        sys.exit("R5 collect failed")
+    shutil.copy2(SAMPLE / "plan_R6.csv", ws.config.plan_file)
+    adopted = adopt_plan(ws, ws.config.plan_file, R6, renames=R6_RENAMES)
+    if not adopted.stored:
+        sys.exit(f"R6 adoption failed: {adopted}")
+    ws = Workspace.load(ws.root)
+    data = entries(R6)
+    shutil.rmtree(out, ignore_errors=True)
+    for path in write_forms(ws, R6, out):
+        fill(path, path.stem.split("_", 2)[2], data)
+        print(path.relative_to(ROOT))
 
 
 def set_cell(src: Path, dst: Path, row_offset: int, role: str, value: object) -> None:

@@ -62,3 +62,15 @@ def department_form(
     """A form of ``department`` with every row filled alike (the joint-row tests need one per side)."""
     values = {r.project_no: (achievement, rating, outlook) for r in ws.plan.rows_for(department)}
     return make_form(ws, tmp / department, department=department, values=values)
+
+
+def readopt(ws: Workspace) -> Workspace:
+    """After a test edits the plan file: adopt it again for the years of the first version (editing
+    the file changes no adopted year by itself). Returns the workspace, reloaded."""
+    from hyoka.workspace import adopt_plan
+
+    ws = Workspace.load(ws.root)
+    if ws.store_path.exists():
+        result = adopt_plan(ws, ws.config.plan_file, ws.lineage.versions[0].from_year, force=True)
+        assert result.stored or result.errors, result
+    return Workspace.load(ws.root)

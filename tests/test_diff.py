@@ -77,6 +77,10 @@ def _rename_projects(ws: Workspace, names: dict[str, str]) -> None:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    # Editing the plan file changes no adopted year: adopt it again for the years it governs.
+    from hyoka.workspace import adopt_plan
+
+    assert adopt_plan(ws, path, ws.lineage.versions[0].from_year).stored
 
 
 FORMULA_NAMES = {"11": "=SUM(A1)", "14": "+81-3", "18": "@cmd", "23": "-1+2"}

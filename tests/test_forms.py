@@ -14,7 +14,7 @@ from hyoka.text import wrapped_lines
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 from tests.conftest import SAMPLE
-from tests.helpers import header_of, make_form
+from tests.helpers import header_of, make_form, readopt
 
 R4, R5, R6 = FiscalYear(2022), FiscalYear(2023), FiscalYear(2024)
 
@@ -136,7 +136,7 @@ def _rewrite_plan(ws: Workspace, old: str, new: str, count: int = -1) -> Workspa
     text = (SAMPLE / "plan.csv").read_text(encoding="utf-8-sig")
     assert old in text
     (ws.root / "plan.csv").write_text(text.replace(old, new, count), encoding="utf-8")
-    return Workspace.load(ws.root)
+    return readopt(Workspace.load(ws.root))
 
 
 def _table(path: Path) -> tuple[openpyxl.worksheet.worksheet.Worksheet, int, dict[str, int]]:

@@ -24,7 +24,7 @@ from hyoka.migrations_v5 import (
     statements,
 )
 from hyoka.plan import HEADINGS, Plan, build_plan
-from hyoka.store import Part, Store
+from hyoka.store import MIGRATIONS
 from hyoka.tables import Table
 from hyoka.versions import (
     H_OLD_DEPARTMENT,
@@ -45,6 +45,7 @@ from hyoka.versions import (
     version_for,
 )
 from hyoka.years import FiscalYear
+from tests.schema4 import Schema4
 
 R4, R5, R6, R7, R8 = (FiscalYear(y) for y in range(2022, 2027))
 
@@ -402,55 +403,31 @@ def _migrate(conn: sqlite3.Connection, plan: Plan) -> None:
 
 
 def _schema4_store(path: Path) -> None:
-    with Store.open(path) as store:
-        assert store.conn.execute("PRAGMA user_version").fetchone()[0] == 4
-
-        def add(year: FiscalYear, submitter: str, parts: list[Part], kind: str = "form") -> None:
-            store.add_submission(
-                year=year,
-                submitter=submitter,
-                kind=kind,
-                file_name=f"{submitter}.xlsx",
-                file_path=f"/r/{submitter}.xlsx",
-                sha256=f"{year}{submitter}{len(parts)}",
-                parts=parts,
-                replace_rows=kind == "import",
-            )
-
-        add(
-            R4,
-            "",
-            [Part("5", "地域安全課", "", "B", "", ""), Part("37", "地域福祉課", "", "C", "", "")],
-            "import",
-        )
-        add(R5, "地域安全課", [Part("5", "地域安全課", "地域安全課", "A", "講習会", "継続", "調査票", "F12")])
-        add(
-            R5,
-            "介護福祉課",
-            [Part("9", "介護福祉課・広報秘書課", "介護福祉課", "B", "啓発", "", "調査票", "F12")],
-        )
-        add(
-            R5,
-            "広報秘書課",
-            [Part("9", "介護福祉課・広報秘書課", "広報秘書課", "B", "広報", "", "調査票", "F12")],
-        )
-        add(
-            R5, "地域福祉課", [Part("37", "地域福祉課", "地域福祉課", "A", "見守り", "拡充", "調査票", "F12")]
-        )
-        add(
-            R5,
-            "地域福祉課",
-            [Part("37", "地域福祉課", "地域福祉課", "B", "見守り（再提出）", "拡充", "調査票", "F12")],
-        )
-        store.add_rejection(
-            year=R5,
-            submitter="地域安全課",
-            kind="form",
-            file_name="x.xlsx",
-            file_path="/r/x.xlsx",
-            sha256="x",
-            problems=[],
-        )
+    """A schema-4 store as the release before plan versions wrote it (its own SQL, tests/schema4.py)."""
+    old = Schema4(path)
+    assert old.conn.execute("PRAGMA user_version").fetchone()[0] == 4
+    old.add(
+        R4,
+        "",
+        [("5", "地域安全課", "", "B", "", "", None, None), ("37", "地域福祉課", "", "C", "", "", None, None)],
+        "import",
+    )
+    old.add(R5, "地域安全課", [("5", "地域安全課", "地域安全課", "A", "講習会", "継続", "調査票", "F12")])
+    old.add(
+        R5, "介護福祉課", [("9", "介護福祉課・広報秘書課", "介護福祉課", "B", "啓発", "", "調査票", "F12")]
+    )
+    old.add(
+        R5, "広報秘書課", [("9", "介護福祉課・広報秘書課", "広報秘書課", "B", "広報", "", "調査票", "F12")]
+    )
+    old.add(R5, "地域福祉課", [("37", "地域福祉課", "地域福祉課", "A", "見守り", "拡充", "調査票", "F12")])
+    old.add(
+        R5,
+        "地域福祉課",
+        [("37", "地域福祉課", "地域福祉課", "B", "見守り（再提出）", "拡充", "調査票", "F12")],
+        sha="again",
+    )
+    old.reject(R5, "地域安全課")
+    old.close()
 
 
 def test_schema4_store_migrates_to_schema5(tmp_path: Path) -> None:
@@ -515,8 +492,10 @@ def test_schema4_store_migrates_to_schema5(tmp_path: Path) -> None:
 
 def test_empty_schema4_store_migrates_with_the_plan_as_version_1() -> None:
     conn = sqlite3.connect(":memory:", isolation_level=None)
-    store = Store(conn, Path(":memory:"))
-    store._migrate()
+    for number in range(4):
+        for statement in statements(MIGRATIONS[number]):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 4")
     plan = plan_of(table(*BASE))
     _migrate(conn, plan)
     assert conn.execute("SELECT COUNT(*), MIN(dropped), MAX(dropped) FROM plan_rows").fetchone() == (6, 0, 0)

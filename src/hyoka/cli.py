@@ -105,10 +105,22 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _workspace(path: Path | None) -> Workspace:
+def _workspace(path: Path | None, *, notice: bool = True) -> Workspace:
     from hyoka.workspace import Workspace
 
-    return Workspace.find(path)
+    ws = Workspace.find(path)
+    if notice:
+        _working_copy_notice(ws)
+    return ws
+
+
+def _working_copy_notice(ws: Workspace) -> None:
+    """Once per command: the plan file differs from the latest adopted version (with the command)."""
+    found = ws.working_copy_notice()
+    if found is None:
+        return
+    adopt = f"hyoka plan adopt {ws.config.plan_file.name} --from {ws.next_adoption_year().short}"
+    typer.echo(f"{found.render()}\n  採用するには: {adopt}", err=True)
 
 
 def _warn_placeholders(ws: Workspace) -> None:
@@ -153,6 +165,8 @@ def init(
         f"  計画マスタ: {ws.config.plan_file.name}（事業 {counts['projects']} 件、担当課の行 {counts['rows']} 行）"
     )
     typer.echo(f"  設定ファイル: {ws.root / 'hyoka.toml'}（委員会名・事務局・会議を確認してください）")
+    first = ws.lineage.versions[0]
+    typer.echo(f"  計画の版: 版 {first.id}（{first.label}。それより前の年度にも使います）として採用しました")
 
 
 @plan_app.command("check")
@@ -161,16 +175,43 @@ def plan_check(
         Path | None,
         typer.Argument(metavar="ファイル", help="確認する計画マスタ（省略時はワークスペースの計画）"),
     ] = None,
+    year: Annotated[
+        str | None,
+        typer.Option(
+            "--year",
+            "-y",
+            metavar="年度",
+            help="この年度に採用するとした場合の変更も表示します（省略時は次に採用する年度）",
+        ),
+    ] = None,
     workspace: WorkspaceOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
-    """計画マスタの誤りを、行番号付きですべて一覧にします。"""
-    from hyoka.workspace import load_plan
+    """計画マスタの誤りを、行番号付きですべて一覧にします。ワークスペースでは採用済みの版との違いも表示します。"""
+    from hyoka.workspace import Workspace, adopt_plan, load_plan
 
-    path = file if file is not None else _workspace(workspace).config.plan_file
+    ws: Workspace | None = None
+    try:
+        ws = Workspace.find(workspace)
+    except HyokaError:
+        if file is None:
+            raise
+    path = file if file is not None else (ws.config.plan_file if ws is not None else Path())
     plan, problems = load_plan(path)
+    comparison = None
+    if ws is not None and plan is not None and not problems and ws.store_path.exists():
+        fy = _year(year) if year else ws.next_adoption_year()
+        comparison = adopt_plan(ws, path, fy, dry_run=True)
     if json_out:
-        _print_json({"file": str(path), "valid": not problems, "problems": [p.to_dict() for p in problems]})
+        data: dict[str, Any] = {
+            "file": str(path),
+            "valid": not problems,
+            "problems": [p.to_dict() for p in problems],
+        }
+        if comparison is not None:
+            data["changes"] = comparison.changes
+            data["from"] = comparison.from_year.short
+        _print_json(data)
     else:
         for p in problems:
             typer.echo(p.render())
@@ -183,16 +224,159 @@ def plan_check(
             typer.echo(
                 f"{path.name}: 誤りはありません（事業 {c['projects']} 件、担当課の行 {c['rows']} 行）。"
             )
+        if comparison is not None:
+            before = comparison.previous or comparison.replacing
+            typer.echo(f"\n{comparison.from_year.short}から採用するとした場合の変更（前の版: {before}）:")
+            for line in comparison.changes:
+                typer.echo(line)
+            for p in comparison.problems:
+                typer.echo(p.render())
+            _rename_hint(comparison)
     raise typer.Exit(1 if problems else 0)
 
 
+def _rename_hint(result: Any) -> None:
+    for old, new in result.suspected:
+        typer.echo(f"  課名の変更であれば --rename {old}={new} を付けて実行し直してください。")
+
+
 @plan_app.command("show")
-def plan_show(workspace: WorkspaceOpt = None) -> None:
+def plan_show(
+    year: Annotated[
+        str | None,
+        typer.Option("--year", "-y", metavar="年度", help="この年度に有効な版（省略時は最新の版）"),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
     """計画の体系（基本目標・基本施策・施策・事業・担当課）と件数を表示します。"""
     from hyoka.plan_view import render_tree
 
     ws = _workspace(workspace)
-    typer.echo(render_tree(ws.plan))
+    version = ws.version(_year(year)) if year else ws.lineage.versions[-1]
+    typer.echo(f"計画の版: {version.label}")
+    typer.echo(render_tree(version.plan))
+
+
+@plan_app.command("versions")
+def plan_versions(
+    show_all: Annotated[bool, typer.Option("--all", help="置き換えられた版も表示します")] = False,
+    workspace: WorkspaceOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """採用済みの計画の版（どの年度から有効か、名前、行数、ファイル、採用日時）を一覧にします。"""
+    import json
+
+    ws = _workspace(workspace)
+    with ws.store() as store:
+        info = store.version_info()
+        rows = {v.id: len(v.rows) for v in store.versions(replaced=True)}
+    from hyoka.years import FiscalYear
+
+    shown = [i for i in info if show_all or i["replaced_by"] is None]
+    if json_out:
+        _print_json(
+            {
+                "schema": "hyoka.versions/1",
+                "versions": [
+                    {
+                        "id": i["id"],
+                        "from": FiscalYear(i["from_year"]).short,
+                        "name": i["name"],
+                        "rows": rows.get(i["id"], 0),
+                        "file": i["source_file"],
+                        "sha256": i["source_sha256"],
+                        "fingerprint": i["fingerprint"],
+                        "adopted_at": i["adopted_at"],
+                        "adopted_by": i["adopted_by"],
+                        "renames": json.loads(i["renames"]),
+                        "replaced_by": i["replaced_by"],
+                    }
+                    for i in shown
+                ],
+            }
+        )
+        return
+    typer.echo("版  年度から  名前      行    ファイル            採用日時           採用者")
+    for i in shown:
+        renames = json.loads(i["renames"])
+        note = f"  （課名変更: {'、'.join(f'{o}＝{n}' for o, n in renames)}）" if renames else ""
+        if i["replaced_by"] is not None:
+            note += f"  （版 {i['replaced_by']} に置き換え）"
+        typer.echo(
+            f"{i['id']:<3} {FiscalYear(i['from_year']).short + '〜':<8} {i['name'] or '-':<8} "
+            f"{rows.get(i['id'], 0):<5} {i['source_file']:<18} {i['adopted_at'].replace('T', ' ')[:16]:<18} "
+            f"{i['adopted_by']}{note}"
+        )
+
+
+@plan_app.command("adopt")
+def plan_adopt(
+    file: Annotated[Path, typer.Argument(metavar="ファイル", help="採用する計画マスタ（.xlsx または .csv）")],
+    from_year: Annotated[
+        str, typer.Option("--from", metavar="年度", help="この年度から有効にします（R6、令和6年度 など）")
+    ],
+    rename: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rename", metavar="旧課名=新課名", help="課名の変更（組織改正）。複数なら繰り返して指定します"
+        ),
+    ] = None,
+    name: Annotated[str, typer.Option("--name", metavar="名前", help="版の名前（第3期 など）")] = "",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="変更を表示するだけで採用しません")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="保存済みの評価の行がこの版にない場合も採用します（評価は削除されません）"
+        ),
+    ] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """計画マスタを、指定した年度から有効な計画の版として採用します。前の版からの変更を表示します。"""
+    from hyoka.workspace import adopt_plan
+
+    ws = _workspace(workspace, notice=False)
+    fy = _year(from_year)
+    if not file.is_absolute() and not file.exists() and (ws.root / file).exists():
+        file = ws.root / file  # the working copy, named as hyoka.toml names it
+    pairs = []
+    for text in rename or []:
+        old, sep, new = text.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            typer.echo(f"エラー: --rename は 旧課名=新課名 の形で指定してください（「{text}」）。", err=True)
+            raise typer.Exit(2)
+        pairs.append((old.strip(), new.strip()))
+    result = adopt_plan(ws, file, fy, renames=pairs, name=name, dry_run=dry_run, force=force)
+    gannen = ws.config.gannen
+    if result.plan_problems:
+        for p in result.plan_problems:
+            typer.echo(p.render())
+        if result.errors:
+            typer.echo(
+                f"\n{file.name}: 誤りがあるため採用しませんでした。該当の行を直してから、もう一度実行してください。"
+            )
+            raise typer.Exit(1)
+    before = f"（前の版: {result.previous}）" if result.previous else ""
+    if result.replacing:
+        before += f"（{result.replacing} の版を置き換えます）"
+    typer.echo(f"計画マスタ {file.name} を{fy.label(gannen)}から採用します{before}。")
+    for line in result.changes:
+        typer.echo(line)
+    for p in result.problems:
+        typer.echo(p.render())
+    _rename_hint(result)
+    for p in result.blockers:
+        typer.echo(p.render())
+    if result.blockers and not force:
+        typer.echo(
+            "  --force を付けると採用します（保存済みの評価は削除されず、この版の年度の資料には出ません）。"
+        )
+    if result.errors or (result.blockers and not force):
+        typer.echo("採用しませんでした。")
+        raise typer.Exit(1)
+    if dry_run:
+        typer.echo("（--dry-run のため採用していません）")
+        return
+    typer.echo(f"{fy.label(gannen)}からの版として採用しました（版 {result.version_id}、行 {result.rows}）。")
 
 
 # --- forms, import, collect, status ---------------------------------------------------------------------
@@ -420,7 +604,7 @@ def status(year: YearOpt, json_out: JsonOpt = False, workspace: WorkspaceOpt = N
     ws = _workspace(workspace)
     fy = _year(year)
     with ws.store() as store:
-        st = year_status(store, ws.plan, fy)
+        st = year_status(store, store.version_for(fy).plan, fy)
 
     def file_json(s: Any) -> dict[str, Any]:
         return {"file": s.file_name, "path": s.file_path, "received_at": s.received_at}
@@ -645,7 +829,7 @@ def diff(
     計画にあってその年度の評価がまだない行は未提出として行数だけを示し、比較しません。
     JSON は no・project・department・before・after・change（up・down・same・new・removed）の一覧です。
     """
-    from hyoka.diff import compare
+    from hyoka.diff import compare_versions
     from hyoka.export import diff_document
 
     fy = _year(year)
@@ -657,8 +841,8 @@ def diff(
         raise typer.Exit(2)
     kind = _output_format(fmt, out)
     ws = _workspace(workspace)
-    result = compare(ws.plan, ws.scale, _stored_ratings(ws), fy, base)
-    doc = diff_document(result, show_all=show_all, gannen=ws.config.gannen, plan=ws.plan)
+    result = compare_versions(ws.lineage, ws.scale, _stored_ratings(ws), fy, base)
+    doc = diff_document(result, show_all=show_all, gannen=ws.config.gannen, plan=ws.version(fy).plan)
     _emit(doc, kind, out, ws.out_dir / f"評価比較_{fy.short}_{base.short}.xlsx")
 
 
@@ -679,14 +863,14 @@ def history(
 
     JSON は no・project・department と ratings（{"R4": "B", "R5": "A"} のような年度ごとの評価）の一覧です。
     """
-    from hyoka.diff import history as build_history
+    from hyoka.diff import history_versions
     from hyoka.export import history_document
 
     kind = _output_format(fmt, out)
     ws = _workspace(workspace)
-    result = build_history(ws.plan, _stored_ratings(ws), no=no, department=department)
+    result = history_versions(ws.lineage, _stored_ratings(ws), no=no, department=department)
     _emit(
-        history_document(result, gannen=ws.config.gannen, plan=ws.plan),
+        history_document(result, gannen=ws.config.gannen, plan=ws.lineage.versions[-1].plan),
         kind,
         out,
         ws.out_dir / "評価推移.xlsx",
@@ -704,12 +888,12 @@ def _output_format(fmt: str | None, out: Path | None) -> str:
 
 
 def _stored_ratings(ws: Any) -> dict[Any, Any]:
-    """Every stored year's ratings, also for diff, which uses two: a year is one query, and the core's
-    message for a year without data names the years that have it."""
-    from hyoka.results import ratings
+    """Every stored year's ratings by row id, also for diff, which uses two: a year is one query, and
+    the core's message for a year without data names the years that have it."""
+    from hyoka.results import stored_ratings_by_id
 
     with ws.store() as store:
-        return {fy: ratings(store, ws.plan, fy) for fy in store.years()}
+        return stored_ratings_by_id(store)
 
 
 def _emit(doc: Any, kind: str, out: Path | None, default_xlsx: Path) -> None:

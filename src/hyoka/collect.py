@@ -24,7 +24,7 @@ from typing import Any
 from hyoka.intake import FEEDBACK_MARK, ReadSheet, formulas_at, input_fingerprint, read_csv, read_workbook
 from hyoka.plan import Plan, RowKey
 from hyoka.problems import SEVERITY_ORDER, HyokaError, Problem, Severity, problem
-from hyoka.results import ratings
+from hyoka.results import prior_ratings
 from hyoka.store import Part, Store, writer_lock
 from hyoka.text import normalize_code
 from hyoka.validate import Context, validate
@@ -189,6 +189,7 @@ class _Run:
     taken_files: dict[str, Path] = field(default_factory=dict)
     # Files (resolved) the clerk accepts although they are older than the return in force.
     accept_older: frozenset[Path] = frozenset()
+    row_ids: dict[RowKey, int] = field(default_factory=dict)
 
     def load_joint(self) -> None:
         keys = {r.key for r in self.plan.rows if r.is_joint}
@@ -264,7 +265,6 @@ def _process(
     on_file: Callable[[Path], None] | None,
     accept_older: frozenset[Path],
 ) -> CollectResult:
-    plan = ws.plan
     result = CollectResult(year, dry_run)
     with ExitStack() as stack:
         # The store is opened before the writer lock is taken: opening it checks that a store which
@@ -273,7 +273,11 @@ def _process(
         if not dry_run:
             stack.enter_context(writer_lock(ws.store_path))
         try:
-            run = _Run(ws, plan, store, year, ratings(store, plan, year.previous()), dry_run)
+            # The version of the plan in force for the year: its labels name the rows of the forms.
+            version = store.version_for(year)
+            plan = version.plan
+            run = _Run(ws, plan, store, year, prior_ratings(store, year), dry_run)
+            run.row_ids = {r.row.key: r.row_id for r in version.rows if not r.dropped}
             run.accept_older = accept_older
             run.load_joint()
             known = frozenset(store.accepted_hashes(year))
@@ -606,6 +610,7 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
         prior=run.prior,
         others=run.others(submitter),
         formulas=read.formulas,
+        row_ids=run.row_ids,
     )
     parts, found = validate(ctx, sheet.rows)
     problems.extend(sheet.notes)  # warnings from reading (several sheets look like the form)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hyoka.problems import HyokaError
-from hyoka.results import ratings
+from hyoka.results import prior_ratings
 from hyoka.status import year_status
 from hyoka.workspace import Workspace, load_plan
 from hyoka.years import FiscalYear
@@ -65,8 +65,9 @@ def cycle(ws: Workspace, year: FiscalYear) -> Cycle:
     )
     try:
         with ws.store() as store:
-            status = year_status(store, plan, year)
-            prior = ratings(store, plan, year.previous())
+            version_plan = store.version_for(year).plan
+            status = year_status(store, version_plan, year)
+            prior = prior_ratings(store, year)
     except HyokaError as exc:
         steps.append(Step("collect", "回収", False, str(exc)))
         return Cycle(year, tuple(steps))

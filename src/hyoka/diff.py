@@ -1,8 +1,10 @@
 """How ratings moved between years: the diff of two years and each row's history over all years.
 
-Pure core: the functions take the plan, the scale and the ratings already read from the store (one
-``{(事業No, 担当課): code}`` mapping per year) and return plain dataclasses. Rows are matched by
-(事業No, 担当課); better or worse is decided by the scale's order only, never by the codes' letters.
+Pure core: the functions take the plan versions (:class:`hyoka.versions.Lineage`), the scale and the
+ratings already read from the store (one ``{row_id: code}`` mapping per year) and return plain
+dataclasses. Rows are matched by their identity through the versions (a renamed or renumbered row is one
+row); better or worse is decided by the scale's order only, never by the codes' letters. ``compare`` and
+``history`` take one plan and ratings by (事業No, 担当課), for callers that have no versions.
 
 A row the plan has but the later year has no rating for is not a change: its return has not come in
 yet (未提出). It is left out of the comparison and counted apart (:attr:`Diff.unsubmitted`); ``removed``
@@ -15,17 +17,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from hyoka.migrations_v5 import legacy_version
 from hyoka.plan import Plan, PlanRow, RowKey
 from hyoka.problems import HyokaError
 from hyoka.scale import RatingScale
 from hyoka.text import normalize_code, split_departments
+from hyoka.versions import PRIOR_SEPARATOR, Lineage, PlanVersion, VersionRow
 from hyoka.years import FiscalYear
 
-Change = Literal["up", "down", "same", "new", "removed"]
-CHANGES: tuple[Change, ...] = ("up", "down", "same", "new", "removed")
+Change = Literal["up", "down", "same", "new", "removed", "merged"]
+CHANGES: tuple[Change, ...] = ("up", "down", "same", "new", "removed", "merged")
 
 StoredRatings = Mapping[FiscalYear, Mapping[RowKey, str]]
 """Every stored year → its ratings in force, as :func:`hyoka.results.ratings` returns them."""
+
+StoredById = Mapping[FiscalYear, Mapping[int, str]]
+"""Every stored year → its ratings in force by row id (:func:`hyoka.results.stored_ratings_by_id`)."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,10 @@ class DiffRow:
     after: str | None
     change: Change
     in_plan: bool = True
+    before_no: str | None = None
+    """The row's 事業No in the earlier year, when its identity moved (renumbered, merged)."""
+    before_department: str | None = None
+    """The row's 担当課 in the earlier year, when its identity moved (renamed, merged)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,8 @@ class HistoryRow:
     goal: str
     ratings: tuple[str | None, ...]
     """Aligned with :attr:`History.years`; None where the year has no rating for the row."""
+    note: str = ""
+    """Earlier labels of the row (``旧: 介護福祉課``), when it was renamed or renumbered."""
 
 
 @dataclass(frozen=True)
@@ -103,48 +116,126 @@ def compare(
     year: FiscalYear,
     against: FiscalYear | None = None,
 ) -> Diff:
-    """Compare ``year`` with ``against`` (by default the year before), row by row.
+    """Compare ``year`` with ``against`` (by default the year before) under one plan, row by row
+    (labels as keys). Rows the plan does not have are compared as rows it dropped."""
+    lineage, by_id = _single_version(plan, stored, year)
+    return compare_versions(lineage, scale, by_id, year, against)
 
-    Plan rows ``year`` has no rating for are not compared: they are listed in :attr:`Diff.unsubmitted`.
-    Raises :class:`HyokaError` when either year has nothing stored, naming the years that do.
+
+def _single_version(plan: Plan, stored: StoredRatings, year: FiscalYear) -> tuple[Lineage, StoredById]:
+    keys = [k for fy in sorted(stored) for k in stored[fy]]
+    version, ids = legacy_version(plan, keys, year)
+    by_id = {fy: {ids[k]: code for k, code in ratings.items()} for fy, ratings in stored.items()}
+    return Lineage([version]), by_id
+
+
+def compare_versions(
+    lineage: Lineage,
+    scale: RatingScale,
+    stored: StoredById,
+    year: FiscalYear,
+    against: FiscalYear | None = None,
+) -> Diff:
+    """Compare ``year`` with ``against`` (by default the year before), row by row, through the lineage.
+
+    A renamed or renumbered row is one row (``before_no``/``before_department`` say what it was); a
+    row continuing several is ``merged`` (its before shows each rating, ``A／B``); a row with no
+    predecessor rated is ``new``; rows of the earlier year no row descends from are ``removed``, with
+    their labels of that year. Plan rows ``year`` has no rating for are not compared: they are listed
+    in :attr:`Diff.unsubmitted`. Raises :class:`HyokaError` when either year has nothing stored.
     """
     base = against if against is not None else year.previous()
     for fy in (year, base):
         _require_year(stored, fy)
     before, after = stored[base], stored[year]
-    _check_codes(scale, {base: before, year: after})
-    describe = _Describer(plan)
-    unsubmitted = tuple(r.key for r in plan.rows if r.key not in after)
-    rows = []
-    for key in _row_keys(plan, (before, after)):
-        b, a = before.get(key), after.get(key)
-        in_plan = key in plan.by_key
-        change: Change
-        if a is None:
-            if in_plan:
-                continue  # 未提出: still in the plan, its return is not in yet
-            change = "removed"
-        elif b is None:
-            change = "new"
-        else:
-            change = scale.direction(b, a)
-        project, goal_no, goal = describe(key)
-        rows.append(DiffRow(key[0], project, key[1], goal_no, goal, b, a, change, in_plan))
+    new_version, old_version = lineage.version_for(year), lineage.version_for(base)
+    _check_codes(scale, {base: _labelled(before, old_version), year: _labelled(after, new_version)})
+    links = lineage.links(year, base)
+    old_by_id = old_version.by_id
     codes = tuple(scale.codes)
-    # Counts per rating cover every row rated in each year, the 未提出 rows' earlier ratings too; the
-    # changes cover the compared rows.
     everything = _Group("", "", codes)
     groups: dict[str | None, _Group] = {}
-    for key in _row_keys(plan, (before, after)):
-        _, goal_no, goal = describe(key)
-        group = goal_no if goal else None
-        if group not in groups:
-            groups[group] = _Group(group, goal, codes)
-        for g in (everything, groups[group]):
-            g.count(before.get(key), after.get(key))
-    for r in rows:
-        for g in (everything, groups[r.goal_no if r.goal else None]):
-            g.changes[r.change] += 1
+    counted: set[int] = set()
+
+    def group_of(r: VersionRow) -> list[_Group]:
+        key = r.row.goal_no if r.row.goal else None
+        if key not in groups:
+            groups[key] = _Group(key, r.row.goal, codes)
+        return [everything, groups[key]]
+
+    rows: list[DiffRow] = []
+    unsubmitted: list[RowKey] = []
+    for r in new_version.rows:
+        preds = [p for p in links.get(r.row_id, ()) if p in before]
+        a = after.get(r.row_id)
+        if a is None and not r.dropped:
+            unsubmitted.append(r.row.key)
+        if a is None and not preds:
+            continue
+        targets = group_of(r)
+        for g in targets:
+            g.count(None, a)
+        for p in preds:
+            if p not in counted:
+                counted.add(p)
+                for g in targets:
+                    g.count(before[p], None)
+        b = PRIOR_SEPARATOR.join(before[p] for p in preds) if preds else None
+        change: Change
+        if a is None:
+            if not r.dropped:
+                continue  # 未提出: still in the plan, its return is not in yet
+            change = "removed"
+        elif not preds:
+            change = "new"
+        elif len(preds) > 1:
+            change = "merged"
+        else:
+            change = scale.direction(before[preds[0]], a)
+        olds = [old_by_id[p] for p in preds if p in old_by_id]
+        old_nos = "・".join(dict.fromkeys(o.no for o in olds))
+        old_departments = "・".join(dict.fromkeys(o.department for o in olds))
+        moved_no = bool(olds) and old_nos != r.no
+        moved_department = bool(olds) and (
+            len(olds) > 1 or frozenset(olds[0].departments) != frozenset(r.departments)
+        )
+        rows.append(
+            DiffRow(
+                r.no,
+                r.row.project_name,
+                r.department,
+                r.row.goal_no,
+                r.row.goal,
+                b,
+                a,
+                change,
+                not r.dropped,
+                old_nos if moved_no or moved_department else None,
+                old_departments if moved_no or moved_department else None,
+            )
+        )
+    reached = {p for preds in links.values() for p in preds}
+    for o in old_version.rows:
+        if o.row_id in reached or o.row_id not in before:
+            continue
+        for g in group_of(o):
+            g.count(before[o.row_id], None)
+        rows.append(
+            DiffRow(
+                o.no,
+                o.row.project_name,
+                o.department,
+                o.row.goal_no,
+                o.row.goal,
+                before[o.row_id],
+                None,
+                "removed",
+                False,
+            )
+        )
+    for row in rows:
+        for g in (everything, groups[row.goal_no if row.goal else None]):
+            g.changes[row.change] += 1
     return Diff(
         before_year=base,
         after_year=year,
@@ -152,8 +243,16 @@ def compare(
         rows=tuple(rows),
         overall=everything.summary(),
         goals=tuple(g.summary() for g in groups.values()),
-        unsubmitted=unsubmitted,
+        unsubmitted=tuple(unsubmitted),
     )
+
+
+def _labelled(ratings: Mapping[int, str], version: PlanVersion) -> dict[RowKey, str]:
+    by_id = version.by_id
+    return {
+        (by_id[rid].no, by_id[rid].department) if rid in by_id else ("?", "?"): code
+        for rid, code in ratings.items()
+    }
 
 
 def select_rows(
@@ -188,76 +287,67 @@ def history(
     no: str | None = None,
     department: str | None = None,
 ) -> History:
-    """Every plan row (and every stored row the plan no longer has) with its rating in each stored year.
+    """Every plan row (and every stored row the plan no longer has) with its rating in each stored
+    year, under one plan (labels as keys). See :func:`history_versions`."""
+    if not stored:
+        raise HyokaError(_nothing_stored())
+    lineage, by_id = _single_version(plan, stored, max(stored))
+    return history_versions(lineage, by_id, no=no, department=department)
+
+
+def history_versions(
+    lineage: Lineage,
+    stored: StoredById,
+    *,
+    no: str | None = None,
+    department: str | None = None,
+) -> History:
+    """One line per row across every stored year, under its latest labels, with earlier labels
+    noted (``旧: 介護福祉課``); a row dropped at a later version still shows its years.
 
     ``no`` keeps one project; ``department`` keeps the rows it is responsible for or submits (a joint
-    row ``介護福祉課・広報秘書課`` matches either department). No matching row is a :class:`HyokaError`.
+    row ``介護福祉課・広報秘書課`` matches either department) — under any of the labels the row had.
+    No matching row is a :class:`HyokaError`.
     """
     if not stored:
         raise HyokaError(_nothing_stored())
     years = tuple(sorted(stored))
-    orphans = (k for fy in years for k in stored[fy] if k not in plan.by_key)
-    keys = [*(r.key for r in plan.rows), *orphans]
+    chain = lineage.history_chain(years)
     wanted_no = normalize_code(no) if no else None
     wanted_dep = normalize_code(department) if department else None
-    shown = [
-        key
-        for key in dict.fromkeys(keys)
-        if (wanted_no is None or key[0] == wanted_no)
-        and (wanted_dep is None or _responsible(key, plan.by_key.get(key), wanted_dep))
-    ]
-    if not shown:
-        raise HyokaError(_no_match(wanted_no, wanted_dep))
-    describe = _Describer(plan)
+    labels: dict[int, list[VersionRow]] = {}
+    if wanted_no is not None or wanted_dep is not None:
+        for v in lineage.versions:
+            for r in v.rows:
+                labels.setdefault(r.row_id, []).append(r)
     rows = []
-    for key, ratings in zip(shown, _year_columns(stored, years, shown), strict=True):
-        project, goal_no, goal = describe(key)
-        rows.append(HistoryRow(key[0], project, key[1], goal_no, goal, ratings))
+    for c in chain:
+        ratings = tuple(stored[fy].get(c.row_id) for fy in years)
+        if c.row.dropped and not any(ratings):
+            continue
+        if wanted_no is not None or wanted_dep is not None:
+            seen = labels.get(c.row_id, [c.row])
+            if wanted_no is not None and all(r.no != wanted_no for r in seen):
+                continue
+            if wanted_dep is not None and not any(
+                _responsible((r.no, r.department), r.row, wanted_dep) for r in seen
+            ):
+                continue
+        latest = c.row.row
+        rows.append(
+            HistoryRow(
+                latest.project_no,
+                latest.project_name,
+                latest.department,
+                latest.goal_no,
+                latest.goal,
+                ratings,
+                c.note,
+            )
+        )
+    if not rows:
+        raise HyokaError(_no_match(wanted_no, wanted_dep))
     return History(years, tuple(rows))
-
-
-def _year_columns(
-    stored: StoredRatings, years: tuple[FiscalYear, ...], keys: list[RowKey]
-) -> list[tuple[str | None, ...]]:
-    """Each key's rating in each year, in the order of ``keys``: the stored ratings pivoted to
-    (事業No, 担当課) × year. pandas is imported here only, so that the CLI starts without it."""
-    import pandas as pd
-
-    long = pd.DataFrame(
-        [(no, dep, i, code) for i, fy in enumerate(years) for (no, dep), code in stored[fy].items()],
-        columns=["no", "department", "year", "rating"],
-    )
-    wide = long.pivot(index=["no", "department"], columns="year", values="rating").reindex(
-        index=pd.MultiIndex.from_tuples(keys, names=["no", "department"]), columns=range(len(years))
-    )
-    return [
-        tuple(None if pd.isna(code) else str(code) for code in row)
-        for row in wide.itertuples(index=False, name=None)
-    ]
-
-
-def _row_keys(plan: Plan, years: Iterable[Mapping[RowKey, str]]) -> list[RowKey]:
-    """Keys rated in any of ``years``: plan rows in plan order, then rows the plan no longer has."""
-    rated = [list(y) for y in years]
-    seen = {k for keys in rated for k in keys}
-    in_plan = [r.key for r in plan.rows if r.key in seen]
-    orphans = [k for keys in rated for k in keys if k not in plan.by_key]
-    return list(dict.fromkeys([*in_plan, *orphans]))
-
-
-class _Describer:
-    """Project name and 基本目標 for a key, also for a department row the plan dropped from a project."""
-
-    def __init__(self, plan: Plan) -> None:
-        self._by_key = plan.by_key
-        # Indexed once: looking projects up per row would make large plans quadratic.
-        self._by_no: dict[str, PlanRow] = {}
-        for r in plan.rows:
-            self._by_no.setdefault(r.project_no, r)
-
-    def __call__(self, key: RowKey) -> tuple[str, str, str]:
-        row = self._by_key.get(key) or self._by_no.get(key[0])
-        return (row.project_name, row.goal_no, row.goal) if row else ("", "", "")
 
 
 class _Group:
@@ -309,7 +399,7 @@ def _nothing_stored() -> str:
     )
 
 
-def _require_year(stored: StoredRatings, fy: FiscalYear) -> None:
+def _require_year(stored: Mapping[FiscalYear, object], fy: FiscalYear) -> None:
     if fy in stored:
         return
     if not stored:

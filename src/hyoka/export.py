@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from hyoka.diff import Change, Diff, GroupSummary, History
+from hyoka.diff import Change, Diff, DiffRow, GroupSummary, History
 from hyoka.files import atomic_write, atomic_write_bytes
 
 if TYPE_CHECKING:
@@ -46,6 +46,7 @@ CHANGE_LABELS: dict[Change, str] = {
     "same": "変化なし",
     "new": "新規",
     "removed": "廃止",
+    "merged": "統合",
 }
 # Arrows only in a row's 変化 cell: they are ambiguous-width, so they stay out of aligned headings.
 CHANGE_MARKS: dict[Change, str] = {"up": "↑", "down": "↓"}
@@ -104,9 +105,20 @@ def diff_document(
     before, after = diff.before_year.label(gannen), diff.after_year.label(gannen)
     shown = diff.rows if show_all else diff.changed
     goal_numeric, no_numeric = integer_numbers(plan)
+    moved = any(r.before_no is not None for r in shown)  # 備考 only where a row's identity moved
     rows = Sheet(
         "比較",
-        ("基本目標No", "基本目標", "事業No", "事業名", "担当課", before, after, "変化"),
+        (
+            "基本目標No",
+            "基本目標",
+            "事業No",
+            "事業名",
+            "担当課",
+            before,
+            after,
+            "変化",
+            *(("備考",) if moved else ()),
+        ),
         tuple(
             (
                 _number(r.goal_no, goal_numeric),
@@ -117,10 +129,11 @@ def diff_document(
                 r.before or "",
                 r.after or "",
                 _change_cell(r.change),
+                *((_earlier_labels(r),) if moved else ()),
             )
             for r in shown
         ),
-        text_columns=(2, 3, 4, 5, 6, 7),
+        text_columns=(2, 3, 4, 5, 6, 7, *((8,) if moved else ())),
         empty="評価が変わった行はありません。",
     )
     groups = (diff.overall, *diff.goals)
@@ -133,10 +146,12 @@ def diff_document(
             for label, by_code in ((before, g.before), (after, g.after))
         ),
     )
+    # 統合 only where a version merged rows: the table of a year without merges stays as it was.
+    kinds = [c for c in CHANGE_LABELS if c != "merged" or diff.overall.changes.get("merged")]
     changes = Sheet(
         "変化の内訳",
-        ("区分", *CHANGE_LABELS.values()),
-        tuple((_group_label(g, g is diff.overall), *g.changes.values()) for g in groups),
+        ("区分", *(CHANGE_LABELS[c] for c in kinds)),
+        tuple((_group_label(g, g is diff.overall), *(g.changes[c] for c in kinds)) for g in groups),
         notes=_unsubmitted_notes(diff, after),
     )
     what = f"全 {len(shown)} 行" if show_all else f"評価が変わった行 {len(shown)} 行"
@@ -151,10 +166,29 @@ def diff_document(
                 "before": r.before,
                 "after": r.after,
                 "change": r.change,
+                # Only when the row's identity moved (renamed, renumbered, merged): the JSON of a
+                # year without such rows stays as it was.
+                **(
+                    {"before_no": r.before_no, "before_department": r.before_department}
+                    if r.before_no is not None
+                    else {}
+                ),
             }
             for r in shown
         ),
     )
+
+
+def _earlier_labels(r: DiffRow) -> str:
+    """``旧: No.37``, ``旧: 地域安全課``: what the row was called in the earlier year, if it moved."""
+    if r.before_no is None:
+        return ""
+    parts = []
+    if r.before_no != r.no:
+        parts.append(f"No.{r.before_no}")
+    if r.before_department is not None and r.before_department != r.department:
+        parts.append(r.before_department)
+    return "旧: " + " ".join(parts) if parts else ""
 
 
 def _unsubmitted_notes(diff: Diff, after: str) -> tuple[str, ...]:
@@ -171,9 +205,18 @@ def history_document(history: History, *, gannen: bool = True, plan: Plan | None
     """Each row's ratings side by side, one column per stored year (令和3年度 令和4年度 …)."""
     years = [fy.short for fy in history.years]  # the JSON keys
     goal_numeric, no_numeric = integer_numbers(plan)
+    notes = any(r.note for r in history.rows)  # 備考 only where a row was renamed or renumbered
     sheet = Sheet(
         "推移",
-        ("基本目標No", "基本目標", "事業No", "事業名", "担当課", *(fy.label(gannen) for fy in history.years)),
+        (
+            "基本目標No",
+            "基本目標",
+            "事業No",
+            "事業名",
+            "担当課",
+            *(fy.label(gannen) for fy in history.years),
+            *(("備考",) if notes else ()),
+        ),
         tuple(
             (
                 _number(r.goal_no, goal_numeric),
@@ -182,10 +225,11 @@ def history_document(history: History, *, gannen: bool = True, plan: Plan | None
                 r.project,
                 r.department,
                 *(code or "" for code in r.ratings),
+                *((r.note,) if notes else ()),
             )
             for r in history.rows
         ),
-        text_columns=(2, 3, 4, *range(5, 5 + len(years))),
+        text_columns=(2, 3, 4, *range(5, 5 + len(years) + (1 if notes else 0))),
     )
     first, last = history.years[0], history.years[-1]
     span = first.label(gannen) if first == last else f"{first.label(gannen)}～{last.label(gannen)}"
@@ -198,6 +242,7 @@ def history_document(history: History, *, gannen: bool = True, plan: Plan | None
                 "project": r.project,
                 "department": r.department,
                 "ratings": dict(zip(years, r.ratings, strict=True)),
+                **({"note": r.note} if r.note else {}),
             }
             for r in history.rows
         ),

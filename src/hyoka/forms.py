@@ -93,7 +93,7 @@ def make_forms(
 ) -> FormsResult:
     """Write one form per submitting department (or only ``department``), with the warnings: a year
     far from today's (R55 for R5), rows whose prior-year rating is not stored yet."""
-    plan = ws.plan
+    plan = ws.version(year).plan
     submitters = plan.submitters
     if department is not None:
         from hyoka.text import normalize_code
@@ -102,10 +102,10 @@ def make_forms(
         if wanted not in submitters:
             raise HyokaError(f"提出課「{department}」は計画にありません。提出課: {'、'.join(submitters)}")
         submitters = [wanted]
-    from hyoka.results import ratings
+    from hyoka.results import prior_ratings
 
     with ws.store() as store:
-        prior = ratings(store, plan, year.previous())
+        prior = prior_ratings(store, year)
     target = out or ws.out_dir / "forms" / year.short
     if target.exists() and not target.is_dir():
         raise HyokaError(f"{target} はファイルです。--out には調査票を置くフォルダを指定してください。")

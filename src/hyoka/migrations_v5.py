@@ -180,13 +180,13 @@ def legacy_version(
             rid = next_id
             next_id += 1
             dropped[(no, frozenset(departments))] = rid
-            rows.append(VersionRow(rid, _dropped_row(no, department, project.get(no)), (), dropped=True))
+            rows.append(VersionRow(rid, dropped_row(no, department, project.get(no)), (), dropped=True))
         assigned[key] = rid
     version = PlanVersion(1, from_year, tuple(rows), source=plan.source, fingerprint=plan.fingerprint)
     return version, assigned
 
 
-def _dropped_row(no: str, department: str, same_project: PlanRow | None) -> PlanRow:
+def dropped_row(no: str, department: str, same_project: PlanRow | None) -> PlanRow:
     p = same_project
     return PlanRow(
         p.goal_no if p else "",

@@ -512,7 +512,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "plan-working-copy-changed",
         I,
         "Plan file differs from the latest adopted version",
-        "計画マスタ「{file}」は、採用済みの最新の版（{version}）と内容が異なります。"
+        "計画マスタ「{plan_file}」は、採用済みの最新の版（{version}）と内容が異なります。"
         "この内容は、新しい版として採用するまでどの年度にも使われません。",
     ),
     # --- the sheet definition ([sheet] / [scales] in hyoka.toml; hyoka.sheet) ------------------------

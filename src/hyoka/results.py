@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from hyoka.plan import Plan, PlanRow, RowKey
 from hyoka.store import Part, Store
+from hyoka.versions import PRIOR_SEPARATOR
 from hyoka.years import FiscalYear
 
 
@@ -74,3 +75,55 @@ def ratings(store: Store, plan: Plan, year: FiscalYear) -> dict[RowKey, str]:
     """Rows with a rating in force in ``year`` (a partial joint row carries its first part's rating;
     a 不一致 joint row has none: diff counts it with the rows not yet rated, history shows it blank)."""
     return {k: r.rating for k, r in load_year(store, plan, year).items() if r.rating}
+
+
+def ratings_by_id(store: Store, year: FiscalYear) -> dict[int, str]:
+    """Rows with a rating in force in ``year``, by row id (the version in force names them)."""
+    version = store.version_for(year)
+    by_key = version.by_key
+    return {by_key[k].row_id: code for k, code in ratings(store, version.plan, year).items() if k in by_key}
+
+
+def stored_ratings_by_id(store: Store) -> dict[FiscalYear, dict[int, str]]:
+    """Every stored year's ratings by row id (diff and history follow the rows through versions)."""
+    return {fy: ratings_by_id(store, fy) for fy in store.years()}
+
+
+def prior_ratings(store: Store, year: FiscalYear) -> dict[RowKey, str]:
+    """The year before's ratings for the rows of ``year``'s version, by that version's labels.
+
+    Follows the lineage through any number of versions: a renamed or renumbered row takes its
+    predecessor's rating, a merged row each predecessor's (``A／B``), a split row its predecessor's.
+    """
+    versions = store.versions()
+    if not versions:
+        return {}
+    lineage = store.lineage()
+    version = lineage.version_for(year)
+    before = year.previous()
+    priors = lineage.priors(year, {before: ratings_by_id(store, before)}, before)
+    return {version.by_id[rid].row.key: value for rid, value in priors.items() if rid in version.by_id}
+
+
+def prior_results(store: Store, year: FiscalYear) -> dict[RowKey, RowResult]:
+    """The year before's results for the rows of ``year``'s version, by that version's labels (the
+    report's 前年度 column): a merged row's rating is its predecessors' joined (``A／B``)."""
+    versions = store.versions()
+    if not versions:
+        return {}
+    lineage = store.lineage()
+    version = lineage.version_for(year)
+    before = year.previous()
+    old = lineage.version_for(before)
+    by_key = old.by_key
+    earlier = {by_key[k].row_id: r for k, r in load_year(store, old.plan, before).items() if k in by_key}
+    out: dict[RowKey, RowResult] = {}
+    for rid, preds in lineage.links(year, before).items():
+        found = [earlier[p] for p in preds if p in earlier]
+        row = version.by_id[rid]
+        if len(found) == 1:
+            out[row.row.key] = found[0]
+        elif found:
+            rated = [r.rating for r in found if r.rating]
+            out[row.row.key] = RowResult(PRIOR_SEPARATOR.join(rated) if rated else None, "", "")
+    return out

@@ -13,18 +13,24 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
-from hyoka import __version__
+from hyoka import __version__, migrations_v5
+from hyoka.plan import Plan
 from hyoka.problems import HyokaError
+from hyoka.text import split_departments
+from hyoka.versions import Lineage, PlanVersion, VersionRow, read_extra, row_from_record
 from hyoka.years import FiscalYear
 
 BUSY_TIMEOUT_S = 30
+_VERSIONS_CACHE: dict[object, tuple[tuple[object, ...], list[PlanVersion]]] = {}
+"""Plan versions read, by store path, with the stamp they were read at (see Store.versions)."""
+
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the first layout
@@ -79,13 +85,23 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE submissions ADD COLUMN file_mtime REAL;
     """,
+    # 5: plan versions, stable row ids, entries with typed values (issues 10 and 11). Special-cased in
+    # Store._migrate: between these statements and migrations_v5.COPY_SQL the plan becomes version 1.
+    migrations_v5.SCHEMA_SQL,
 )
+V5 = 4  # the index of migration 5 in MIGRATIONS
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @dataclass(frozen=True)
 class Part:
-    """One department's part of a row (``submitter`` is '' when the row came whole, by import)."""
+    """One department's part of a row (``submitter`` is '' when the row came whole, by import).
+
+    ``row_id`` is the row's stable identity (plan versions); ``project_no`` and ``department`` are its
+    labels in the version in force for the year. A part without ``row_id`` is resolved by its labels
+    when stored. ``values`` holds the typed values per column key; for the default sheet they are
+    ``rating``, ``achievement`` and ``outlook``, kept as fields so that the code reading them works.
+    """
 
     project_no: str
     department: str
@@ -95,6 +111,24 @@ class Part:
     outlook: str
     sheet: str | None = None
     cell: str | None = None
+    row_id: int | None = None
+    other_values: Mapping[str, object] = field(default_factory=dict)
+    """Values of columns other than the default sheet's three (issue 11)."""
+    cells: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def values(self) -> dict[str, object]:
+        """Every value by column key, as stored in ``entries.values_json``."""
+        return {
+            "rating": self.rating,
+            "achievement": self.achievement,
+            "outlook": self.outlook,
+            **self.other_values,
+        }
+
+
+PlanForMigration = Callable[[], tuple[Plan, Iterable[tuple[int, Mapping[str, str]]], str]]
+"""The working copy for migration 5: the plan, its table rows (for plan_rows.extra), its sha256."""
 
 
 @dataclass(frozen=True)
@@ -117,17 +151,26 @@ class Store:
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.conn = conn
         self.path = path
+        self.plan_for_migration: PlanForMigration | None = None
+        self._versions: list[PlanVersion] | None = None
 
     @classmethod
-    def open(cls, path: Path) -> Store:
-        """Open (or create) the store; refuse to create it afresh where one evidently had data."""
+    def open(cls, path: Path, plan_for_migration: PlanForMigration | None = None) -> Store:
+        """Open (or create, or migrate) the store; refuse to create it afresh where one evidently had
+        data. Migration 5 needs the plan (the workspace's working copy), which becomes version 1 of
+        the plan; without it a store holding rows stays at schema 4."""
         _refuse_lost_store(path)
         try:
             conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA foreign_keys = ON")
             store = cls(conn, path)
-            store._migrate()
+            store.plan_for_migration = plan_for_migration
+            try:
+                store._migrate()
+            except BaseException:
+                conn.close()
+                raise
         except sqlite3.DatabaseError as exc:
             raise HyokaError(_db_message(path, exc)) from None
         return store
@@ -151,6 +194,9 @@ class Store:
             version = self._version()
             self._refuse_newer(version)
             for number in range(version, SCHEMA_VERSION):
+                if number == V5:  # plan versions: the working copy becomes version 1
+                    self._migrate_v5()
+                    continue
                 for statement in MIGRATIONS[number].split(";"):
                     if statement.strip():
                         self.conn.execute(statement)
@@ -165,6 +211,52 @@ class Store:
                 f"{self.path} は新しい版の hyoka（データ形式 {version}）で作られています。"
                 f"hyoka を更新してください（この版が扱えるのは形式 {SCHEMA_VERSION} までです）。"
             )
+
+    def _migrate_v5(self) -> None:
+        """Schema 4 → 5 in the open transaction: the plan file becomes version 1, stored rows attach to
+        it (docs/design/plan-versions.md §9)."""
+        db = self.conn
+        for statement in migrations_v5.statements(migrations_v5.SCHEMA_SQL):
+            db.execute(statement)
+        keys = [(r[0], r[1]) for r in db.execute(migrations_v5.LEGACY_KEYS_SQL)]
+        first = db.execute(migrations_v5.FIRST_YEAR_SQL).fetchone()[0]
+        plan_info = None
+        if self.plan_for_migration is not None:
+            try:
+                plan_info = self.plan_for_migration()
+            except HyokaError as exc:
+                if keys:
+                    raise HyokaError(
+                        "保存済みのデータを新しい形式に移すには、誤りのない計画マスタが必要です。"
+                        f"計画マスタを直してから、もう一度実行してください。\n{exc}"
+                    ) from None
+        elif keys:
+            raise HyokaError(
+                f"{self.path.name} のデータを新しい形式に移すには計画マスタが必要です。"
+                "ワークスペースのフォルダで実行してください。"
+            )
+        if plan_info is not None:
+            plan, table_rows, sha = plan_info
+            version, legacy = migrations_v5.legacy_version(
+                plan,
+                keys,
+                FiscalYear(first) if first else FiscalYear.of(datetime.now().date()),
+                extra=read_extra(table_rows),
+            )
+            data = migrations_v5.migration_params(
+                version,
+                legacy,
+                source_file=Path(plan.source).name if plan.source else "",
+                source_sha256=sha,
+                adopted_at=_now(),
+                adopted_by=_user(),
+                hyoka_version=__version__,
+            )
+            db.execute(migrations_v5.INSERT_VERSION_SQL, data.version)
+            db.executemany(migrations_v5.INSERT_ROW_SQL, data.rows)
+            db.executemany(migrations_v5.INSERT_LEGACY_SQL, data.legacy)
+        for statement in migrations_v5.statements(migrations_v5.COPY_SQL):
+            db.execute(statement)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -227,37 +319,44 @@ class Store:
                 problems,
                 file_mtime,
             )
+            resolved = self._resolve(db, year, parts)
+            versions = self.versions()
+            first = versions[0] if versions else None
+            if first is not None and year < first.from_year:
+                # The first version governs every year before its own; it starts with the earliest
+                # year stored, as a migrated store's version 1 does.
+                db.execute("UPDATE plan_versions SET from_year = ? WHERE id = ?", (year.start, first.id))
+                self._versions = None
             if replace_rows:
                 db.executemany(
-                    "DELETE FROM current WHERE fiscal_year = ? AND project_no = ? AND department = ?",
-                    {(year.start, p.project_no, p.department) for p in parts},
+                    "DELETE FROM current WHERE fiscal_year = ? AND row_id = ?",
+                    [(year.start, rid) for rid in dict.fromkeys(rid for _, rid in resolved)],
                 )
             else:
                 db.execute(
                     "DELETE FROM current WHERE fiscal_year = ? AND submitter = ?", (year.start, submitter)
                 )
             db.executemany(
-                "INSERT INTO entries (submission_id, fiscal_year, project_no, department, submitter, rating,"
-                " achievement, outlook, sheet, cell) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO entries (submission_id, fiscal_year, row_id, submitter, department, values_json,"
+                " sheet, cell, cells) VALUES (?,?,?,?,?,?,?,?,?)",
                 [
                     (
                         sid,
                         year.start,
-                        p.project_no,
-                        p.department,
+                        rid,
                         p.submitter,
-                        p.rating,
-                        p.achievement,
-                        p.outlook,
+                        p.department,
+                        _json(p.values),
                         p.sheet,
                         p.cell,
+                        _json(dict(p.cells) if p.cells else ({"rating": p.cell} if p.cell else {})),
                     )
-                    for p in parts
+                    for p, rid in resolved
                 ],
             )
             db.execute(
-                "INSERT OR REPLACE INTO current (fiscal_year, project_no, department, submitter, entry_id)"
-                " SELECT fiscal_year, project_no, department, submitter, id FROM entries"
+                "INSERT OR REPLACE INTO current (fiscal_year, row_id, submitter, entry_id)"
+                " SELECT fiscal_year, row_id, submitter, id FROM entries"
                 " WHERE submission_id = ? ORDER BY id",
                 (sid,),
             )
@@ -325,13 +424,229 @@ class Store:
 
     # --- reading -------------------------------------------------------------------------------------
 
+    def _resolve(
+        self, db: sqlite3.Connection, year: FiscalYear, parts: Sequence[Part]
+    ) -> list[tuple[Part, int]]:
+        """Each part with its row id: its own, else the row of the version in force with its labels
+        (the same label, else the same 事業No and set of departments). A part whose labels the version
+        has no row for (a direct write of a row the plan no longer has) becomes a dropped row of it."""
+        if all(p.row_id is not None for p in parts):
+            return [(p, p.row_id) for p in parts if p.row_id is not None]
+        version = self.version_for(year)
+        by_set: dict[tuple[str, frozenset[str]], int] = {}
+        for r in version.rows:
+            by_set.setdefault((r.no, frozenset(r.departments)), r.row_id)
+        by_no = {r.no: r.row for r in reversed(version.rows) if not r.dropped}
+        out: list[tuple[Part, int]] = []
+        added: dict[tuple[str, frozenset[str]], int] = {}
+        next_id = self.max_row_id() + 1
+        position = len(version.rows)
+        for p in parts:
+            if p.row_id is not None:
+                out.append((p, p.row_id))
+                continue
+            key = (p.project_no, frozenset(split_departments(p.department)))
+            hit = version.by_key.get((p.project_no, p.department))
+            rid = hit.row_id if hit else by_set.get(key, added.get(key))
+            if rid is None:
+                rid = added[key] = next_id
+                next_id += 1
+                row = VersionRow(
+                    rid,
+                    migrations_v5.dropped_row(p.project_no, p.department, by_no.get(p.project_no)),
+                    (),
+                    dropped=True,
+                )
+                params = list(
+                    migrations_v5.rows_params(PlanVersion(version.id, version.from_year, (row,)))[0]
+                )
+                params[2] = position
+                position += 1
+                db.execute(migrations_v5.INSERT_ROW_SQL, params)
+            out.append((p, rid))
+        if added:
+            self._versions = None
+        return out
+
     def current_parts(self, year: FiscalYear) -> list[Part]:
+        """The parts in force for ``year``, labelled as the version in force for it names their rows.
+
+        Parts of rows that version has no place for (an adoption forced over stored returns) are left
+        out: they stay stored, but not in that year's documents.
+        """
+        versions = self.versions()
+        if not versions:
+            return []
+        version = Lineage(versions).version_for(year)
         rows = self.conn.execute(
-            "SELECT e.project_no, e.department, e.submitter, e.rating, e.achievement, e.outlook, e.sheet, e.cell"
+            "SELECT e.row_id, e.submitter, e.values_json, e.sheet, e.cell, e.cells"
             " FROM current c JOIN entries e ON e.id = c.entry_id WHERE c.fiscal_year = ? ORDER BY e.id",
             (year.start,),
         ).fetchall()
-        return [Part(*tuple(r)) for r in rows]
+        out = []
+        by_id = version.by_id
+        for rid, submitter, values_json, sheet, cell, cells in rows:
+            row = by_id.get(rid)
+            if row is None:
+                continue
+            values = json.loads(values_json)
+            out.append(
+                Part(
+                    row.no,
+                    row.department,
+                    submitter,
+                    _text(values.pop("rating", "")),
+                    _text(values.pop("achievement", "")),
+                    _text(values.pop("outlook", "")),
+                    sheet,
+                    cell,
+                    rid,
+                    values,
+                    json.loads(cells) if cells else {},
+                )
+            )
+        return out
+
+    # --- plan versions -------------------------------------------------------------------------------
+
+    def _versions_stamp(self) -> tuple[object, ...]:
+        """What changes whenever a version or a row is added or a version moves (a cheap query)."""
+        heads = self.conn.execute(
+            "SELECT MAX(id), group_concat(from_year), group_concat(COALESCE(replaced_by, 0)),"
+            " group_concat(fingerprint), group_concat(adopted_at) FROM plan_versions"
+        ).fetchone()
+        rows = self.conn.execute("SELECT COUNT(*) FROM plan_rows").fetchone()
+        return (str(self.path.resolve()) if str(self.path) != ":memory:" else id(self), *heads, *rows)
+
+    def versions(self, *, replaced: bool = False) -> list[PlanVersion]:
+        """Every adopted version in force for some year, oldest first (``replaced``: also replaced ones).
+
+        Read once per process while the versions stay as they are: at 100x a plan has 5,800 rows and
+        every command opens the store more than once."""
+        if self._versions is None and not replaced:
+            stamp = self._versions_stamp()
+            cached = _VERSIONS_CACHE.get(stamp[0])
+            if cached is not None and cached[0] == stamp:
+                self._versions = cached[1]
+            else:
+                self._versions = self._read_versions(replaced=False)
+                _VERSIONS_CACHE[stamp[0]] = (stamp, self._versions)
+        if replaced:
+            return self._read_versions(replaced=True)
+        assert self._versions is not None
+        return list(self._versions)
+
+    def _read_versions(self, *, replaced: bool) -> list[PlanVersion]:
+        sql = "SELECT * FROM plan_versions" + ("" if replaced else " WHERE replaced_by IS NULL")
+        heads = self.conn.execute(sql + " ORDER BY from_year, id").fetchall()
+        rows: dict[int, list[VersionRow]] = {}
+        columns = ", ".join(migrations_v5.ROW_COLUMNS)
+        where = (
+            ""
+            if replaced
+            else " WHERE version_id IN (SELECT id FROM plan_versions WHERE replaced_by IS NULL)"
+        )
+        for r in self.conn.execute(f"SELECT {columns} FROM plan_rows{where} ORDER BY version_id, position"):
+            rows.setdefault(r[0], []).append(row_from_record(migrations_v5.record_from_db(tuple(r))))
+        return [
+            PlanVersion(
+                h["id"],
+                FiscalYear(h["from_year"]),
+                tuple(rows.get(h["id"], ())),
+                name=h["name"],
+                renames=tuple((o, n) for o, n in json.loads(h["renames"])),
+                source=h["source_file"],
+                fingerprint=h["fingerprint"],
+            )
+            for h in heads
+        ]
+
+    def source_sha256(self, version_id: int) -> str:
+        """The sha256 of the file a version was adopted from ('' when not known)."""
+        row = self.conn.execute(
+            "SELECT source_sha256 FROM plan_versions WHERE id = ?", (version_id,)
+        ).fetchone()
+        return str(row[0]) if row else ""
+
+    def version_info(self) -> list[dict[str, Any]]:
+        """The ``plan_versions`` rows as stored (for ``plan versions``), oldest first."""
+        return [dict(r) for r in self.conn.execute("SELECT * FROM plan_versions ORDER BY from_year, id")]
+
+    def lineage(self) -> Lineage:
+        versions = self.versions()
+        if not versions:
+            raise HyokaError("計画の版がまだ採用されていません。計画マスタを採用してください。")
+        return Lineage(versions)
+
+    def version_for(self, year: FiscalYear) -> PlanVersion:
+        return self.lineage().version_for(year)
+
+    def move_first_version(self, year: FiscalYear) -> None:
+        """Start the first version at ``year`` (earlier): it is in force for every year before its own
+        anyway, so no year changes version; a version adopted for a year before it then sorts after it."""
+        versions = self.versions()
+        if versions and year < versions[0].from_year:
+            with self.transaction() as db:
+                db.execute(
+                    "UPDATE plan_versions SET from_year = ? WHERE id = ?", (year.start, versions[0].id)
+                )
+            self._versions = None
+
+    def max_row_id(self) -> int:
+        return int(self.conn.execute("SELECT COALESCE(MAX(row_id), 0) FROM plan_rows").fetchone()[0])
+
+    def next_version_id(self) -> int:
+        return int(self.conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM plan_versions").fetchone()[0])
+
+    def stored_row_ids(self) -> dict[FiscalYear, set[int]]:
+        """Every row id with stored entries, by year (nothing stored is ever deleted)."""
+        found: dict[FiscalYear, set[int]] = {}
+        for fy, rid in self.conn.execute("SELECT DISTINCT fiscal_year, row_id FROM entries"):
+            found.setdefault(FiscalYear(fy), set()).add(rid)
+        return found
+
+    def add_version(
+        self,
+        version: PlanVersion,
+        *,
+        source_file: str,
+        source_sha256: str = "",
+        replacing: PlanVersion | None = None,
+        relinked: Sequence[PlanVersion] = (),
+        forced: bool = False,
+        sheet: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Store an adopted version in one transaction: its rows; the version it replaces marked (and
+        kept); later versions' predecessors re-matched against it (``relinked``)."""
+        with self.transaction() as db:
+            params = list(
+                migrations_v5.version_params(
+                    version,
+                    source_file=source_file,
+                    source_sha256=source_sha256,
+                    adopted_at=_now(),
+                    adopted_by=_user(),
+                    hyoka_version=__version__,
+                    sheet=sheet,
+                )
+            )
+            if replacing is not None:
+                # The unique index allows one version in force per year: mark the old one first.
+                db.execute("UPDATE plan_versions SET replaced_by = id WHERE id = ?", (replacing.id,))
+            db.execute(migrations_v5.INSERT_VERSION_SQL, params)
+            if forced:
+                db.execute("UPDATE plan_versions SET forced = 1 WHERE id = ?", (version.id,))
+            db.executemany(migrations_v5.INSERT_ROW_SQL, migrations_v5.rows_params(version))
+            if replacing is not None:
+                db.execute(
+                    "UPDATE plan_versions SET replaced_by = ? WHERE id = ?", (version.id, replacing.id)
+                )
+            for later in relinked:
+                db.executemany(
+                    "UPDATE plan_rows SET predecessors = ? WHERE version_id = ? AND row_id = ?",
+                    [(_json(list(r.predecessors)), later.id, r.row_id) for r in later.rows],
+                )
+        self._versions = None
 
     def years(self) -> list[FiscalYear]:
         """Every year with rows in force, oldest first."""
@@ -453,6 +768,27 @@ def _refuse_lost_store(path: Path) -> None:
             f"保存済みのデータが失われた可能性があります。バックアップから {path.name} を戻してください。"
             f"データのない状態から始め直す場合は、{lock.name} を削除してから実行してください。"
         )
+
+
+def _json(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _now() -> str:
+    return datetime.now().isoformat(timespec="seconds")
+
+
+def _user() -> str:
+    try:
+        import getpass
+
+        return getpass.getuser()
+    except Exception:  # no user name in this environment: the version is stored without it
+        return ""
 
 
 def _submission(r: sqlite3.Row) -> Submission:

@@ -18,6 +18,7 @@ from hyoka.problems import Problem, problem
 from hyoka.scale import RatingScale
 from hyoka.store import Part
 from hyoka.text import clean_text, normalize_code, safe_filename, split_departments
+from hyoka.versions import PRIOR_SEPARATOR
 from hyoka.years import FiscalYear
 
 MAX_TEXT_CHARS = 20_000
@@ -37,6 +38,7 @@ class Context:
     # part should agree with, and the department's own earlier part, which the form replaces.
     others: Mapping[RowKey, Sequence[Part]] = field(default_factory=dict)
     formulas: Mapping[str, str] = field(default_factory=dict)  # cell ref -> formula without a value
+    row_ids: Mapping[RowKey, int] = field(default_factory=dict)  # the version's row identities
 
     def at(self, code: str, cell: str | None = None, **params: Any) -> Problem:
         return problem(code, file=self.file, sheet=self.sheet, cell=cell or None, **params)
@@ -169,9 +171,13 @@ def rule_prior(ctx: Context, r: Resolved) -> Iterator[Problem]:
         return  # a blank cell claims nothing (the form may predate last year's import); the store wins
     on_form = ctx.scale.normalize(raw) or raw
     stored = ctx.prior.get(r.plan_row.key)
+    # A merged row's prior (A／B) is compared as text, as the form printed it.
+    same = stored is not None and PRIOR_SEPARATOR in stored and raw == normalize_code(stored)
     if r.plan_row.is_new and stored is None and on_form:
         yield ctx.at("prior-rating-on-new", r.read.prior.ref, form=on_form)
-    elif on_form != stored and ctx.prior:  # with nothing stored for last year there is nothing to compare
+    elif (
+        on_form != stored and not same and ctx.prior
+    ):  # with nothing stored for last year there is nothing to compare
         yield ctx.at("prior-rating-differs", r.read.prior.ref, form=on_form, stored=stored or "（なし）")
 
 
@@ -369,6 +375,7 @@ def validate(ctx: Context, rows: Sequence[ReadRow]) -> tuple[list[Part], list[Pr
             r.outlook,
             ctx.sheet,
             r.read.rating.ref,
+            ctx.row_ids.get(r.plan_row.key),
         )
         for r in resolved
     ]

@@ -9,8 +9,9 @@ import difflib
 import re
 import shutil
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +25,7 @@ from hyoka.scale import DEFAULT_SCALE, RatingScale
 from hyoka.store import Store
 from hyoka.tables import read_table
 from hyoka.text import clean_text
+from hyoka.versions import Lineage, PlanVersion
 from hyoka.years import FiscalYear, parse_time
 
 CONFIG_NAME = "hyoka.toml"
@@ -665,11 +667,81 @@ class Workspace:
         return self.root / STORE_NAME
 
     def store(self) -> Store:
-        return Store.open(self.store_path)
+        """The store, migrated; a store without any plan version adopts the working copy as version 1."""
+        store = Store.open(self.store_path, self._plan_for_migration)
+        try:
+            if not store.versions():
+                from hyoka.versions import first_version, read_extra
+
+                plan = self.plan
+                table = read_table(self.config.plan_file, H_NO)
+                store.add_version(
+                    first_version(plan, FiscalYear.of(date.today()), extra=read_extra(table.rows)),
+                    source_file=self.config.plan_file.name,
+                    source_sha256=file_sha256(self.config.plan_file),
+                )
+        except BaseException:
+            store.close()
+            raise
+        return store
+
+    def _plan_for_migration(self) -> tuple[Plan, Any, str]:
+        table = read_table(self.config.plan_file, H_NO)
+        return self.plan, table.rows, file_sha256(self.config.plan_file)
+
+    # --- plan versions -------------------------------------------------------------------------------
+
+    @cached_property
+    def lineage(self) -> Lineage:
+        """Every adopted version of the plan (read once per command)."""
+        with self.store() as store:
+            return store.lineage()
+
+    def version(self, year: FiscalYear) -> PlanVersion:
+        """The version of the plan in force for ``year``."""
+        return self.lineage.version_for(year)
+
+    def forget_versions(self) -> None:
+        """After an adoption: the next ``lineage`` reads the store again."""
+        self.__dict__.pop("lineage", None)
+
+    def working_copy_notice(self) -> Problem | None:
+        """``plan-working-copy-changed`` when the plan file differs from the latest adopted version
+        (None when it does not, or there is no store yet). A broken file is reported the same way."""
+        if not self.store_path.exists():
+            return None
+        latest = self.lineage.versions[-1]
+        with self.store() as store:
+            adopted_sha = store.source_sha256(latest.id)
+        if adopted_sha and adopted_sha == file_sha256(self.config.plan_file):
+            return None  # the very file adopted: no need to read the plan
+        plan, problems = load_plan(self.config.plan_file)
+        valid = plan is not None and not any(p.severity == "error" for p in problems)
+        if valid and plan is not None and plan.fingerprint == latest.fingerprint:
+            return None
+        return problem(
+            "plan-working-copy-changed", plan_file=self.config.plan_file.name, version=latest.label
+        )
+
+    def next_adoption_year(self) -> FiscalYear:
+        """The year a changed working copy would be adopted from: after the latest version's year,
+        or the current fiscal year if later."""
+        latest = self.lineage.versions[-1].from_year
+        now = FiscalYear.of(date.today())
+        return max(latest.next(), now)
 
     @property
     def out_dir(self) -> Path:
         return self.root / "out"
+
+
+def file_sha256(path: Path) -> str:
+    import hashlib
+
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 def load_plan(path: Path) -> tuple[Plan | None, list[Any]]:
@@ -775,3 +847,142 @@ note = "{DEFAULT_SCALE.note}"   # 評価表の凡例の下に載せる注意書�
 # distribution = "事前配布"            # 事前配布 か 当日配布
 # generated = "evaluation"             # evaluation: hyoka が作る評価表（資料1）。Word の資料なら代わりに file = "materials/資料2.docx"
 """
+
+
+# --- adopting a plan version -------------------------------------------------------------------------
+
+
+@dataclass
+class AdoptResult:
+    """What ``plan adopt`` found and did: the file's problems, the change report, the blockers."""
+
+    file: Path
+    from_year: FiscalYear
+    previous: str = ""  # the label of the version in force before from_year ('' for the first)
+    replacing: str = ""  # the label of the version this one replaces, if any
+    plan_problems: list[Problem] = field(default_factory=list)
+    changes: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    blockers: list[Problem] = field(default_factory=list)
+    suspected: list[tuple[str, str]] = field(default_factory=list)
+    stored: bool = False
+    version_id: int = 0
+    rows: int = 0
+
+    @property
+    def errors(self) -> bool:
+        return any(p.severity == "error" for p in (*self.plan_problems, *self.problems))
+
+
+def adopt_plan(
+    ws: Workspace,
+    file: Path,
+    from_year: FiscalYear,
+    *,
+    renames: Sequence[tuple[str, str]] = (),
+    name: str = "",
+    dry_run: bool = False,
+    force: bool = False,
+) -> AdoptResult:
+    """Check ``file``, compare it with the version in force before ``from_year`` and, unless it is a
+    dry run or there are errors (or stored rows would lose their place, unless ``force``), store it
+    as the version in force from ``from_year`` (replacing the one adopted for that year, if any).
+    Nothing stored is ever deleted."""
+    from hyoka.store import writer_lock
+    from hyoka.versions import (
+        accumulate_renames,
+        adopt,
+        adoption_blockers,
+        read_declared,
+        read_extra,
+        relink,
+        render_changes,
+        version_for,
+    )
+
+    result = AdoptResult(file, from_year)
+    plan, plan_problems = load_plan(file)
+    result.plan_problems = list(plan_problems)
+    if plan is None or result.errors:
+        return result
+    table = read_table(file, H_NO)
+    with ExitStack() as stack:
+        if not dry_run:
+            stack.enter_context(writer_lock(ws.store_path))
+        store = stack.enter_context(ws.store())
+        versions = store.versions()
+        if versions and from_year < versions[0].from_year:
+            # The first version governs every year before its own: start it before the new one.
+            start = min([from_year.previous(), *store.stored_row_ids()])
+            if dry_run:
+                first = versions[0]
+                versions = [
+                    PlanVersion(
+                        first.id,
+                        start,
+                        first.rows,
+                        first.name,
+                        first.renames,
+                        first.source,
+                        first.fingerprint,
+                    ),
+                    *versions[1:],
+                ]
+            else:
+                store.move_first_version(start)
+                versions = store.versions()
+        replacing = next((v for v in versions if v.from_year == from_year), None)
+        history = [v for v in versions if v.from_year < from_year]
+        previous = version_for(history, from_year.previous()) if history else None
+        later = [v for v in versions if v.from_year > from_year]
+        adoption = adopt(
+            previous,
+            plan,
+            version_id=store.next_version_id(),
+            from_year=from_year,
+            next_row_id=store.max_row_id() + 1,
+            renames=renames,
+            history=history,
+            declared=read_declared(table.rows),
+            extra=read_extra(table.rows),
+            name=name or (replacing.name if replacing else ""),
+            replacing=replacing,
+        )
+        result.previous = previous.label if previous else ""
+        result.replacing = replacing.label if replacing else ""
+        result.changes = render_changes(adoption.changes)
+        result.problems = list(adoption.problems)
+        result.suspected = list(adoption.changes.suspected_renames)
+        labels: dict[int, Any] = {}
+        for v in versions:
+            labels.update(v.by_id)
+        gannen = ws.config.gannen
+        result.blockers = [
+            b.problem(gannen)
+            for b in adoption_blockers(
+                store.stored_row_ids(),
+                adoption.version.rows,
+                from_year,
+                until=later[0].from_year if later else None,
+                labels=labels,
+            )
+        ]
+        result.version_id = adoption.version.id
+        result.rows = len(adoption.version.rows)
+        if dry_run or result.errors or (result.blockers and not force):
+            return result
+        relinked = []
+        if later:
+            steps = [v.renames for v in history] + [adoption.version.renames] + [later[0].renames]
+            relinked.append(relink(adoption.version, later[0], accumulate_renames(steps)))
+        store.add_version(
+            adoption.version,
+            source_file=file.name,
+            source_sha256=file_sha256(file),
+            replacing=replacing,
+            relinked=relinked,
+            forced=bool(result.blockers),
+        )
+        result.stored = True
+    ws.forget_versions()
+    return result

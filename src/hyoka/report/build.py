@@ -14,7 +14,7 @@ from pathlib import Path
 from hyoka.problems import HyokaError
 from hyoka.report import agenda, evaluation, pack, pdf, templates
 from hyoka.report.model import Evaluation, MissingRow, build_evaluation
-from hyoka.results import load_year
+from hyoka.results import load_year, prior_results
 from hyoka.text import safe_filename
 from hyoka.workspace import Material, Meeting, Workspace
 from hyoka.years import FiscalYear
@@ -103,11 +103,12 @@ def load_evaluation(
     One loader for every output of the table (Word, the published HTML, text and open data), so that
     they all refuse, and draft, by the same rule.
     """
-    config, plan = ws.config, ws.plan
+    config, version = ws.config, ws.version(year)
+    plan = version.plan
     meeting = config.meeting(meeting_id, year)
     with ws.store() as store:
         results = load_year(store, plan, year)
-        prior = load_year(store, plan, year.previous())
+        prior = prior_results(store, year)
     ev = build_evaluation(
         config=config,
         plan=plan,
@@ -118,6 +119,7 @@ def load_evaluation(
         meeting=meeting,
         today=today or date.today(),
         draft=draft,
+        period=version.name,
     )
     del results, prior  # the model has what it needs; the rest only costs memory for a large plan
     if ev.missing and not draft:

@@ -17,6 +17,7 @@ from hyoka.plan import Plan, PlanRow, Project, RowKey
 from hyoka.results import RowResult
 from hyoka.scale import Direction, RatingScale
 from hyoka.text import circled, clean_text, paragraphs, split_departments
+from hyoka.versions import PRIOR_SEPARATOR
 from hyoka.workspace import Config, Meeting
 from hyoka.years import FiscalYear, format_month
 
@@ -212,8 +213,10 @@ def build_evaluation(
     meeting: Meeting | None,
     today: date,
     draft: bool,
+    period: str = "",
 ) -> Evaluation:
-    """Everything the 資料1 document shows, in plan order."""
+    """Everything the 資料1 document shows, in plan order. ``period`` is the name of the plan version
+    in force (第3期), printed with the plan's title when the version has one."""
     gannen = config.gannen
     blocks = tuple(
         PolicyBlock(
@@ -227,7 +230,7 @@ def build_evaluation(
     )
     day = meeting.day if meeting is not None else today
     return Evaluation(
-        title=f"{clean_text(config.plan_title)}の進捗状況及び評価表",
+        title=f"{clean_text(config.plan_title)}{f'（{clean_text(period)}）' if period else ''}の進捗状況及び評価表",
         subtitle=f"({year.label(gannen)}実績報告)",
         date_text=format_month(day, gannen=gannen),
         secretariat=clean_text(config.secretariat),
@@ -295,8 +298,10 @@ def _summary(
             for row in policy.rows:
                 now, before = code(results.get(row.key)), code(prior.get(row.key))
                 this[now] = this.get(now, 0) + 1
-                last[before] = last.get(before, 0) + 1
-                for c in (now, before):
+                # A merged row's prior (A／B): each predecessor's rating counts in its year.
+                for part in before.split(PRIOR_SEPARATOR):
+                    last[part] = last.get(part, 0) + 1
+                for c in (now, *before.split(PRIOR_SEPARATOR)):
                     if c not in scale.codes:
                         extra.setdefault(c, None)
                 if now in scale.codes and before in scale.codes and now != before:

@@ -249,7 +249,7 @@ def build(root: Path, guard: Guard) -> Any:
             files=[(f.name, web.download_url(ws, f)) for f in files],
             make_action=web.action("/forms", year=year.short),
             zip_url=f"/forms/zip?year={year.short}",
-            submitters=ws.plan.submitters,
+            submitters=ws.version(year).plan.submitters,
         )
 
     async def forms_make(request: Request, ws: Any) -> Response:
@@ -385,7 +385,7 @@ def build(root: Path, guard: Guard) -> Any:
 
         year = web.year(request, ws)
         with ws.store() as store:
-            status = year_status(store, ws.plan, year)
+            status = year_status(store, store.version_for(year).plan, year)
         return web.page(
             request,
             "status.html",
@@ -461,16 +461,16 @@ def build(root: Path, guard: Guard) -> Any:
     # --- diff and history ----------------------------------------------------------------------------
 
     def diff_view(request: Request, ws: Any) -> tuple[Any, FiscalYear, FiscalYear, dict[str, str]]:
-        from hyoka.diff import compare, select_rows
-        from hyoka.results import ratings
+        from hyoka.diff import compare_versions, select_rows
+        from hyoka.results import stored_ratings_by_id
 
         year = web.year(request, ws)
         against_text = request.query_params.get("against") or ""
         against = FiscalYear.parse(against_text) if against_text else year.previous()
         filters = {k: request.query_params.get(k, "") for k in ("goal", "change", "department")}
         with ws.store() as store:
-            stored = {fy: ratings(store, ws.plan, fy) for fy in store.years()}
-        result = compare(ws.plan, ws.scale, stored, year, against)
+            stored = stored_ratings_by_id(store)
+        result = compare_versions(ws.lineage, ws.scale, stored, year, against)
         shown = select_rows(
             result,
             goal_no=filters["goal"] or None,
@@ -497,8 +497,8 @@ def build(root: Path, guard: Guard) -> Any:
             against=against,
             doc=doc,
             filters=filters,
-            goals=[(g.no, g.name) for g in ws.plan.goals()],
-            departments=ws.plan.submitters,
+            goals=[(g.no, g.name) for g in ws.version(year).plan.goals()],
+            departments=ws.version(year).plan.submitters,
             change_labels=CHANGE_LABELS,
             export_base=f"/diff/export?{query}",
         )
@@ -513,15 +513,16 @@ def build(root: Path, guard: Guard) -> Any:
         )
 
     def history_view(request: Request, ws: Any) -> Any:
-        from hyoka.diff import history
+        from hyoka.diff import history_versions
         from hyoka.export import history_document
-        from hyoka.results import ratings
+        from hyoka.results import stored_ratings_by_id
 
         no = request.query_params.get("no") or None
         department = request.query_params.get("department") or None
         with ws.store() as store:
-            stored = {fy: ratings(store, ws.plan, fy) for fy in store.years()}
-        return history_document(history(ws.plan, stored, no=no, department=department)), no, department
+            stored = stored_ratings_by_id(store)
+        found = history_versions(ws.lineage, stored, no=no, department=department)
+        return history_document(found), no, department
 
     def history_page(request: Request, ws: Any) -> Response:
         doc, no, department = history_view(request, ws)
@@ -535,7 +536,7 @@ def build(root: Path, guard: Guard) -> Any:
             doc=doc,
             no=no or "",
             department=department or "",
-            departments=ws.plan.submitters,
+            departments=ws.lineage.versions[-1].plan.submitters,
             export_base=f"/history/export?{query}",
         )
 
