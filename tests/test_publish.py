@@ -328,3 +328,32 @@ def test_page_prints_as_tables_even_on_narrow_paper(published: tuple[Workspace, 
         pdf = driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True})
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # for a person to look at, beside the screenshots
         (SCREENSHOTS / "publish_print.pdf").write_bytes(base64.b64decode(pdf["data"]))
+
+
+def test_no_control_character_or_empty_paragraph_reaches_the_published_files(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    parts = [
+        Part(r["事業No"], r["担当課"], r["提出課"], "A", "一\x85二\x9b\n\n\n三", "四")
+        for r in read_csv(SAMPLE / "entries_R5.csv")
+    ]
+    with sample_ws.store() as store:
+        store.add_submission(
+            year=R5,
+            submitter="",
+            kind="import",
+            file_name="x",
+            file_path="x",
+            sha256="x",
+            parts=parts,
+            replace_rows=True,
+        )
+    files = _published(sample_ws, tmp_path)
+    for path in files.values():
+        text = path.read_text(encoding="utf-8-sig")
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text), path.name
+    html = files[".html"].read_text(encoding="utf-8")
+    assert "<p>一</p><p>二</p><p>三</p>" in html and "<p></p>" not in html
+    assert "\u3000\u3000\u3000一\n\u3000\u3000\u3000二\n\n\u3000\u3000\u3000三\n" in files[".txt"].read_text(
+        encoding="utf-8-sig"
+    )
