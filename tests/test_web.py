@@ -499,3 +499,48 @@ def test_comparing_a_year_with_itself_is_refused_as_in_the_cli(
     client, _guard, _ws = web
     page = lxml_html.fromstring(client.get("/diff?year=R5&against=R5").text)
     assert "比べる2つの年度が同じです" in _text(page, "//div[@role='alert']")[0]
+
+
+def test_settings_opens_when_the_plan_file_is_gone(sample_ws: Workspace) -> None:
+    (sample_ws.root / "plan.csv").unlink()
+    client, _guard = _client(sample_ws)
+    with client:
+        page = client.get("/settings")
+    assert page.status_code == 200
+    alert = _text(lxml_html.fromstring(page.text), "//div[@role='alert']")
+    assert alert and "ファイルが見つかりません" in alert[0]
+
+
+def test_the_browser_is_opened_without_the_token_on_its_command_line(
+    sample_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other users of the PC can read a process's command line: the browser gets a private file instead."""
+    import os
+    import stat
+    import threading
+    from urllib.parse import unquote, urlparse
+
+    import uvicorn
+
+    from hyoka import web as web_module
+
+    opened: list[str] = []
+    announced: list[str] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: None)
+    monkeypatch.setattr(web_module.webbrowser, "open", lambda url: opened.append(url))
+
+    class Now:
+        def __init__(self, _delay: float, fn: Any, args: tuple[Any, ...] = ()) -> None:
+            self.fn, self.args = fn, args
+
+        def start(self) -> None:
+            self.fn(*self.args)
+
+    monkeypatch.setattr(threading, "Timer", Now)
+    web_module.serve(sample_ws.root, port=18980, announce=announced.append)
+    token = announced[0].rsplit("token=", 1)[1]
+    assert opened and token not in opened[0]
+    page = Path(unquote(urlparse(opened[0]).path))
+    assert token in page.read_text(encoding="utf-8")
+    if os.name == "posix":
+        assert stat.S_IMODE(page.stat().st_mode) == 0o600

@@ -574,7 +574,10 @@ def build(root: Path, guard: Guard) -> Any:
         if ws is not None:
             from hyoka.workspace import load_plan
 
-            _plan, plan_problems = load_plan(ws.config.plan_file)
+            try:
+                _plan, plan_problems = load_plan(ws.config.plan_file)
+            except HyokaError as exc:  # the plan file is gone or unreadable: say so beside the settings
+                error = str(exc)
         return web.page(
             request,
             "settings.html",
