@@ -544,3 +544,14 @@ def test_the_browser_is_opened_without_the_token_on_its_command_line(
     assert token in page.read_text(encoding="utf-8")
     if os.name == "posix":
         assert stat.S_IMODE(page.stat().st_mode) == 0o600
+
+
+def test_plan_page_lists_the_adopted_versions(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, _guard, ws = web
+    with ws.store() as store:
+        first = store.version_info()[0]
+    page = lxml_html.fromstring(client.get("/plan").text)
+    rows = page.xpath("//table[caption[@id='versions-caption']]//tbody/tr")
+    assert len(rows) >= 1
+    cells = [" ".join(c.text_content().split()) for c in rows[0].xpath("./th|./td")]
+    assert cells[0] == str(first["id"]) and cells[3] == "57" and cells[4] == first["source_file"]

@@ -227,9 +227,16 @@ def build(root: Path, guard: Guard) -> Any:
         from hyoka.workspace import load_plan
 
         plan, problems = load_plan(ws.config.plan_file)
+        with ws.store() as store:  # the versions as `plan versions` lists them, replaced ones too
+            rows = {v.id: len(v.rows) for v in store.versions(replaced=True)}
+            versions = [
+                {**i, "from": FiscalYear(i["from_year"]), "rows": rows.get(i["id"], 0)}
+                for i in store.version_info()
+            ]
         return web.page(
             request,
             "plan.html",
+            versions=versions,
             title="計画",
             ws=ws,
             year=web.year(request, ws),
