@@ -21,7 +21,7 @@ from hyoka.results import load_year
 from hyoka.store import Part
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
-from tests.browser import axe_violations, chromium, screenshot
+from tests.browser import SCREENSHOTS, axe_violations, chromium, screenshot
 from tests.conftest import SAMPLE, read_csv
 
 R4, R5 = FiscalYear(2022), FiscalYear(2023)
@@ -310,3 +310,50 @@ def test_page_passes_axe_and_fits_a_phone(published: tuple[Workspace, dict[str, 
         assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
         assert axe_violations(driver) == []
         screenshot(driver, "publish_phone", full_page=False)
+
+
+def test_page_prints_as_tables_even_on_narrow_paper(published: tuple[Workspace, dict[str, Path]]) -> None:
+    """Print media is not a phone: the evaluation stays a table with its heading row (it was stacked)."""
+    _ws, files = published
+    with chromium(width=700, height=900) as driver:
+        driver.get(files[".html"].as_uri())
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        shown = driver.execute_script(
+            "const t = document.querySelector('table.evaluation');"
+            "return [getComputedStyle(t).display, getComputedStyle(t.tHead).display];"
+        )
+        assert shown == ["table", "table-header-group"]
+        import base64
+
+        pdf = driver.execute_cdp_cmd("Page.printToPDF", {"preferCSSPageSize": True, "printBackground": True})
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)  # for a person to look at, beside the screenshots
+        (SCREENSHOTS / "publish_print.pdf").write_bytes(base64.b64decode(pdf["data"]))
+
+
+def test_no_control_character_or_empty_paragraph_reaches_the_published_files(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    parts = [
+        Part(r["事業No"], r["担当課"], r["提出課"], "A", "一\x85二\x9b\n\n\n三", "四")
+        for r in read_csv(SAMPLE / "entries_R5.csv")
+    ]
+    with sample_ws.store() as store:
+        store.add_submission(
+            year=R5,
+            submitter="",
+            kind="import",
+            file_name="x",
+            file_path="x",
+            sha256="x",
+            parts=parts,
+            replace_rows=True,
+        )
+    files = _published(sample_ws, tmp_path)
+    for path in files.values():
+        text = path.read_text(encoding="utf-8-sig")
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text), path.name
+    html = files[".html"].read_text(encoding="utf-8")
+    assert "<p>一</p><p>二</p><p>三</p>" in html and "<p></p>" not in html
+    assert "\u3000\u3000\u3000一\n\u3000\u3000\u3000二\n\n\u3000\u3000\u3000三\n" in files[".txt"].read_text(
+        encoding="utf-8-sig"
+    )

@@ -94,3 +94,8 @@ def _clean_without_shortcut(text: str) -> str:
 @given(st.text(alphabet=st.sampled_from(list("ab①　 \t\n\r\x0b\x01_x0041_\u2028\ufffe")), max_size=20))
 def test_clean_text_shortcut_changes_nothing(text: str) -> None:
     assert clean_text(text) == _clean_without_shortcut(text)
+
+
+def test_clean_text_drops_c1_controls_and_reads_nel_as_a_line_break() -> None:
+    """C1 controls (U+0080–U+009F) come only from mis-decoded text; HTML forbids them in a page."""
+    assert clean_text("a\x85b\x80c\x9fd") == "a\nbcd"

@@ -357,3 +357,201 @@ def test_a_run_stopped_part_way_says_what_was_stored_and_what_not(
     doc = lxml_html.fromstring(page)
     (alert,) = _text(doc, "//div[@id='interrupted']")
     assert "ディスクの空きが足りない" in alert and "次の 9 件は保存していません" in alert
+
+
+# --- review of issue 13 (each test failed before its fix) ---------------------------------------------
+
+
+def test_an_unreadable_year_in_an_export_address_is_a_page_not_a_crash(
+    web: tuple[TestClient, Guard, Workspace],
+) -> None:
+    client, _guard, _ws = web
+    page = client.get("/diff/export?year=R5&against=zz")
+    assert page.status_code == 200
+    assert "年度「zz」を読み取れません" in _text(lxml_html.fromstring(page.text), "//div[@role='alert']")[0]
+
+
+def test_an_oversize_body_without_length_is_refused_on_every_post(
+    web: tuple[TestClient, Guard, Workspace],
+) -> None:
+    client, guard, _ws = web
+
+    def chunks() -> Iterator[bytes]:
+        block = b"x" * (1 << 20)
+        for _ in range(MAX_BODY_BYTES // len(block) + 2):
+            yield block
+
+    for path in ("/forms?year=R5", "/report?year=R5", "/import"):
+        response = client.post(
+            f"{path}{'&' if '?' in path else '?'}csrf={guard.csrf}",
+            content=chunks(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+            follow_redirects=False,
+        )
+        assert response.status_code == 413, (path, response.text[:200])
+        assert "1回に合計" in response.text
+
+
+def test_framework_refusals_are_japanese_pages(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, _ws = web
+    too_many = client.post(
+        f"/collect?year=R5&csrf={guard.csrf}",
+        files=[("files", (f"f{i}.xlsx", b"x", "application/octet-stream")) for i in range(501)],
+    )
+    assert too_many.status_code == 400
+    assert "500 件まで" in _text(lxml_html.fromstring(too_many.text), "//div[@role='alert']")[0]
+    broken = client.post(
+        f"/collect?year=R5&csrf={guard.csrf}",
+        content=b"abc",
+        headers={"content-type": "multipart/form-data"},
+    )
+    assert broken.status_code == 400
+    assert "送信された内容を読み取れません" in broken.text
+    wrong_method = client.post(f"/status?csrf={guard.csrf}")
+    assert wrong_method.status_code == 405
+    assert "この操作はできません" in wrong_method.text
+
+
+def test_sign_in_never_sends_the_browser_to_another_site(sample_ws: Workspace) -> None:
+    guard = Guard(port=8765, host="192.0.2.10", password="合言葉")
+    client = TestClient(build(sample_ws.root, guard), base_url="http://192.0.2.10:8765")
+    for target in ("//evil.example/", "/\\evil.example/", "https://evil.example/"):
+        login = client.get("/login", params={"next": target})
+        action = lxml_html.fromstring(login.text).xpath("//form/@action")[0]
+        signed = client.post(action, data={"password": "合言葉"}, follow_redirects=False)
+        assert signed.headers["location"] == "/", target
+
+
+def test_listening_on_every_address_accepts_this_pcs_names_behind_the_password(
+    sample_ws: Workspace,
+) -> None:
+    """--host 0.0.0.0: other PCs reach it by its LAN address, which the server cannot know in advance."""
+    guard = Guard(port=8765, host="0.0.0.0", password="合言葉")
+    client = TestClient(build(sample_ws.root, guard), base_url="http://192.168.1.20:8765")
+    first = client.get("/", follow_redirects=False)
+    assert first.status_code == 303 and first.headers["location"].startswith("/login")
+    assert client.get("/").status_code == 200  # the login page, not a Host refusal
+    client.cookies.set(guard.cookie, guard.session)
+    signed_in = client.get("/")
+    assert signed_in.status_code == 200 and "<h1>ホーム" in signed_in.text
+
+
+def test_ipv6_loopback_host_header_is_ours(sample_ws: Workspace) -> None:
+    guard = Guard(port=8765, host="::1")
+    assert "[::1]:8765" in guard.allowed_hosts
+
+
+def test_a_failed_job_does_not_say_it_was_done(sample_ws: Workspace) -> None:
+    client, guard = _client(sample_ws)
+    with client:
+        page = _wait(
+            client, client.post(f"/report?year=R5&csrf={guard.csrf}", data={}, follow_redirects=False)
+        )
+    assert _text(page, "//h1")[0].startswith("令和5年度の資料を作成できませんでした")
+
+
+def test_settings_says_in_japanese_when_the_file_is_not_utf8(sample_ws: Workspace) -> None:
+    (sample_ws.root / "hyoka.toml").write_bytes(b"\xff\xfe committee")
+    client, _guard = _client(sample_ws)
+    with client:
+        page = client.get("/settings")
+    assert "codec" not in page.text
+    assert "UTF-8 で保存" in page.text
+
+
+def test_the_pages_speak_the_librarys_words(web: tuple[TestClient, Guard, Workspace]) -> None:
+    """A warning is 「警告」 on the page as in the CLI and the feedback copy (the page said 「注意」)."""
+    from hyoka.collect import FILE_STATUS_LABEL
+    from hyoka.problems import SEVERITY_LABEL, Severity, problem
+    from hyoka.web.app import Web
+
+    _client, guard, ws = web
+    env = Web(ws.root, guard).env
+    warning = problem("outlook-blank", file="x.xlsx", sheet="調査票", cell="H5")
+    assert warning.severity == Severity.WARNING
+    shown = env.get_template("_problems.html").render(problems=[warning], severity_words=SEVERITY_LABEL)
+    assert f"<td>{SEVERITY_LABEL[warning.severity]}</td>" in shown
+    assert env.globals["severity_words"][Severity.WARNING] == "警告"
+    assert env.globals["file_status_words"] is FILE_STATUS_LABEL
+
+
+@pytest.mark.parametrize(
+    ("page", "cli"),
+    [
+        ("/diff/export?year=R5&format=json", ("diff", "--year", "R5", "--format", "json")),
+        ("/history/export?format=json", ("history", "--format", "json")),
+        ("/history/export?format=json&no=9", ("history", "--no", "9", "--format", "json")),
+    ],
+)
+def test_exports_are_the_clis_files(
+    web: tuple[TestClient, Guard, Workspace], run: Any, page: str, cli: tuple[str, ...]
+) -> None:
+    """Same renderer, same arguments: the numbers typed as the CLI types them (the page's were text)."""
+    client, _guard, ws = web
+    result = run(*cli, "-w", ws.root)
+    assert result.exit_code == 0, result.output
+    assert client.get(page).content.decode("utf-8") == result.output.removesuffix("\n")
+
+
+def test_comparing_a_year_with_itself_is_refused_as_in_the_cli(
+    web: tuple[TestClient, Guard, Workspace],
+) -> None:
+    client, _guard, _ws = web
+    page = lxml_html.fromstring(client.get("/diff?year=R5&against=R5").text)
+    assert "比べる2つの年度が同じです" in _text(page, "//div[@role='alert']")[0]
+
+
+def test_settings_opens_when_the_plan_file_is_gone(sample_ws: Workspace) -> None:
+    (sample_ws.root / "plan.csv").unlink()
+    client, _guard = _client(sample_ws)
+    with client:
+        page = client.get("/settings")
+    assert page.status_code == 200
+    alert = _text(lxml_html.fromstring(page.text), "//div[@role='alert']")
+    assert alert and "ファイルが見つかりません" in alert[0]
+
+
+def test_the_browser_is_opened_without_the_token_on_its_command_line(
+    sample_ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other users of the PC can read a process's command line: the browser gets a private file instead."""
+    import os
+    import stat
+    import threading
+    from urllib.parse import unquote, urlparse
+
+    import uvicorn
+
+    from hyoka import web as web_module
+
+    opened: list[str] = []
+    announced: list[str] = []
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: None)
+    monkeypatch.setattr(web_module.webbrowser, "open", lambda url: opened.append(url))
+
+    class Now:
+        def __init__(self, _delay: float, fn: Any, args: tuple[Any, ...] = ()) -> None:
+            self.fn, self.args = fn, args
+
+        def start(self) -> None:
+            self.fn(*self.args)
+
+    monkeypatch.setattr(threading, "Timer", Now)
+    web_module.serve(sample_ws.root, port=18980, announce=announced.append)
+    token = announced[0].rsplit("token=", 1)[1]
+    assert opened and token not in opened[0]
+    page = Path(unquote(urlparse(opened[0]).path))
+    assert token in page.read_text(encoding="utf-8")
+    if os.name == "posix":
+        assert stat.S_IMODE(page.stat().st_mode) == 0o600
+
+
+def test_plan_page_lists_the_adopted_versions(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, _guard, ws = web
+    with ws.store() as store:
+        first = store.version_info()[0]
+    page = lxml_html.fromstring(client.get("/plan").text)
+    rows = page.xpath("//table[caption[@id='versions-caption']]//tbody/tr")
+    assert len(rows) >= 1
+    cells = [" ".join(c.text_content().split()) for c in rows[0].xpath("./th|./td")]
+    assert cells[0] == str(first["id"]) and cells[3] == "57" and cells[4] == first["source_file"]

@@ -27,11 +27,11 @@ pytestmark = pytest.mark.slow
 
 
 @contextmanager
-def running(ws: Workspace) -> Iterator[Guard]:
+def running(ws: Workspace, password: str | None = None) -> Iterator[Guard]:
     import uvicorn
 
     port = free_port("127.0.0.1", 18765)
-    guard = Guard(port=port)
+    guard = Guard(port=port, password=password)
     server = uvicorn.Server(
         uvicorn.Config(
             build(ws.root, guard), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
@@ -202,3 +202,75 @@ def test_pages_read_at_200_percent_zoom(sample_ws_loaded: Workspace) -> None:
             assert width <= 640, (path, width)
         driver.get(base + "/status?year=R5")
         screenshot(driver, "serve_status_zoom", full_page=False)
+
+
+def _job(driver: Any, button: str, *, before: Any = None) -> None:
+    from selenium.webdriver.common.by import By
+
+    if before is not None:
+        before()
+    driver.find_element(By.XPATH, f"//button[contains(., '{button}')]").click()
+    _finished(driver)
+
+
+def _page_holds(driver: Any, name: str, width: int) -> list[str]:
+    """axe-core at WCAG 2.1 AA, lang, one h1 and no sideways scrolling of the page; a screenshot."""
+    from selenium.webdriver.common.by import By
+
+    faults = [f"{name}: axe {v['id']}: {v.get('help', v.get('description'))}" for v in axe_violations(driver)]
+    if driver.find_element(By.TAG_NAME, "html").get_attribute("lang") != "ja":
+        faults.append(f"{name}: lang is not ja")
+    scroll = driver.execute_script("return document.documentElement.scrollWidth")
+    if scroll > width:
+        faults.append(f"{name}: the page scrolls sideways at {width}px ({scroll}px wide)")
+    screenshot(driver, f"serve_all_{name}_{width}", full_page=False)
+    return faults
+
+
+@pytest.mark.parametrize("width", [1280, 640])
+def test_every_page_passes_axe_and_fits(sample_ws_loaded: Workspace, width: int) -> None:
+    """Every page a clerk meets, at desktop width and at 200 % zoom (640 CSS pixels)."""
+    from selenium.webdriver.common.by import By
+
+    faults: list[str] = []
+    with running(sample_ws_loaded) as guard, chromium(width=width, height=900) as driver:
+        base = f"http://127.0.0.1:{guard.port}"
+        driver.get(guard.first_url)
+        pages = [
+            ("home", "/?year=R5"),
+            ("plan", "/plan"),
+            ("forms", "/forms?year=R5"),
+            ("collect", "/collect?year=R5"),
+            ("status", "/status?year=R5"),
+            ("report", "/report?year=R5"),
+            ("preview", "/report/preview?year=R5"),
+            ("diff", "/diff?year=R5"),
+            ("diff_all", "/diff?year=R5&change=all"),
+            ("history", "/history"),
+            ("history_one", "/history?no=1"),
+            ("settings", "/settings"),
+            ("missing_page", "/no-such-page"),
+            ("missing_job", "/jobs/0000"),
+            ("bad_year", "/diff?against=foo"),
+        ]
+        for name, path in pages:
+            driver.get(base + path)
+            faults += _page_holds(driver, name, width)
+        driver.get(base + "/forms?year=R6")
+        _job(driver, "調査票を作成")
+        faults += _page_holds(driver, "forms_job", width)
+        driver.get(base + "/collect?year=R6")
+        mistakes = sorted(p for p in (SAMPLE / "returned" / "mistakes").iterdir() if p.suffix == ".xlsx")
+        driver.find_element(By.ID, "files").send_keys("\n".join(str(p) for p in mistakes))
+        _job(driver, "確認して取り込む")
+        faults += _page_holds(driver, "collect_job", width)
+        driver.get(base + "/report?year=R6")
+        _job(driver, "資料")
+        faults += _page_holds(driver, "report_job", width)
+        driver.delete_all_cookies()
+        driver.get(base + "/")
+        faults += _page_holds(driver, "refused", width)
+    with running(sample_ws_loaded, password="pw") as guard, chromium(width=width, height=900) as driver:
+        driver.get(f"http://127.0.0.1:{guard.port}/")
+        faults += _page_holds(driver, "login", width)
+    assert faults == []

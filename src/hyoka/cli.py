@@ -531,16 +531,9 @@ def _year_of_forms(ws: Workspace, files: list[Path], *, quiet: bool) -> FiscalYe
     return found
 
 
-_STATUS_LABEL = {
-    "accepted": "受付",
-    "rejected": "差戻し",
-    "skipped": "読み飛ばし",
-    "unchanged": "変更なし",
-    "checked": "確認のみ（誤りなし）",
-}
-
-
 def _print_collect(result: Any, json_out: bool) -> None:
+    from hyoka.collect import FILE_STATUS_LABEL as _STATUS_LABEL
+
     if json_out:
         _print_json(result.to_dict())
         if result.interrupted is not None:

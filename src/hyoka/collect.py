@@ -38,6 +38,16 @@ FOLDER_SUFFIXES = (*EXCEL_SUFFIXES, ".xls", ".ods")
 _YEAR_IN_NAME = re.compile(r"_((?:R|H)\d{1,3})_", re.IGNORECASE)
 
 
+FILE_STATUS_LABEL = {
+    "accepted": "受付",
+    "rejected": "差戻し",
+    "skipped": "読み飛ばし",
+    "unchanged": "変更なし",
+    "checked": "確認のみ（誤りなし）",
+}
+"""How a file's outcome is named to the clerk (the CLI's lines and the browser's badges)."""
+
+
 @dataclass
 class FileResult:
     path: Path

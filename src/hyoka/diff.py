@@ -145,6 +145,8 @@ def compare_versions(
     in :attr:`Diff.unsubmitted`. Raises :class:`HyokaError` when either year has nothing stored.
     """
     base = against if against is not None else year.previous()
+    if base == year:
+        raise HyokaError(f"比べる2つの年度が同じです（{year.label()}）。別の年度を指定してください。")
     for fy in (year, base):
         _require_year(stored, fy)
     before, after = stored[base], stored[year]

@@ -15,11 +15,12 @@ import unicodedata
 
 _EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # Characters XML 1.0 cannot carry, plus the non-characters U+FFFE/U+FFFF and lone surrogates.
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]")
+# C1 controls (U+0080–U+009F) too: they come only from mis-decoded text, and HTML forbids them.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _TRAILING_BLANKS = re.compile(r"[ \t\u3000]+(?=\n|$)")
 # Anything clean_text would change; one search is much cheaper than the five substitutions.
 _NEEDS_CLEANING = re.compile(
-    "_x[0-9A-Fa-f]{4}_|[\r\x0b\u2028\x00-\x08\x0c\x0e-\x1f\x7f\ufffe\uffff\ud800-\udfff]"
+    "_x[0-9A-Fa-f]{4}_|[\r\x0b\u2028\x00-\x08\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]"
     "|[ \t\u3000](?:\n|$)|^\n|\n$"
 )
 _SEPARATORS = re.compile(r"[・、]")  # the plan master's documented separators for a joint row
@@ -55,6 +56,7 @@ def clean_text(value: object) -> str:
         return text  # the common case, and collect's hot path: nothing to change
     text = _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n").replace("\u2028", "\n")
+    text = text.replace("\x85", "\n")  # NEL, the C1 line break
     text = _NOT_XML.sub("", text)
     text = _TRAILING_BLANKS.sub("", text)
     return text.strip("\n")

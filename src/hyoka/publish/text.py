@@ -56,8 +56,12 @@ def render_text(ev: Evaluation) -> str:
                 lines.append(f"{INDENT * 2}事業評価（{ev.year_label}）：{rating}")
                 lines.append(f"{INDENT * 2}前年度事業評価（{ev.prior_label}）：{row.prior or NO_RATING}")
                 lines.append(f"{INDENT * 2}事業実績・評価理由：")
-                lines += [f"{INDENT * 3}{p}" for p in row.achievement] or [f"{INDENT * 3}（記載なし）"]
+                lines += [f"{INDENT * 3}{p}" if p else "" for p in row.achievement] or [
+                    f"{INDENT * 3}（記載なし）"
+                ]
                 lines.append(f"{INDENT * 2}今後の事業計画・展望：")
-                lines += [f"{INDENT * 3}{p}" for p in row.outlook] or [f"{INDENT * 3}（記載なし）"]
+                lines += [f"{INDENT * 3}{p}" if p else "" for p in row.outlook] or [
+                    f"{INDENT * 3}（記載なし）"
+                ]
     lines += ["", "（以上）", ""]
     return "\r\n".join(lines)

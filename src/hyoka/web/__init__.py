@@ -31,6 +31,28 @@ def free_port(host: str, wanted: int) -> int:
     raise HyokaError(f"ポート {wanted}～{wanted + 19} はすべて使用中です。別のポート番号を指定してください。")
 
 
+def private_redirect(url: str) -> str:
+    """A file only this user can read that sends the browser on to ``url``; its address, for the browser.
+
+    The browser is started with the address on its command line, which other users of the PC can read
+    (``ps``); the token must not be there.
+    """
+    import html
+    import os
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="hyoka-serve-"))  # mode 0700
+    page = folder / "open.html"
+    fd = os.open(page, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(
+            '<!DOCTYPE html><html lang="ja"><head><meta charset="utf-8">'
+            f'<meta http-equiv="refresh" content="0;url={html.escape(url)}"><title>hyoka</title></head>'
+            f'<body><p><a href="{html.escape(url)}">hyoka を開く</a></p></body></html>'
+        )
+    return page.as_uri()
+
+
 def serve(
     root: Path,
     *,
@@ -58,6 +80,6 @@ def serve(
         f"hyoka を起動しました。ブラウザで次のアドレスを開いてください（終了するには Ctrl+C）:\n  {guard.first_url}"
     )
     if open_browser:
-        threading.Timer(0.8, webbrowser.open, args=(guard.first_url,)).start()
+        threading.Timer(0.8, webbrowser.open, args=(private_redirect(guard.first_url),)).start()
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
     uvicorn.Server(config).run()

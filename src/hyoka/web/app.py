@@ -4,6 +4,7 @@ and hands the result to a template. No rule lives here: what the CLI says for a 
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import io
 import traceback
@@ -17,17 +18,27 @@ from urllib.parse import quote, urlencode
 import jinja2
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from hyoka.problems import HyokaError, Severity
+from hyoka.problems import SEVERITY_LABEL, HyokaError
 from hyoka.web.jobs import Job, Jobs, Output
-from hyoka.web.security import MAX_FILES_PER_UPLOAD, BodyTooLarge, Guard, guarded, session_cookie
+from hyoka.web.security import (
+    MAX_FILES_PER_UPLOAD,
+    BodyTooLarge,
+    Guard,
+    guarded,
+    safe_next,
+    session_cookie,
+    too_large,
+)
 from hyoka.years import FiscalYear
 
 HERE = Path(__file__).parent
 YEAR_COOKIE = "hyoka_year"
+LOGIN_DELAY = 1.0
 
 NAV: tuple[tuple[str, str], ...] = (
     ("/", "ホーム"),
@@ -40,14 +51,6 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/history", "履歴"),
     ("/settings", "設定"),
 )
-SEVERITY_WORDS = {Severity.ERROR: "エラー", Severity.WARNING: "注意", Severity.INFO: "お知らせ"}
-FILE_STATUS_WORDS = {
-    "accepted": "受付",
-    "rejected": "差戻し",
-    "skipped": "読み飛ばし",
-    "unchanged": "変更なし",
-    "checked": "確認のみ（誤りなし）",
-}
 
 
 class Web:
@@ -64,7 +67,10 @@ class Web:
             trim_blocks=True,
             lstrip_blocks=True,
         )
-        self.env.globals.update(nav=NAV, severity_words=SEVERITY_WORDS, file_status_words=FILE_STATUS_WORDS)
+        from hyoka.collect import FILE_STATUS_LABEL
+
+        # The library's words for a problem's severity and a file's outcome, as the CLI prints them.
+        self.env.globals.update(nav=NAV, severity_words=SEVERITY_LABEL, file_status_words=FILE_STATUS_LABEL)
         self.env.filters["when"] = lambda d: f"{d:%Y-%m-%d %H:%M:%S}" if d else ""
 
     # --- common -----------------------------------------------------------------------------------------
@@ -193,6 +199,8 @@ def build(root: Path, guard: Guard) -> Any:
                 return result  # type: ignore[no-any-return]
             except HyokaError as exc:
                 return web.page(request, "error.html", title="処理できませんでした", error=str(exc), ws=ws)
+            except (HTTPException, BodyTooLarge):
+                raise  # refusals of the request itself: their own pages (see ``refused``)
             except Exception as exc:  # a bug: the clerk gets the CLI's words, the log gets the traceback
                 traceback.print_exc()
                 message = (
@@ -219,9 +227,16 @@ def build(root: Path, guard: Guard) -> Any:
         from hyoka.workspace import load_plan
 
         plan, problems = load_plan(ws.config.plan_file)
+        with ws.store() as store:  # the versions as `plan versions` lists them, replaced ones too
+            rows = {v.id: len(v.rows) for v in store.versions(replaced=True)}
+            versions = [
+                {**i, "from": FiscalYear(i["from_year"]), "rows": rows.get(i["id"], 0)}
+                for i in store.version_info()
+            ]
         return web.page(
             request,
             "plan.html",
+            versions=versions,
             title="計画",
             ws=ws,
             year=web.year(request, ws),
@@ -315,12 +330,7 @@ def build(root: Path, guard: Guard) -> Any:
         from hyoka.web.uploads import save_uploads
 
         year = web.year(request, ws)
-        try:
-            form = await request.form(max_files=MAX_FILES_PER_UPLOAD, max_fields=50)
-        except BodyTooLarge:
-            from hyoka.web.security import _too_large
-
-            return web.failure(request, _too_large(), status=413)
+        form = await request.form(max_files=MAX_FILES_PER_UPLOAD, max_fields=50)
         dry_run = form.get("dry_run") == "1"
         uploads = [u for u in form.getlist("files") if hasattr(u, "filename") and u.filename]
         if not uploads:
@@ -346,12 +356,7 @@ def build(root: Path, guard: Guard) -> Any:
     async def import_upload(request: Request, ws: Any) -> Response:
         from hyoka.web.uploads import save_uploads
 
-        try:
-            form = await request.form(max_files=1, max_fields=10)
-        except BodyTooLarge:
-            from hyoka.web.security import _too_large
-
-            return web.failure(request, _too_large(), status=413)
+        form = await request.form(max_files=1, max_fields=10)
         try:
             year = FiscalYear.parse(str(form.get("year") or ""))
         except ValueError as exc:
@@ -466,7 +471,10 @@ def build(root: Path, guard: Guard) -> Any:
 
         year = web.year(request, ws)
         against_text = request.query_params.get("against") or ""
-        against = FiscalYear.parse(against_text) if against_text else year.previous()
+        try:
+            against = FiscalYear.parse(against_text) if against_text else year.previous()
+        except ValueError as exc:
+            raise HyokaError(str(exc)) from exc
         filters = {k: request.query_params.get(k, "") for k in ("goal", "change", "department")}
         with ws.store() as store:
             stored = stored_ratings_by_id(store)
@@ -482,11 +490,13 @@ def build(root: Path, guard: Guard) -> Any:
     def diff_page(request: Request, ws: Any) -> Response:
         from hyoka.export import CHANGE_LABELS, diff_document
 
-        try:
-            shown, year, against, filters = diff_view(request, ws)
-        except ValueError as exc:
-            return web.failure(request, str(exc))
-        doc = diff_document(shown, show_all=filters["change"] in ("same", "all"), gannen=ws.config.gannen)
+        shown, year, against, filters = diff_view(request, ws)
+        doc = diff_document(
+            shown,
+            show_all=filters["change"] in ("same", "all"),
+            gannen=ws.config.gannen,
+            plan=ws.version(year).plan,
+        )
         query = urlencode({"year": year.short, "against": against.short, **filters})
         return web.page(
             request,
@@ -507,7 +517,12 @@ def build(root: Path, guard: Guard) -> Any:
         from hyoka.export import diff_document
 
         shown, year, against, filters = diff_view(request, ws)
-        doc = diff_document(shown, show_all=filters["change"] in ("same", "all"), gannen=ws.config.gannen)
+        doc = diff_document(
+            shown,
+            show_all=filters["change"] in ("same", "all"),
+            gannen=ws.config.gannen,
+            plan=ws.version(year).plan,
+        )
         return _export(
             doc, request.query_params.get("format", "csv"), f"評価比較_{year.short}_{against.short}"
         )
@@ -522,7 +537,8 @@ def build(root: Path, guard: Guard) -> Any:
         with ws.store() as store:
             stored = stored_ratings_by_id(store)
         found = history_versions(ws.lineage, stored, no=no, department=department)
-        return history_document(found), no, department
+        plan = ws.lineage.versions[-1].plan  # as the CLI: the numbers typed by the latest plan
+        return history_document(found, gannen=ws.config.gannen, plan=plan), no, department
 
     def history_page(request: Request, ws: Any) -> Response:
         doc, no, department = history_view(request, ws)
@@ -552,8 +568,10 @@ def build(root: Path, guard: Guard) -> Any:
         path = web.root / CONFIG_NAME
         try:
             text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
-            text = f"（読み込めません: {exc}）"
+        except UnicodeDecodeError:
+            text = "（UTF-8 で保存されていないため、内容を表示できません）"
+        except OSError:
+            text = "（ファイルがないか、開けないため、内容を表示できません）"
         try:
             ws = web.workspace()
             error = None
@@ -563,7 +581,10 @@ def build(root: Path, guard: Guard) -> Any:
         if ws is not None:
             from hyoka.workspace import load_plan
 
-            _plan, plan_problems = load_plan(ws.config.plan_file)
+            try:
+                _plan, plan_problems = load_plan(ws.config.plan_file)
+            except HyokaError as exc:  # the plan file is gone or unreadable: say so beside the settings
+                error = str(exc)
         return web.page(
             request,
             "settings.html",
@@ -590,7 +611,7 @@ def build(root: Path, guard: Guard) -> Any:
             "state": state,
             "ws": ws,
             "year": FiscalYear.parse(job.year),
-            "title": job.title if state == "running" else job.done_title,
+            "title": {"running": job.title, "failed": job.failed_title}.get(state, job.done_title),
             "collect": None,
             "feedback": {},
         }
@@ -632,9 +653,10 @@ def build(root: Path, guard: Guard) -> Any:
             form = await request.form()
             if guard.password_ok(str(form.get("password") or "")):
                 target = request.query_params.get("next") or "/"
-                response = RedirectResponse(target if target.startswith("/") else "/", status_code=303)
+                response = RedirectResponse(safe_next(target), status_code=303)
                 response.headers["set-cookie"] = session_cookie(guard)
                 return response
+            await asyncio.sleep(LOGIN_DELAY)  # guessing the password takes time
             error = "パスワードが違います。"
         html = web.env.get_template("login.html").render(
             action="/login?" + urlencode({**request.query_params, "csrf": guard._mac("login")}),
@@ -669,10 +691,26 @@ def build(root: Path, guard: Guard) -> Any:
         Route("/login", login, methods=["GET", "POST"]),
     ]
 
-    async def not_found(request: Request, exc: Exception) -> Response:
-        return web.failure(request, "このページはありません。上のメニューから選んでください。", status=404)
+    async def refused(request: Request, exc: Exception) -> Response:
+        """The framework's own refusals (no such page, wrong method, unreadable form) as Japanese pages."""
+        status = getattr(exc, "status_code", 400)
+        detail = str(getattr(exc, "detail", ""))
+        if status == 404:
+            message = "このページはありません。上のメニューから選んでください。"
+        elif status == 405:
+            message = "このページでは、この操作はできません。上のメニューから開き直してください。"
+        elif detail.startswith("Too many files"):
+            message = (
+                f"1回に送れるファイルは {MAX_FILES_PER_UPLOAD} 件までです。ファイルを分けて送ってください。"
+            )
+        else:
+            message = "送信された内容を読み取れません。ページを開き直してから、もう一度送ってください。"
+        return web.failure(request, message, status=status)
 
-    app = Starlette(routes=routes, exception_handlers={404: not_found})
+    async def body_too_large(request: Request, exc: Exception) -> Response:
+        return web.failure(request, too_large(), status=413)
+
+    app = Starlette(routes=routes, exception_handlers={HTTPException: refused, BodyTooLarge: body_too_large})
     app.state.web = web
     return guarded(app, guard)
 

@@ -43,6 +43,14 @@ class Job:
     started: float = field(default_factory=time.time)
     finished: float | None = None
 
+    @property
+    def failed_title(self) -> str:
+        """What the page says when the work stopped: 「…を作成しています」 becomes 「…を作成できませんでした」."""
+        for running, failed in (("しています", "できませんでした"), ("込んでいます", "込めませんでした")):
+            if self.title.endswith(running):
+                return self.title.removesuffix(running) + failed
+        return "処理できませんでした"
+
     def step(self, _item: object = None) -> None:
         self.done += 1
 

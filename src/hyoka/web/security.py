@@ -37,6 +37,7 @@ MAX_BODY_BYTES = 4 * MAX_FILE_BYTES
 
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 PUBLIC_PATHS = {"/login", "/static/hyoka.css"}
+WILDCARDS = {"0.0.0.0", "::"}
 
 
 @dataclass
@@ -70,7 +71,18 @@ class Guard:
         names = (
             {self.host, "127.0.0.1", "localhost"} if self.host in {"127.0.0.1", "localhost"} else {self.host}
         )
+        names = {f"[{name}]" if ":" in name else name for name in names}
         return {f"{name}:{self.port}" for name in names} | ({*names} if self.port == 80 else set())
+
+    @property
+    def any_host(self) -> bool:
+        """Listening on every address (``0.0.0.0``): other PCs use a LAN name or address the server cannot
+        know in advance, so the Host is not checked — the password guards it (a DNS-rebinding page gets
+        neither the cookie, which is bound to the real address, nor the password)."""
+        return self.host in WILDCARDS and self.password is not None
+
+    def host_ok(self, host: str) -> bool:
+        return self.any_host or host in self.allowed_hosts
 
     @property
     def first_url(self) -> str:
@@ -90,7 +102,7 @@ def guarded(app: ASGIApp, guard: Guard) -> ASGIApp:
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         host = headers.get("host", "")
-        if host not in guard.allowed_hosts:
+        if not guard.host_ok(host):
             await _refuse(
                 send,
                 400,
@@ -119,7 +131,7 @@ def guarded(app: ASGIApp, guard: Guard) -> ASGIApp:
             return
         if scope["method"] in UNSAFE_METHODS:
             origin = headers.get("origin")
-            if origin is not None and origin.removeprefix("http://") not in guard.allowed_hosts:
+            if origin is not None and origin != f"http://{host}":  # the page itself, as the browser sees it
                 await _refuse(send, 403, "ほかのサイトからの送信は受け付けません。")
                 return
             given = headers.get("x-csrf-token") or (query.get("csrf") or [""])[0]
@@ -137,6 +149,18 @@ def guarded(app: ASGIApp, guard: Guard) -> ASGIApp:
         await app(scope, receive, send)
 
     return middleware
+
+
+def safe_next(target: str) -> str:
+    """Where to go after signing in: a path on this server only (never ``//other.site`` or ``/\\other``)."""
+    if not target.startswith("/") or target.startswith(("//", "/\\")) or "\\" in target:
+        return "/"
+    return target
+
+
+def too_large() -> str:
+    """The refusal of a body over the cap (Japanese, for the page)."""
+    return _too_large()
 
 
 def _too_large() -> str:
