@@ -785,3 +785,19 @@ def test_ctrl_c_that_a_parser_swallows_is_still_not_a_rejection(
     assert result.interrupted is not None and result.interrupted.reason == "keyboard-interrupt"
     with ws_r4.store() as s:
         assert s.submissions(R5) == []
+
+
+@pytest.mark.parametrize("name", ["typo.xlsx", "missing-folder", "/dev/null"])
+def test_a_path_that_is_no_file_is_not_recorded_as_a_rejection(
+    ws_r4: Workspace, tmp_path: Path, name: str
+) -> None:
+    # A mistyped path (or a device) is the clerk's slip, not a department's return: status must not
+    # list it as 提出課不明の差戻し for the rest of the year.
+    path = Path(name) if name.startswith("/") else tmp_path / name
+    (f,) = collect(ws_r4, [path], R5).files
+    assert [f.status, [p.code for p in f.problems]] == [
+        "rejected",
+        ["file-not-regular" if name == "/dev/null" else "file-not-found"],
+    ]
+    with ws_r4.store() as store:
+        assert [s.file_name for s in store.submissions(R5)] == []

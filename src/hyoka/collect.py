@@ -710,13 +710,17 @@ def _against_current(run: _Run, path: Path, read: _Read, submitter: str) -> list
     return found
 
 
+_NOT_RECORDED = frozenset({"internal-error", "file-not-found", "file-not-regular"})
+
+
 def _reject(
     run: _Run, path: Path, submitter: str | None, sha: str, problems: list[Problem], mode: str
 ) -> FileResult:
     display = readable(path.name)
-    if any(p.code == "internal-error" for p in problems):
-        # A fault of hyoka (or a reader process that died) says nothing about the file: no
-        # rejection is recorded, so the department is not shown as sent back for it.
+    if any(p.code in _NOT_RECORDED for p in problems):
+        # A fault of hyoka (or a reader process that died) says nothing about the file, and a path
+        # that is no file (a typo, a device) is no return: no rejection is recorded, so that status
+        # does not show a department (or 提出課不明) as sent back for it.
         return FileResult(path, "rejected", submitter, 0, problems)
     earlier = run.store.rejected_with_hash(run.year, sha) if sha else None
     if earlier is not None:  # the same file again: its rejection is on record once
