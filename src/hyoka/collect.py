@@ -137,6 +137,13 @@ NOT_FORMS = {
     ".png": "画像ファイル",
     ".heic": "画像ファイル",
 }
+ARCHIVES = {
+    ".zip": "ZIPファイル（圧縮ファイル）",
+    ".lzh": "LZHファイル（圧縮ファイル）",
+    ".7z": "7-Zipファイル（圧縮ファイル）",
+    ".rar": "RARファイル（圧縮ファイル）",
+}
+"""Archives beside the returns: listed as skipped, with the advice to unpack them (never read inside)."""
 """Kinds of file found beside the returns that are listed as skipped, with what they are."""
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
 
@@ -149,7 +156,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     department may correct one and send it back; collect tells an unchanged copy by its mark.
     """
     found: dict[Path, Path] = {}
-    wanted = {*FOLDER_SUFFIXES, *NOT_FORMS}
+    wanted = {*FOLDER_SUFFIXES, *NOT_FORMS, *ARCHIVES}
     for path in paths:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
@@ -516,6 +523,9 @@ def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
     display = readable(path.name)
     if is_lock_file(path):
         return _Read(skipped=problem("file-lock", file=display))
+    archive = ARCHIVES.get(path.suffix.lower())
+    if archive is not None:
+        return _Read(skipped=problem("file-archive", file=display, kind=archive))
     kind = NOT_FORMS.get(path.suffix.lower())
     if kind is not None and not (mode == "import" and path.suffix.lower() == ".csv"):
         return _Read(skipped=problem("file-not-a-form", file=display, kind=kind))

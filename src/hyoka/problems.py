@@ -130,6 +130,13 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "{kind}のため読み飛ばしました。調査票であれば、Excelで「Excel ブック (*.xlsx)」として保存し直して提出してもらってください。",
     ),
     (
+        "file-archive",
+        W,
+        "Archive skipped",
+        "{kind}のため読み飛ばしました。中の調査票を取り込むには、ファイルを展開（右クリックの「すべて展開」）し、"
+        "展開してできたフォルダを指定してください。",
+    ),
+    (
         "file-feedback-copy",
         I,
         "Uncorrected feedback copy skipped",
@@ -747,6 +754,7 @@ TITLES_JA: dict[str, str] = {
     "file-encrypted": "パスワード付きのブック",
     "file-strict-ooxml": "Strict Open XML 形式のブック",
     "file-not-a-form": "調査票ではないファイル",
+    "file-archive": "圧縮ファイル",
     "file-feedback-copy": "直されていない指摘の写し",
     "sheet-several-forms": "調査票のシートが複数",
     "feedback-converted": "指摘の写しを .xlsx で作成",
