@@ -91,6 +91,22 @@ def test_normalised_codes_are_accepted(ws_r4: Workspace, tmp_path: Path) -> None
         assert sorted(p.rating for p in s.current_parts(R5)) == ["A", "B"]
 
 
+def test_a_zero_width_space_in_a_rating_is_read_away(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(ws_r4, tmp_path, lambda s, f, r: s.cell(f, r["rating"]).__setattr__("value", "A\u200b"))
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    result = collect(ws_r4, [path], R5)
+    assert result.ok
+    assert [[p.cell, p.code, p.message] for p in result.files[0].problems] == [
+        [
+            cell(roles, "rating", header + 1),
+            "rating-normalized",
+            "事業評価「A\u200b」を「A」として読み取りました（全角・小文字・空白・見えない文字は自動で直します）。",
+        ]
+    ]
+    with ws_r4.store() as s:
+        assert sorted(p.rating for p in s.current_parts(R5)) == ["A", "B"]
+
+
 def test_outlook_blank_is_a_warning_and_stored(ws_r4: Workspace, tmp_path: Path) -> None:
     path = make_form(ws_r4, tmp_path, set_("outlook", None))
     header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])

@@ -335,7 +335,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "rating-normalized",
         I,
         "Rating read after normalisation",
-        "事業評価「{value}」を「{normalized}」として読み取りました（全角・小文字・空白は自動で直します）。",
+        "事業評価「{value}」を「{normalized}」として読み取りました（全角・小文字・空白・見えない文字は自動で直します）。",
     ),
     (
         "table-empty",
@@ -675,7 +675,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "choice-normalized",
         I,
         "Choice read after normalisation",
-        "「{column}」の「{value}」を「{normalized}」として読み取りました（全角・小文字・空白は自動で直します）。",
+        "「{column}」の「{value}」を「{normalized}」として読み取りました（全角・小文字・空白・見えない文字は自動で直します）。",
     ),
     (
         "rating-differs-from-proposal",
