@@ -673,6 +673,15 @@ def test_an_identical_older_file_says_the_newer_return_stays_in_force(
     assert f.status == "unchanged" and [p.code for p in f.problems] == ["file-duplicate-superseded"]
     assert f"「{newer.name}」" in f.problems[0].message and "有効なまま" in f.problems[0].message
     assert in_force_text(ws_r4) == {"第2版"}
+    with ws_r4.store() as store:
+        first, second = (s.received_at.strftime("%Y-%m-%d %H:%M:%S") for s in store.submissions(R5))
+    # Both versions have the same name and may arrive within a minute: seconds and the folder tell them apart.
+    assert f.problems[0].message == (
+        f"同じ内容のファイルを受け付け済みです（{first} に受け付け）が、その後に受け付けた新しい"
+        f"「{newer.name}」（{second} に受付、フォルダ {newer.parent.resolve()}）が有効なままです。"
+        "このファイルでは何も変えていません（この版に戻す場合は、hyoka collect の --accept-older に"
+        "このファイルを指定します）。"
+    )
     # The one in force, collected again, is a plain duplicate.
     assert [p.code for p in collect(ws_r4, [newer], R5).files[0].problems] == ["file-duplicate"]
     # Brought back on purpose, the identical older file goes in force again.

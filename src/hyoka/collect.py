@@ -18,7 +18,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from hyoka.intake import FEEDBACK_MARK, ReadSheet, formulas_at, input_fingerprint, read_csv, read_workbook
@@ -655,7 +655,7 @@ def _duplicate(run: _Run, path: Path, read: _Read) -> FileResult:
     display = readable(path.name)
     earlier = run.store.accepted_with_hash(run.year, read.sha)
     assert earlier is not None
-    when = earlier.received_at.strftime("%Y-%m-%d %H:%M") + " に受け付け"
+    when = earlier.received_at.strftime("%Y-%m-%d %H:%M:%S") + " に受け付け"
     found = problem("file-duplicate", file=display, received=when)
     if earlier.kind == "form":
         current = run.store.in_force(run.year, earlier.submitter)
@@ -665,7 +665,8 @@ def _duplicate(run: _Run, path: Path, read: _Read) -> FileResult:
                 file=display,
                 received=when,
                 current=current.file_name,
-                current_received=current.received_at.strftime("%Y-%m-%d %H:%M"),
+                current_received=current.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                current_folder=str(PurePath(current.file_path).parent),  # versions often share a name
             )
     return FileResult(path, "unchanged", earlier.submitter or None, earlier.row_count, [found])
 

@@ -178,7 +178,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "file-duplicate-superseded",
         I,
         "Identical to a return already replaced",
-        "同じ内容のファイルを受け付け済みです（{received}）が、その後に受け付けた新しい「{current}」（{current_received}受付）"
+        "同じ内容のファイルを受け付け済みです（{received}）が、その後に受け付けた新しい「{current}」（{current_received} に受付、フォルダ {current_folder}）"
         "が有効なままです。このファイルでは何も変えていません（この版に戻す場合は、hyoka collect の "
         "--accept-older にこのファイルを指定します）。",
     ),
