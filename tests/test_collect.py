@@ -826,3 +826,20 @@ def test_a_path_that_is_no_file_is_not_recorded_as_a_rejection(
     ]
     with ws_r4.store() as store:
         assert [s.file_name for s in store.submissions(R5)] == []
+
+
+def test_an_import_of_some_rows_says_the_other_rows_keep_what_is_stored(
+    ws_r4: Workspace, tmp_path: Path
+) -> None:
+    # After the year's returns are in, importing one corrected row must not claim that the 56 others
+    # are left without a rating: they keep their stored ratings.
+    assert collect(ws_r4, [SAMPLE / "returned" / "R5"], R5).ok
+    one = tmp_path / "one.csv"
+    one.write_text("事業No,担当課,事業評価\n9,介護福祉課・広報秘書課,B\n", encoding="utf-8")
+    (f,) = import_table(ws_r4, one, R5).files
+    assert [p.code for p in f.problems] == ["import-rows-missing"]
+    assert f.problems[0].message.endswith(
+        "ほか53行）。これらの行は、この年度の評価が保存済みならそのまま残り、保存されていなければ評価がないままです。"
+    )
+    with ws_r4.store() as s:
+        assert len(s.current_parts(R5)) == 57

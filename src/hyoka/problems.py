@@ -347,7 +347,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "import-rows-missing",
         W,
         "Rows of the plan not in the imported table",
-        "計画の{count}行がこの表にありません（{examples}）。これらの行はこの年度の評価がないままです。",
+        "計画の{count}行がこの表にありません（{examples}）。これらの行は、この年度の評価が保存済みならそのまま残り、保存されていなければ評価がないままです。",
     ),
     ("rating-blank", E, "Rating blank", "事業評価が空欄です。{codes} のいずれかを選んでください。"),
     (
