@@ -137,6 +137,7 @@ NOT_FORMS = {
     ".png": "画像ファイル",
     ".heic": "画像ファイル",
 }
+"""Kinds of file found beside the returns that are listed as skipped, with what they are."""
 ARCHIVES = {
     ".zip": "ZIPファイル（圧縮ファイル）",
     ".lzh": "LZHファイル（圧縮ファイル）",
@@ -144,7 +145,6 @@ ARCHIVES = {
     ".rar": "RARファイル（圧縮ファイル）",
 }
 """Archives beside the returns: listed as skipped, with the advice to unpack them (never read inside)."""
-"""Kinds of file found beside the returns that are listed as skipped, with what they are."""
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
 
 
