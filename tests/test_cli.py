@@ -94,6 +94,11 @@ def test_display_width_counts_full_width_characters_twice() -> None:
             ["init", "a", "b"],
             'エラー: 余分な引数があります（b）。値に空白を含むときは "…" で囲んでください。',
         ),
+        (["serve", "--port", "80x"], "エラー: --port の値が正しくありません: 「80x」は整数ではありません。"),
+        (
+            ["serve", "--port", "99999"],
+            "エラー: --port の値が正しくありません: 「99999」は 65535 以下で指定してください。",
+        ),
     ],
 )
 def test_usage_errors_are_japanese_and_exit_2(run, args: list[str], message: str) -> None:  # type: ignore[no-untyped-def]

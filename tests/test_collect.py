@@ -91,6 +91,22 @@ def test_normalised_codes_are_accepted(ws_r4: Workspace, tmp_path: Path) -> None
         assert sorted(p.rating for p in s.current_parts(R5)) == ["A", "B"]
 
 
+def test_a_zero_width_space_in_a_rating_is_read_away(ws_r4: Workspace, tmp_path: Path) -> None:
+    path = make_form(ws_r4, tmp_path, lambda s, f, r: s.cell(f, r["rating"]).__setattr__("value", "A\u200b"))
+    header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
+    result = collect(ws_r4, [path], R5)
+    assert result.ok
+    assert [[p.cell, p.code, p.message] for p in result.files[0].problems] == [
+        [
+            cell(roles, "rating", header + 1),
+            "rating-normalized",
+            "事業評価「A\u200b」を「A」として読み取りました（全角・小文字・空白・見えない文字は自動で直します）。",
+        ]
+    ]
+    with ws_r4.store() as s:
+        assert sorted(p.rating for p in s.current_parts(R5)) == ["A", "B"]
+
+
 def test_outlook_blank_is_a_warning_and_stored(ws_r4: Workspace, tmp_path: Path) -> None:
     path = make_form(ws_r4, tmp_path, set_("outlook", None))
     header, roles = header_of(openpyxl.load_workbook(path)[SHEET_NAME])
@@ -657,6 +673,15 @@ def test_an_identical_older_file_says_the_newer_return_stays_in_force(
     assert f.status == "unchanged" and [p.code for p in f.problems] == ["file-duplicate-superseded"]
     assert f"「{newer.name}」" in f.problems[0].message and "有効なまま" in f.problems[0].message
     assert in_force_text(ws_r4) == {"第2版"}
+    with ws_r4.store() as store:
+        first, second = (s.received_at.strftime("%Y-%m-%d %H:%M:%S") for s in store.submissions(R5))
+    # Both versions have the same name and may arrive within a minute: seconds and the folder tell them apart.
+    assert f.problems[0].message == (
+        f"同じ内容のファイルを受け付け済みです（{first} に受け付け）が、その後に受け付けた新しい"
+        f"「{newer.name}」（{second} に受付、フォルダ {newer.parent.resolve()}）が有効なままです。"
+        "このファイルでは何も変えていません（この版に戻す場合は、hyoka collect の --accept-older に"
+        "このファイルを指定します）。"
+    )
     # The one in force, collected again, is a plain duplicate.
     assert [p.code for p in collect(ws_r4, [newer], R5).files[0].problems] == ["file-duplicate"]
     # Brought back on purpose, the identical older file goes in force again.
@@ -785,3 +810,36 @@ def test_ctrl_c_that_a_parser_swallows_is_still_not_a_rejection(
     assert result.interrupted is not None and result.interrupted.reason == "keyboard-interrupt"
     with ws_r4.store() as s:
         assert s.submissions(R5) == []
+
+
+@pytest.mark.parametrize("name", ["typo.xlsx", "missing-folder", "/dev/null"])
+def test_a_path_that_is_no_file_is_not_recorded_as_a_rejection(
+    ws_r4: Workspace, tmp_path: Path, name: str
+) -> None:
+    # A mistyped path (or a device) is the clerk's slip, not a department's return: status must not
+    # list it as 提出課不明の差戻し for the rest of the year.
+    path = Path(name) if name.startswith("/") else tmp_path / name
+    (f,) = collect(ws_r4, [path], R5).files
+    assert [f.status, [p.code for p in f.problems]] == [
+        "rejected",
+        ["file-not-regular" if name == "/dev/null" else "file-not-found"],
+    ]
+    with ws_r4.store() as store:
+        assert [s.file_name for s in store.submissions(R5)] == []
+
+
+def test_an_import_of_some_rows_says_the_other_rows_keep_what_is_stored(
+    ws_r4: Workspace, tmp_path: Path
+) -> None:
+    # After the year's returns are in, importing one corrected row must not claim that the 56 others
+    # are left without a rating: they keep their stored ratings.
+    assert collect(ws_r4, [SAMPLE / "returned" / "R5"], R5).ok
+    one = tmp_path / "one.csv"
+    one.write_text("事業No,担当課,事業評価\n9,介護福祉課・広報秘書課,B\n", encoding="utf-8")
+    (f,) = import_table(ws_r4, one, R5).files
+    assert [p.code for p in f.problems] == ["import-rows-missing"]
+    assert f.problems[0].message.endswith(
+        "ほか53行）。これらの行は、この年度の評価が保存済みならそのまま残り、保存されていなければ評価がないままです。"
+    )
+    with ws_r4.store() as s:
+        assert len(s.current_parts(R5)) == 57

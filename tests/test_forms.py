@@ -278,3 +278,30 @@ def test_rows_without_a_prior_rating_are_named(sample_ws: Workspace, run) -> Non
     out = run("forms", "--year", "R6", "-d", "指導室", "-w", sample_ws.root)
     assert out.exit_code == 0 and "[警告] prior-rating-missing" in out.output
     assert "（事業No.8 指導室" in out.output
+
+
+def test_forms_failing_part_way_say_which_were_written(
+    sample_ws: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hyoka.forms
+    from hyoka.problems import HyokaError
+
+    real = hyoka.forms.atomic_write
+    calls: list[Path] = []
+
+    def full_after_two(path: Path, write):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        if len(calls) == 3:
+            raise HyokaError(f"ディスクの空きが足りないため {path} を書き込めませんでした。")
+        return real(path, write)
+
+    monkeypatch.setattr(hyoka.forms, "atomic_write", full_after_two)
+    with pytest.raises(HyokaError) as caught:
+        make_forms(sample_ws, R6, tmp_path / "out")
+    written = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert len(written) == 2
+    assert str(caught.value).splitlines() == [
+        f"ディスクの空きが足りないため {calls[2]} を書き込めませんでした。",
+        f"作成済みの調査票（2件）: {calls[0].name}、{calls[1].name}",
+        f"作成していない調査票: {len(sample_ws.plan.submitters) - 2}件（{calls[2].name} から後）",
+    ]

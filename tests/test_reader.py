@@ -236,3 +236,25 @@ def _lying_stat(real):  # type: ignore[no-untyped-def]
         return st
 
     return fake
+
+
+def test_an_archive_among_the_returns_is_listed_with_the_advice_to_unpack_it(
+    ws_r4: Workspace, tmp_path: Path
+) -> None:
+    # Departments often send their forms zipped (or as .lzh from older Japanese tools): collect must not
+    # pass over the archive in silence, and "save it as .xlsx" would be the wrong advice.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in ("調査票_R5_公民館.zip", "古い.LZH"):
+        (folder / name).write_bytes(b"PK\x03\x04")
+    result = collect(ws_r4, [folder], R5)
+    assert result.ok
+    assert sorted((f.name, f.status, [p.code for p in f.problems]) for f in result.files) == [
+        ("古い.LZH", "skipped", ["file-archive"]),
+        ("調査票_R5_公民館.zip", "skipped", ["file-archive"]),
+    ]
+    zipped = next(f for f in result.files if f.name.endswith(".zip"))
+    assert zipped.problems[0].message == (
+        "ZIPファイル（圧縮ファイル）のため読み飛ばしました。中の調査票を取り込むには、"
+        "ファイルを展開（右クリックの「すべて展開」）し、展開してできたフォルダを指定してください。"
+    )

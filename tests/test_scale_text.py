@@ -55,6 +55,13 @@ def test_codes_are_nfkc() -> None:
     assert split_departments("地域福祉課(社会福祉協議会)") == ("地域福祉課(社会福祉協議会)",)
 
 
+@pytest.mark.parametrize("text", ["A\u200b", "\ufeffA", "A\u2060", "\u200cA\u200d", "Ａ\u200b　"])
+def test_codes_lose_zero_width_characters(text: str) -> None:
+    # Invisible characters pasted with a rating (from a web page, a mail) are dropped like the other
+    # blanks: 「A​」 must not be rejected as a rating that is not in the scale.
+    assert normalize_code(text) == "A"
+
+
 def test_circled_numbers() -> None:
     assert [circled(i) for i in (1, 2, 20, 21, 35, 36, 50)] == ["①", "②", "⑳", "㉑", "㉟", "㊱", "㊿"]
     assert circled(51) == "(51)"

@@ -752,7 +752,12 @@ def publish(
 
 @app.command()
 def serve(
-    port: Annotated[int, typer.Option("--port", help="ポート番号（使用中なら次の空いている番号）")] = 8765,
+    port: Annotated[
+        int,
+        typer.Option(
+            "--port", min=1, max=65535, metavar="番号", help="ポート番号（使用中なら次の空いている番号）"
+        ),
+    ] = 8765,
     no_browser: Annotated[
         bool,
         typer.Option("--no-browser", help="ブラウザを自動で開きません（表示されたアドレスを開いてください）"),

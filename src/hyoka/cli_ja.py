@@ -206,6 +206,31 @@ _MESSAGES = [
 ]
 
 
+_VALIDATION = {
+    "int_parsing": "「{input}」は整数ではありません。",
+    "int_from_float": "「{input}」は整数ではありません。",
+    "float_parsing": "「{input}」は数値ではありません。",
+    "bool_parsing": "「{input}」は true か false で指定してください。",
+    "less_than_equal": "「{input}」は {le} 以下で指定してください。",
+    "less_than": "「{input}」は {lt} より小さい値で指定してください。",
+    "greater_than_equal": "「{input}」は {ge} 以上で指定してください。",
+    "greater_than": "「{input}」は {gt} より大きい値で指定してください。",
+}
+"""typer (>= 0.29) checks values with pydantic, whose message is English: ours, from the error's fields."""
+
+
+def _validation_detail(cause: BaseException | None) -> str | None:
+    errors = getattr(cause, "errors", None)
+    if not callable(errors):
+        return None
+    try:
+        first = errors()[0]
+        template = _VALIDATION[first["type"]]
+        return template.format(input=first.get("input", ""), **first.get("ctx", {}))
+    except (LookupError, TypeError, ValueError):
+        return None
+
+
 def _translate(message: str) -> str:
     for pattern, japanese in _MESSAGES:
         m = re.fullmatch(pattern, message.strip())
@@ -226,7 +251,8 @@ def usage_error_message(error: click.exceptions.UsageError) -> str:
             text += f"{' か '.join(sorted(error.possibilities))} の書き間違いではありませんか。"
         return text
     if isinstance(error, click.exceptions.BadParameter):
-        return f"{_param_name(error.param)} の値が正しくありません: {_translate(error.message)}"
+        detail = _validation_detail(error.__cause__) or _translate(error.message)
+        return f"{_param_name(error.param)} の値が正しくありません: {detail}"
     # typer adds an English suggestion of its own to an unknown command: ours replaces it.
     message = _translate(re.sub(r"\. Did you mean .*\?$", "", error.message))
     unknown = re.fullmatch(r"コマンド「(.*)」はありません。", message)

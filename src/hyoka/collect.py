@@ -18,7 +18,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from hyoka.intake import FEEDBACK_MARK, ReadSheet, formulas_at, input_fingerprint, read_csv, read_workbook
@@ -148,6 +148,13 @@ NOT_FORMS = {
     ".heic": "画像ファイル",
 }
 """Kinds of file found beside the returns that are listed as skipped, with what they are."""
+ARCHIVES = {
+    ".zip": "ZIPファイル（圧縮ファイル）",
+    ".lzh": "LZHファイル（圧縮ファイル）",
+    ".7z": "7-Zipファイル（圧縮ファイル）",
+    ".rar": "RARファイル（圧縮ファイル）",
+}
+"""Archives beside the returns: listed as skipped, with the advice to unpack them (never read inside)."""
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
 
 
@@ -159,7 +166,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     department may correct one and send it back; collect tells an unchanged copy by its mark.
     """
     found: dict[Path, Path] = {}
-    wanted = {*FOLDER_SUFFIXES, *NOT_FORMS}
+    wanted = {*FOLDER_SUFFIXES, *NOT_FORMS, *ARCHIVES}
     for path in paths:
         if path.is_dir():
             for p in sorted(path.rglob("*")):
@@ -526,6 +533,9 @@ def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
     display = readable(path.name)
     if is_lock_file(path):
         return _Read(skipped=problem("file-lock", file=display))
+    archive = ARCHIVES.get(path.suffix.lower())
+    if archive is not None:
+        return _Read(skipped=problem("file-archive", file=display, kind=archive))
     kind = NOT_FORMS.get(path.suffix.lower())
     if kind is not None and not (mode == "import" and path.suffix.lower() == ".csv"):
         return _Read(skipped=problem("file-not-a-form", file=display, kind=kind))
@@ -655,7 +665,7 @@ def _duplicate(run: _Run, path: Path, read: _Read) -> FileResult:
     display = readable(path.name)
     earlier = run.store.accepted_with_hash(run.year, read.sha)
     assert earlier is not None
-    when = earlier.received_at.strftime("%Y-%m-%d %H:%M") + " に受け付け"
+    when = earlier.received_at.strftime("%Y-%m-%d %H:%M:%S") + " に受け付け"
     found = problem("file-duplicate", file=display, received=when)
     if earlier.kind == "form":
         current = run.store.in_force(run.year, earlier.submitter)
@@ -665,7 +675,8 @@ def _duplicate(run: _Run, path: Path, read: _Read) -> FileResult:
                 file=display,
                 received=when,
                 current=current.file_name,
-                current_received=current.received_at.strftime("%Y-%m-%d %H:%M"),
+                current_received=current.received_at.strftime("%Y-%m-%d %H:%M:%S"),
+                current_folder=str(PurePath(current.file_path).parent),  # versions often share a name
             )
     return FileResult(path, "unchanged", earlier.submitter or None, earlier.row_count, [found])
 
@@ -720,13 +731,17 @@ def _against_current(run: _Run, path: Path, read: _Read, submitter: str) -> list
     return found
 
 
+_NOT_RECORDED = frozenset({"internal-error", "file-not-found", "file-not-regular"})
+
+
 def _reject(
     run: _Run, path: Path, submitter: str | None, sha: str, problems: list[Problem], mode: str
 ) -> FileResult:
     display = readable(path.name)
-    if any(p.code == "internal-error" for p in problems):
-        # A fault of hyoka (or a reader process that died) says nothing about the file: no
-        # rejection is recorded, so the department is not shown as sent back for it.
+    if any(p.code in _NOT_RECORDED for p in problems):
+        # A fault of hyoka (or a reader process that died) says nothing about the file, and a path
+        # that is no file (a typo, a device) is no return: no rejection is recorded, so that status
+        # does not show a department (or 提出課不明) as sent back for it.
         return FileResult(path, "rejected", submitter, 0, problems)
     earlier = run.store.rejected_with_hash(run.year, sha) if sha else None
     if earlier is not None:  # the same file again: its rejection is on record once

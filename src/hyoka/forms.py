@@ -113,10 +113,19 @@ def make_forms(
         problems=form_warnings(plan, year, submitters, prior, today or date.today(), ws.config.gannen)
     )
     taken: set[str] = set()
-    for submitter in submitters:
+    for index, submitter in enumerate(submitters):
         path = target / _unique(form_filename(year, submitter), taken)
         workbook = build_form(ws, plan, year, submitter, prior)
-        atomic_write(path, workbook.save)
+        try:
+            atomic_write(path, workbook.save)
+        except HyokaError as exc:  # a full disk part-way: say which forms exist and which do not
+            if not result.paths:
+                raise
+            done = "、".join(p.name for p in result.paths)
+            raise HyokaError(
+                f"{exc}\n作成済みの調査票（{len(result.paths)}件）: {done}\n"
+                f"作成していない調査票: {len(submitters) - index}件（{path.name} から後）"
+            ) from exc
         result.paths.append(path)
     return result
 

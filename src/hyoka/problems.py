@@ -130,6 +130,13 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "{kind}のため読み飛ばしました。調査票であれば、Excelで「Excel ブック (*.xlsx)」として保存し直して提出してもらってください。",
     ),
     (
+        "file-archive",
+        W,
+        "Archive skipped",
+        "{kind}のため読み飛ばしました。中の調査票を取り込むには、ファイルを展開（右クリックの「すべて展開」）し、"
+        "展開してできたフォルダを指定してください。",
+    ),
+    (
         "file-feedback-copy",
         I,
         "Uncorrected feedback copy skipped",
@@ -171,7 +178,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "file-duplicate-superseded",
         I,
         "Identical to a return already replaced",
-        "同じ内容のファイルを受け付け済みです（{received}）が、その後に受け付けた新しい「{current}」（{current_received}受付）"
+        "同じ内容のファイルを受け付け済みです（{received}）が、その後に受け付けた新しい「{current}」（{current_received} に受付、フォルダ {current_folder}）"
         "が有効なままです。このファイルでは何も変えていません（この版に戻す場合は、hyoka collect の "
         "--accept-older にこのファイルを指定します）。",
     ),
@@ -328,7 +335,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "rating-normalized",
         I,
         "Rating read after normalisation",
-        "事業評価「{value}」を「{normalized}」として読み取りました（全角・小文字・空白は自動で直します）。",
+        "事業評価「{value}」を「{normalized}」として読み取りました（全角・小文字・空白・見えない文字は自動で直します）。",
     ),
     (
         "table-empty",
@@ -340,7 +347,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "import-rows-missing",
         W,
         "Rows of the plan not in the imported table",
-        "計画の{count}行がこの表にありません（{examples}）。これらの行はこの年度の評価がないままです。",
+        "計画の{count}行がこの表にありません（{examples}）。これらの行は、この年度の評価が保存済みならそのまま残り、保存されていなければ評価がないままです。",
     ),
     ("rating-blank", E, "Rating blank", "事業評価が空欄です。{codes} のいずれかを選んでください。"),
     (
@@ -668,7 +675,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "choice-normalized",
         I,
         "Choice read after normalisation",
-        "「{column}」の「{value}」を「{normalized}」として読み取りました（全角・小文字・空白は自動で直します）。",
+        "「{column}」の「{value}」を「{normalized}」として読み取りました（全角・小文字・空白・見えない文字は自動で直します）。",
     ),
     (
         "rating-differs-from-proposal",
@@ -747,6 +754,7 @@ TITLES_JA: dict[str, str] = {
     "file-encrypted": "パスワード付きのブック",
     "file-strict-ooxml": "Strict Open XML 形式のブック",
     "file-not-a-form": "調査票ではないファイル",
+    "file-archive": "圧縮ファイル",
     "file-feedback-copy": "直されていない指摘の写し",
     "sheet-several-forms": "調査票のシートが複数",
     "feedback-converted": "指摘の写しを .xlsx で作成",

@@ -17,6 +17,7 @@ _EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # Characters XML 1.0 cannot carry, plus the non-characters U+FFFE/U+FFFF and lone surrogates.
 # C1 controls (U+0080–U+009F) too: they come only from mis-decoded text, and HTML forbids them.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+_ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
 _TRAILING_BLANKS = re.compile(r"[ \t\u3000]+(?=\n|$)")
 # Anything clean_text would change; one search is much cheaper than the five substitutions.
 _NEEDS_CLEANING = re.compile(
@@ -32,7 +33,8 @@ def normalize_code(value: object) -> str:
         return ""
     text = value if isinstance(value, str) else _number_text(value)
     # NFKC first: it turns no-break and ideographic spaces into spaces that cleaning then trims.
-    return clean_text(unicodedata.normalize("NFKC", text)).strip()
+    # Zero-width characters (pasted from a web page or a mail) are invisible blanks too.
+    return _ZERO_WIDTH.sub("", clean_text(unicodedata.normalize("NFKC", text))).strip()
 
 
 def _number_text(value: object) -> str:
