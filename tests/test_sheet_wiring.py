@@ -190,7 +190,7 @@ def test_sheet_check_lists_the_plan_s_missing_column_and_bad_values(run, tmp_pat
     plan.write_text(text, encoding="utf-8-sig")
     result = run("sheet", "check", "-w", tmp_path / "ind")
     assert result.exit_code == 1
-    codes = [line.split(":")[0] for line in result.output.splitlines() if line.startswith("[")]
+    codes = [line.split(":")[0] for line in result.output.splitlines() if line.startswith("[エラー]")]
     assert codes == ["[エラー] sheet-plan-column-missing", "[エラー] number-not-a-number"]
     assert "plan.csv 2行目" in result.output
     assert result.output.splitlines()[-1] == "評価表の定義に 2 件のエラーがあります。"
@@ -412,7 +412,8 @@ def test_the_two_stage_report_prints_both_scales(tmp_path: Path) -> None:
 def test_plan_show_follows_the_sheet_s_levels(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     run("init", tmp_path / "two", "--sample", "two_stage")
     lines = run("plan", "show", "-w", tmp_path / "two").output.splitlines()
-    assert lines[:4] == [
+    assert lines[0].startswith("計画の版: ")
+    assert lines[1:5] == [
         "基本方針1 誰もが参加できる地域づくり",
         "  取組① 交流の場づくり",
         "    ①【事業No.1】多世代交流イベントの開催",
@@ -659,3 +660,84 @@ def test_the_first_rating_s_counts_stand_beside_last_year_s(tmp_path: Path) -> N
     # The 前年度評価 column carries last year's rating.
     block = next(t for t in tables if _texts(t.rows[0])[:2] == ["基本目標", "1　安心して子育てできるまち"])
     assert _texts(block.rows[3])[11] == "C"
+
+
+def test_an_adopted_version_keeps_the_sheet_s_levels_and_plan_columns(tmp_path: Path) -> None:
+    from hyoka.years import FiscalYear
+
+    ws = _indicator(tmp_path)
+    with ws.store():
+        pass  # the first version is adopted from the working copy
+    fresh = Workspace.load(ws.root)
+    row = fresh.version(FiscalYear(2023)).plan.rows[0]
+    assert row.path == (("1", "安心して子育てできるまち"), ("1", "子育て支援の充実"))
+    assert row.measure_label == "1-1"
+    assert row.extra_values["指標"] == "待機児童数"
+    assert row.extra_values["目標値(R5)"] == "10"
+
+
+# --- the whole year of an invented city: init → forms → fill → collect → report ------------------------
+
+
+def test_the_indicator_city_s_year_end_to_end(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from docx import Document
+
+    ws_dir = tmp_path / "ind"
+    assert run("init", ws_dir, "--sample", "indicator").exit_code == 0
+    assert run("forms", "--year", "R5", "-w", ws_dir).exit_code == 0
+    # The departments fill in the forms (as scripts/make_city_returns.py does for the sample).
+    sys_path = ROOT / "scripts"
+    import sys
+
+    sys.path.insert(0, str(sys_path))
+    try:
+        import make_city_returns as filler
+    finally:
+        sys.path.remove(str(sys_path))
+    data = filler.entries("indicator")
+    returned = tmp_path / "returned"
+    returned.mkdir()
+    for form in sorted((ws_dir / "out" / "forms" / "R5").glob("*.xlsx")):
+        target = returned / form.name
+        shutil.copy2(form, target)
+        filler.fill(target, form.stem.split("_", 2)[2], data)
+    result = run("collect", "--year", "R5", "-w", ws_dir, returned)
+    assert result.exit_code == 0, result.output
+    assert "令和5年度: 受付 6件" in result.output
+    assert "セル H14: 「実績値」の「1,150件」を 1,150 として読み取りました" in result.output
+    result = run("report", "--year", "R5", "-w", ws_dir)
+    assert result.exit_code == 0, result.output
+    doc = Document(str(next((ws_dir / "out" / "R5").glob("*評価表_R5.docx"))))
+    tables = [t for t in doc.tables if _texts(t.rows[0])[:1] == ["基本目標"] and len(t.rows) > 3]
+    block = next(t for t in tables if _texts(t.rows[0])[1:2] == ["1　安心して子育てできるまち"])
+    rows = [_texts(r) for r in block.rows[3:]]
+    assert [r[6:9] + r[10:11] for r in rows] == [
+        ["8.0人", "125.0%", "A", "継続"],
+        ["1,150.0件", "95.8%", "B", "改善"],
+        ["880.0人", "97.8%", "B", "継続"],  # the joint row: 500 + 380
+        ["90.0人", "60.0%", "B", "拡充"],
+    ]
+    counts = next(t for t in doc.tables if _texts(t.rows[0])[:2] == ["基本目標", "A"])
+    assert [_texts(r) for r in counts.rows][-1] == ["合計", "3", "3", "1", "1", "8"]
+
+
+def test_collect_refuses_a_number_it_cannot_read_naming_the_cell(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    ws_dir = tmp_path / "ind"
+    run("init", ws_dir, "--sample", "indicator")
+    run("forms", "--year", "R5", "-w", ws_dir, "-d", "保育課")
+    form = next((ws_dir / "out" / "forms" / "R5").glob("*保育課.xlsx"))
+    wb = openpyxl.load_workbook(form)
+    sheet = wb["調査票"]
+    for ref, value in (("G14", "実施"), ("H14", "約50"), ("J14", "A"), ("M14", "継続")):
+        sheet[ref] = value
+    wb.save(form)
+    result = run("collect", "--year", "R5", "-w", ws_dir, form, "--json")
+    assert result.exit_code == 1
+    problems = [p for f in json.loads(result.output)["files"] for p in f["problems"]]
+    assert [(p["code"], p["cell"]) for p in problems if p["severity"] == "error"] == [
+        ("number-not-a-number", "H14")
+    ]

@@ -806,7 +806,7 @@ class Workspace:
             adopted_sha = store.source_sha256(latest.id)
         if adopted_sha and adopted_sha == file_sha256(self.config.plan_file):
             return None  # the very file adopted: no need to read the plan
-        plan, problems = load_plan(self.config.plan_file)
+        plan, problems = load_plan(self.config.plan_file, self.config.sheet)
         valid = plan is not None and not any(p.severity == "error" for p in problems)
         if valid and plan is not None and plan.fingerprint == latest.fingerprint:
             return None
@@ -1005,7 +1005,7 @@ def adopt_plan(
     )
 
     result = AdoptResult(file, from_year)
-    plan, plan_problems = load_plan(file)
+    plan, plan_problems = load_plan(file, ws.sheet)
     result.plan_problems = list(plan_problems)
     if plan is None or result.errors:
         return result

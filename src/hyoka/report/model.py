@@ -19,8 +19,10 @@ from hyoka.scale import Direction, RatingScale
 from hyoka.sheet import (
     NO_VALUE,
     ColumnSummary,
+    JointConflict,
     NumberType,
     SheetDefinition,
+    combine_joint,
     compute,
     format_value,
     summarize,
@@ -198,6 +200,9 @@ def department_values(definition: SheetDefinition, res: RowResult | None) -> dic
     the store keeps no other columns until its migration to typed values)."""
     if res is None:
         return {}
+    if res.parts_values:  # the typed values the store holds per part, combined per column's joint rule
+        combined = combine_joint(definition, res.parts_values)
+        return {k: ("不一致" if isinstance(v, JointConflict) else v) for k, v in combined.items()}
     stored: dict[str, object] = {"rating": res.rating, "achievement": res.achievement, "outlook": res.outlook}
     out: dict[str, object] = {}
     for k, v in stored.items():
