@@ -741,3 +741,32 @@ def test_collect_refuses_a_number_it_cannot_read_naming_the_cell(run, tmp_path: 
     assert [(p["code"], p["cell"]) for p in problems if p["severity"] == "error"] == [
         ("number-not-a-number", "H14")
     ]
+
+
+def test_last_year_s_typed_values_fill_the_previous_columns(tmp_path: Path) -> None:
+    from docx import Document
+
+    from hyoka.report.build import make_report
+    from hyoka.store import Part
+    from hyoka.years import FiscalYear
+
+    ws = _indicator(tmp_path)
+    with ws.store() as store:
+        store.add_submission(
+            year=FiscalYear(2022),
+            submitter="",
+            kind="import",
+            file_name="r4.csv",
+            file_path="r4.csv",
+            sha256="r4",
+            parts=[
+                Part("2", "子育て支援課", "", "C", "", "継続", other_values={"actual": 900, "status": "実施"})
+            ],
+            replace_rows=True,
+        )
+    doc = Document(str(make_report(ws, FiscalYear(2023), draft=True).files[0]))
+    block = next(
+        t for t in doc.tables if _texts(t.rows[0])[:2] == ["基本目標", "1　安心して子育てできるまち"]
+    )
+    row = next(t for r in block.rows if len(t := _texts(r)) > 1 and "【事業No.2】" in t[1])
+    assert row[-2:] == ["C", "900.0件"]  # 前年度評価, 前年度実績値 with the row's unit

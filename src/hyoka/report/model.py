@@ -248,8 +248,13 @@ def build_sheet_view(
         values = plan_row_values(definition, row, year)
         values.update(department_values(definition, res))
         before = prior.get(row.key)
+        earlier = department_values(definition, before) if before is not None and before.parts_values else {}
         for c in definition.of_source("previous"):
-            if c.previous_of is not None and c.previous_of == prior_of and before is not None:
+            if (
+                c.previous_of is not None and c.previous_of in earlier
+            ):  # last year's typed value (前年度実績値)
+                values[c.key] = earlier[c.previous_of]
+            elif c.previous_of is not None and c.previous_of == prior_of and before is not None:
                 values[c.key] = before.rating
         for key, result in compute(definition, values).items():
             values[key] = result.value
