@@ -276,7 +276,7 @@ def build_evaluation() -> Any:
     add(doc, "{{ date }}", s.cover_date)
     add(doc, "{{ secretariat }}", s.cover_secretariat)
     add(doc, "", s.cover_secretariat).paragraph_format.space_after = Pt(40)
-    add(doc, "【事業評価の評価基準】", s.legend_heading)
+    add(doc, "{{ legend_heading }}", s.legend_heading)
     add(doc, "{%p for level in levels %}")
     add(doc, "{{ level.code }}・・・　{{ level.description }}", s.legend)
     add(doc, "{%p endfor %}")

@@ -63,6 +63,8 @@ app = JaTyper(
 )
 plan_app = JaTyper(help="計画マスタ（基本目標・基本施策・施策・事業・担当課）の確認", no_args_is_help=True)
 app.add_typer(plan_app, name="plan")
+sheet_app = JaTyper(help="評価表の定義（市ごとの列・評価基準）の表示と確認", no_args_is_help=True)
+app.add_typer(sheet_app, name="sheet")
 
 _state = {"debug": False}
 
@@ -150,15 +152,32 @@ def init(
         Path | None, typer.Option("--plan", metavar="ファイル", help="計画マスタ（.xlsx または .csv）")
     ] = None,
     sample: Annotated[
-        bool, typer.Option("--sample", help="見本（小金井市の計画と会議）で作成します")
+        bool,
+        typer.Option(
+            "--sample",
+            help="見本で作成します（小金井市の計画と会議。続けて indicator か two_stage と書くと架空の市の見本）",
+        ),
     ] = False,
+    sample_name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[見本]",
+            help="--sample の見本の名前: koganei（既定）、indicator（指標型・架空の市）、two_stage（二段階評価・架空の市）",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """ワークスペース（設定ファイル hyoka.toml とデータ保存先）を作成します。"""
     from hyoka.workspace import init_workspace
 
     if not folder.strip():  # Path("") would mean the current folder
         fail("作成するフォルダを指定してください（例: hyoka init 令和6年度評価 --sample）。")
-    ws = init_workspace(Path(folder), plan, sample)
+    if sample_name is not None and not sample:
+        # Without --sample a second word is what it always was: a folder name with a space in it.
+        from typer import _click as click
+
+        raise click.exceptions.UsageError(f"Got unexpected extra argument(s) ({sample_name})")
+    ws = init_workspace(Path(folder), plan, sample, sample_name or "koganei")
     counts = ws.plan.counts()
     typer.echo(f"ワークスペースを作成しました: {ws.root}")
     typer.echo(
@@ -197,7 +216,7 @@ def plan_check(
         if file is None:
             raise
     path = file if file is not None else (ws.config.plan_file if ws is not None else Path())
-    plan, problems = load_plan(path)
+    plan, problems = load_plan(path, ws.sheet if ws is not None else None)
     comparison = None
     if ws is not None and plan is not None and not problems and ws.store_path.exists():
         fy = _year(year) if year else ws.next_adoption_year()
@@ -254,7 +273,7 @@ def plan_show(
     ws = _workspace(workspace)
     version = ws.version(_year(year)) if year else ws.lineage.versions[-1]
     typer.echo(f"計画の版: {version.label}")
-    typer.echo(render_tree(version.plan))
+    typer.echo(render_tree(version.plan, ws.sheet.levels))
 
 
 @plan_app.command("versions")
@@ -379,6 +398,45 @@ def plan_adopt(
     typer.echo(f"{fy.label(gannen)}からの版として採用しました（版 {result.version_id}、行 {result.rows}）。")
 
 
+@sheet_app.command("show")
+def sheet_show(workspace: WorkspaceOpt = None, json_out: JsonOpt = False) -> None:
+    """評価表の定義（階層・列・値の出どころ・規則・評価基準）を表示します。"""
+    from hyoka.sheet import describe_sheet, sheet_to_dict
+
+    sheet = _workspace(workspace).sheet
+    if json_out:
+        _print_json(sheet_to_dict(sheet))
+        return
+    typer.echo("評価表の定義")
+    for line in describe_sheet(sheet):
+        typer.echo(line)
+
+
+@sheet_app.command("check")
+def sheet_check(workspace: WorkspaceOpt = None, json_out: JsonOpt = False) -> None:
+    """hyoka.toml の評価表の定義と、計画マスタにその列があるかを確かめ、誤りをすべて一覧にします。"""
+    from hyoka.problems import Severity
+    from hyoka.workspace import ConfigError
+
+    try:
+        ws = _workspace(workspace)
+        problems = ws.sheet_problems()
+    except ConfigError as exc:
+        problems = exc.problems
+    problems = sorted(problems, key=lambda p: p.severity != Severity.ERROR)
+    errors = sum(p.severity == Severity.ERROR for p in problems)
+    if json_out:
+        _print_json({"valid": errors == 0, "problems": [p.to_dict() for p in problems]})
+    else:
+        for p in problems:
+            typer.echo(p.render())
+        if errors:
+            typer.echo(f"評価表の定義に {errors} 件のエラーがあります。")
+        else:
+            typer.echo("評価表の定義に誤りはありません。")
+    raise typer.Exit(1 if errors else 0)
+
+
 # --- forms, import, collect, status ---------------------------------------------------------------------
 
 
@@ -394,14 +452,25 @@ def forms(
     department: Annotated[
         str | None, typer.Option("--department", "-d", metavar="課", help="この提出課の調査票だけを作ります")
     ] = None,
+    secretariat: Annotated[
+        bool,
+        typer.Option(
+            "--secretariat",
+            help="事務局が入力する列（二次評価など）の記入用の表（事務局_年度.xlsx）を作ります",
+        ),
+    ] = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """提出課ごとの調査票（Excel）を作ります。前年度の評価は保存済みのデータから記入されます。"""
-    from hyoka.forms import make_forms
+    from hyoka.forms import make_forms, make_secretariat_form
 
     ws = _workspace(workspace)
     fy = _year(year)
     _warn_placeholders(ws)
+    if secretariat:
+        path = make_secretariat_form(ws, fy, out)
+        typer.echo(f"{fy.label(ws.config.gannen)}の事務局の記入用の表を作成しました: {path}")
+        return
     result = make_forms(ws, fy, out, department)
     paths = result.paths
     typer.echo(

@@ -11,6 +11,7 @@ Files of one run are taken oldest first (by modification time), so the newest re
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import stat
@@ -18,6 +19,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import Any
 
@@ -25,6 +27,7 @@ from hyoka.intake import FEEDBACK_MARK, ReadSheet, formulas_at, input_fingerprin
 from hyoka.plan import Plan, RowKey
 from hyoka.problems import SEVERITY_ORDER, HyokaError, Problem, Severity, problem
 from hyoka.results import prior_ratings
+from hyoka.sheet import SheetDefinition, parse_sheet
 from hyoka.store import Part, Store, writer_lock
 from hyoka.text import normalize_code
 from hyoka.validate import Context, validate
@@ -298,7 +301,9 @@ def _process(
             run.accept_older = accept_older
             run.load_joint()
             known = frozenset(store.accepted_hashes(year))
-            reads = stack.enter_context(closing(_read_all(files, mode, known, accept_older)))
+            own = ws.sheet.source if "sheet" in ws.sheet.source else None
+            sheet_json = json.dumps(own, ensure_ascii=False, default=str) if own else ""
+            reads = stack.enter_context(closing(_read_all(files, mode, known, accept_older, sheet_json)))
             for path, read in reads:
                 with _interrupts_deferred():  # what the run reports must be what was stored
                     if on_file:
@@ -427,7 +432,11 @@ class _Read:
 
 
 def _read_all(
-    files: list[Path], mode: str, known: frozenset[str], fresh: frozenset[Path] = frozenset()
+    files: list[Path],
+    mode: str,
+    known: frozenset[str],
+    fresh: frozenset[Path] = frozenset(),
+    sheet: str = "",
 ) -> Generator[tuple[Path, _Read], None, None]:
     """Each file read, in order; in worker processes when there are many (results stream back).
 
@@ -445,11 +454,11 @@ def _read_all(
     if len(files) < 2:
         for path in files:
             with _interrupts_noted():
-                read = _read_one(path, mode, known_for(path))
+                read = _read_one(path, mode, known_for(path), *_sheet_arg(sheet))
             yield path, read
         return
     if len(files) < PARALLEL_MIN_FILES or workers < 2:
-        yield from _read_ahead(files, mode, known_for)
+        yield from _read_ahead(files, mode, known_for, sheet)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -458,7 +467,7 @@ def _read_all(
         max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start
     )
     try:
-        futures = [pool.submit(_read_one, path, mode, known_for(path)) for path in files]
+        futures = [pool.submit(_read_one, path, mode, known_for(path), *_sheet_arg(sheet)) for path in files]
         for path, future in zip(files, futures, strict=True):
             try:
                 read = future.result()
@@ -499,7 +508,7 @@ READ_AHEAD = 4
 
 
 def _read_ahead(
-    files: list[Path], mode: str, known_for: Callable[[Path], frozenset[str]]
+    files: list[Path], mode: str, known_for: Callable[[Path], frozenset[str]], sheet: str = ""
 ) -> Iterator[tuple[Path, _Read]]:
     """Each file read, in order, by one background thread a few files ahead of the caller.
 
@@ -515,21 +524,40 @@ def _read_ahead(
         pending: deque[tuple[Path, Future[_Read]]] = deque()
         queue = iter(files)
         for path in queue:
-            pending.append((path, pool.submit(_read_one, path, mode, known_for(path))))
+            pending.append((path, pool.submit(_read_one, path, mode, known_for(path), *_sheet_arg(sheet))))
             if len(pending) >= READ_AHEAD:
                 break
         while pending:
             path, future = pending.popleft()
             following = next(queue, None)
             if following is not None:
-                pending.append((following, pool.submit(_read_one, following, mode, known_for(following))))
+                pending.append(
+                    (
+                        following,
+                        pool.submit(_read_one, following, mode, known_for(following), *_sheet_arg(sheet)),
+                    )
+                )
             yield path, future.result()
     finally:
         # Ctrl-C or a failed store: the files not started yet are not read (the one being read ends).
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
+def _sheet_arg(sheet: str) -> tuple[str, ...]:
+    """``_read_one``'s sheet argument, given only for a workspace's own sheet (Koganei's call is as before)."""
+    return (sheet,) if sheet else ()
+
+
+@lru_cache(maxsize=4)
+def _definition(sheet: str) -> SheetDefinition | None:
+    """A workspace's own sheet definition from its JSON (worker processes get it as text)."""
+    if not sheet:
+        return None
+    definition, _ = parse_sheet(json.loads(sheet))
+    return definition
+
+
+def _read_one(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> _Read:
     display = readable(path.name)
     if is_lock_file(path):
         return _Read(skipped=problem("file-lock", file=display))
@@ -556,21 +584,26 @@ def _read_one(path: Path, mode: str, known: frozenset[str]) -> _Read:
     if sha in known:
         return _Read(sha=sha, known=True)
     try:
-        required = ("rating",) if mode == "form" else ("department", "rating")
+        required: tuple[str, ...] = ("rating",) if mode == "form" else ("department", "rating")
+        definition = _definition(sheet)
+        if definition is not None:  # a workspace's own [sheet]: its first rating column's heading
+            first = definition.default_diff_column
+            required = ((first,) if first else ()) if mode == "form" else ("department", *(first or "",))
+            required = tuple(r for r in required if r)
         if path.suffix.lower() == ".csv":
-            sheet = (
-                read_csv(path, display, required)
+            sheet_read = (
+                read_csv(path, display, required, definition)
                 if mode == "import"
                 else problem("file-not-excel", file=display)
             )
         else:
-            sheet = read_workbook(path, display, required)
-        if isinstance(sheet, Problem):
-            return _Read(failure=sheet, sha=sha)
-        mark = sheet.meta.get(FEEDBACK_MARK)
-        if mark and mark == input_fingerprint(sheet):  # the copy hyoka wrote, sent back unchanged
+            sheet_read = read_workbook(path, display, required, definition)
+        if isinstance(sheet_read, Problem):
+            return _Read(failure=sheet_read, sha=sha)
+        mark = sheet_read.meta.get(FEEDBACK_MARK)
+        if mark and mark == input_fingerprint(sheet_read):  # the copy hyoka wrote, sent back unchanged
             return _Read(skipped=problem("file-feedback-copy", file=display), sha=sha)
-        return _Read(sha=sha, mtime=mtime, sheet=sheet, formulas=_formulas(path, sheet))
+        return _Read(sha=sha, mtime=mtime, sheet=sheet_read, formulas=_formulas(path, sheet_read))
     except Exception as exc:  # a bug in reading must not cost the other files
         return _Read(
             failure=problem("internal-error", file=display, reason=f"{type(exc).__name__}: {exc}"), sha=sha
@@ -631,6 +664,7 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
         others=run.others(submitter),
         formulas=read.formulas,
         row_ids=run.row_ids,
+        definition=run.ws.sheet if "sheet" in run.ws.sheet.source else None,
     )
     parts, found = validate(ctx, sheet.rows)
     problems.extend(sheet.notes)  # warnings from reading (several sheets look like the form)

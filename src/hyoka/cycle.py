@@ -45,7 +45,7 @@ def report_folder(out_dir: Path, year: FiscalYear) -> Path:
 def cycle(ws: Workspace, year: FiscalYear) -> Cycle:
     """The five steps for ``year``; the first that is not done is the next."""
     label = year.label(ws.config.gannen)
-    plan, problems = load_plan(ws.config.plan_file)
+    plan, problems = load_plan(ws.config.plan_file, ws.sheet)
     errors = [p for p in problems if p.severity == "error"]
     if plan is None or errors:
         plan_step = Step("plan", "計画", False, f"計画マスタに誤りが {len(errors) or 1} 件あります。")

@@ -15,9 +15,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hyoka.files import atomic_write
-from hyoka.plan import Plan, PlanRow, RowKey
+from hyoka.plan import Plan, RowKey, plan_row_values
 from hyoka.problems import HyokaError, Problem, problem
-from hyoka.text import safe_filename, wrapped_lines
+from hyoka.sheet import (
+    ChoiceType,
+    NumberType,
+    RatingType,
+    SheetDefinition,
+    excel_formula,
+    excel_number_format,
+    excel_proposal_formula,
+    higher_is_better,
+    validation,
+)
+from hyoka.sheet import Column as SheetColumn
+from hyoka.text import safe_filename, text_em, wrapped_lines
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 
@@ -178,18 +190,48 @@ def _unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def form_columns(sheet: SheetDefinition) -> list[SheetColumn]:
+    """The sheet's columns the department's form shows, in order (a 提案 cell follows its rating)."""
+    return [c for c in sheet.columns if c.form and c.source != "secretariat"]
+
+
+def _form_layout(
+    sheet: SheetDefinition, year: FiscalYear, gannen: bool
+) -> list[tuple[Column, SheetColumn | None]]:
+    """(layout column, sheet column) in order; the 提案 cell beside a rating with a proposal has None."""
+    out: list[tuple[Column, SheetColumn | None]] = []
+    for c in form_columns(sheet):
+        heading = c.heading_for(year, gannen=gannen)
+        if "\n" not in heading and "\n" in (c.report_heading or "") and text_em(heading) * 2 > c.excel_width:
+            # Too long for its narrow column: broken where the report breaks it (前年度 / 自己評価).
+            heading = c.heading_for(year, gannen=gannen, report=True)
+        out.append((Column(c.key, heading, c.excel_width, c.source == "department"), c))
+        if c.proposal is not None and c.source == "department":
+            out.append((Column(PROPOSAL_ROLE + c.key, f"{c.title}の提案", 8), None))
+    return out
+
+
+PROPOSAL_ROLE = "proposal:"
+
+
 def build_form(
     ws: Workspace, plan: Plan, year: FiscalYear, submitter: str, prior: Mapping[RowKey, str]
 ) -> Workbook:
-    """The workbook for one department (returned unsaved, so tests can inspect it)."""
+    """The workbook for one department (returned unsaved, so tests can inspect it).
+
+    Its columns are the sheet's (hyoka.toml's [sheet], or Koganei's): only the department's cells are
+    unlocked (yellow); ratings and choices have drop-downs, numbers a range check and their unit,
+    computed columns a live formula (grey), and a rating with a proposal the proposal beside it.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
     cfg = ws.config
-    scale = cfg.scale
-    cols = columns(year, cfg.gannen)
+    definition = cfg.sheet
+    layout = _form_layout(definition, year, cfg.gannen)
+    cols = [col for col, _ in layout]
     rows = plan.rows_for(submitter)
     wb = Workbook()
     sheet: Worksheet = wb.active  # type: ignore[assignment]
@@ -199,6 +241,7 @@ def build_form(
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     wrap_top = Alignment(wrap_text=True, vertical="top")
     input_fill = PatternFill("solid", fgColor="FFF9DB")
+    computed_fill = PatternFill("solid", fgColor="EDEDED")
     head_fill = PatternFill("solid", fgColor="DDE7F3")
     last_col = get_column_letter(len(cols))
 
@@ -210,23 +253,55 @@ def build_form(
     title = f"{cfg.plan_title} 進捗状況調査票（{year.label(cfg.gannen)}実績）"
     line(1, title, size=14, bold=True)
     line(2, f"{cfg.committee}　／　提出課: {submitter}　／　事務局: {cfg.secretariat}", size=10)
-    r = 4
-    line(r, "【事業評価の評価基準】", bold=True)
-    for level in scale.levels:
+    r = 3
+    ratings = [c for c in form_columns(definition) if isinstance(c.type, RatingType) and c.is_input]
+    seen_scales: set[str] = set()
+    for c in ratings:
+        assert isinstance(c.type, RatingType)
+        if c.type.scale in seen_scales:
+            continue
+        seen_scales.add(c.type.scale)
+        scale = definition.scales[c.type.scale]
         r += 1
-        line(r, f"　{level.code}・・・ {level.description}")
-    for k, note_line in enumerate(scale.note.splitlines()):
-        r += 1
-        line(r, ("※" if k == 0 else "　") + note_line)
+        # Koganei's form says 【事業評価の評価基準】 as it always has; a defined sheet names the column.
+        legend = (
+            f"【{c.title}の評価基準】" if "sheet" not in definition.source else f"【評価の基準（{c.title}）】"
+        )
+        line(r, legend, bold=True)
+        for level in scale.levels:
+            r += 1
+            line(r, f"　{level.code}・・・ {level.description}")
+        for k, note_line in enumerate(scale.note.splitlines()):
+            r += 1
+            line(r, ("※" if k == 0 else "　") + note_line)
     r += 2
+    inputs = [c for c in form_columns(definition) if c.source == "department"]
+    how = "".join(
+        f"{c.title}は一覧（{definition.scales[c.type.scale].codes_text}）から選びます。"
+        for c in inputs
+        if isinstance(c.type, RatingType)
+    )
+    how += "".join(
+        f"{c.title}は一覧（{'・'.join(c.type.choices)}）から選びます。"
+        for c in inputs
+        if isinstance(c.type, ChoiceType)
+    )
+    computed = [c for c in form_columns(definition) if c.computation is not None]
+    if computed:
+        how += "、".join(c.title for c in computed) + "は入力に応じて自動で計算されます（灰色の欄）。"
+    if any(c.proposal is not None for c in inputs):
+        how += "「提案」と異なる評価にするときは、理由を記入してください。"
     instructions = (
-        "【記入方法】黄色の欄（事業実績・評価理由、事業評価、今後の事業計画・展望）に記入してください。"
-        f"事業評価は一覧（{scale.codes_text}）から選びます。行の追加・削除や見出しの変更はしないでください。"
+        f"【記入方法】黄色の欄（{'、'.join(c.title for c in inputs)}）に記入してください。"
+        f"{how}行の追加・削除や見出しの変更はしないでください。"
     )
     line(r, instructions)
     sheet.merge_cells(start_row=r, start_column=1, end_row=r, end_column=len(cols))
     sheet.cell(row=r, column=1).alignment = Alignment(wrap_text=True, vertical="top")
-    sheet.row_dimensions[r].height = 30
+    across = sum(col.width for col in cols)
+    sheet.row_dimensions[r].height = max(
+        30.0, wrapped_lines(instructions, _em_per_line(across)) * LINE_PT + 2
+    )
     header = r + 2
 
     for j, col in enumerate(cols, 1):
@@ -238,19 +313,47 @@ def build_form(
         sheet.column_dimensions[get_column_letter(j)].width = col.width
     sheet.row_dimensions[header].height = 32
 
-    role_col = {c.role: j for j, c in enumerate(cols, 1)}
+    letters = {col.role: get_column_letter(j) for j, col in enumerate(cols, 1)}
     # One style object per kind, shared by every cell (creating them per cell dominated at scale).
     body_font = Font(name=font, size=10)
     centred = Alignment(horizontal="center", vertical="top", wrap_text=True)
+    right = Alignment(horizontal="right", vertical="top", wrap_text=True)
     unlocked = Protection(locked=False)
+    prior_of = definition.default_diff_column
     for i, row in enumerate(rows, 1):
         rr = header + i
-        values = _row_values(row, prior)
-        for j, col in enumerate(cols, 1):
-            cell = sheet.cell(row=rr, column=j, value=values.get(col.role))
+        values = plan_row_values(definition, row, year)
+        for c in definition.of_source("previous"):
+            if c.previous_of is not None and c.previous_of == prior_of:
+                values[c.key] = prior.get(row.key)
+        refs = {key: f"{letter}{rr}" for key, letter in letters.items()}
+        for j, (col, spec) in enumerate(layout, 1):
+            cell = sheet.cell(row=rr, column=j, value=_cell_value(values.get(col.role)))
             cell.font = body_font
             cell.border = border
-            cell.alignment = centred if col.role in ("prior", "rating") else wrap_top
+            if spec is None:  # the 提案 beside a rating
+                rating = definition.column(col.role.removeprefix(PROPOSAL_ROLE))
+                if all(k in refs for k in _proposal_inputs(rating)):
+                    cell.value = excel_proposal_formula(rating, refs)
+                cell.alignment = centred
+                cell.fill = computed_fill
+                continue
+            unit = _row_unit(definition, spec, values)
+            if spec.kind == "number":
+                cell.alignment = right
+                fmt = excel_number_format(spec, unit)
+                if fmt:
+                    cell.number_format = fmt
+            elif spec.kind in ("rating", "choice"):
+                cell.alignment = centred
+            else:
+                cell.alignment = wrap_top
+            if spec.computation is not None:
+                if all(k in refs for k in spec.computation.inputs):
+                    actual = definition.column(spec.computation.actual)
+                    lower = not higher_is_better(actual, values)
+                    cell.value = excel_formula(definition, spec, refs, lower_is_better=lower)
+                cell.fill = computed_fill
             if col.input:
                 cell.fill = input_fill
                 cell.protection = unlocked
@@ -260,20 +363,28 @@ def build_form(
     # (formatRows is allowed on the protected sheet) for a department that writes more.
     fit_rows(sheet, range(header + 1, last_row + 1))
     if rows:
-        dv = DataValidation(
-            type="list",
-            formula1='"' + ",".join(scale.codes) + '"',
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle="事業評価",
-            error=f"事業評価は {scale.codes_text} のいずれかを選んでください。"[:MAX_PROMPT],
-            promptTitle="事業評価",
-            prompt=" / ".join(f"{lv.code}: {lv.label or lv.description}" for lv in scale.levels)[:MAX_PROMPT],
-            showInputMessage=True,
-        )
-        letter = get_column_letter(role_col["rating"])
-        dv.add(f"{letter}{header + 1}:{letter}{last_row}")
-        sheet.add_data_validation(dv)
+        for col, spec in layout:
+            if spec is None or spec.source != "department":
+                continue
+            v = validation(definition, spec)
+            if v is None:
+                continue
+            dv = DataValidation(
+                type=v.type,
+                formula1=v.formula1,
+                formula2=v.formula2,
+                operator=v.operator,
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle=v.title,
+                error=v.error,
+                promptTitle=v.title if v.prompt else None,
+                prompt=v.prompt or None,
+                showInputMessage=bool(v.prompt),
+            )
+            letter = letters[col.role]
+            dv.add(f"{letter}{header + 1}:{letter}{last_row}")
+            sheet.add_data_validation(dv)
 
     sheet.freeze_panes = f"A{header + 1}"
     sheet.print_area = f"A1:{last_col}{max(last_row, header)}"
@@ -292,8 +403,31 @@ def build_form(
     meta.sheet_state = "hidden"
     for key, value in form_meta(plan, year, submitter, header).items():
         meta.append([key, value])
+    if "sheet" in definition.source:  # Koganei's forms stay as they were
+        meta.append(["sheet_fingerprint", definition.fingerprint])
     meta.protection.sheet = True
     return wb
+
+
+def _cell_value(value: object) -> str | int | float | None:
+    if value is None or isinstance(value, str | int | float):
+        return value
+    return str(value)
+
+
+def _proposal_inputs(rating: SheetColumn) -> tuple[str, ...]:
+    prop = rating.proposal
+    if prop is None:
+        return ()
+    return (prop.basis, *(o.condition.column for o in prop.overrides))
+
+
+def _row_unit(definition: SheetDefinition, column: SheetColumn, values: Mapping[str, object]) -> str | None:
+    t = column.type
+    if isinstance(t, NumberType) and t.unit_column:
+        unit = values.get(t.unit_column)
+        return str(unit).strip() if unit else None
+    return None
 
 
 def fit_rows(
@@ -352,13 +486,133 @@ def form_meta(plan: Plan, year: FiscalYear, submitter: str, header_row: int) -> 
     }
 
 
-def _row_values(row: PlanRow, prior: Mapping[RowKey, str]) -> dict[str, str | None]:
-    return {
-        "measure": f"{row.measure_label} {row.measure}",
-        "project": row.project_label,
-        "department": row.department,
-        "achievement": None,
-        "prior": prior.get(row.key),
-        "rating": None,
-        "outlook": None,
+SECRETARIAT_PREFIX = "事務局"
+
+
+def secretariat_filename(year: FiscalYear) -> str:
+    return f"{SECRETARIAT_PREFIX}_{year.short}.xlsx"
+
+
+def make_secretariat_form(ws: Workspace, year: FiscalYear, out: Path | None = None) -> Path:
+    """Write the secretariat's workbook (``事務局_R5.xlsx``): every row of the plan, the departments'
+    stored values locked for reading, the secretariat's columns (二次評価, 事務局コメント) to fill in.
+    It is read back by ``hyoka import`` like a flat table (事業No | 担当課 | the secretariat's headings)."""
+    definition = ws.config.sheet
+    if not definition.secretariat_columns:
+        raise HyokaError(
+            '評価表の定義に事務局が入力する列（source = "secretariat"）がありません。'
+            "hyoka.toml の [[sheet.columns]] を確認してください。"
+        )
+    from hyoka.results import load_year
+
+    plan = ws.plan
+    with ws.store() as store:
+        results = load_year(store, plan, year)
+    target = out or ws.out_dir / "forms" / year.short
+    if target.exists() and not target.is_dir():
+        raise HyokaError(f"{target} はファイルです。--out には調査票を置くフォルダを指定してください。")
+    stored = {
+        key: {"rating": r.rating, "achievement": r.achievement, "outlook": r.outlook}
+        for key, r in results.items()
     }
+    workbook = build_secretariat_form(ws, plan, year, stored)
+    path = target / secretariat_filename(year)
+    atomic_write(path, workbook.save)
+    return path
+
+
+def build_secretariat_form(
+    ws: Workspace, plan: Plan, year: FiscalYear, stored: Mapping[RowKey, Mapping[str, object]]
+) -> Workbook:
+    """The secretariat's workbook (returned unsaved): 事業No, the plan's project and department columns,
+    the departments' typed columns (locked, as stored), then the secretariat's (unlocked, yellow)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    cfg = ws.config
+    definition = cfg.sheet
+    shown = [
+        c
+        for c in definition.columns
+        if c.plan_from in ("project", "department") or c.source in ("department", "secretariat")
+    ]
+    cols = [Column("no", "事業No", 8)] + [
+        Column(c.key, c.heading_for(year, gannen=cfg.gannen), c.excel_width, c.source == "secretariat")
+        for c in shown
+    ]
+    wb = Workbook()
+    sheet: Worksheet = wb.active  # type: ignore[assignment]
+    sheet.title = SECRETARIAT_PREFIX
+    font = cfg.font_gothic
+    thin = Side(style="thin", color="808080")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    input_fill = PatternFill("solid", fgColor="FFF9DB")
+    head_fill = PatternFill("solid", fgColor="DDE7F3")
+    title = sheet.cell(
+        row=1, column=1, value=f"{cfg.plan_title} 事務局の評価（{year.label(cfg.gannen)}実績）"
+    )
+    title.font = Font(name=font, size=14, bold=True)
+    names = "、".join(c.title for c in definition.secretariat_columns)
+    note = sheet.cell(
+        row=2,
+        column=1,
+        value=f"【記入方法】黄色の欄（{names}）に記入し、hyoka import で取り込んでください。"
+        "各課の欄は保存済みの内容で、変更しても取り込まれません。",
+    )
+    note.font = Font(name=font, size=10)
+    header = 4
+    for j, col in enumerate(cols, 1):
+        cell = sheet.cell(row=header, column=j, value=col.heading)
+        cell.font = Font(name=font, size=10, bold=True)
+        cell.fill = head_fill
+        cell.border = border
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        sheet.column_dimensions[get_column_letter(j)].width = col.width
+    body = Font(name=font, size=10)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    unlocked = Protection(locked=False)
+    for i, row in enumerate(plan.rows, 1):
+        r = header + i
+        values = {**plan_row_values(definition, row, year), **stored.get(row.key, {})}
+        values["no"] = row.project_no
+        for j, col in enumerate(cols, 1):
+            cell = sheet.cell(row=r, column=j, value=_cell_value(values.get(col.role)))
+            cell.font = body
+            cell.border = border
+            cell.alignment = wrap
+            if col.input:
+                cell.fill = input_fill
+                cell.protection = unlocked
+    last = header + len(plan.rows)
+    fit_rows(sheet, range(header + 1, last + 1), min_height=30)
+    for j, col in enumerate(cols, 1):
+        c = definition.column(col.role) if definition.has(col.role) else None
+        v = validation(definition, c) if c is not None and c.source == "secretariat" else None
+        if v is None or not plan.rows:
+            continue
+        dv = DataValidation(
+            type=v.type,
+            formula1=v.formula1,
+            formula2=v.formula2,
+            operator=v.operator,
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle=v.title,
+            error=v.error,
+            promptTitle=v.title if v.prompt else None,
+            prompt=v.prompt or None,
+            showInputMessage=bool(v.prompt),
+        )
+        letter = get_column_letter(j)
+        dv.add(f"{letter}{header + 1}:{letter}{last}")
+        sheet.add_data_validation(dv)
+    sheet.freeze_panes = f"A{header + 1}"
+    print_a4_landscape(sheet, header)
+    sheet.protection.sheet = True
+    sheet.protection.formatRows = False
+    sheet.protection.formatColumns = False
+    if cfg.form_password:
+        sheet.protection.password = cfg.form_password
+    return wb

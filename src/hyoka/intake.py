@@ -20,6 +20,7 @@ from typing import Any
 from hyoka.book import open_any
 from hyoka.forms import META_SHEET, SHEET_NAME
 from hyoka.problems import Problem, problem
+from hyoka.sheet import SheetDefinition, heading_keys
 from hyoka.tables import decode_csv
 from hyoka.text import clean_text, normalize_code
 from hyoka.workbook import WorkbookError, failure_reason, read_bounded
@@ -79,6 +80,8 @@ class ReadRow:
     outlook: Cell
     prior: Cell | None = None
     submitter: Cell | None = None
+    # With a sheet definition: every typed column's cell by column key (the form's input cells).
+    cells: dict[str, Cell] = field(default_factory=dict)
     # A row without a project: its first non-empty cell in any column (a note below or beside the table).
     note: Cell | None = None
 
@@ -138,10 +141,16 @@ def _ref(col: int, row: int) -> str:
 
 
 def read_rows(
-    grid_rows: Any, file: str, sheet: str | None, required: tuple[str, ...]
+    grid_rows: Any,
+    file: str,
+    sheet: str | None,
+    required: tuple[str, ...],
+    definition: SheetDefinition | None = None,
 ) -> ReadSheet | Problem | None:
     """Find the header in ``grid_rows`` (an iterator of value tuples) and read the rows under it.
 
+    With a ``definition`` (a workspace's own [sheet]) the header is found by the sheet's headings and
+    each row carries every typed column's cell by key; ``required`` are then column keys.
     Returns None when this sheet has no header, a Problem when it has too many rows.
     """
     found: ReadSheet | None = None
@@ -151,7 +160,9 @@ def read_rows(
             if index > HEADER_SEARCH_ROWS:
                 return None
             roles: dict[str, int] = {}
-            for j, v in enumerate(values, 1):
+            if definition is not None:
+                roles = heading_keys(definition, values)
+            for j, v in enumerate(values, 1) if definition is None else ():
                 role = column_role(v)
                 if role and role not in roles:
                     roles[role] = j
@@ -172,7 +183,14 @@ def read_rows(
         empty_run = 0
         if len(found.rows) >= MAX_DATA_ROWS:
             return problem("file-too-many-rows", file=file, sheet=sheet, limit=MAX_DATA_ROWS)
-        found.rows.append(_row(found.roles, values, index))
+        row = _row(found.roles, values, index)
+        if definition is not None:
+            row.cells = {
+                c.key: Cell(values[at - 1] if at <= len(values) else None, _ref(at, index))
+                for c in definition.columns
+                if c.is_input and (at := found.roles.get(c.key)) is not None
+            }
+        found.rows.append(row)
     return found
 
 
@@ -223,7 +241,9 @@ def several_forms(display: str, read: str, others: list[str]) -> Problem:
     return problem("sheet-several-forms", file=display, sheet=read, read=read, sheets=names)
 
 
-def read_workbook(path: Path, display: str, required: tuple[str, ...]) -> ReadSheet | Problem:
+def read_workbook(
+    path: Path, display: str, required: tuple[str, ...], definition: SheetDefinition | None = None
+) -> ReadSheet | Problem:
     """The form sheet (``調査票`` first, else the first sheet with the headings), plus the hidden metadata.
 
     When another sheet has the headings too (an edited copy ``調査票 (2)``), the first is read and a
@@ -250,7 +270,7 @@ def read_workbook(path: Path, display: str, required: tuple[str, ...]) -> ReadSh
                 if has_header(book.rows(name, HEADER_SEARCH_ROWS), required):
                     others.append(name)
                 continue
-            result = read_rows(book.rows(name), display, name, required)
+            result = read_rows(book.rows(name), display, name, required, definition)
             if isinstance(result, Problem):
                 return result
             if result is not None:
@@ -273,14 +293,16 @@ def read_workbook(path: Path, display: str, required: tuple[str, ...]) -> ReadSh
         book.close()
 
 
-def read_csv(path: Path, display: str, required: tuple[str, ...]) -> ReadSheet | Problem:
+def read_csv(
+    path: Path, display: str, required: tuple[str, ...], definition: SheetDefinition | None = None
+) -> ReadSheet | Problem:
     import csv
     import io
 
     try:
         text = decode_csv(read_bounded(path, display))
         rows = (tuple(r) for r in csv.reader(io.StringIO(text)))
-        result = read_rows(rows, display, None, required)
+        result = read_rows(rows, display, None, required, definition)
     except WorkbookError as exc:
         return exc.problem
     except (OSError, csv.Error, UnicodeDecodeError) as exc:

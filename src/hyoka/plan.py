@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from hyoka.problems import Problem, problem
+from hyoka.sheet import DEFAULT_LEVELS, Level, SheetDefinition, row_values
 from hyoka.tables import Table
 from hyoka.text import circled, normalize_code, split_departments
+from hyoka.years import FiscalYear
 
 H_GOAL_NO, H_GOAL, H_POLICY, H_MEASURE_NO, H_MEASURE = "基本目標No", "基本目標", "基本施策", "施策No", "施策"
 H_NO, H_NAME, H_NEW, H_DEPARTMENT, H_SUBMITTER = "事業No", "事業名", "新規", "担当課", "提出課"
@@ -59,6 +61,17 @@ class PlanRow:
     submitters: tuple[str, ...]
     project_index: int
     line: int = 0
+    # The plan's levels as (number, name), outermost first; the default sheet's three levels are
+    # goal / policy / measure. Other levels map onto them: the outermost is the goal, the innermost the
+    # measure, those between are the policy (joined); with two levels the policy is ''.
+    path: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    measure_mark: str = field(default="", compare=False)  # the innermost level's number as it prints
+    # Every other heading's cell (指標, 単位, 目標値(R6), …), read once: what the sheet's plan columns read.
+    extra: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+
+    @property
+    def extra_values(self) -> dict[str, str]:
+        return dict(self.extra)
 
     @property
     def key(self) -> RowKey:
@@ -80,8 +93,9 @@ class PlanRow:
 
     @property
     def measure_label(self) -> str:
-        """``(1)`` — the number as the committee prints it (measure_no never carries brackets)."""
-        return f"({self.measure_no})"
+        """``(1)`` — the number as the committee prints it (measure_no never carries brackets); for
+        another sheet, as its innermost level's ``number_format`` says (``1-2``, ``①``, or '')."""
+        return self.measure_mark if self.path else f"({self.measure_no})"  # a row built by hand
 
 
 @dataclass(frozen=True)
@@ -242,10 +256,28 @@ def parse_new_flag(value: str) -> bool | None:
     return None
 
 
-def build_plan(table: Table) -> tuple[Plan | None, list[Problem]]:
-    """Check the flat table and build the plan; every problem is reported, none raised."""
+def level_headings(levels: Sequence[Level]) -> tuple[tuple[str | None, str], ...]:
+    """(number heading or None, name heading) per level, outermost first (the rule of sheet.plan_headings)."""
+    return tuple((f"{lv.name}No" if lv.numbered else None, lv.name) for lv in levels)
+
+
+def headings_for(levels: Sequence[Level]) -> tuple[str, ...]:
+    """The plan master's headings for these levels; the default levels give :data:`HEADINGS`."""
+    out = [h for pair in level_headings(levels) for h in pair if h is not None]
+    return (*out, H_NO, H_NAME, H_NEW, H_DEPARTMENT, H_SUBMITTER)
+
+
+def build_plan(table: Table, levels: Sequence[Level] = DEFAULT_LEVELS) -> tuple[Plan | None, list[Problem]]:
+    """Check the flat table and build the plan; every problem is reported, none raised.
+
+    ``levels`` are the sheet's levels above the project (default: 基本目標 / 基本施策 / 施策); the
+    headings follow them (``<name>No`` for a numbered level, then ``<name>``).
+    """
     src = table.source
-    missing = [h for h in REQUIRED if h not in table.headings]
+    pairs = level_headings(levels)
+    headings = headings_for(levels)
+    required = (*(h for pair in pairs for h in pair if h is not None), H_NO, H_NAME, H_DEPARTMENT)
+    missing = [h for h in required if h not in table.headings]
     if missing:
         found = problem(
             "plan-heading-missing",
@@ -253,23 +285,26 @@ def build_plan(table: Table) -> tuple[Plan | None, list[Problem]]:
             sheet=table.sheet,
             row=table.heading_line,
             missing="・".join(f"「{h}」" for h in missing),
-            headings=" | ".join(HEADINGS),
+            headings=" | ".join(headings),
         )
         return None, [found]
+    known = set(headings)
+    extras = [h for h in table.headings if h and h not in known]
     problems: list[Problem] = []
     projects: dict[str, tuple[int, str, str, str]] = {}  # no -> (line, name, measure, policy)
     measures: dict[tuple[str, str], tuple[int, str]] = {}  # (goal, measure_no/name) -> (line, policy)
     seen_keys: dict[RowKey, int] = {}
     index_in_measure: dict[tuple[str, str, str], list[str]] = {}
     rows: list[PlanRow] = []
+    number_headings = [n for n, _ in pairs if n is not None]
     for line, raw in table.rows:
-        cells = {h: raw.get(h, "").strip() for h in HEADINGS}  # read_table has cleaned them
-        blank = [h for h in REQUIRED if not cells[h]]
+        cells = {h: raw.get(h, "").strip() for h in headings}  # read_table has cleaned them
+        blank = [h for h in required if not cells[h]]
         for h in blank:
             problems.append(problem("plan-cell-blank", file=src, row=line, heading=h))
         if blank:
             continue
-        dated = [h for h in (H_GOAL_NO, H_MEASURE_NO, H_NO) if _EXCEL_DATE.fullmatch(cells[h])]
+        dated = [h for h in (*number_headings, H_NO) if _EXCEL_DATE.fullmatch(cells[h])]
         for h in dated:
             problems.append(problem("value-is-date", file=src, row=line, heading=h, value=cells[h]))
         if dated:
@@ -280,13 +315,19 @@ def build_plan(table: Table) -> tuple[Plan | None, list[Problem]]:
         if is_new is None:
             problems.append(problem("plan-new-flag-unknown", file=src, row=line, value=cells[H_NEW]))
             is_new = False
-        goal_no, measure_no = normalize_code(cells[H_GOAL_NO]), measure_number(cells[H_MEASURE_NO])
-        policy, measure = cells[H_POLICY], cells[H_MEASURE]
+        path = tuple(((measure_number(cells[n]) if n is not None else ""), cells[name]) for n, name in pairs)
+        goal_no = normalize_code(cells[pairs[0][0]]) if pairs[0][0] is not None else path[0][1]
+        goal = path[0][1]
+        measure_no = path[-1][0] or path[-1][1]
+        measure = path[-1][1]
+        policy = " ／ ".join(name for _, name in path[1:-1])
+        outer = [n for n, _ in path[:-1] if n]
+        mark = levels[-1].label(path[-1][0], outer)
         first = projects.setdefault(no, (line, cells[H_NAME], measure, policy))
         if first[1] != cells[H_NAME]:
             problems.append(_conflict(src, line, no, first[0], first[1], cells[H_NAME], "事業名"))
         elif (first[2], first[3]) != (measure, policy):
-            problems.append(_conflict(src, line, no, first[0], first[2], measure, "施策"))
+            problems.append(_conflict(src, line, no, first[0], first[2], measure, levels[-1].name))
         m_first = measures.setdefault((goal_no, measure), (line, policy))
         if m_first[1] != policy:
             problems.append(
@@ -321,7 +362,7 @@ def build_plan(table: Table) -> tuple[Plan | None, list[Problem]]:
         rows.append(
             PlanRow(
                 goal_no,
-                cells[H_GOAL],
+                goal,
                 policy,
                 measure_no,
                 measure,
@@ -332,6 +373,9 @@ def build_plan(table: Table) -> tuple[Plan | None, list[Problem]]:
                 submitters,
                 siblings.index(no) + 1,
                 line,
+                path=path,
+                measure_mark=mark,
+                extra=tuple((h, raw.get(h, "").strip()) for h in extras),
             )
         )
     if not rows and not problems:
@@ -350,3 +394,36 @@ def _conflict(src: str, line: int, no: str, line_first: int, first: str, second:
         second=second,
         what=what,
     )
+
+
+def plan_row_values(definition: SheetDefinition, row: PlanRow, year: FiscalYear) -> dict[str, object]:
+    """The sheet's plan columns for one row, as forms and the report show them: the level's number
+    and name, the project label, the departments, and the plan master's other columns typed (目標値
+    for ``year`` where the column is per year)."""
+    typed, _ = row_values(definition, {}, row.extra_values, year)
+    out: dict[str, object] = {}
+    for c in definition.of_source("plan"):
+        frm = c.plan_from or ""
+        if frm == "level":
+            out[c.key] = f"{row.measure_label} {row.measure}".strip()
+        elif frm.startswith("level:"):
+            out[c.key] = _level_text(definition, row, frm.removeprefix("level:"))
+        elif frm == "project":
+            out[c.key] = row.project_label
+        elif frm == "department":
+            out[c.key] = row.department
+        elif frm == "submitter":
+            out[c.key] = "・".join(row.submitters)
+        else:
+            out[c.key] = typed.get(c.key)
+    return out
+
+
+def _level_text(definition: SheetDefinition, row: PlanRow, name: str) -> str:
+    names = [lv.name for lv in definition.levels]
+    if name not in names or len(row.path) != len(names):
+        return ""
+    i = names.index(name)
+    no, text = row.path[i]
+    outer = [n for n, _ in row.path[:i] if n]
+    return f"{definition.levels[i].label(no, outer)} {text}".strip()

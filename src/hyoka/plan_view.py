@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hyoka.plan import Plan
+from hyoka.sheet import DEFAULT_LEVELS, Level
 
 
-def render_tree(plan: Plan) -> str:
+def render_tree(plan: Plan, levels: Sequence[Level] = DEFAULT_LEVELS) -> str:
+    if tuple(levels) != DEFAULT_LEVELS:
+        return _render_levels(plan, levels)
     lines: list[str] = []
     for goal in plan.goals():
         lines.append(f"基本目標{goal.no} {goal.name}")
@@ -27,6 +32,37 @@ def render_tree(plan: Plan) -> str:
     lines.append("")
     lines.append(
         f"基本目標 {c['goals']} / 基本施策 {c['policies']} / 施策 {c['measures']} / 事業 {c['projects']} / "
+        f"担当課の行 {c['rows']} / 担当課 {c['departments']}（調査票の提出課 {c['submitters']}）"
+    )
+    return "\n".join(lines)
+
+
+def _render_levels(plan: Plan, levels: Sequence[Level]) -> str:
+    """The tree of a sheet's own levels (基本方針 / 取組 …), each level with its number as it prints."""
+    lines: list[str] = []
+    shown: tuple[tuple[str, str], ...] = ()
+    project = ""
+    for row in plan.rows:
+        path = row.path
+        for depth, (no, name) in enumerate(path):
+            if shown[: depth + 1] == path[: depth + 1]:
+                continue
+            outer = [n for n, _ in path[:depth] if n]
+            label = levels[depth].label(no, outer)
+            lines.append(f"{'  ' * depth}{levels[depth].name}{label} {name}".rstrip())
+            project = ""
+        shown = path
+        indent = "  " * len(path)
+        if row.project_no != project:
+            lines.append(f"{indent}{row.project_label}")
+            project = row.project_no
+        joint = "（共同）" if row.is_joint else ""
+        via = "" if row.submitters == row.departments else f"　提出: {'・'.join(row.submitters)}"
+        lines.append(f"{indent}  - {row.department}{joint}{via}")
+    c = plan.counts()
+    lines.append("")
+    lines.append(
+        f"{levels[0].name} {c['goals']} / {levels[-1].name} {c['measures']} / 事業 {c['projects']} / "
         f"担当課の行 {c['rows']} / 担当課 {c['departments']}（調査票の提出課 {c['submitters']}）"
     )
     return "\n".join(lines)

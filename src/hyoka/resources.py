@@ -19,5 +19,9 @@ def templates_dir() -> Path:
     return _find("templates")
 
 
-def sample_dir() -> Path:
-    return _find("sample_data") / "koganei"
+SAMPLES = ("koganei", "indicator", "two_stage")
+"""The sample workspaces ``hyoka init DIR --sample [NAME]`` sets up: Koganei's, and two invented cities."""
+
+
+def sample_dir(name: str = "koganei") -> Path:
+    return _find("sample_data") / name

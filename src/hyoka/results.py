@@ -8,7 +8,7 @@ to come) make the row 不一致: it has no rating for the year until they agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from hyoka.plan import Plan, PlanRow, RowKey
@@ -25,6 +25,8 @@ class RowResult:
     missing: tuple[str, ...] = ()
     disagreement: tuple[tuple[str, str], ...] = ()
     """(department, rating) of each part, in plan order, when a joint row's parts disagree (不一致)."""
+    parts_values: tuple[tuple[str, Mapping[str, object]], ...] = ()
+    """A defined sheet's typed values of each part (submitter, values), in plan order (issue 11)."""
 
     @property
     def complete(self) -> bool:
@@ -36,7 +38,8 @@ def combine(row: PlanRow, parts: Iterable[Part]) -> RowResult:
     named = [by_submitter[s] for s in row.submitters if s in by_submitter]
     if not named and "" in by_submitter:
         whole = by_submitter[""]
-        return RowResult(whole.rating, whole.achievement, whole.outlook)
+        values = (("", whole.values),) if whole.other_values else ()
+        return RowResult(whole.rating, whole.achievement, whole.outlook, parts_values=values)
     missing = tuple(s for s in row.submitters if s not in by_submitter)
     differ = len({p.rating for p in named}) > 1
     return RowResult(
@@ -45,6 +48,7 @@ def combine(row: PlanRow, parts: Iterable[Part]) -> RowResult:
         outlook="\n".join(p.outlook for p in named if p.outlook),
         missing=missing,
         disagreement=tuple((p.submitter, p.rating) for p in named) if differ else (),
+        parts_values=tuple((p.submitter, p.values) for p in named if p.other_values),
     )
 
 

@@ -214,7 +214,7 @@ class Column:
     @property
     def title(self) -> str:
         """The heading without its year placeholder, as messages name the column."""
-        return _PLACEHOLDER.sub("", self.heading).strip()
+        return _PLACEHOLDER.sub("", self.heading).replace("\n", "").strip()
 
     @property
     def excel_width(self) -> float:
@@ -1211,6 +1211,36 @@ def check_plan_columns(
     return problems
 
 
+def check_plan_values(
+    sheet: SheetDefinition,
+    rows: Sequence[tuple[int, Mapping[str, object]]],
+    *,
+    file: str | None = None,
+) -> list[Problem]:
+    """Every typed plan value of every row (目標値 and each 目標値(R6)…) read through :func:`parse_value`:
+    the errors ``plan check`` reports at the plan's line (notices such as 1,200 → 1200 are left out)."""
+    found: list[Problem] = []
+    typed = [
+        c for c in sheet.of_source("plan") if c.kind != "text" and c.plan_from and _is_heading(c.plan_from)
+    ]
+    if not typed:
+        return found
+    for line, cells in rows:
+        index = year_headings(list(cells))
+        for c in typed:
+            unit = None
+            t = c.type
+            if isinstance(t, NumberType) and t.unit_column and sheet.has(t.unit_column):
+                unit_from = sheet.column(t.unit_column).plan_from
+                unit = clean_text(cells.get(unit_from or "") or "").strip() or None
+            for heading in index.get(normalize_code(c.plan_from or ""), {}).values():
+                _, problems = parse_value(c, cells[heading], sheet=sheet, unit=unit)
+                for x in problems:
+                    if x.severity == Severity.ERROR:
+                        found.append(dataclasses.replace(x, file=file, row=line))
+    return found
+
+
 # --- per-year plan values ------------------------------------------------------------------------------
 
 
@@ -2006,6 +2036,106 @@ def describe_sheet(sheet: SheetDefinition) -> list[str]:
             + " / ".join(f"{r.code} {r.label or r.description}" for r in scale.levels)
         )
     return lines
+
+
+def sheet_to_dict(sheet: SheetDefinition) -> dict[str, Any]:
+    """``hyoka sheet show --json``: levels, columns (key, heading, source, type and rules) and scales."""
+
+    def column(c: Column) -> dict[str, Any]:
+        out: dict[str, Any] = {"key": c.key, "heading": c.heading, "source": c.source, "type": c.kind}
+        if c.source == "previous":
+            out["type"] = (
+                sheet.column(c.previous_of).kind if c.previous_of and sheet.has(c.previous_of) else ""
+            )
+            out["of"] = c.previous_of
+        if c.plan_from:
+            out["from"] = c.plan_from
+            out["per_year"] = c.per_year
+        t = c.type
+        if isinstance(t, RatingType):
+            out["scale"] = t.scale
+        elif isinstance(t, ChoiceType):
+            out["choices"] = list(t.choices)
+        elif isinstance(t, NumberType):
+            out.update(unit=t.unit or None, unit_column=t.unit_column, decimals=t.decimals)
+            out.update(min=_json_number(t.min), max=_json_number(t.max))
+        if c.computation is not None:
+            out["compute"] = c.computation.kind
+        out["required"] = str(c.required) if c.required is not None else None
+        out["required_when"] = [{"column": x.column, "values": list(x.values)} for x in c.required_when]
+        out["proposal"] = c.proposal.basis if c.proposal is not None else None
+        out.update(width=c.width, form=c.form, report=c.report, export=c.export, summary=c.summary)
+        out["description"] = describe_column(sheet, c)
+        return out
+
+    return {
+        "levels": [
+            {"name": lv.name, "numbered": lv.numbered, "number_format": lv.number_format}
+            for lv in sheet.levels
+        ],
+        "summary_level": sheet.summary_level,
+        "plan_headings": list(sheet.plan_headings),
+        "columns": [column(c) for c in sheet.columns],
+        "scales": {
+            name: {
+                "note": scale.note,
+                "levels": [
+                    {"code": r.code, "label": r.label, "description": r.description} for r in scale.levels
+                ],
+            }
+            for name, scale in sheet.scales.items()
+        },
+        "fingerprint": sheet.fingerprint,
+    }
+
+
+def _json_number(d: Decimal | None) -> int | float | None:
+    return None if d is None else _to_value(d)
+
+
+_HEADING_NOISE = re.compile(r"[\s【】]")
+_ANY_YEAR = "(?:(?:令和|平成|昭和)?(?:\\d+|元)年度|R\\d+|\\d{4})"
+
+
+def heading_text(value: object) -> str:
+    """A heading as collect compares it: NFKC, without spaces, line breaks and 【】."""
+    return _HEADING_NOISE.sub("", normalize_code(value))
+
+
+def heading_pattern(column: Column) -> re.Pattern[str]:
+    """What a returned form's heading of ``column`` may say: its heading (or report heading), any year
+    in place of ``{year}`` / ``{prior_year}`` / ``{year_short}`` (collect checks the year itself)."""
+    options = []
+    for text in dict.fromkeys(h for h in (column.heading, column.report_heading) if h):
+        parts = re.split(r"(\{(?:year|prior_year|year_short)\})", heading_text(text))
+        options.append("".join(_ANY_YEAR if p.startswith("{") else re.escape(p) for p in parts))
+    return re.compile("|".join(f"(?:{o})" for o in options))
+
+
+def heading_keys(sheet: SheetDefinition, headings: Sequence[object]) -> dict[str, int]:
+    """Column key → 1-based position of its heading among ``headings`` (a form's header row): the
+    typed columns (department, secretariat) and the plan's project and department columns, each the
+    first heading that matches; ``no``, ``department``, ``submitter`` also by 事業No / 担当課 / 提出課."""
+    found: dict[str, int] = {}
+    texts = [heading_text(h) for h in headings]
+    wanted = [c for c in sheet.columns if c.is_input or c.plan_from in ("project", "department", "submitter")]
+    patterns = [(c, heading_pattern(c)) for c in wanted]
+    for j, text in enumerate(texts, 1):
+        if not text:
+            continue
+        if text.upper().startswith("事業NO") and "no" not in found:
+            found["no"] = j
+            continue
+        for c, pattern in patterns:
+            role = c.plan_from if c.source == "plan" else c.key
+            if role and role not in found and pattern.fullmatch(text):
+                found[role] = j
+                break
+        else:
+            for role, names in (("department", ("担当課", "担当課名")), ("submitter", ("提出課",))):
+                if role not in found and text in names:
+                    found[role] = j
+    return found
 
 
 # --- what the form's cells carry ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ rules see one resolved row; sheet rules see all rows together (duplicates, missi
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,6 +17,7 @@ from hyoka.intake import ReadRow
 from hyoka.plan import Plan, PlanRow, RowKey
 from hyoka.problems import Problem, problem
 from hyoka.scale import RatingScale
+from hyoka.sheet import SheetDefinition, evaluate_row
 from hyoka.store import Part
 from hyoka.text import clean_text, normalize_code, safe_filename, split_departments
 from hyoka.versions import PRIOR_SEPARATOR
@@ -39,6 +41,8 @@ class Context:
     others: Mapping[RowKey, Sequence[Part]] = field(default_factory=dict)
     formulas: Mapping[str, str] = field(default_factory=dict)  # cell ref -> formula without a value
     row_ids: Mapping[RowKey, int] = field(default_factory=dict)  # the version's row identities
+    # A workspace's own sheet ([sheet] in hyoka.toml): its columns' rules instead of Koganei's three.
+    definition: SheetDefinition | None = None
 
     def at(self, code: str, cell: str | None = None, **params: Any) -> Problem:
         return problem(code, file=self.file, sheet=self.sheet, cell=cell or None, **params)
@@ -355,10 +359,26 @@ def validate(ctx: Context, rows: Sequence[ReadRow]) -> tuple[list[Part], list[Pr
     if ctx.submitter is None and not rows:  # an imported table with headings only
         problems.append(ctx.at("table-empty", None))
     resolved: list[Resolved] = []
+    typed: dict[int, dict[str, object]] = {}
     for row in rows:
         found, unresolved = resolve(ctx, row)
         problems.extend(unresolved)
         if found is None:
+            continue
+        if ctx.definition is not None:
+            values, found_problems = _evaluate(ctx, ctx.definition, found)
+            problems.extend(found_problems)
+            first = ctx.definition.default_diff_column
+            code = values.get(first) if first else None
+            texts = {k: "" if values.get(k) is None else str(values[k]) for k in ("achievement", "outlook")}
+            found = dataclasses.replace(
+                found,
+                rating=str(code) if code else None,
+                achievement=texts["achievement"] if "achievement" in values else "",
+                outlook=texts["outlook"] if "outlook" in values else "",
+            )
+            typed[id(found)] = values
+            resolved.append(found)
             continue
         resolved.append(found)
         for rule in ROW_RULES:
@@ -376,7 +396,27 @@ def validate(ctx: Context, rows: Sequence[ReadRow]) -> tuple[list[Part], list[Pr
             ctx.sheet,
             r.read.rating.ref,
             ctx.row_ids.get(r.plan_row.key),
+            other_values=typed.get(id(r), {}),
+            cells={k: c.ref for k, c in r.read.cells.items()},
         )
         for r in resolved
     ]
     return parts, problems
+
+
+def _evaluate(
+    ctx: Context, definition: SheetDefinition, r: Resolved
+) -> tuple[dict[str, object], list[Problem]]:
+    """A defined sheet's row: every typed department column read, computed, proposed and checked
+    (:func:`hyoka.sheet.evaluate_row`); the typed values to store (not the computed or plan ones)."""
+    cells = r.read.cells
+    ev = evaluate_row(
+        definition,
+        {k: c.value for k, c in cells.items()},
+        plan_values=r.plan_row.extra_values,
+        year=ctx.year,
+        cells={k: c.ref for k, c in cells.items()},
+    )
+    problems = [dataclasses.replace(p, file=ctx.file, sheet=ctx.sheet) for p in ev.problems]
+    keys = {c.key for c in definition.input_columns}
+    return {k: v for k, v in ev.values.items() if k in keys}, problems

@@ -845,7 +845,7 @@ def row_record(version_id: int, position: int, r: VersionRow) -> dict[str, Any]:
         "version_id": version_id,
         "row_id": r.row_id,
         "position": position,
-        "levels": [[row.goal_no, row.goal], ["", row.policy], [row.measure_no, row.measure]],
+        "levels": _levels_record(row),
         "project_no": row.project_no,
         "project_name": row.project_name,
         "project_index": row.project_index,
@@ -863,9 +863,23 @@ def row_record(version_id: int, position: int, r: VersionRow) -> dict[str, Any]:
     }
 
 
+def _levels_record(row: PlanRow) -> Any:
+    """``plan_rows.levels``: Koganei's three levels as ``[[no, name], ["", 基本施策], [no, name]]``; a row
+    of a sheet with its own levels (issue 11) also keeps them, outermost first, and the innermost's
+    printed number: ``{"default": [...], "path": [[no, name], …], "mark": "1-2"}``."""
+    default = [[row.goal_no, row.goal], ["", row.policy], [row.measure_no, row.measure]]
+    path = [list(p) for p in row.path]
+    if not path or (path == default and row.measure_mark == f"({row.measure_no})"):
+        return default
+    return {"default": default, "path": path, "mark": row.measure_mark}
+
+
 def row_from_record(rec: Mapping[str, Any]) -> VersionRow:
     """The inverse of :func:`row_record` (``departments`` is derived from ``department``)."""
-    (goal_no, goal), (_, policy), (measure_no, measure) = rec["levels"]
+    levels = rec["levels"]
+    own = levels if isinstance(levels, Mapping) else {"default": levels}
+    (goal_no, goal), (_, policy), (measure_no, measure) = own["default"]
+    path = own.get("path") or [[goal_no, goal], ["", policy], [measure_no, measure]]
     decl = rec.get("declared") or {}
     declared = (
         Declared(
@@ -890,6 +904,9 @@ def row_from_record(rec: Mapping[str, Any]) -> VersionRow:
         tuple(rec["submitters"]),
         int(rec["project_index"]),
         int(rec.get("line") or 0),
+        path=tuple((str(no), str(name)) for no, name in path),
+        measure_mark=str(own.get("mark") or f"({measure_no})"),
+        extra=tuple((str(k), str(v)) for k, v in (rec.get("extra") or {}).items()),
     )
     return VersionRow(
         int(rec["row_id"]),

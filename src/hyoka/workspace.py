@@ -9,7 +9,7 @@ import difflib
 import re
 import shutil
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -17,11 +17,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from hyoka import sheet
 from hyoka.files import os_reason
-from hyoka.plan import H_NO, HEADINGS, Plan, build_plan
+from hyoka.plan import H_NO, Plan, build_plan, headings_for
 from hyoka.problems import HyokaError, Problem, problem
-from hyoka.resources import sample_dir
+from hyoka.resources import SAMPLES, sample_dir
 from hyoka.scale import DEFAULT_SCALE, RatingScale
+from hyoka.sheet import (
+    DEFAULT_LEVELS,
+    DEFAULT_SCALE_NAME,
+    SheetDefinition,
+    check_plan_columns,
+    check_plan_values,
+    default_sheet,
+    parse_sheet,
+)
 from hyoka.store import Store
 from hyoka.tables import read_table
 from hyoka.text import clean_text
@@ -74,6 +84,8 @@ class Config:
     font_gothic: str = "BIZ UDゴシック"
     gannen: bool = True
     form_password: str = ""
+    # The evaluation sheet: hyoka.toml's [sheet], or (without one) Koganei's sheet of ``scale``.
+    sheet: SheetDefinition = field(default_factory=default_sheet)
 
     def placeholders(self) -> list[str]:
         """Settings still holding the ○○ that `hyoka init` writes for the clerk to replace."""
@@ -102,7 +114,7 @@ class Config:
 class Key:
     """One setting: its kind (how it is written) and whether it must be given."""
 
-    kind: str  # text | bool | count | date | time | year | texts
+    kind: str  # text | bool | count | date | time | year | texts | any (its value checked elsewhere)
     required: bool = False
     choices: tuple[str, ...] = ()
 
@@ -111,12 +123,22 @@ class Key:
 class Table:
     """A section written ``[name]`` (or the body of one ``[[name]]`` entry)."""
 
-    keys: Mapping[str, Key | Table | Tables]
+    keys: Mapping[str, Key | Table | Tables | Named]
+    loose: bool = (
+        False  # a table of the sheet definition: a value of another shape is hyoka.sheet's to report
+    )
 
 
 @dataclass(frozen=True)
 class Tables:
     """An array of tables, written ``[[name]]`` once per entry."""
+
+    table: Table
+
+
+@dataclass(frozen=True)
+class Named:
+    """Tables under names the clerk chooses, written ``[name.NAME]`` (the scales: ``[scales.self]``)."""
 
     table: Table
 
@@ -129,7 +151,32 @@ EXPECTED = {
     "time": ' "10:00" のような時刻',
     "year": ' "R5" のような年度',
     "texts": '文字列の一覧（["議題1", "議題2"]）',
+    "any": "",
 }
+
+
+def _keys(names: Iterable[str], **sub: Key | Table | Tables | Named) -> Table:
+    """A table of the sheet definition: its keys are known here, their values checked by hyoka.sheet."""
+    return Table({**{n: Key("any") for n in names if n not in sub}, **sub}, loose=True)
+
+
+_CONDITION = Tables(_keys(("column", "values")))
+SHEET_SCHEMA = _keys(
+    sheet.SHEET_KEYS,
+    levels=Tables(_keys(sheet.LEVEL_KEYS)),
+    columns=Tables(
+        _keys(
+            sheet.COLUMN_KEYS,
+            required_when=_CONDITION,
+            proposal=_keys(
+                sheet.PROPOSAL_KEYS,
+                bands=Tables(_keys(("code", "at_least", "below"))),
+                when=Tables(_keys(("column", "values", "code"))),
+            ),
+        )
+    ),
+)
+SCALES_SCHEMA = Named(_keys(sheet.SCALE_KEYS, levels=Tables(_keys(sheet.SCALE_LEVEL_KEYS))))
 
 SCHEMA = Table(
     {
@@ -159,6 +206,8 @@ SCHEMA = Table(
                 ),
             }
         ),
+        "scales": SCALES_SCHEMA,
+        "sheet": SHEET_SCHEMA,
         "meetings": Tables(
             Table(
                 {
@@ -201,7 +250,7 @@ def _heading(path: Path_) -> str:
     return f"[[{'.'.join(names)}]]（{'の'.join(f'{n}番目' for n in numbers)}）"
 
 
-def _written(name: str, spec: Key | Table | Tables, parent: Path_) -> str:
+def _written(name: str, spec: Key | Table | Tables | Named, parent: Path_) -> str:
     """A key as the clerk writes it: a section at the top as its heading, a key by its name."""
     if not parent and isinstance(spec, Table):
         return f"[{name}]"
@@ -243,6 +292,8 @@ def _value_ok(key: Key, value: Any) -> bool:
         return isinstance(value, str | int) and not isinstance(value, bool)
     if key.kind == "texts":
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if key.kind == "any":
+        return True
     raise AssertionError(key.kind)
 
 
@@ -284,14 +335,32 @@ def check_config(data: Mapping[str, Any], text: str = "", file: str = CONFIG_NAM
         else:
             shown = f"「{name}」"
         close = difflib.get_close_matches(name, list(spec.keys), n=1, cutoff=0.6)
-        if close:
+        if name == "requires_reason" and "scales" in path:
+            hint = "名前のある評価基準では、理由を必須にするには理由の列に required_when を書いてください。"
+        elif close:
             hint = f"「{_written(close[0], spec.keys[close[0]], path)}」の書き間違いではありませんか。"
         else:
             known = "、".join(_written(k, s, path) for k, s in spec.keys.items())
             hint = f"ここに書ける設定: {known}。"
         add("config-key-unknown", (*path, name), where=_heading(path), key=shown, hint=hint)
 
-    def entry(spec: Key | Table | Tables, name: str, value: Any, path: Path_, parent: Path_) -> None:
+    def entry(spec: Key | Table | Tables | Named, name: str, value: Any, path: Path_, parent: Path_) -> None:
+        if isinstance(spec, Named):
+            if isinstance(value, Mapping):  # its type otherwise: hyoka.sheet says it
+                for sub_name, body in value.items():
+                    if isinstance(body, Mapping):
+                        table(spec.table, body, (*path, sub_name))
+            return
+        if isinstance(spec, Tables) and spec.table.loose and isinstance(value, Mapping):
+            value = [value]  # the sheet definition also takes one table where a list is expected
+        if isinstance(spec, Table) and spec.loose and not isinstance(value, Mapping):
+            return  # a sheet-definition value of another shape: hyoka.sheet reports it
+        if (
+            isinstance(spec, Tables)
+            and spec.table.loose
+            and not (isinstance(value, list) and all(isinstance(v, Mapping) for v in value))
+        ):
+            return
         if isinstance(spec, Table):
             if isinstance(value, Mapping):
                 table(spec, value, path)
@@ -514,8 +583,11 @@ def parse_config(
     Every problem of the file is raised at once, as a :class:`ConfigError` naming ``source``.
     """
     problems = check_config(data, text)
-    if problems:
-        raise ConfigError(source, problems)
+    definition, sheet_problems = parse_sheet(data, file=CONFIG_NAME)
+    # Unknown keys of the definition are the schema's (above, with their line); the rest is the sheet's.
+    problems += [p for p in sheet_problems if p.code != "sheet-key-unknown"]
+    if any(p.severity == "error" for p in problems):
+        raise ConfigError(source, [p for p in problems if p.severity == "error"])
     committee = _section(data, "committee")
     plan = _section(data, "plan")
     report = _section(data, "report")
@@ -526,6 +598,8 @@ def parse_config(
     except ValueError as exc:
         raise HyokaError(f"hyoka.toml の [scale]: {exc}") from None
     meetings = _list(data, "meetings", "meetings")
+    if definition is not None:
+        scale = definition.scales.get(DEFAULT_SCALE_NAME, scale)
     return Config(
         committee=_str(committee, "name", "committee"),
         plan_title=_str(committee, "plan_title", "committee", "地域福祉計画") or "地域福祉計画",
@@ -537,6 +611,7 @@ def parse_config(
         font_gothic=_str(report, "font_gothic", "report", "BIZ UDゴシック") or "BIZ UDゴシック",
         gannen=_bool(fmt, "gannen", "format", True),
         form_password=_str(forms, "password", "forms", ""),
+        sheet=definition or default_sheet(scale),
     )
 
 
@@ -652,7 +727,7 @@ class Workspace:
 
     @cached_property
     def plan(self) -> Plan:
-        plan, problems = load_plan(self.config.plan_file)
+        plan, problems = load_plan(self.config.plan_file, self.config.sheet)
         if plan is None or any(p.severity == "error" for p in problems):
             lines = "\n".join(p.render() for p in problems)
             raise HyokaError(f"計画マスタに誤りがあります。`hyoka plan check` で確認してください。\n{lines}")
@@ -661,6 +736,22 @@ class Workspace:
     @property
     def scale(self) -> RatingScale:
         return self.config.scale
+
+    @property
+    def sheet(self) -> SheetDefinition:
+        return self.config.sheet
+
+    def sheet_problems(self) -> list[Problem]:
+        """What ``hyoka sheet check`` adds to hyoka.toml's own check: the plan columns the sheet reads
+        that the plan master lacks, and its typed values (目標値 …) that do not read as numbers."""
+        path = self.config.plan_file
+        if not path.is_file():
+            return []
+        table = read_table(path, H_NO, headings_for(self.sheet.levels))
+        return [
+            *check_plan_columns(self.sheet, table.headings, file=table.source),
+            *check_plan_values(self.sheet, table.rows, file=table.source),
+        ]
 
     @property
     def store_path(self) -> Path:
@@ -715,7 +806,7 @@ class Workspace:
             adopted_sha = store.source_sha256(latest.id)
         if adopted_sha and adopted_sha == file_sha256(self.config.plan_file):
             return None  # the very file adopted: no need to read the plan
-        plan, problems = load_plan(self.config.plan_file)
+        plan, problems = load_plan(self.config.plan_file, self.config.sheet)
         valid = plan is not None and not any(p.severity == "error" for p in problems)
         if valid and plan is not None and plan.fingerprint == latest.fingerprint:
             return None
@@ -744,12 +835,23 @@ def file_sha256(path: Path) -> str:
         return ""
 
 
-def load_plan(path: Path) -> tuple[Plan | None, list[Any]]:
-    return build_plan(read_table(path, H_NO, HEADINGS))
+def load_plan(path: Path, sheet: SheetDefinition | None = None) -> tuple[Plan | None, list[Any]]:
+    """The plan master read with the sheet's levels (default: Koganei's), and every problem: with a
+    ``sheet``, also the columns it reads that the file lacks and its typed values that do not read."""
+    levels = sheet.levels if sheet is not None else DEFAULT_LEVELS
+    table = read_table(path, H_NO, headings_for(levels))
+    plan, problems = build_plan(table, levels)
+    if sheet is not None and plan is not None:
+        problems += check_plan_columns(sheet, table.headings, file=table.source)
+        problems += check_plan_values(sheet, table.rows, file=table.source)
+    return plan, problems
 
 
-def init_workspace(root: Path, plan_file: Path | None, sample: bool) -> Workspace:
-    """Create a workspace; with ``sample`` the Koganei sample's plan and meeting.
+def init_workspace(
+    root: Path, plan_file: Path | None, sample: bool, sample_name: str = "koganei"
+) -> Workspace:
+    """Create a workspace; with ``sample`` the Koganei sample's plan and meeting (or the invented
+    ``indicator`` / ``two_stage`` cities' plan and sheet, by ``sample_name``).
 
     A plan file that already lies in the folder is used where it is, so that there is only ever
     one plan file for the clerk to edit; one from elsewhere is copied in.
@@ -764,6 +866,8 @@ def init_workspace(root: Path, plan_file: Path | None, sample: bool) -> Workspac
         raise HyokaError("--sample と --plan は同時に指定できません。")
     if not sample and plan_file is None:
         raise HyokaError("計画マスタを --plan で指定してください（見本で試すには --sample）。")
+    if sample and sample_name not in SAMPLES:
+        raise HyokaError(f"見本「{sample_name}」はありません。使える見本: {'、'.join(SAMPLES)}")
     if plan_file is not None:
         plan, problems = load_plan(plan_file)
         if plan is None or any(p.severity == "error" for p in problems):
@@ -772,7 +876,7 @@ def init_workspace(root: Path, plan_file: Path | None, sample: bool) -> Workspac
     try:
         root.mkdir(parents=True, exist_ok=True)
         if sample:
-            src = sample_dir()
+            src = sample_dir(sample_name)
             shutil.copy2(src / "plan.csv", root / "plan.csv")
             shutil.copy2(src / CONFIG_NAME, root / CONFIG_NAME)
             if (src / "materials").is_dir():
@@ -901,7 +1005,7 @@ def adopt_plan(
     )
 
     result = AdoptResult(file, from_year)
-    plan, plan_problems = load_plan(file)
+    plan, plan_problems = load_plan(file, ws.sheet)
     result.plan_problems = list(plan_problems)
     if plan is None or result.errors:
         return result

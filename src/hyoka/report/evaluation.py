@@ -23,6 +23,8 @@ from hyoka.report.model import (
     PolicyBlock,
     ProjectView,
     RowView,
+    SheetBlock,
+    SheetView,
     Summary,
     department_lines,
     indents,
@@ -107,6 +109,7 @@ def cover_context(ev: Evaluation) -> dict[str, Any]:
         "subtitle": ev.subtitle,
         "date": ev.date_text,
         "secretariat": ev.secretariat,
+        "legend_heading": ev.legend_heading,
         "levels": [{"code": c, "description": d} for c, d in ev.legend],
         "note": list(ev.note),
         "year": ev.year_label,
@@ -125,9 +128,18 @@ def render_evaluation(
     tpl = render_docxtpl(template, cover_context(ev))
     doc = tpl.docx
     apply_fonts(doc, mincho, gothic)
-    ids = style_ids(doc, template, BODY_STYLES)
+    names = (
+        BODY_STYLES if ev.sheet is None else (*BODY_STYLES, STYLES.legend_heading, STYLES.legend, STYLES.note)
+    )
+    ids = style_ids(doc, template, names)
     width = text_width_mm(doc)
-    elements = [*summary_elements(ev, ids, width), *table_elements(ev, ids, width)]
+    if ev.sheet is not None:
+        elements = [
+            *sheet_summary_elements(ev, ev.sheet, ids, width),
+            *sheet_table_elements(ev, ev.sheet, ids, width),
+        ]
+    else:
+        elements = [*summary_elements(ev, ids, width), *table_elements(ev, ids, width)]
     _put_at_marker(doc, elements)
     props = doc.core_properties
     props.title, props.author, props.last_modified_by = ev.title, ev.secretariat, "hyoka"
@@ -645,3 +657,143 @@ def _rating_para(ev: Evaluation, row: RowView) -> Para:
     if row.rating:
         return Para.of(row.rating, STYLES.rating)
     return Para(((NOT_SUBMITTED, STYLES.missing_mark),), STYLES.table_center)
+
+
+# --- a workspace's own sheet: its columns, legends and summary ----------------------------------------
+
+
+def sheet_summary_elements(
+    ev: Evaluation, view: SheetView, ids: dict[str, str], width: float
+) -> list[Element]:
+    """The legends of the other scales (the cover prints the first), then one count or mean table per
+    summary column, by the summary level."""
+    s = STYLES
+    out: list[Element] = []
+    for legend in view.legends[1:]:
+        out.append(paragraph(Para.of(legend.heading, s.legend_heading), ids))
+        for code, description in legend.levels:
+            out.append(paragraph(Para.of(f"{code}　{description}", s.legend), ids))
+        for line in legend.note:
+            out.append(paragraph(Para.of(f"※{line}", s.note), ids))
+    first = True
+    for summary in sorted(view.summaries, key=lambda x: not x.codes):  # counts first, then means
+        if not first:
+            out.append(paragraph(Para.of("", s.explain), ids))
+        out.append(paragraph(Para.of(f"{summary.heading}の集計", s.heading, page_break_before=first), ids))
+        first = False
+        what = "件数" if summary.codes else "平均（値のある行の数／行数）"
+        when = f"各評価の左が{ev.prior_label}、右が{ev.year_label}" if summary.prior else ev.year_label
+        out.append(
+            paragraph(
+                Para.of(f"{view.summary_level}ごとの{summary.heading}の{what}です（{when}）。", s.explain),
+                ids,
+            )
+        )
+        out.append(table(_summary_table(ev, view, summary, width), ids))
+    if not view.summaries:
+        out.append(tiny_paragraph())
+    return out
+
+
+def _summary_table(ev: Evaluation, view: SheetView, summary: Any, width: float) -> TableSpec:
+    """One summary column's table: counts per code (last year's left of this year's where the store
+    holds them, as Koganei's table), or the mean and the rows with a value."""
+    s = STYLES
+    heads = (*summary.codes, "計") if summary.codes else ("平均", "行")
+    pairs = 2 if summary.prior else 1
+    group_width = min(90.0, width * 0.35)
+    cell_width = min(24.0, (width - group_width) / (len(heads) * pairs))
+    spec = TableSpec(widths_mm=(group_width, *([cell_width] * (len(heads) * pairs))))
+    if pairs == 1:
+        top = tuple(Cell((Para.of(h, s.table_head),), fill=HEAD_FILL) for h in (view.summary_level, *heads))
+        spec.rows.append(Row(top, header=True))
+    else:
+        first = [Cell((Para.of(view.summary_level, s.table_head),), vmerge="restart", fill=HEAD_FILL)]
+        first += [Cell((Para.of(h, s.table_head),), span=2, fill=HEAD_FILL) for h in heads]
+        second = [Cell(vmerge="continue", fill=HEAD_FILL)]
+        for _ in heads:
+            second += [
+                Cell((Para.of(y, s.table_head),), fill=HEAD_FILL) for y in (ev.prior_label, ev.year_label)
+            ]
+        spec.rows.append(Row(tuple(first), header=True))
+        spec.rows.append(Row(tuple(second), header=True))
+    for i, (label, cells) in enumerate(summary.groups):
+        fill = TOTAL_FILL if label == "合計" else None
+        shown = cells
+        if pairs == 2:
+            last = summary.prior[i]
+            shown = tuple(v for pair in zip(last, cells, strict=True) for v in pair)
+        spec.rows.append(
+            Row(
+                (
+                    Cell((Para.of(label, s.block_text if fill else s.table_text),), fill=fill),
+                    *(Cell((Para.of(c, s.table_center),), fill=fill) for c in shown),
+                ),
+                height_mm=8,
+            )
+        )
+    return spec
+
+
+def sheet_table_elements(ev: Evaluation, view: SheetView, ids: dict[str, str], width: float) -> list[Element]:
+    out: list[Element] = []
+    grid = _scaled(tuple(c.width for c in view.columns), width)
+    for block in view.blocks:
+        out.append(tiny_paragraph(page_break_before=True))
+        out.append(table(sheet_block_table(ev, view, block, grid), ids))
+    out.append(tiny_paragraph())
+    return out
+
+
+def sheet_block_table(
+    ev: Evaluation, view: SheetView, block: SheetBlock, grid: tuple[float, ...]
+) -> TableSpec:
+    """One group of the outer levels: its labels above the table, the column heads, a row per plan row;
+    numbers right-aligned with their units, ratings and choices centred, texts as paragraphs."""
+    s = STYLES
+    n = len(view.columns)
+    spec = TableSpec(widths_mm=grid)
+    label_span = 1 if n < 4 else 2
+    value_span = max(1, min(n - label_span, n // 2))
+    for label, value in block.labels:
+        cells = [
+            Cell((Para.of(label, s.block_label),), span=label_span, fill=LABEL_FILL, borders="all"),
+            Cell((Para.of(value, s.block_text),), span=value_span, borders="all"),
+        ]
+        if n - label_span - value_span > 0:
+            cells.append(Cell(span=n - label_span - value_span, borders="none"))
+        spec.rows.append(Row(tuple(cells), header=True, height_mm=6.5))
+    if block.labels:
+        spec.rows.append(Row((Cell(span=n, borders="none"),), header=True, height_mm=2.5, exact_height=True))
+    spec.rows.append(
+        Row(
+            tuple(
+                Cell(tuple(Para.of(t, s.table_head) for t in c.heading), fill=HEAD_FILL, borders="all")
+                for c in view.columns
+            ),
+            header=True,
+        )
+    )
+    for row in block.rows:
+        cells = []
+        for c, lines in zip(view.columns, row.cells, strict=True):
+            if c.prose:
+                paras = tuple(Para.of(t, s.prose, no_indent=not indents(t)) for t in lines)
+                if not lines and row.missing and ev.draft:
+                    paras = (Para(((NOT_SUBMITTED, s.missing_mark),), s.prose),)
+                cells.append(Cell(paras, valign="top"))
+            elif c.align == "right":
+                cells.append(
+                    Cell(tuple(Para.of(t, s.table_text, align="right") for t in lines), valign="top")
+                )
+            elif c.align == "center":
+                cells.append(
+                    Cell(
+                        tuple(Para.of(t, s.rating) for t in lines)
+                        or (Para.of(NO_RATING if c.key.startswith("prior") else "", s.rating),)
+                    )
+                )
+            else:
+                cells.append(Cell(tuple(Para.of(t, s.table_text) for t in lines), valign="top"))
+        spec.rows.append(Row(tuple(cells)))
+    return spec

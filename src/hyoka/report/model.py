@@ -13,9 +13,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-from hyoka.plan import Plan, PlanRow, Project, RowKey
+from hyoka.plan import Plan, PlanRow, Project, RowKey, plan_row_values
 from hyoka.results import RowResult
 from hyoka.scale import Direction, RatingScale
+from hyoka.sheet import (
+    NO_VALUE,
+    ColumnSummary,
+    JointConflict,
+    NumberType,
+    SheetDefinition,
+    combine_joint,
+    compute,
+    format_value,
+    summarize,
+)
+from hyoka.sheet import Column as SheetColumn
 from hyoka.text import circled, clean_text, paragraphs, split_departments
 from hyoka.versions import PRIOR_SEPARATOR
 from hyoka.workspace import Config, Meeting
@@ -125,6 +137,225 @@ class Evaluation:
     blocks: tuple[PolicyBlock, ...]
     summary: Summary
     missing: tuple[MissingRow, ...]
+    sheet: SheetView | None = None  # a workspace with its own [sheet]: its columns (else Koganei's table)
+    legend_heading: str = "【事業評価の評価基準】"  # the cover's, above ``legend``
+
+
+# --- a workspace's own sheet ([sheet] in hyoka.toml) -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnView:
+    key: str
+    heading: tuple[str, ...]  # lines
+    width: float  # mm, before scaling to the page
+    align: str  # left | center | right
+    prose: bool = False  # a narrative text: paragraphs, as today's 事業実績
+
+
+@dataclass(frozen=True)
+class SheetRowView:
+    key: RowKey
+    cells: tuple[tuple[str, ...], ...]  # per column: its lines (paragraphs)
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SheetBlock:
+    """The rows under one group of the outer levels (every level but the innermost)."""
+
+    labels: tuple[tuple[str, str], ...]  # (level name, its number and name)
+    rows: tuple[SheetRowView, ...]
+
+
+@dataclass(frozen=True)
+class LegendView:
+    heading: str  # 【評価の基準（自己評価）】
+    levels: tuple[tuple[str, str], ...]
+    note: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class SummaryTable:
+    """One summary column over the summary level's groups: counts per code, or a mean."""
+
+    heading: str
+    codes: tuple[str, ...]  # empty for a mean
+    groups: tuple[tuple[str, tuple[str, ...]], ...]  # (group label, cells in order of codes, then 計)
+    # Last year's cells per group (same order), for the first rating column, whose prior the store holds.
+    prior: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True)
+class SheetView:
+    columns: tuple[ColumnView, ...]
+    blocks: tuple[SheetBlock, ...]
+    legends: tuple[LegendView, ...]
+    summaries: tuple[SummaryTable, ...]
+    summary_level: str
+
+
+def department_values(definition: SheetDefinition, res: RowResult | None) -> dict[str, object]:
+    """The department's typed values of a row that the store holds today (rating, achievement, outlook:
+    the store keeps no other columns until its migration to typed values)."""
+    if res is None:
+        return {}
+    if res.parts_values:  # the typed values the store holds per part, combined per column's joint rule
+        combined = combine_joint(definition, res.parts_values)
+        return {k: ("不一致" if isinstance(v, JointConflict) else v) for k, v in combined.items()}
+    stored: dict[str, object] = {"rating": res.rating, "achievement": res.achievement, "outlook": res.outlook}
+    out: dict[str, object] = {}
+    for k, v in stored.items():
+        if not definition.has(k) or definition.column(k).source != "department":
+            continue
+        if definition.column(k).kind != "text" and isinstance(v, str):
+            # A joint row's parts are joined line by line as texts; a choice agrees, so once.
+            v = "／".join(dict.fromkeys(line for line in v.split("\n") if line.strip()))
+        out[k] = v
+    return out
+
+
+def build_sheet_view(
+    definition: SheetDefinition,
+    plan: Plan,
+    year: FiscalYear,
+    results: Mapping[RowKey, RowResult],
+    prior: Mapping[RowKey, RowResult],
+    gannen: bool,
+) -> SheetView:
+    """資料1's table, legend and summary as the sheet defines them."""
+    shown = [c for c in definition.columns if c.report]
+    columns = tuple(
+        ColumnView(
+            c.key,
+            tuple(c.heading_for(year, gannen=gannen, report=True).split("\n")),
+            c.width,
+            "right" if c.kind == "number" else "center" if c.kind in ("rating", "choice") else "left",
+            prose=c.kind == "text" and c.is_input,
+        )
+        for c in shown
+    )
+    prior_of = definition.default_diff_column
+    groups: dict[tuple[tuple[str, str], ...], list[SheetRowView]] = {}
+    labels_of: dict[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]] = {}
+    level_index = next(
+        (i for i, lv in enumerate(definition.levels) if lv.name == definition.summary_level), 0
+    )
+    summary_rows: dict[tuple[str, str], list[dict[str, object]]] = {}
+    prior_rows: dict[tuple[str, str], list[dict[str, object]]] = {}
+    for row in plan.rows:
+        res = results.get(row.key)
+        values = plan_row_values(definition, row, year)
+        values.update(department_values(definition, res))
+        before = prior.get(row.key)
+        earlier = department_values(definition, before) if before is not None and before.parts_values else {}
+        for c in definition.of_source("previous"):
+            if (
+                c.previous_of is not None and c.previous_of in earlier
+            ):  # last year's typed value (前年度実績値)
+                values[c.key] = earlier[c.previous_of]
+            elif c.previous_of is not None and c.previous_of == prior_of and before is not None:
+                values[c.key] = before.rating
+        for key, result in compute(definition, values).items():
+            values[key] = result.value
+        cells = []
+        for c in shown:
+            t = c.type
+            unit = None
+            if isinstance(t, NumberType) and t.unit_column:
+                unit = clean_text(values.get(t.unit_column) or "").strip()
+            text = format_value(c, values.get(c.key), unit=unit)
+            if c.key == "department":
+                cells.append(department_lines(row.department))
+            elif c.kind == "text" and c.is_input:
+                cells.append(narrative(text))
+            else:
+                cells.append((text,) if text else ())
+        outer = row.path[:-1] if len(row.path) > 1 else ()
+        group = groups.setdefault(outer, [])
+        labels_of.setdefault(
+            outer,
+            tuple(
+                (
+                    lv.name,
+                    f"{lv.label(no, [n for n, _ in outer[:i] if n])}　{name}".strip("　"),
+                )
+                for i, (lv, (no, name)) in enumerate(zip(definition.levels, outer, strict=False))
+            ),
+        )
+        missing = row.submitters if res is None else res.missing
+        group.append(SheetRowView(row.key, tuple(cells), tuple(missing)))
+        if row.path:
+            no, name = row.path[min(level_index, len(row.path) - 1)]
+            lv = definition.levels[min(level_index, len(definition.levels) - 1)]
+            summary_rows.setdefault((lv.label(no), name), []).append(values)
+            last: dict[str, object] = {}
+            if prior_of and before is not None and before.rating:
+                last[prior_of] = before.rating
+            prior_rows.setdefault((lv.label(no), name), []).append(last)
+    blocks = tuple(SheetBlock(labels_of[k], tuple(v)) for k, v in groups.items())
+    legends = tuple(
+        LegendView(
+            f"【評価の基準（{c.title}）】",
+            tuple((clean_text(r.code), clean_text(r.description)) for r in scale.levels),
+            tuple(paragraphs(scale.note)),
+        )
+        for c, scale in definition.legend_scales
+    )
+    return SheetView(
+        columns,
+        blocks,
+        legends,
+        _sheet_summaries(definition, summary_rows, prior_rows, prior_of),
+        definition.summary_level,
+    )
+
+
+def _sheet_summaries(
+    definition: SheetDefinition,
+    groups: Mapping[tuple[str, str], list[dict[str, object]]],
+    prior_groups: Mapping[tuple[str, str], list[dict[str, object]]] | None = None,
+    prior_of: str | None = None,
+) -> tuple[SummaryTable, ...]:
+    per_group = {g: summarize(definition, rows) for g, rows in groups.items()}
+    everything = summarize(definition, [r for rows in groups.values() for r in rows])
+    prior_groups = prior_groups or {}
+    last_group = {g: summarize(definition, rows) for g, rows in prior_groups.items()}
+    last_total = summarize(definition, [r for rows in prior_groups.values() for r in rows])
+    out = []
+    for c in definition.columns:
+        if not c.summary or c.key not in everything:
+            continue
+        total = everything[c.key]
+        if c.kind == "number":
+            rows = [
+                (f"{no}　{name}".strip("　"), _mean_cells(c, per_group[(no, name)][c.key]))
+                for no, name in groups
+            ]
+            rows.append(("合計", _mean_cells(c, total)))
+            out.append(SummaryTable(c.title, (), tuple(rows)))
+            continue
+        with_prior = c.key == prior_of and c.key in last_total and last_total[c.key].rated > 0
+        codes = tuple(dict.fromkeys([*total.counts, *(last_total[c.key].counts if with_prior else ())]))
+        if NO_VALUE in codes:  # rows without a value last
+            codes = (*(k for k in codes if k != NO_VALUE), NO_VALUE)
+        table = []
+        for (no, name), summary in ((g, per_group[g][c.key]) for g in groups):
+            cells = (*(str(summary.counts.get(k, 0)) for k in codes), str(summary.rows))
+            table.append((f"{no}　{name}".strip("　"), cells))
+        table.append(("合計", (*(str(total.counts.get(k, 0)) for k in codes), str(total.rows))))
+        prior: list[tuple[str, ...]] = []
+        if with_prior:
+            for s in [*(last_group[g][c.key] for g in groups), last_total[c.key]]:
+                prior.append((*(str(s.counts.get(k, 0)) for k in codes), str(s.rows)))
+        heads = tuple(NOT_SUBMITTED if k == NO_VALUE else k for k in codes)
+        out.append(SummaryTable(c.title, heads, tuple(table), tuple(prior)))
+    return tuple(out)
+
+
+def _mean_cells(column: SheetColumn, summary: ColumnSummary) -> tuple[str, ...]:
+    shown = format_value(column, summary.mean) if summary.mean is not None else NO_RATING
+    return (shown, f"{summary.rated}/{summary.rows}")
 
 
 def missing_rows(plan: Plan, results: Mapping[RowKey, RowResult]) -> list[MissingRow]:
@@ -229,6 +460,11 @@ def build_evaluation(
         for policy in plan.policies()
     )
     day = meeting.day if meeting is not None else today
+    own = "sheet" in config.sheet.source
+    legend_heading = "【事業評価の評価基準】"
+    if own and config.sheet.legend_scales:
+        first, scale = config.sheet.legend_scales[0]  # the cover's legend: the first scale (the rest follow)
+        legend_heading = f"【評価の基準（{first.title}）】"
     return Evaluation(
         title=f"{clean_text(config.plan_title)}{f'（{clean_text(period)}）' if period else ''}の進捗状況及び評価表",
         subtitle=f"({year.label(gannen)}実績報告)",
@@ -243,6 +479,8 @@ def build_evaluation(
         blocks=blocks,
         summary=_summary(plan, scale, results, prior),
         missing=tuple(missing_rows(plan, results)),
+        sheet=(build_sheet_view(config.sheet, plan, year, results, prior, gannen) if own else None),
+        legend_heading=legend_heading,
     )
 
 

@@ -226,7 +226,7 @@ def build(root: Path, guard: Guard) -> Any:
     def plan_page(request: Request, ws: Any) -> Response:
         from hyoka.workspace import load_plan
 
-        plan, problems = load_plan(ws.config.plan_file)
+        plan, problems = load_plan(ws.config.plan_file, ws.sheet)
         with ws.store() as store:  # the versions as `plan versions` lists them, replaced ones too
             rows = {v.id: len(v.rows) for v in store.versions(replaced=True)}
             versions = [
@@ -582,7 +582,7 @@ def build(root: Path, guard: Guard) -> Any:
             from hyoka.workspace import load_plan
 
             try:
-                _plan, plan_problems = load_plan(ws.config.plan_file)
+                _plan, plan_problems = load_plan(ws.config.plan_file, ws.sheet)
             except HyokaError as exc:  # the plan file is gone or unreadable: say so beside the settings
                 error = str(exc)
         return web.page(
