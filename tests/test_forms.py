@@ -206,6 +206,20 @@ def test_rows_are_as_tall_as_their_static_texts_and_stay_resizable(sample_ws: Wo
     assert sheet.protection.sheet and not sheet.protection.formatRows  # resizable on the protected sheet
 
 
+def test_data_rows_are_sized_but_not_fixed_so_excel_still_grows_them(sample_ws: Workspace) -> None:
+    """A row written with customHeight="1" keeps its height however much the department types, and
+    the printout cuts the text off: hyoka's estimate is written as the row's height without it."""
+    import re
+    import zipfile
+
+    (path,) = write_forms(sample_ws, R6, department="地域安全課")
+    sheet, header, _roles = _table(path)
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml").decode()
+    rows = {int(m.group(1)): m.group(0) for m in re.finditer(r'<row r="(\d+)"[^>]*>', xml)}
+    data = [rows[r] for r in range(header + 1, sheet.max_row + 1) if r in rows]
+    assert data and all('ht="' in row and "customHeight" not in row for row in data)
+
+
 def test_feedback_copy_rows_grow_to_the_departments_text(ws_r4: Workspace, tmp_path: Path) -> None:
     long_text = "\n".join(["防災講習会を各地区で開催し、参加者の防災意識の向上を図った。" * 4] * 5)
 

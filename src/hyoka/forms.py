@@ -8,6 +8,7 @@ form version, so a return can be matched to what was sent.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,6 +36,7 @@ from hyoka.years import FiscalYear
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet.dimensions import RowDimension
     from openpyxl.worksheet.worksheet import Worksheet
 
 FORM_VERSION = "1"
@@ -455,7 +457,26 @@ def fit_rows(
         height = min(MAX_ROW_PT, max(min_height, lines * LINE_PT + ROW_PAD_PT))
         current = sheet.row_dimensions[r].height
         if not (grow_only and current and current > height):
-            sheet.row_dimensions[r].height = height
+            sheet.row_dimensions[r] = _fitted_row(sheet, r, height)
+
+
+def _fitted_row(sheet: Worksheet, index: int, height: float) -> RowDimension:
+    """A row of the estimated height, written without ``customHeight``: Excel and LibreOffice take the
+    height as the row's fitted one and still grow it to what the department types (a row written with
+    customHeight="1", as openpyxl writes every row given a height, stays as it is and prints cut off)."""
+    return _fitted_row_class()(sheet, index=index, ht=height)
+
+
+@functools.cache
+def _fitted_row_class() -> type[RowDimension]:
+    from openpyxl.worksheet.dimensions import RowDimension
+
+    class FittedRow(RowDimension):
+        @property
+        def customHeight(self) -> bool:
+            return False
+
+    return FittedRow
 
 
 def _em_per_line(width: float) -> float:
