@@ -236,3 +236,24 @@ def test_normalise_keeps_an_extension_with_the_child_before_it() -> None:
     root = _xml("<w:rPr><w:sz/><w14:glow/><w:b/></w:rPr>")
     normalise_properties(root)
     assert _names(root[0]) == ["b", "sz", "glow"]  # type: ignore[index]
+
+
+def test_word_files_are_streamed_as_python_docx_would_write_them(tmp_path: Path) -> None:
+    """templates.write_package serialises each XML part straight into the zip (a large 資料1's
+    document.xml never exists as one string): the members are byte for byte python-docx's own."""
+    import io
+    import zipfile
+
+    from docx import Document
+
+    from hyoka.report.templates import write_package
+
+    doc = Document()
+    doc.add_paragraph("共同で報告する行 A&B <続き>")
+    doc.add_table(rows=2, cols=2).cell(0, 0).text = "①全角１２"
+    ours, theirs = io.BytesIO(), io.BytesIO()
+    write_package(doc.part.package, ours)
+    doc.save(theirs)
+    a, b = zipfile.ZipFile(ours), zipfile.ZipFile(theirs)
+    assert a.namelist() == b.namelist()
+    assert [n for n in a.namelist() if a.read(n) != b.read(n)] == []

@@ -112,8 +112,41 @@ def save_docx(doc: Any, out: Path) -> Path:
     hyoka built, what docxtpl rendered and whatever a clerk's edited template brought with it.
     """
     document = getattr(doc, "docx", None) or doc  # a DocxTemplate holds its Document in .docx
-    normalise_package(document.part.package)
-    return atomic_write(out, document.save)
+    package = document.part.package
+    normalise_package(package)
+    return atomic_write(out, lambda stream: write_package(package, stream))
+
+
+def write_package(package: Any, stream: Any) -> None:
+    """python-docx's ``OpcPackage.save``, but each XML part is serialised straight into its zip entry.
+
+    python-docx first turns every part into one bytes string (``part.blob``): for 資料1 of a large plan
+    that string of document.xml alone is tens of megabytes beside the tree, at the peak of the run.
+    The package written is the same: content types, package relationships, then each part and its
+    relationships, deflated.
+    """
+    import zipfile
+
+    from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
+    from docx.opc.part import XmlPart
+    from docx.opc.pkgwriter import _ContentTypesItem
+    from lxml import etree  # type: ignore[import-untyped]  # python-docx's XML library
+
+    parts = list(package.parts)
+    for part in parts:
+        part.before_marshal()
+    with zipfile.ZipFile(stream, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        types = _ContentTypesItem.from_parts(parts)  # type: ignore[no-untyped-call]
+        zf.writestr(CONTENT_TYPES_URI.membername, types.blob)
+        zf.writestr(PACKAGE_URI.rels_uri.membername, package.rels.xml)
+        for part in parts:
+            if isinstance(part, XmlPart):
+                with zf.open(part.partname.membername, "w") as entry:
+                    etree.ElementTree(part._element).write(entry, encoding="UTF-8", standalone=True)
+            else:
+                zf.writestr(part.partname.membername, part.blob)
+            if len(part.rels):
+                zf.writestr(part.partname.rels_uri.membername, part.rels.xml)
 
 
 def render_docxtpl(path: Path, context: Mapping[str, Any]) -> Any:
