@@ -446,3 +446,53 @@ def test_hyoka_toml_knows_the_new_keys_and_refuses_a_misspelt_one(imported: Work
     assert "[エラー] config-key-unknown: hyoka.toml " in result.output
     assert "「answer」は[[meetings.materials]]（2番目の1番目）では使えません" in result.output
     assert "「answers」の書き間違いではありませんか。" in result.output
+
+
+def test_status_meeting_json(imported: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    result = run("status", "--meeting", "R6-1", "--json", "-w", imported.root)
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert data["schema"] == "hyoka.replies-status/1"
+    assert (data["meeting"], data["complete"], data["opinions"]) == ("R6-1", False, 8)
+    health = next(d for d in data["departments"] if d["department"] == "健康課")
+    assert (health["routed"], health["answered"], [m["key"] for m in health["missing"]]) == (
+        2,
+        0,
+        ["T2", "T4"],
+    )
+
+
+def test_status_meeting_without_opinions_exits_0(ws: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+    result = run("status", "--meeting", "R6-1", "-w", ws.root)
+    assert result.exit_code == 0
+    assert (
+        result.output.splitlines()[-1]
+        == "意見がまだ記録されていません（hyoka opinions import または hyoka opinions collect）。"
+    )
+
+
+def test_draft_pack_carries_the_draft_material(imported: Workspace, run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = run(
+        "report", "--year", "R5", "--meeting", "R6-2", "--draft", "--out", tmp_path, "-w", imported.root
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "資料1_意見と市の考え方_R6-1_案.docx").is_file()
+    pack = Document(str(tmp_path / "会議資料一式_R6-2_案.docx"))
+    cells = [c.text for t in pack.tables for r in t.rows for c in r.cells]
+    assert "【地域福祉課】\n未回答\n【健康課】\n未回答" in cells
+
+
+def test_member_form_made_from_another_plan_is_taken_with_a_warning(ws: Workspace, tmp_path: Path) -> None:
+    (path,) = write_member_forms(ws, "R6-1", ["委員A"], tmp_path)
+    wb = openpyxl.load_workbook(path)
+    meta = wb["_hyoka"]
+    for r in meta.iter_rows():
+        if r[0].value == "plan_fingerprint":
+            r[1].value = "0000"
+    wb.save(path)
+    fill(path, "意見", H_SUBJECT_ID, H_TEXT, {"project:5": "防災について"})
+    result = collect_opinions(ws, [path], "R6-1")
+    assert result.ok
+    assert codes(result) == [("form-plan-changed", None)]

@@ -610,6 +610,9 @@ def collect_opinions(
                 run, p, "", sha, [problem("opinion-member-unknown", file=display, sheet=grid.sheet)]
             )
         got, found = form_opinions(run.index, grid, meeting.id, member, display)
+        fingerprint = grid.meta.get("plan_fingerprint")
+        if fingerprint and fingerprint != plan_for(ws, meeting).fingerprint:
+            found.append(problem("form-plan-changed", file=display, sheet=grid.sheet))
         if _has_errors(found):
             return _reject(run, p, member, sha, found)
         return _accept(run, p, member, sha, mtime, found, opinions=got)
