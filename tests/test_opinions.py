@@ -4,7 +4,6 @@ replies, joint answers, status, the material and its place in the meeting pack."
 from __future__ import annotations
 
 import csv
-import shutil
 from pathlib import Path
 
 import openpyxl
@@ -420,11 +419,15 @@ def test_report_puts_the_material_in_the_next_meetings_pack(imported: Workspace,
     assert (tmp_path / "c" / "会議資料一式_R6-1.docx").is_file()
 
 
-def test_sample_replies_are_current(tmp_path: Path) -> None:
-    """The sample's reply forms are what make_sample_replies.py writes (keys of the sample table)."""
-    for path in sorted((SAMPLE / "replies" / "R6-1").glob("*.xlsx")):
-        shutil.copy(path, tmp_path / path.name)
-    assert len(list(tmp_path.glob("*.xlsx"))) == 10
+def test_sample_replies_record_their_meeting_and_department() -> None:
+    """The sample's reply forms (scripts/make_sample_replies.py): one per department of R6-1, named for it."""
+    paths = sorted((SAMPLE / "replies" / "R6-1").glob("*.xlsx"))
+    assert len(paths) == 10
+    for path in paths:
+        wb = openpyxl.load_workbook(path)
+        meta = {r[0]: r[1] for r in wb["_hyoka"].iter_rows(values_only=True)}
+        assert (meta["kind"], meta["meeting"]) == ("replies", "R6-1")
+        assert path.name == f"回答票_R6-1_{meta['department']}.xlsx"
 
 
 def test_an_opinions_material_must_name_the_meeting_it_answers(

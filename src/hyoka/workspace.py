@@ -957,6 +957,7 @@ note = "{DEFAULT_SCALE.note}"   # 評価表の凡例の下に載せる注意書�
 # place = "市役所○階 会議室"           # 会場
 # report_year = "R5"                   # 報告する年度（省略時は開催日の前年度）
 # show_empty_distributions = false     # true: 当日配布の資料がなくても一覧に「— 当日配布」の行を入れる
+# members = ["委員A", "委員B"]          # 委員（hyoka opinions forms で委員ごとの意見票を作ります）
 # agenda = ["地域福祉計画の進捗状況及び評価表(令和5年度実績報告)", "次回日程について"]   # 議題（次第に載せます）
 #
 # [[meetings.materials]]               # 配布資料（1件ごとにこの見出しを書きます）
@@ -964,6 +965,7 @@ note = "{DEFAULT_SCALE.note}"   # 評価表の凡例の下に載せる注意書�
 # title = "地域福祉計画 進捗状況調査表(R5実績)"   # 資料名
 # distribution = "事前配布"            # 事前配布 か 当日配布
 # generated = "evaluation"             # evaluation: hyoka が作る評価表（資料1）。Word の資料なら代わりに file = "materials/資料2.docx"
+#                                      # opinions: 前の会議の「意見と市の考え方」（answers = "R6-1" のように意見をいただいた会議のID）
 """
 
 
