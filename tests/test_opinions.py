@@ -356,8 +356,10 @@ def test_material_refused_while_replies_are_missing_and_drafted(imported: Worksp
     assert path.name == "資料1_意見と市の考え方_R6-1_案.docx"
     rows = _texts(path)
     assert rows[0] == ["No", "対象", "委員会からの意見", "担当課", "対応・市の考え方"]
-    t4 = next(r for r in rows if r[1].startswith("①【事業No.7】"))
-    assert t4[4] == "【地域福祉課】\n未回答\n【健康課】\n未回答"
+    # a joint opinion: one row per department in plan order, under the merged No, 対象 and 意見
+    t4 = [r for r in rows if r[1].startswith("①【事業No.7】")]
+    assert [(r[3], r[4]) for r in t4] == [("地域福祉課", "未回答"), ("健康課", "未回答")]
+    assert t4[0][:3] == t4[1][:3]
     header = Document(str(path)).sections[0].first_page_header.paragraphs[0].text
     assert "案" in header and "資料1" in header
 
@@ -376,15 +378,21 @@ def test_material_content_in_plan_order_with_departments_and_replies(
         "基本施策　災害に備える体制づくり",
     ]
     data = [r for r in rows[1:] if len(set(r)) > 1]
-    assert [r[0] for r in data] == [str(n) for n in range(1, 9)]
+    assert list(dict.fromkeys(r[0] for r in data)) == [str(n) for n in range(1, 9)]
     first = data[0]
     assert first[1] == "計画全体・評価全般"
     assert first[2].endswith("（委員A）")
     assert first[3] == "福祉保健部地域福祉課"
     assert first[4].startswith("次年度の調査票から")
-    t4 = next(r for r in data if r[1].startswith("①【事業No.7】"))
-    assert t4[3] == "地域福祉課\n健康課"
-    assert t4[4].startswith("【地域福祉課】\n個別避難計画は")
+    t4 = [r for r in data if r[1].startswith("①【事業No.7】")]
+    assert [r[3] for r in t4] == ["地域福祉課", "健康課"]
+    assert t4[0][4].startswith("個別避難計画は令和5年度末で")
+    assert t4[1][4] == "医療的ケアが必要な方については、健康課の保健師が個別避難計画の作成を支援します。"
+    # the merged cells: vMerge restart on the first department's row, continue on the next
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    trs = [tr for tr in Document(str(path)).tables[0]._tbl.tr_lst if "事業No.7】" in "".join(tr.itertext())]
+    merges = [tc.find(f"{w}tcPr/{w}vMerge").get(f"{w}val") for tc in trs[0].tc_lst[:3]]
+    assert merges == ["restart"] * 3
     doc = Document(str(path))
     section = doc.sections[0]
     assert section.page_width > section.page_height  # landscape
@@ -484,7 +492,9 @@ def test_draft_pack_carries_the_draft_material(imported: Workspace, run, tmp_pat
     assert (tmp_path / "資料1_意見と市の考え方_R6-1_案.docx").is_file()
     pack = Document(str(tmp_path / "会議資料一式_R6-2_案.docx"))
     cells = [c.text for t in pack.tables for r in t.rows for c in r.cells]
-    assert "【地域福祉課】\n未回答\n【健康課】\n未回答" in cells
+    assert cells.count("未回答") == sum(
+        len(a.opinion.departments) for a in load_opinions(imported, "R6-1").answered
+    )
 
 
 def test_member_form_made_from_another_plan_is_taken_with_a_warning(ws: Workspace, tmp_path: Path) -> None:

@@ -190,7 +190,7 @@ def opinions_table(mo: MeetingOpinions, width: float) -> TableSpec:
         if p and p != policy:
             spec.rows.append(_group_row(f"基本施策　{p}", POLICY_FILL))
             policy = p
-        spec.rows.append(_opinion_row(mo, n, a))
+        spec.rows.extend(_opinion_rows(mo, n, a))
     return spec
 
 
@@ -203,7 +203,10 @@ def _paras(text: str, style: str) -> list[Para]:
     return [Para.of(line, style) for line in clean_text(text).split("\n")] or [Para(())]
 
 
-def _opinion_row(mo: MeetingOpinions, n: int, a: Answered) -> Row:
+def _opinion_rows(mo: MeetingOpinions, n: int, a: Answered) -> list[Row]:
+    """One row per answering department, in plan order, under the opinion's merged No, 対象 and 意見
+    cells: each row is kept whole on its page, and an opinion many departments answer can still run
+    over several pages."""
     s = STYLES
     o = a.opinion
     info = mo.index.info(o.subject)
@@ -211,23 +214,30 @@ def _opinion_row(mo: MeetingOpinions, n: int, a: Answered) -> Row:
     opinion = _paras(o.text, s.prose)
     if o.member:
         opinion.append(Para.of(f"（{o.member}）", s.table_text, align="right"))
-    reply: list[Para] = []
-    joint = len(o.departments) > 1
     got = {r.department: r for r in a.replies}
-    for d in o.departments:
+    rows = []
+    for i, d in enumerate(o.departments):
         r = got.get(d)
-        if joint:
-            reply.append(Para.of(f"【{d}】", s.project))
-        if r is None:
-            reply.append(Para(((UNANSWERED, s.missing_mark),), s.table_text))
-        else:
-            reply.extend(_paras(r.text, s.prose))
-    return Row(
-        (
-            Cell((Para.of(str(n), s.table_center),)),
-            Cell((Para.of(label, s.project),), valign="top"),
-            Cell(tuple(opinion), valign="top"),
-            Cell(tuple(Para.of(d, s.table_text) for d in o.departments), valign="top"),
-            Cell(tuple(reply), valign="top"),
+        reply = (
+            [Para(((UNANSWERED, s.missing_mark),), s.table_text)] if r is None else _paras(r.text, s.prose)
         )
-    )
+        merge = "restart" if i == 0 else "continue"
+        joint = len(o.departments) > 1
+        rows.append(
+            Row(
+                (
+                    Cell(
+                        (Para.of(str(n), s.table_center),) if i == 0 else (), vmerge=merge if joint else None
+                    ),
+                    Cell(
+                        (Para.of(label, s.project),) if i == 0 else (),
+                        valign="top",
+                        vmerge=merge if joint else None,
+                    ),
+                    Cell(tuple(opinion) if i == 0 else (), valign="top", vmerge=merge if joint else None),
+                    Cell((Para.of(d, s.table_text),), valign="top"),
+                    Cell(tuple(reply), valign="top"),
+                )
+            )
+        )
+    return rows
