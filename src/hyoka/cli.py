@@ -1006,6 +1006,8 @@ PathsArg = Annotated[
 
 
 def _print_opinions(result: Any, json_out: bool, what: str) -> None:
+    from hyoka.collect import FILE_STATUS_LABEL as _STATUS_LABEL
+
     if json_out:
         _print_json(result.to_dict())
         return

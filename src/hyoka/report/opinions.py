@@ -114,6 +114,7 @@ def render_opinions(
             "subtitle": "",
             "date": format_date(today or date.today(), gannen=cfg.gannen),
             "secretariat": cfg.secretariat,
+            "legend_heading": "",
             "levels": [],
             "note": [],
             "year": m.report_year.label(cfg.gannen),
