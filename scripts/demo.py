@@ -38,6 +38,14 @@ def main() -> None:
     hyoka("diff", "--year", "R5", cwd=ws)
     hyoka("diff", "--year", "R5", "--format", "xlsx", "--out", target / "R5" / "評価の変化_R5.xlsx", cwd=ws)
     hyoka("publish", "--year", "R5", "--out", target / "R5" / "publish", cwd=ws)
+    print("\n--- after the meeting: the committee's opinions and the city's replies (invented) ---")
+    hyoka("opinions", "forms", "--meeting", "R6-1", "--out", target / "opinions_R6-1", cwd=ws)
+    hyoka("opinions", "import", SAMPLE / "opinions" / "意見_R6-1.csv", "--meeting", "R6-1", cwd=ws)
+    hyoka("replies", "forms", "--meeting", "R6-1", "--out", target / "replies_R6-1", cwd=ws)
+    hyoka("status", "--meeting", "R6-1", cwd=ws, allow_fail=True)  # exit 1: no reply has come in yet
+    hyoka("replies", "collect", SAMPLE / "replies" / "R6-1", cwd=ws)
+    hyoka("status", "--meeting", "R6-1", cwd=ws)
+    hyoka("report", "--year", "R5", "--meeting", "R6-2", "--out", target / "R6-2", cwd=ws)
     print("\n--- the second year: an (invented) reorganisation for R6, see sample_data/README.md ---")
     shutil.copy2(SAMPLE / "plan_R6.csv", ws / "plan.csv")  # the clerk edits the working copy
     hyoka("status", "--year", "R5", cwd=ws)  # R5 stays as it was; the notice says the file changed
@@ -76,7 +84,8 @@ def main() -> None:
     )
     print(
         f"\ndemo: done — documents in {target / 'R5'} and {target / 'R6'}, the website's files in"
-        f" {target / 'R5' / 'publish'}, the R6 forms in {target / 'forms_R6'}"
+        f" {target / 'R5' / 'publish'}, the R6 forms in {target / 'forms_R6'}, the second meeting's pack"
+        f" with the opinions and replies in {target / 'R6-2'}"
     )
 
 

@@ -23,6 +23,7 @@ CORE = (
     "migrations_v5",
     "sheet",
     "report.model",
+    "opinions",
 )
 """Modules that do no I/O: plain data in, plain data out."""
 
@@ -43,6 +44,8 @@ ADAPTERS = {
     "hyoka.collect",
     "hyoka.workspace",
     "hyoka.status",
+    "hyoka.opinions_io",  # the committee's opinions and replies: tables, workbooks, runs
+    "hyoka.opinions_store",  # their tables in the store
     "hyoka.cli",
     "hyoka.cli_ja",
     "hyoka.ooxml_check",  # reads Office packages (zip + XML) to check their structure

@@ -38,6 +38,11 @@ KINDS: dict[str, str] = {
     "edited template": "edited/*.docx",
     "diff xlsx": "exports/評価比較*.xlsx",
     "history xlsx": "exports/評価推移*.xlsx",
+    "member opinion forms": "opinion_forms/*.xlsx",
+    "reply forms": "reply_forms/*.xlsx",
+    "opinions material": "R6-2/*意見と市の考え方*.docx",
+    "opinions draft": "opinions_draft/*.docx",
+    "pack with opinions": "R6-2/会議資料一式_*.docx",
 }
 
 
@@ -71,6 +76,14 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Path]]
     _hyoka("report", "--year", "R6", "--draft", "--out", base / "R6_draft", *w)
     _hyoka("diff", "--year", "R5", "--out", base / "exports" / "評価比較_R5.xlsx", *w)
     _hyoka("history", "--out", base / "exports" / "評価推移.xlsx", *w)
+    # The committee's opinions (issue 12): member workbooks, reply workbooks, the material alone, a
+    # draft of it, and the next meeting's pack that contains it.
+    _hyoka("opinions", "forms", "--meeting", "R6-1", "--out", base / "opinion_forms", *w)
+    _hyoka("opinions", "import", SAMPLE / "opinions" / "意見_R6-1.csv", "--meeting", "R6-1", *w)
+    _hyoka("replies", "forms", "--meeting", "R6-1", "--out", base / "reply_forms", *w)
+    _hyoka("opinions", "report", "--meeting", "R6-1", "--draft", "--out", base / "opinions_draft", *w)
+    _hyoka("replies", "collect", SAMPLE / "replies" / "R6-1", *w)
+    _hyoka("report", "--year", "R5", "--meeting", "R6-2", "--out", base / "R6-2", *w)
     # A clerk's edited template whose cell properties are out of order (as another editor may save
     # them): the rendered list must come out in schema order all the same.
     templates = ws.root / "templates"

@@ -659,10 +659,36 @@ def _listing(names: list[str], limit: int = 10) -> str:
 
 
 @app.command()
-def status(year: YearOpt, json_out: JsonOpt = False, workspace: WorkspaceOpt = None) -> None:
-    """提出課ごとの回収状況（受付ファイル、行数、差戻し、未提出、不一致）を表示します。未完了があれば終了コード1。"""
+def status(
+    ctx: typer.Context,
+    year: Annotated[
+        str | None, typer.Option("--year", "-y", metavar="年度", help="年度（R5、令和5年度、2023 など）")
+    ] = None,
+    json_out: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+    meeting: Annotated[
+        str | None,
+        typer.Option(
+            "--meeting",
+            "-m",
+            metavar="会議ID",
+            help="この会議の意見への回答状況を課ごとに表示します（--year の代わり）",
+        ),
+    ] = None,
+) -> None:
+    """提出課ごとの回収状況（受付ファイル、行数、差戻し、未提出、不一致）を表示します。未完了があれば終了コード1。
+
+    --meeting を付けると、その会議の委員会の意見に対する課ごとの回答状況（未回答の意見）を表示します。
+    """
     from hyoka.status import STATE_LABELS, year_status
 
+    if meeting is not None:
+        _opinions_status(meeting, json_out, workspace)
+    if year is None:  # the usual usage error of a missing option (a year, or a meeting instead)
+        from typer import _click as click
+
+        param = next(p for p in ctx.command.params if p.name == "year")
+        raise click.exceptions.MissingParameter(ctx=ctx, param=param)  # type: ignore[arg-type]
     ws = _workspace(workspace)
     fy = _year(year)
     with ws.store() as store:
@@ -942,6 +968,271 @@ def history(
         out,
         ws.out_dir / "評価推移.xlsx",
     )
+
+
+# --- the committee's opinions and the departments' replies -------------------------------------------
+
+opinions_app = JaTyper(
+    help="委員会の意見（議事録からの一覧表、または委員ごとの意見票）の記録と資料", no_args_is_help=True
+)
+replies_app = JaTyper(help="意見への対応・市の考え方（課ごとの回答票）の配布と回収", no_args_is_help=True)
+app.add_typer(opinions_app, name="opinions")
+app.add_typer(replies_app, name="replies")
+
+MeetingOpt = Annotated[
+    str,
+    typer.Option(
+        "--meeting",
+        "-m",
+        metavar="会議ID",
+        help="意見をいただいた会議のID（hyoka.toml の [[meetings]] の id）",
+    ),
+]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="確認だけして保存しません")]
+FeedbackOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--feedback",
+        metavar="フォルダ",
+        help="差戻しのファイルに指摘を書き込んだ写しをこのフォルダに作ります",
+    ),
+]
+PathsArg = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="ファイルまたはフォルダ...", help="回収したファイルまたはフォルダ（フォルダは中まで探します）"
+    ),
+]
+
+
+def _print_opinions(result: Any, json_out: bool, what: str) -> None:
+    from hyoka.collect import FILE_STATUS_LABEL as _STATUS_LABEL
+
+    if json_out:
+        _print_json(result.to_dict())
+        return
+    for f in result.files:
+        who = f"（{f.submitter}、{f.rows}件）" if f.submitter else (f"（{f.rows}件）" if f.rows else "")
+        typer.echo(f"【{_STATUS_LABEL[f.status]}】{f.name}{who}")
+        for p in f.problems:
+            typer.echo(f"    {p.render()}")
+        if f.feedback:
+            typer.echo(f"    → 指摘を書き込んだ写し: {f.feedback}")
+    counts = result.to_dict()["counts"]
+    summary = "、".join(f"{_STATUS_LABEL[k]} {v}件" for k, v in counts.items())
+    suffix = "（--dry-run のため保存していません）" if result.dry_run else ""
+    typer.echo(f"\n会議 {result.meeting} の{what}: {summary}{suffix}")
+
+
+def _meeting_of_files(ws: Workspace, files: list[Path], meeting: str | None) -> str:
+    from hyoka.opinions_io import recorded_meeting
+
+    if meeting:
+        return meeting
+    found = recorded_meeting(files)
+    if not found:
+        typer.echo(
+            "エラー: ファイルに会議の記録がありません。--meeting で会議のIDを指定してください。", err=True
+        )
+        raise typer.Exit(2)
+    return found
+
+
+def _found_files(paths: list[str]) -> list[Path]:
+    from hyoka.collect import discover
+
+    if any(not p.strip() for p in paths):
+        fail("空のパスが指定されています。ファイルまたはフォルダを指定してください。")
+    files = discover([Path(p) for p in paths])
+    if not files:
+        fail("ファイルが見つかりません。ファイルまたはフォルダのパスを確認してください。")
+    return files
+
+
+@opinions_app.command("import")
+def opinions_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            metavar="ファイル",
+            help="意見の一覧表（.xlsx または .csv。見出しは 意見・事業No・基本施策・委員・担当課 など）",
+        ),
+    ],
+    meeting: MeetingOpt,
+    dry_run: DryRunOpt = False,
+    json_out: JsonOpt = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """議事録から作った意見の一覧表を取り込みます。新しい表はその会議の前の表を丸ごと置き換えます。"""
+    from hyoka.opinions_io import import_opinions
+
+    ws = _workspace(workspace)
+    result = import_opinions(ws, file, meeting, dry_run=dry_run)
+    _print_opinions(result, json_out, "意見")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@opinions_app.command("forms")
+def opinions_forms(
+    meeting: MeetingOpt,
+    member: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--member",
+            metavar="委員",
+            help="この委員の意見票を作ります（繰り返し指定できます。省略時は hyoka.toml の members）",
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="フォルダ", help="出力先フォルダ")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """委員ごとの意見票（Excel）を作ります。会議で報告した評価を計画の階層ごとに並べ、意見の欄を付けます。"""
+    from hyoka.opinions_io import write_member_forms
+
+    ws = _workspace(workspace)
+    paths = write_member_forms(ws, meeting, member or [], out)
+    typer.echo(f"会議 {meeting} の意見票を {len(paths)} 件作成しました（{paths[0].parent}）:")
+    for path in paths:
+        typer.echo(f"  {path.name}")
+
+
+@opinions_app.command("collect")
+def opinions_collect(
+    paths: PathsArg,
+    meeting: Annotated[
+        str | None,
+        typer.Option("--meeting", "-m", metavar="会議ID", help="会議のID（省略時は意見票に記録された会議）"),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    json_out: JsonOpt = False,
+    feedback: FeedbackOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """委員から返ってきた意見票を確認して取り込みます。誤りのあるファイルは丸ごと差し戻します。"""
+    from hyoka.opinions_io import collect_opinions
+
+    ws = _workspace(workspace)
+    files = _found_files(paths)
+    result = collect_opinions(
+        ws, files, _meeting_of_files(ws, files, meeting), dry_run=dry_run, feedback_dir=feedback
+    )
+    _print_opinions(result, json_out, "意見票")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+@opinions_app.command("report")
+def opinions_report(
+    meeting: MeetingOpt,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="フォルダ", help="出力先のフォルダ")
+    ] = None,
+    draft: Annotated[
+        bool,
+        typer.Option(
+            "--draft", help="未回答の意見があっても「案」として作成します（未回答の意見には「未回答」と表示）"
+        ),
+    ] = False,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """「委員会からの意見と市の考え方」をWord文書で作成します（会議資料一式には hyoka report で入ります）。"""
+    from hyoka.report.opinions import render_opinions
+    from hyoka.report.templates import search_path
+
+    ws = _workspace(workspace)
+    target = out or ws.out_dir / "opinions"
+    path, _ = render_opinions(ws, meeting, target, draft=draft, templates=search_path(ws.root))
+    typer.echo(f"作成しました: {path}")
+
+
+@replies_app.command("forms")
+def replies_forms(
+    meeting: MeetingOpt,
+    department: Annotated[
+        str | None, typer.Option("--department", "-d", metavar="課", help="この課の回答票だけを作ります")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", metavar="フォルダ", help="出力先フォルダ")
+    ] = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """課ごとの回答票（Excel）を作ります。その課に回付された意見と「対応・市の考え方」の欄が入ります。"""
+    from hyoka.opinions_io import write_reply_forms
+
+    ws = _workspace(workspace)
+    paths = write_reply_forms(ws, meeting, out, department)
+    typer.echo(f"会議 {meeting} の回答票を {len(paths)} 件作成しました（{paths[0].parent}）:")
+    for path in paths:
+        typer.echo(f"  {path.name}")
+
+
+@replies_app.command("collect")
+def replies_collect(
+    paths: PathsArg,
+    meeting: Annotated[
+        str | None,
+        typer.Option("--meeting", "-m", metavar="会議ID", help="会議のID（省略時は回答票に記録された会議）"),
+    ] = None,
+    dry_run: DryRunOpt = False,
+    json_out: JsonOpt = False,
+    feedback: FeedbackOpt = None,
+    workspace: WorkspaceOpt = None,
+) -> None:
+    """課から返ってきた回答票を確認して取り込みます。誤りのあるファイルは丸ごと差し戻します。"""
+    from hyoka.opinions_io import collect_replies
+
+    ws = _workspace(workspace)
+    files = _found_files(paths)
+    result = collect_replies(
+        ws, files, _meeting_of_files(ws, files, meeting), dry_run=dry_run, feedback_dir=feedback
+    )
+    _print_opinions(result, json_out, "回答票")
+    raise typer.Exit(0 if result.ok else 1)
+
+
+def _opinions_status(meeting: str, json_out: bool, workspace: Path | None) -> NoReturn:
+    from hyoka.opinions import opinion_label
+    from hyoka.opinions_io import iter_lines, load_opinions
+
+    ws = _workspace(workspace)
+    mo = load_opinions(ws, meeting)
+    if json_out:
+        _print_json(
+            {
+                "schema": "hyoka.replies-status/1",
+                "meeting": mo.meeting.id,
+                "complete": mo.complete,
+                "opinions": len(mo.answered),
+                "departments": [
+                    {
+                        "department": d.department,
+                        "routed": len(d.routed),
+                        "answered": len(d.routed) - len(d.missing),
+                        "missing": [
+                            {"key": o.key, "subject": opinion_label(mo.index, o), "member": o.member}
+                            for o in d.missing
+                        ],
+                    }
+                    for d in mo.departments
+                ],
+            }
+        )
+    else:
+        typer.echo(f"会議 {mo.meeting.id} の意見 {len(mo.answered)}件 への回答状況")
+        for line in iter_lines(mo):
+            typer.echo(line)
+        waiting = [d.department for d in mo.departments if d.missing]
+        done = len(mo.departments) - len(waiting)
+        summary = f"\n回答済み {done}/{len(mo.departments)} 課"
+        if waiting:
+            summary += f"。未回答のある課: {'、'.join(waiting)}"
+        if not mo.answered:
+            summary = (
+                "\n意見がまだ記録されていません（hyoka opinions import または hyoka opinions collect）。"
+            )
+        typer.echo(summary)
+    raise typer.Exit(0 if mo.complete else 1)
 
 
 def _output_format(fmt: str | None, out: Path | None) -> str:

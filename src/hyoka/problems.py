@@ -697,6 +697,82 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "共同で報告する行ですが、「{column}」が{first}は「{first_value}」、{second}は「{second_value}」と異なります。"
         "担当課間で値を揃えてください。",
     ),
+    # --- the committee's opinions and the departments' replies -------------------------------------
+    (
+        "opinion-subject-unknown",
+        E,
+        "Opinion about something the plan does not have",
+        "{heading}「{value}」は計画にありません。計画マスタにある{heading}にしてください"
+        "（評価全般についての意見なら、事業No・施策・基本施策・基本目標Noを空欄にします）。",
+        "計画にない事業・基本施策への意見",
+    ),
+    (
+        "opinion-text-blank",
+        E,
+        "Opinion text blank",
+        "意見が空欄です。意見を記入するか、この行を削除してください。",
+        "意見が空欄",
+    ),
+    (
+        "opinion-department-unknown",
+        E,
+        "Opinion routed to a department that does not answer it",
+        "担当課「{department}」は{subject}の担当課ではありません。{expected} から選ぶか、空欄にしてください"
+        "（空欄なら対象のすべての担当課に回付します）。",
+        "意見の回付先にできない課",
+    ),
+    (
+        "opinion-no-duplicate",
+        E,
+        "Opinion number used twice",
+        "意見No.{no} が{first}と重複しています。意見ごとに別の番号にしてください。",
+        "意見Noの重複",
+    ),
+    (
+        "opinions-table-empty",
+        E,
+        "Opinion table without rows",
+        "見出しの下に意見の行がありません。1行に1件ずつ意見を入力してください。",
+        "意見の表に行がない",
+    ),
+    (
+        "opinion-member-unknown",
+        E,
+        "Member of an opinion workbook not recorded",
+        "どの委員の意見票か分かりません（hyoka が作った意見票の記録がありません）。"
+        "hyoka opinions forms で作った意見票に記入してもらってください。",
+        "意見票の委員が分からない",
+    ),
+    (
+        "form-meeting-mismatch",
+        E,
+        "Workbook of another meeting",
+        "この様式は会議「{form}」のものです（取り込み先は「{meeting}」）。会議の指定か、ファイルを確認してください。",
+        "別の会議の様式",
+    ),
+    (
+        "reply-department-unknown",
+        E,
+        "Department of a reply workbook not recorded",
+        "どの課の回答票か分かりません（hyoka が作った回答票の記録がないか、課が計画にありません）。"
+        "hyoka replies forms で作った回答票に記入してもらってください。",
+        "回答票の課が分からない",
+    ),
+    (
+        "reply-opinion-unknown",
+        E,
+        "Reply to an opinion not routed to the department",
+        "意見ID「{key}」はこの会議でこの課に回付された意見にありません（行の追加・複写、または古い回答票）。"
+        "配布した回答票の行に記入してください。",
+        "回付されていない意見への回答",
+    ),
+    (
+        "reply-blank",
+        E,
+        "Reply blank",
+        "対応・市の考え方が空欄です。意見への対応と市の考え方を記入してください。",
+        "対応・市の考え方が空欄",
+    ),
 )
 
 # Japanese titles of the rows above that do not carry one themselves (README table, docs).
@@ -832,6 +908,10 @@ FOR_DEPARTMENT: dict[str, str] = {
     "joint-rating-differs": (
         "事業No.{no}（{department}）は共同で報告する行ですが、この調査票の{first}は「{first_rating}」、"
         "{second}は「{second_rating}」と評価が異なります。{second}と評価を揃えてください。"
+    ),
+    "reply-blank": "対応・市の考え方が空欄です。意見への対応と市の考え方を記入してください。",
+    "reply-opinion-unknown": (
+        "この行は配布した回答票の意見ではありません。行を追加・複写せず、配布した回答票の行に記入してください。"
     ),
     "form-name-other-department": (
         "ファイル名は{named}の調査票ですが、中の調査票は{submitter}のものです。自課の調査票か確認してください。"

@@ -88,6 +88,53 @@ MIGRATIONS: tuple[str, ...] = (
     # 5: plan versions, stable row ids, entries with typed values (issues 10 and 11). Special-cased in
     # Store._migrate: between these statements and migrations_v5.COPY_SQL the plan becomes version 1.
     migrations_v5.SCHEMA_SQL,
+    # the committee's opinions and the departments' replies (hyoka.opinions_store): own tables only.
+    # Every file read is kept (accepted or rejected); what is in force is the latest accepted file
+    # per (meeting, kind, source), so nothing is ever overwritten.
+    """
+    CREATE TABLE opinion_files (
+        id INTEGER PRIMARY KEY,
+        meeting TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('opinions-import', 'opinions-form', 'replies-form')),
+        source TEXT NOT NULL,
+        file_name TEXT NOT NULL,
+        file_path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'rejected')),
+        row_count INTEGER NOT NULL DEFAULT 0,
+        problems TEXT NOT NULL DEFAULT '[]',
+        hyoka_version TEXT NOT NULL DEFAULT '',
+        file_mtime REAL
+    );
+    CREATE INDEX opinion_files_meeting ON opinion_files (meeting, kind, source, status);
+    CREATE TABLE opinions (
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES opinion_files(id),
+        meeting TEXT NOT NULL,
+        opinion_key TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        subject TEXT NOT NULL,
+        member TEXT NOT NULL,
+        text TEXT NOT NULL,
+        departments TEXT NOT NULL,
+        rating TEXT NOT NULL DEFAULT '',
+        sheet TEXT,
+        cell TEXT
+    );
+    CREATE INDEX opinions_file ON opinions (file_id);
+    CREATE TABLE opinion_replies (
+        id INTEGER PRIMARY KEY,
+        file_id INTEGER NOT NULL REFERENCES opinion_files(id),
+        meeting TEXT NOT NULL,
+        opinion_key TEXT NOT NULL,
+        department TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sheet TEXT,
+        cell TEXT
+    );
+    CREATE INDEX opinion_replies_file ON opinion_replies (file_id);
+    """,
 )
 V5 = 4  # the index of migration 5 in MIGRATIONS
 SCHEMA_VERSION = len(MIGRATIONS)

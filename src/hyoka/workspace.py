@@ -50,7 +50,10 @@ class Material:
     title: str
     distribution: str = "事前配布"
     file: Path | None = None
-    generated: str | None = None  # "evaluation": the table hyoka renders (資料1)
+    generated: str | None = (
+        None  # "evaluation": the table hyoka renders (資料1); "opinions": 意見と市の考え方
+    )
+    answers: str | None = None  # for generated = "opinions": the id of the meeting whose opinions it answers
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ class Meeting:
     # Some committees' lists always say what is handed out on the day: with nothing to hand out,
     # the 配布資料一覧 then ends with a row 「— 当日配布」.
     show_empty_distributions: bool = False
+    members: tuple[str, ...] = ()  # the committee members (or 委員A…) who get an opinion workbook
 
     @property
     def fiscal_year(self) -> FiscalYear:
@@ -101,7 +105,10 @@ class Config:
             known = "、".join(m.id for m in self.meetings) or "（なし）"
             raise HyokaError(f"会議「{meeting_id}」は hyoka.toml にありません。設定済みの会議: {known}")
         matching = [m for m in self.meetings if m.report_year == year]
-        return max(matching, key=lambda m: m.day) if matching else None
+        # A later meeting of the same year that does not table the evaluation (one that answers the
+        # committee's opinions) is not where the year is reported.
+        tabling = [m for m in matching if any(x.generated == "evaluation" for x in m.materials)]
+        return max(tabling or matching, key=lambda m: m.day) if matching else None
 
 
 # --- the schema of hyoka.toml: every section and key hyoka knows, in one place ----------------------
@@ -219,6 +226,7 @@ SCHEMA = Table(
                     "report_year": Key("year"),
                     "agenda": Key("texts"),
                     "show_empty_distributions": Key("bool"),
+                    "members": Key("texts"),
                     "materials": Tables(
                         Table(
                             {
@@ -226,7 +234,8 @@ SCHEMA = Table(
                                 "title": Key("text", required=True),
                                 "distribution": Key("text", choices=DISTRIBUTIONS),
                                 "file": Key("text"),
-                                "generated": Key("text", choices=("evaluation",)),
+                                "generated": Key("text", choices=("evaluation", "opinions")),
+                                "answers": Key("text"),
                             }
                         )
                     ),
@@ -660,10 +669,14 @@ def _meeting(m: Any, i: int, root: Path) -> Meeting:
                 distribution=distribution,
                 file=(root / file) if file else None,
                 generated=generated or None,
+                answers=_str(mat, "answers", mat_where, "") or None,
             )
         )
     number = _int(m, "number", where, i)
     agenda = _list(m, "agenda", where)
+    members = _list(m, "members", where)
+    if not all(isinstance(x, str) for x in members):
+        raise _wrong(where, "members", '文字列の一覧（["委員A", "委員B"]）')
     if not all(isinstance(a, str) for a in agenda):
         raise _wrong(where, "agenda", '文字列の一覧（["議題1", "議題2"]）')
     return Meeting(
@@ -676,6 +689,7 @@ def _meeting(m: Any, i: int, root: Path) -> Meeting:
         materials=tuple(materials),
         report_year=report_year,
         show_empty_distributions=_bool(m, "show_empty_distributions", where, False),
+        members=tuple(clean_text(x).strip() for x in members),
     )
 
 
@@ -943,6 +957,7 @@ note = "{DEFAULT_SCALE.note}"   # 評価表の凡例の下に載せる注意書�
 # place = "市役所○階 会議室"           # 会場
 # report_year = "R5"                   # 報告する年度（省略時は開催日の前年度）
 # show_empty_distributions = false     # true: 当日配布の資料がなくても一覧に「— 当日配布」の行を入れる
+# members = ["委員A", "委員B"]          # 委員（hyoka opinions forms で委員ごとの意見票を作ります）
 # agenda = ["地域福祉計画の進捗状況及び評価表(令和5年度実績報告)", "次回日程について"]   # 議題（次第に載せます）
 #
 # [[meetings.materials]]               # 配布資料（1件ごとにこの見出しを書きます）
@@ -950,6 +965,7 @@ note = "{DEFAULT_SCALE.note}"   # 評価表の凡例の下に載せる注意書�
 # title = "地域福祉計画 進捗状況調査表(R5実績)"   # 資料名
 # distribution = "事前配布"            # 事前配布 か 当日配布
 # generated = "evaluation"             # evaluation: hyoka が作る評価表（資料1）。Word の資料なら代わりに file = "materials/資料2.docx"
+#                                      # opinions: 前の会議の「意見と市の考え方」（answers = "R6-1" のように意見をいただいた会議のID）
 """
 
 

@@ -10,6 +10,7 @@ import gc
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from hyoka.problems import HyokaError
 from hyoka.report import agenda, evaluation, pack, pdf, templates
@@ -146,6 +147,7 @@ def make_report(
     absent = absent_materials(meeting)
     if absent and not draft:
         raise HyokaError(absent_message(absent))
+    answering = _check_opinion_materials(ws, meeting, draft=draft)
 
     folders = templates.search_path(ws.root, templates_dir)
     target = out_dir if out_dir is not None else ws.out_dir / year.short
@@ -196,10 +198,27 @@ def make_report(
         )
         result.files += [agenda_path, list_path]
         parts = [agenda_path, list_path]
+        loaded: dict[Path, Any] = {table_path: table_doc}
         for material in meeting.materials:
             label = f"資料{material.no}「{material.title}」"
             if material.generated == "evaluation":
                 parts.append(table_path)
+            elif material.generated == "opinions" and material in answering:
+                from hyoka.report.opinions import render_opinions
+
+                opinions_path, opinions_doc = render_opinions(
+                    ws,
+                    answering[material],
+                    target,
+                    draft=draft,
+                    title=material.title,
+                    material_label=f"資料{material.no}",
+                    templates=folders,
+                    today=today,
+                )
+                result.files.append(opinions_path)
+                parts.append(opinions_path)
+                loaded[opinions_path] = opinions_doc
             elif material.file is None:
                 continue  # listed in 配布資料一覧 only
             elif material in absent:  # a draft: made without it
@@ -219,7 +238,7 @@ def make_report(
         pack_path, warnings = pack.compose(
             parts,
             target / pack_name,
-            loaded={table_path: table_doc},
+            loaded=loaded,
             title=f"{context['nendo']}第{meeting.number}回{context['committee']} 会議資料",
         )
         result.files.append(pack_path)
@@ -231,3 +250,24 @@ def make_report(
         if notice:
             result.notices.append(notice)
     return result
+
+
+def _check_opinion_materials(ws: Workspace, meeting: Meeting | None, *, draft: bool) -> dict[Material, str]:
+    """The materials ``generated = "opinions"`` of the meeting → the meeting they answer; refused
+    (before anything is written) while their opinions lack replies, unless a draft."""
+    if meeting is None:
+        return {}
+    found: dict[Material, str] = {}
+    for material in meeting.materials:
+        if material.generated != "opinions":
+            continue
+        if not material.answers:
+            raise HyokaError(
+                f"hyoka.toml の会議 {meeting.id} の資料{material.no}「{material.title}」に answers がありません。"
+                '意見をいただいた会議のIDを answers = "R6-1" のように書いてください。'
+            )
+        from hyoka.report.opinions import check_answerable
+
+        check_answerable(ws, material.answers, draft=draft)
+        found[material] = material.answers
+    return found

@@ -1,0 +1,271 @@
+"""The committee's opinions on an evaluation and the departments' replies (市の考え方) — pure core.
+
+An opinion belongs to a meeting and is about a *subject*: the whole evaluation, a level of the plan
+(a 基本目標, a 基本施策, a 施策) or a project. It is routed to the departments that must answer it: a
+project's submitting departments; for a level, those of every project under it (in plan order); for
+the whole evaluation, the secretariat. The secretariat may narrow (or, for the whole evaluation,
+name) the departments. A reply is one department's answer to one opinion; the answers of several
+departments to one opinion are combined in plan order, as a joint row's texts are.
+
+No I/O here: the adapters (:mod:`hyoka.opinions_io`, :mod:`hyoka.opinions_store`,
+:mod:`hyoka.report.opinions`) read and write; this module decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from hyoka.plan import Plan, PlanRow
+from hyoka.text import normalize_code, split_departments
+
+WHOLE, GOAL, POLICY, MEASURE, PROJECT = "whole", "goal", "policy", "measure", "project"
+KINDS = (WHOLE, GOAL, POLICY, MEASURE, PROJECT)
+KIND_LABELS = {WHOLE: "全体", GOAL: "基本目標", POLICY: "基本施策", MEASURE: "施策", PROJECT: "事業"}
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What an opinion is about. ``key``: '' (whole), 基本目標No, 基本施策, ``基本施策/施策No``, 事業No."""
+
+    kind: str
+    key: str = ""
+
+    @property
+    def code(self) -> str:
+        return f"{self.kind}:{self.key}"
+
+    @classmethod
+    def parse(cls, code: str) -> Subject:
+        kind, _, key = code.partition(":")
+        if kind not in KINDS:
+            raise ValueError(f"unknown subject kind: {code}")
+        return cls(kind, key)
+
+
+@dataclass(frozen=True)
+class Opinion:
+    key: str  # stable within the meeting: 'T<n>' from an imported table, '<member>|<subject>' from a form
+    meeting: str
+    subject: Subject
+    text: str
+    departments: tuple[str, ...]  # who must answer, in plan order
+    member: str = ""
+    seq: int = 0  # order within its source (the table's line, the form's row)
+    rating: str = ""  # a committee rating (second stage), where the sheet has one
+    sheet: str | None = None
+    cell: str | None = None
+
+
+@dataclass(frozen=True)
+class Reply:
+    opinion_key: str
+    department: str
+    text: str
+    sheet: str | None = None
+    cell: str | None = None
+
+
+# --- the subjects of a plan, in plan order ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubjectInfo:
+    subject: Subject
+    label: str  # as printed: 全体 / 基本目標1 福祉のまちづくり / 基本施策 … / 施策(1) … / ①【事業No.1】…
+    departments: tuple[str, ...]
+    goal: str = ""  # the 基本目標 it lies in, as a heading (「基本目標1 福祉のまちづくり」); '' for the whole
+    policy: str = ""  # the 基本施策 it lies in; '' for the whole and a 基本目標
+    rows: tuple[PlanRow, ...] = ()
+    depth: int = 0  # 0 whole, 1 goal, 2 policy, 3 measure, 4 project
+
+
+def _submitters(rows: Iterable[PlanRow]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(s for r in rows for s in r.submitters))
+
+
+def goal_heading(goal_no: str, goal: str) -> str:
+    return f"基本目標{goal_no} {goal}"
+
+
+def subjects(plan: Plan, secretariat: str) -> list[SubjectInfo]:
+    """Every subject an opinion can have, in plan order (a level before what lies under it)."""
+    out = [SubjectInfo(Subject(WHOLE), "計画全体・評価全般", (secretariat,))]
+    for g in plan.goals():
+        g_rows = tuple(r for p in g.policies for r in p.rows)
+        heading = goal_heading(g.no, g.name)
+        out.append(SubjectInfo(Subject(GOAL, g.no), heading, _submitters(g_rows), heading, "", g_rows, 1))
+        for pol in g.policies:
+            p_rows = tuple(pol.rows)
+            out.append(
+                SubjectInfo(
+                    Subject(POLICY, pol.name),
+                    f"基本施策 {pol.name}",
+                    _submitters(p_rows),
+                    heading,
+                    pol.name,
+                    p_rows,
+                    2,
+                )
+            )
+            for m in pol.measures:
+                m_rows = tuple(r for p in m.projects for r in p.rows)
+                out.append(
+                    SubjectInfo(
+                        Subject(MEASURE, f"{pol.name}/{m.no}"),
+                        f"施策({m.no}) {m.name}",
+                        _submitters(m_rows),
+                        heading,
+                        pol.name,
+                        m_rows,
+                        3,
+                    )
+                )
+                for pr in m.projects:
+                    out.append(
+                        SubjectInfo(
+                            Subject(PROJECT, pr.no),
+                            pr.rows[0].project_label,
+                            _submitters(pr.rows),
+                            heading,
+                            pol.name,
+                            pr.rows,
+                            4,
+                        )
+                    )
+    return out
+
+
+@dataclass(frozen=True)
+class SubjectIndex:
+    """The subjects of a plan by code, with their plan order."""
+
+    infos: Mapping[str, SubjectInfo]
+    order: Mapping[str, int]
+    departments: tuple[str, ...]  # every department that may answer, in plan order
+
+    @classmethod
+    def of(cls, plan: Plan, secretariat: str) -> SubjectIndex:
+        items = subjects(plan, secretariat)
+        deps = tuple(dict.fromkeys([*plan.submitters, secretariat]))
+        return cls({i.subject.code: i for i in items}, {i.subject.code: n for n, i in enumerate(items)}, deps)
+
+    def info(self, subject: Subject) -> SubjectInfo | None:
+        return self.infos.get(subject.code)
+
+    def dept_order(self, department: str) -> int:
+        try:
+            return self.departments.index(department)
+        except ValueError:
+            return len(self.departments)
+
+
+def find_subject(
+    plan: Plan, *, project_no: str = "", policy: str = "", goal_no: str = "", measure: str = ""
+) -> tuple[Subject | None, str]:
+    """The most specific subject named (事業No, else 施策, else 基本施策, else 基本目標No, else the
+    whole evaluation); ``(None, heading)`` naming the column whose value the plan does not have."""
+    project_no, policy, goal_no, measure = (normalize_code(v) for v in (project_no, policy, goal_no, measure))
+    if project_no:
+        return (Subject(PROJECT, project_no), "") if plan.project(project_no) else (None, "事業No")
+    if measure:
+        found = [
+            r
+            for r in plan.rows
+            if normalize_code(r.measure) == measure
+            or normalize_code(f"{r.measure_label}{r.measure}") == measure
+        ]
+        if policy:
+            found = [r for r in found if normalize_code(r.policy) == policy]
+        if not found:
+            return None, "施策"
+        return Subject(MEASURE, f"{found[0].policy}/{found[0].measure_no}"), ""
+    if policy:
+        for r in plan.rows:
+            if normalize_code(r.policy) == policy:
+                return Subject(POLICY, r.policy), ""
+        return None, "基本施策"
+    if goal_no:
+        for r in plan.rows:
+            if normalize_code(r.goal_no) == goal_no:
+                return Subject(GOAL, r.goal_no), ""
+        return None, "基本目標No"
+    return Subject(WHOLE), ""
+
+
+def route(index: SubjectIndex, subject: Subject, named: str = "") -> tuple[tuple[str, ...], list[str]]:
+    """The departments that answer an opinion on ``subject``: all of the subject's, or those ``named``
+    (``・``/``、``-separated) among them — for the whole evaluation any department of the plan.
+    Returns the departments in plan order and the names that cannot be used."""
+    info = index.info(subject)
+    allowed = info.departments if info else ()
+    if not named.strip():
+        return allowed, []
+    pool = index.departments if subject.kind == WHOLE else allowed
+    wanted = split_departments(named)
+    bad = [d for d in wanted if d not in pool]
+    chosen = tuple(d for d in pool if d in wanted)
+    return chosen, bad
+
+
+def ordered(index: SubjectIndex, opinions: Iterable[Opinion]) -> list[Opinion]:
+    """Opinions in plan order of their subjects; within a subject, by member form before table, then seq."""
+    end = len(index.order)
+    return sorted(opinions, key=lambda o: (index.order.get(o.subject.code, end), o.seq, o.member, o.key))
+
+
+@dataclass(frozen=True)
+class Answered:
+    """An opinion with its replies combined in plan order."""
+
+    opinion: Opinion
+    replies: tuple[Reply, ...]  # in the opinion's department order
+    missing: tuple[str, ...]  # departments whose reply is still owed
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+    def text(self) -> str:
+        """The combined reply: one department's text as it is; several, each under its name."""
+        if len(self.opinion.departments) <= 1:
+            return "\n".join(r.text for r in self.replies)
+        return "\n".join(f"【{r.department}】\n{r.text}" for r in self.replies)
+
+
+def answer(opinions: Sequence[Opinion], replies: Iterable[Reply]) -> list[Answered]:
+    by_key: dict[tuple[str, str], Reply] = {(r.opinion_key, r.department): r for r in replies}
+    out = []
+    for o in opinions:
+        got = tuple(by_key[(o.key, d)] for d in o.departments if (o.key, d) in by_key)
+        missing = tuple(d for d in o.departments if (o.key, d) not in by_key)
+        out.append(Answered(o, got, missing))
+    return out
+
+
+@dataclass
+class DepartmentReplies:
+    department: str
+    routed: list[Opinion] = field(default_factory=list)
+    missing: list[Opinion] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def reply_status(index: SubjectIndex, answered: Iterable[Answered]) -> list[DepartmentReplies]:
+    """Per department (plan order), the opinions routed to it and those it has not answered."""
+    by_dep: dict[str, DepartmentReplies] = {}
+    for a in answered:
+        for d in a.opinion.departments:
+            entry = by_dep.setdefault(d, DepartmentReplies(d))
+            entry.routed.append(a.opinion)
+            if d in a.missing:
+                entry.missing.append(a.opinion)
+    return sorted(by_dep.values(), key=lambda e: index.dept_order(e.department))
+
+
+def opinion_label(index: SubjectIndex, o: Opinion) -> str:
+    info = index.info(o.subject)
+    return info.label if info else o.subject.code

@@ -1,0 +1,936 @@
+"""Opinions and replies in and out: the flat table, the member and department workbooks — adapter.
+
+Reading goes through the same machinery as ``collect``: :func:`hyoka.collect.discover` (folders,
+oldest first, feedback copies left out), :func:`hyoka.workbook.open_workbook` (size, zip-bomb and XML
+checks before anything is parsed), the one problem catalogue with file, sheet and cell, the writer
+lock, one transaction per accepted file, every file recorded (accepted or rejected), an identical
+file counted once, and the marked-up copies of :mod:`hyoka.feedback` for rejected workbooks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hyoka import opinions_store as ostore
+from hyoka.collect import FileResult, discover
+from hyoka.files import atomic_write
+from hyoka.opinions import (
+    KIND_LABELS,
+    PROJECT,
+    WHOLE,
+    Opinion,
+    Reply,
+    Subject,
+    SubjectIndex,
+    answer,
+    find_subject,
+    opinion_label,
+    ordered,
+    reply_status,
+    route,
+)
+from hyoka.plan import Plan
+from hyoka.problems import SEVERITY_ORDER, HyokaError, Problem, Severity, problem
+from hyoka.store import Store, writer_lock
+from hyoka.text import clean_text, normalize_code, safe_filename
+from hyoka.workbook import MAX_FILE_BYTES, WorkbookError, is_lock_file, open_workbook
+from hyoka.workspace import Meeting, Workspace
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+
+SCHEMA = "hyoka.opinions/1"
+META_SHEET = "_hyoka"
+MEMBER_SHEET = "意見"
+REPLY_SHEET = "回答"
+MAX_ROWS = 20_000
+MAX_TEXT = 20_000
+HEADER_SEARCH = 40
+EMPTY_RUN_END = 30
+
+# Headings of the flat table (``opinions import``): 意見 is required; the subject is the most specific
+# of 事業No, 施策, 基本施策, 基本目標No that is filled in (none: the whole evaluation).
+H_NO, H_GOAL_NO, H_POLICY, H_MEASURE, H_PROJECT = "意見No", "基本目標No", "基本施策", "施策", "事業No"
+H_MEMBER, H_TEXT, H_DEPARTMENT, H_RATING = "委員", "意見", "担当課", "委員会評価"
+TABLE_HEADINGS = (H_NO, H_GOAL_NO, H_POLICY, H_MEASURE, H_PROJECT, H_MEMBER, H_TEXT, H_DEPARTMENT)
+# The workbooks hyoka makes: a hidden key column first, then what the reader sees.
+H_SUBJECT_ID, H_OPINION_ID, H_REPLY = "対象ID", "意見ID", "対応・市の考え方"
+
+
+# --- the plan an opinion is checked against --------------------------------------------------------
+
+
+def plan_for(ws: Workspace, meeting: Meeting) -> Plan:
+    """The plan the meeting's opinions refer to. Today the one plan of the workspace; with plan
+    versions, the version in force for ``meeting.report_year`` (the year the meeting reports on)."""
+    return ws.version(meeting.report_year).plan
+
+
+def subject_index(ws: Workspace, meeting: Meeting) -> SubjectIndex:
+    return SubjectIndex.of(plan_for(ws, meeting), ws.config.secretariat)
+
+
+def meeting_of(ws: Workspace, meeting_id: str) -> Meeting:
+    found = ws.config.meeting(meeting_id, ws.config.meetings[0].report_year) if ws.config.meetings else None
+    if found is None:
+        raise HyokaError(f"会議「{meeting_id}」は hyoka.toml にありません。[[meetings]] に設定してください。")
+    return found
+
+
+# --- results ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class OpinionsResult:
+    meeting: str
+    dry_run: bool
+    files: list[FileResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.status == "rejected" for f in self.files)
+
+    def to_dict(self) -> dict[str, Any]:
+        counts: dict[str, int] = {}
+        for f in self.files:
+            counts[f.status] = counts.get(f.status, 0) + 1
+        return {
+            "schema": SCHEMA,
+            "meeting": self.meeting,
+            "dry_run": self.dry_run,
+            "valid": self.ok,
+            "counts": counts,
+            "files": [f.to_dict() for f in self.files],
+        }
+
+
+# --- reading a grid safely -------------------------------------------------------------------------
+
+
+@dataclass
+class _Grid:
+    sheet: str | None
+    header: int  # 1-based row of the headings
+    columns: dict[str, int]  # heading (NFKC) → 1-based column
+    rows: list[tuple[int, tuple[Any, ...]]]
+    meta: dict[str, str]
+
+    def cell(self, line: int, values: tuple[Any, ...], heading: str) -> tuple[Any, str]:
+        j = self.columns.get(heading)
+        if j is None:
+            return None, ""
+        from openpyxl.utils import get_column_letter
+
+        return (values[j - 1] if j <= len(values) else None), f"{get_column_letter(j)}{line}"
+
+
+def _find_grid(
+    grid: Iterable[tuple[Any, ...]], sheet: str | None, anchor: str, display: str
+) -> _Grid | Problem | None:
+    found: _Grid | None = None
+    empty = 0
+    for line, values in enumerate(grid, 1):
+        if found is None:
+            if line > HEADER_SEARCH:
+                return None
+            names = [normalize_code(v) for v in values]
+            if anchor in names:
+                cols: dict[str, int] = {}
+                for j, n in enumerate(names, 1):
+                    if n:
+                        cols.setdefault(n, j)
+                found = _Grid(sheet, line, cols, [], {})
+            continue
+        if not any(v is not None and str(v).strip() for v in values):
+            empty += 1
+            if empty >= EMPTY_RUN_END:
+                break
+            continue
+        empty = 0
+        if len(found.rows) >= MAX_ROWS:
+            return problem("file-too-many-rows", file=display, sheet=sheet, limit=MAX_ROWS)
+        found.rows.append((line, tuple(values)))
+    return found
+
+
+def read_grid(path: Path, display: str, anchor: str, sheet_name: str | None) -> _Grid | Problem:
+    """The sheet (``sheet_name`` first, else the first visible one) whose headings include ``anchor``."""
+    if path.suffix.lower() == ".csv":
+        import csv
+        import io
+
+        from hyoka.tables import decode_csv
+
+        try:
+            text = decode_csv(path.read_bytes())
+            found = _find_grid((tuple(r) for r in csv.reader(io.StringIO(text))), None, anchor, display)
+        except (OSError, csv.Error, HyokaError) as exc:
+            return problem("file-corrupt", file=display, reason=str(exc))
+        if found is None:
+            return problem("sheet-not-found", file=display, headings=anchor)
+        return found
+    try:
+        wb = open_workbook(path, display=display)
+    except WorkbookError as exc:
+        return exc.problem
+    try:
+        meta: dict[str, str] = {}
+        names = wb.sheetnames
+        if META_SHEET in names:
+            for values in wb[META_SHEET].iter_rows(min_row=1, max_row=50, max_col=2, values_only=True):
+                if values and values[0]:
+                    meta[str(values[0])] = clean_text(values[1])
+        ordered_names = sorted((n for n in names if n != META_SHEET), key=lambda n: n != sheet_name)
+        for name in ordered_names:
+            ws = wb[name]
+            if getattr(ws, "sheet_state", "visible") == "veryHidden":
+                continue
+            result = _find_grid(ws.iter_rows(values_only=True), name, anchor, display)
+            if isinstance(result, Problem):
+                return result
+            if result is not None:
+                result.meta = meta
+                return result
+        return problem("sheet-not-found", file=display, headings=anchor)
+    except WorkbookError as exc:
+        return exc.problem
+    except Exception as exc:  # damaged inside: the same to the clerk as for collect
+        from hyoka.workbook import failure_reason
+
+        return problem("file-corrupt", file=display, reason=failure_reason(exc))
+    finally:
+        wb.close()
+
+
+def _text(value: Any, column: str, display: str, sheet: str | None, ref: str, found: list[Problem]) -> str:
+    text = clean_text(value)
+    if len(text) > MAX_TEXT:
+        found.append(
+            problem(
+                "text-too-long",
+                file=display,
+                sheet=sheet,
+                cell=ref,
+                column=column,
+                length=len(text),
+                limit=MAX_TEXT,
+            )
+        )
+    return text
+
+
+# --- validating each kind of file (pure over the grid) ---------------------------------------------
+
+
+def table_opinions(
+    index: SubjectIndex, plan: Plan, grid: _Grid, meeting: str, display: str
+) -> tuple[list[Opinion], list[Problem]]:
+    """The opinions of a flat table (``opinions import``)."""
+    found: list[Problem] = []
+    out: list[Opinion] = []
+    seen: dict[str, str] = {}
+    sheet = grid.sheet
+    for n, (line, values) in enumerate(grid.rows, 1):
+
+        def get(h: str, line: int = line, values: tuple[Any, ...] = values) -> tuple[str, str]:
+            v, ref = grid.cell(line, values, h)
+            return normalize_code(v), ref
+
+        text_value, text_ref = grid.cell(line, values, H_TEXT)
+        text = _text(text_value, H_TEXT, display, sheet, text_ref, found)
+        fields = {h: get(h) for h in (H_PROJECT, H_MEASURE, H_POLICY, H_GOAL_NO)}
+        subject, bad = find_subject(
+            plan,
+            project_no=fields[H_PROJECT][0],
+            measure=fields[H_MEASURE][0],
+            policy=fields[H_POLICY][0],
+            goal_no=fields[H_GOAL_NO][0],
+        )
+        if subject is None:
+            value, ref = fields[bad]
+            found.append(
+                problem(
+                    "opinion-subject-unknown", file=display, sheet=sheet, cell=ref, heading=bad, value=value
+                )
+            )
+            continue
+        if not text.strip():
+            found.append(problem("opinion-text-blank", file=display, sheet=sheet, cell=text_ref))
+            continue
+        named, dep_ref = get(H_DEPARTMENT)
+        departments, wrong = route(index, subject, named)
+        info = index.info(subject)
+        if wrong or not departments:
+            expected = "、".join(info.departments if info and subject.kind != WHOLE else index.departments)
+            found.append(
+                problem(
+                    "opinion-department-unknown",
+                    file=display,
+                    sheet=sheet,
+                    cell=dep_ref,
+                    department="・".join(wrong) or named,
+                    subject=opinion_label(index, Opinion("", meeting, subject, "", ())),
+                    expected=expected,
+                )
+            )
+            continue
+        number, no_ref = get(H_NO)
+        key = f"T{number or n}"
+        if key in seen:
+            found.append(
+                problem(
+                    "opinion-no-duplicate", file=display, sheet=sheet, cell=no_ref, no=number, first=seen[key]
+                )
+            )
+            continue
+        seen[key] = no_ref or f"{line}行目"
+        member, _ = get(H_MEMBER)
+        rating, _ = get(H_RATING)
+        out.append(Opinion(key, meeting, subject, text, departments, member, n, rating, sheet, text_ref))
+    if not grid.rows:
+        found.append(problem("opinions-table-empty", file=display, sheet=sheet))
+    return out, found
+
+
+def form_opinions(
+    index: SubjectIndex, grid: _Grid, meeting: str, member: str, display: str
+) -> tuple[list[Opinion], list[Problem]]:
+    """The opinions a member wrote in the workbook ``opinions forms`` made."""
+    found: list[Problem] = []
+    out: list[Opinion] = []
+    sheet = grid.sheet
+    for n, (line, values) in enumerate(grid.rows, 1):
+        text_value, text_ref = grid.cell(line, values, H_TEXT)
+        text = _text(text_value, H_TEXT, display, sheet, text_ref, found)
+        if not text.strip():
+            continue  # a subject the member has nothing to say about
+        code_value, code_ref = grid.cell(line, values, H_SUBJECT_ID)
+        try:
+            subject = Subject.parse(normalize_code(code_value))
+            known = index.info(subject) is not None
+        except ValueError:
+            known = False
+        if not known:
+            label_value, _ = grid.cell(line, values, "対象")
+            found.append(
+                problem(
+                    "opinion-subject-unknown",
+                    file=display,
+                    sheet=sheet,
+                    cell=code_ref or text_ref,
+                    heading=H_SUBJECT_ID,
+                    value=normalize_code(code_value) or clean_text(label_value),
+                )
+            )
+            continue
+        departments, _ = route(index, subject)
+        rating_value, _ = grid.cell(line, values, H_RATING)
+        out.append(
+            Opinion(
+                f"{member}|{subject.code}",
+                meeting,
+                subject,
+                text,
+                departments,
+                member,
+                n,
+                normalize_code(rating_value),
+                sheet,
+                text_ref,
+            )
+        )
+    return out, found
+
+
+def form_replies(
+    grid: _Grid, opinions: dict[str, Opinion], department: str, display: str
+) -> tuple[list[Reply], list[Problem]]:
+    """The department's replies in the workbook ``replies forms`` made."""
+    found: list[Problem] = []
+    out: list[Reply] = []
+    sheet = grid.sheet
+    seen: set[str] = set()
+    for line, values in grid.rows:
+        key_value, key_ref = grid.cell(line, values, H_OPINION_ID)
+        reply_value, reply_ref = grid.cell(line, values, H_REPLY)
+        key = normalize_code(key_value)
+        text = _text(reply_value, H_REPLY, display, sheet, reply_ref, found)
+        if not key and not text.strip():
+            continue
+        o = opinions.get(key)
+        if o is None or department not in o.departments or key in seen:
+            found.append(
+                problem(
+                    "reply-opinion-unknown",
+                    file=display,
+                    sheet=sheet,
+                    cell=key_ref or reply_ref,
+                    key=key or "（空欄）",
+                )
+            )
+            continue
+        seen.add(key)
+        if not text.strip():
+            found.append(problem("reply-blank", file=display, sheet=sheet, cell=reply_ref))
+            continue
+        out.append(Reply(key, department, text, sheet, reply_ref))
+    return out, found
+
+
+# --- the runs: read, decide, store or reject -------------------------------------------------------
+
+
+def _sha(path: Path, display: str) -> tuple[str, float, Problem | None]:
+    try:
+        stat = path.stat()
+        if stat.st_size > MAX_FILE_BYTES:
+            return "", 0.0, problem("file-too-large", file=display, reason=f"{stat.st_size:,} バイト")
+        return hashlib.sha256(path.read_bytes()).hexdigest(), stat.st_mtime, None
+    except FileNotFoundError:
+        return "", 0.0, problem("file-not-found", file=display)
+    except OSError as exc:
+        return "", 0.0, problem("file-corrupt", file=display, reason=exc.strerror or str(exc))
+
+
+@dataclass
+class _Run:
+    ws: Workspace
+    meeting: Meeting
+    store: Store
+    index: SubjectIndex
+    kind: str
+    dry_run: bool
+    known: set[str]
+    taken: dict[str, Path] = field(default_factory=dict)
+
+
+def _run(
+    ws: Workspace,
+    meeting: Meeting,
+    files: list[Path],
+    kind: str,
+    decide: Callable[[_Run, Path, str, float], FileResult],
+    *,
+    dry_run: bool,
+    feedback_dir: Path | None,
+) -> OpinionsResult:
+    result = OpinionsResult(meeting.id, dry_run)
+    with ExitStack() as stack:
+        if not dry_run:
+            stack.enter_context(writer_lock(ws.store_path))
+        store = stack.enter_context(ws.store())
+        run = _Run(
+            ws,
+            meeting,
+            store,
+            subject_index(ws, meeting),
+            kind,
+            dry_run,
+            ostore.accepted_hashes(store, meeting.id, kind),
+        )
+        for path in files:
+            display = path.name
+            if is_lock_file(path):
+                result.files.append(
+                    FileResult(path, "skipped", problems=[problem("file-lock", file=display)])
+                )
+                continue
+            sha, mtime, failure = _sha(path, display)
+            if failure is not None:
+                result.files.append(_reject(run, path, "", sha, [failure]))
+                continue
+            if sha in run.known or sha in run.taken:
+                earlier = (
+                    f"この回収で先に処理した「{run.taken[sha].name}」" if sha in run.taken else "以前の回収"
+                )
+                result.files.append(
+                    FileResult(
+                        path,
+                        "unchanged",
+                        problems=[problem("file-duplicate", file=display, received=earlier)],
+                    )
+                )
+                continue
+            try:
+                outcome = decide(run, path, sha, mtime)
+            except HyokaError:
+                raise
+            except Exception as exc:  # a bug costs this file, not the run
+                reason = f"{type(exc).__name__}: {exc}"
+                outcome = FileResult(
+                    path, "rejected", problems=[problem("internal-error", file=display, reason=reason)]
+                )
+            if outcome.status in ("accepted", "checked"):
+                run.taken[sha] = path
+            if outcome.status == "rejected" and feedback_dir is not None:
+                from hyoka.collect import _feedback
+
+                _feedback(outcome, feedback_dir)
+            result.files.append(outcome)
+    return result
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: SEVERITY_ORDER[p.severity])
+
+
+def _has_errors(problems: list[Problem]) -> bool:
+    return any(p.severity is Severity.ERROR for p in problems)
+
+
+def _reject(run: _Run, path: Path, source: str, sha: str, problems: list[Problem]) -> FileResult:
+    if not run.dry_run:
+        ostore.add_file(
+            run.store,
+            meeting=run.meeting.id,
+            kind=run.kind,
+            source=source,
+            file_name=path.name,
+            file_path=str(path.resolve()),
+            sha256=sha,
+            problems=[p.to_dict() for p in problems],
+            accepted=False,
+        )
+    return FileResult(path, "rejected", source or None, 0, _sorted(problems))
+
+
+def _accept(
+    run: _Run,
+    path: Path,
+    source: str,
+    sha: str,
+    mtime: float,
+    problems: list[Problem],
+    opinions: list[Opinion] = (),  # type: ignore[assignment]
+    replies: list[Reply] = (),  # type: ignore[assignment]
+) -> FileResult:
+    status = "checked"
+    if not run.dry_run:
+        ostore.add_file(
+            run.store,
+            meeting=run.meeting.id,
+            kind=run.kind,
+            source=source,
+            file_name=path.name,
+            file_path=str(path.resolve()),
+            sha256=sha,
+            problems=[p.to_dict() for p in problems],
+            opinions=opinions,
+            replies=replies,
+            file_mtime=mtime,
+        )
+        status = "accepted"
+    return FileResult(path, status, source or None, len(opinions) + len(replies), _sorted(problems))
+
+
+def _meeting_problem(run: _Run, grid: _Grid, display: str, kind: str) -> Problem | None:
+    """A workbook of another meeting (or another kind of workbook) must not be taken for this one."""
+    recorded = grid.meta.get("meeting", "")
+    form_kind = grid.meta.get("kind", "")
+    if (recorded and recorded != run.meeting.id) or (form_kind and form_kind != kind):
+        return problem(
+            "form-meeting-mismatch",
+            file=display,
+            sheet=grid.sheet,
+            form=recorded or "（不明）",
+            meeting=run.meeting.id,
+        )
+    return None
+
+
+def import_opinions(ws: Workspace, path: Path, meeting_id: str, *, dry_run: bool = False) -> OpinionsResult:
+    """Record a meeting's opinions from a flat table; a newer table replaces the earlier one whole."""
+    meeting = meeting_of(ws, meeting_id)
+
+    def decide(run: _Run, p: Path, sha: str, mtime: float) -> FileResult:
+        display = p.name
+        grid = read_grid(p, display, H_TEXT, None)
+        if isinstance(grid, Problem):
+            return _reject(run, p, "", sha, [grid])
+        got, found = table_opinions(run.index, plan_for(ws, meeting), grid, meeting.id, display)
+        if _has_errors(found):
+            return _reject(run, p, "", sha, found)
+        return _accept(run, p, "", sha, mtime, found, opinions=got)
+
+    if not path.exists():
+        raise HyokaError(f"{path}: ファイルが見つかりません。パスを確認してください。")
+    return _run(ws, meeting, [path], ostore.IMPORT, decide, dry_run=dry_run, feedback_dir=None)
+
+
+def recorded_meeting(files: Iterable[Path]) -> str | None:
+    """The meeting the first workbook hyoka made records (for collect without --meeting)."""
+    for path in files:
+        if is_lock_file(path) or path.suffix.lower() not in (".xlsx", ".xlsm"):
+            continue
+        try:
+            wb = open_workbook(path)
+        except (WorkbookError, HyokaError):
+            continue
+        try:
+            if META_SHEET in wb.sheetnames:
+                for values in wb[META_SHEET].iter_rows(min_row=1, max_row=50, max_col=2, values_only=True):
+                    if values and values[0] == "meeting" and values[1]:
+                        return str(values[1])
+        except Exception:
+            continue
+        finally:
+            wb.close()
+    return None
+
+
+def collect_opinions(
+    ws: Workspace,
+    paths: Iterable[Path],
+    meeting_id: str,
+    *,
+    dry_run: bool = False,
+    feedback_dir: Path | None = None,
+) -> OpinionsResult:
+    """Read the members' workbooks back; each member's newer workbook replaces their earlier one."""
+    meeting = meeting_of(ws, meeting_id)
+
+    def decide(run: _Run, p: Path, sha: str, mtime: float) -> FileResult:
+        display = p.name
+        grid = read_grid(p, display, H_TEXT, MEMBER_SHEET)
+        if isinstance(grid, Problem):
+            return _reject(run, p, "", sha, [grid])
+        mismatch = _meeting_problem(run, grid, display, "opinions")
+        if mismatch:
+            return _reject(run, p, "", sha, [mismatch])
+        member = normalize_code(grid.meta.get("member", ""))
+        if not member:
+            return _reject(
+                run, p, "", sha, [problem("opinion-member-unknown", file=display, sheet=grid.sheet)]
+            )
+        got, found = form_opinions(run.index, grid, meeting.id, member, display)
+        fingerprint = grid.meta.get("plan_fingerprint")
+        if fingerprint and fingerprint != plan_for(ws, meeting).fingerprint:
+            found.append(problem("form-plan-changed", file=display, sheet=grid.sheet))
+        if _has_errors(found):
+            return _reject(run, p, member, sha, found)
+        return _accept(run, p, member, sha, mtime, found, opinions=got)
+
+    return _run(
+        ws, meeting, discover(paths), ostore.MEMBER_FORM, decide, dry_run=dry_run, feedback_dir=feedback_dir
+    )
+
+
+def collect_replies(
+    ws: Workspace,
+    paths: Iterable[Path],
+    meeting_id: str,
+    *,
+    dry_run: bool = False,
+    feedback_dir: Path | None = None,
+) -> OpinionsResult:
+    """Read the departments' reply workbooks back; a department's newer workbook replaces its earlier one."""
+    meeting = meeting_of(ws, meeting_id)
+    with ws.store() as store:
+        in_force = {o.key: o for o in ostore.current_opinions(store, meeting.id)}
+
+    def decide(run: _Run, p: Path, sha: str, mtime: float) -> FileResult:
+        display = p.name
+        grid = read_grid(p, display, H_REPLY, REPLY_SHEET)
+        if isinstance(grid, Problem):
+            return _reject(run, p, "", sha, [grid])
+        mismatch = _meeting_problem(run, grid, display, "replies")
+        if mismatch:
+            return _reject(run, p, "", sha, [mismatch])
+        department = normalize_code(grid.meta.get("department", ""))
+        if department not in run.index.departments:
+            return _reject(
+                run, p, "", sha, [problem("reply-department-unknown", file=display, sheet=grid.sheet)]
+            )
+        got, found = form_replies(grid, in_force, department, display)
+        if _has_errors(found):
+            return _reject(run, p, department, sha, found)
+        return _accept(run, p, department, sha, mtime, found, replies=got)
+
+    return _run(
+        ws, meeting, discover(paths), ostore.REPLY_FORM, decide, dry_run=dry_run, feedback_dir=feedback_dir
+    )
+
+
+# --- what is in force ------------------------------------------------------------------------------
+
+
+@dataclass
+class MeetingOpinions:
+    meeting: Meeting
+    index: SubjectIndex
+    answered: list[Any]  # list[Answered], in plan order
+
+    @property
+    def departments(self) -> list[Any]:
+        return reply_status(self.index, self.answered)
+
+    @property
+    def complete(self) -> bool:
+        return all(a.complete for a in self.answered)
+
+
+def load_opinions(ws: Workspace, meeting_id: str) -> MeetingOpinions:
+    meeting = meeting_of(ws, meeting_id)
+    index = subject_index(ws, meeting)
+    with ws.store() as store:
+        ops = ordered(index, ostore.current_opinions(store, meeting.id))
+        replies = ostore.current_replies(store, meeting.id)
+    return MeetingOpinions(meeting, index, answer(ops, replies))
+
+
+# --- writing the workbooks -------------------------------------------------------------------------
+
+
+def _styles() -> dict[str, Any]:
+    from openpyxl.styles import Alignment, Border, PatternFill, Side
+
+    thin = Side(style="thin", color="808080")
+    return {
+        "border": Border(left=thin, right=thin, top=thin, bottom=thin),
+        "wrap": Alignment(wrap_text=True, vertical="top"),
+        "head_fill": PatternFill("solid", fgColor="DDE7F3"),
+        "input_fill": PatternFill("solid", fgColor="FFF9DB"),
+        "level_fill": PatternFill("solid", fgColor="F2F2F2"),
+    }
+
+
+def _sheet(
+    wb: Workbook,
+    title: str,
+    lines: list[str],
+    headings: list[tuple[str, float]],
+    rows: list[tuple[list[Any], bool]],
+    input_col: int,
+    font_name: str,
+    meta: dict[str, str],
+    min_height: float = 30,
+) -> None:
+    """One protected A4-landscape sheet: title lines, headings (column 1 hidden: the keys), rows (with
+    a shaded level row where the flag says so), the ``input_col`` unlocked and yellow."""
+    from openpyxl.styles import Alignment, Font, Protection
+    from openpyxl.utils import get_column_letter
+
+    from hyoka.forms import fit_rows, print_a4_landscape
+
+    st = _styles()
+    sheet = wb.active
+    assert sheet is not None
+    sheet.title = title
+    for r, text in enumerate(lines, 1):
+        c = sheet.cell(row=r, column=2, value=text)
+        c.font = Font(name=font_name, size=14 if r == 1 else 10, bold=r == 1)
+    header = len(lines) + 2
+    for j, (heading, width) in enumerate(headings, 1):
+        c = sheet.cell(row=header, column=j, value=heading)
+        c.font = Font(name=font_name, size=10, bold=True)
+        c.fill = st["head_fill"]
+        c.border = st["border"]
+        c.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+        sheet.column_dimensions[get_column_letter(j)].width = width
+    # The keys' column is hidden; wide enough that its text never makes a row taller (fit_rows).
+    sheet.column_dimensions["A"].width = 60
+    sheet.column_dimensions["A"].hidden = True
+    body = Font(name=font_name, size=10)
+    bold = Font(name=font_name, size=10, bold=True)
+    unlocked = Protection(locked=False)
+    for i, (values, level) in enumerate(rows, 1):
+        rr = header + i
+        for j, value in enumerate(values, 1):
+            c = sheet.cell(row=rr, column=j, value=value)
+            c.font = bold if level and j < input_col else body
+            c.border = st["border"]
+            c.alignment = st["wrap"]
+            if j == input_col:
+                c.fill = st["input_fill"]
+                c.protection = unlocked
+            elif level:
+                c.fill = st["level_fill"]
+    last = header + len(rows)
+    fit_rows(sheet, range(header + 1, last + 1), min_height=min_height)
+    sheet.freeze_panes = f"B{header + 1}"
+    sheet.print_area = f"B1:{get_column_letter(len(headings))}{max(last, header)}"
+    print_a4_landscape(sheet, header)
+    sheet.oddFooter.center.text = "&P / &N"  # type: ignore[union-attr]
+    sheet.protection.sheet = True
+    sheet.protection.formatRows = False
+    sheet.protection.formatColumns = False
+    m = wb.create_sheet(META_SHEET)
+    m.sheet_state = "hidden"
+    for key, value in {**meta, "generated_at": datetime.now().isoformat(timespec="seconds")}.items():
+        m.append([key, value])
+    m.protection.sheet = True
+
+
+def _ratings_by_project(ws: Workspace, meeting: Meeting, plan: Plan) -> dict[str, str]:
+    from hyoka.results import ratings
+
+    with ws.store() as store:
+        got = ratings(store, plan, meeting.report_year)
+    out: dict[str, str] = {}
+    for no in plan.project_nos:
+        rows = plan.project(no)
+        values = [got.get(r.key, "") for r in rows]
+        if len(set(values)) == 1:
+            out[no] = values[0]
+        else:
+            out[no] = "／".join(v or "－" for v in values)
+    return out
+
+
+def build_member_form(ws: Workspace, meeting: Meeting, member: str) -> Workbook:
+    from openpyxl import Workbook
+
+    plan = plan_for(ws, meeting)
+    index = subject_index(ws, meeting)
+    cfg = ws.config
+    ratings = _ratings_by_project(ws, meeting, plan)
+    rows: list[tuple[list[Any], bool]] = []
+    for code, info in index.infos.items():
+        kind = info.subject.kind
+        rating = ratings.get(info.subject.key, "") if kind == PROJECT else ""
+        departments = "・".join(dict.fromkeys(r.department for r in info.rows)) if kind == PROJECT else ""
+        rows.append(([code, KIND_LABELS[kind], info.label, departments, rating, None], kind != PROJECT))
+    year = meeting.report_year.label(cfg.gannen)
+    wb = Workbook()
+    _sheet(
+        wb,
+        MEMBER_SHEET,
+        [
+            f"{cfg.plan_title}の進捗状況及び評価表（{year}実績）についての意見",
+            f"{cfg.committee}　第{meeting.number}回（{meeting.day.month}月{meeting.day.day}日）　／　委員: {member}",
+            "【記入方法】黄色の「意見」の欄に、評価全般・基本目標・基本施策・施策・事業ごとにご意見を記入してください。"
+            "意見のない行は空欄のままにしてください。行の追加・削除はしないでください。",
+        ],
+        [(H_SUBJECT_ID, 4), ("区分", 9), ("対象", 44), ("担当課", 18), ("事業評価", 8), (H_TEXT, 70)],
+        rows,
+        6,
+        cfg.font_gothic,
+        {"kind": "opinions", "meeting": meeting.id, "member": member, "plan_fingerprint": plan.fingerprint},
+    )
+    return wb
+
+
+def build_reply_form(ws: Workspace, mo: MeetingOpinions, department: str) -> Workbook:
+    from openpyxl import Workbook
+
+    cfg = ws.config
+    meeting = mo.meeting
+    rows: list[tuple[list[Any], bool]] = []
+    for n, a in enumerate(mo.answered, 1):
+        o = a.opinion
+        if department not in o.departments:
+            continue
+        rows.append(
+            (
+                [o.key, n, opinion_label(mo.index, o), o.member, o.text, "・".join(o.departments), None],
+                False,
+            )
+        )
+    wb = Workbook()
+    _sheet(
+        wb,
+        REPLY_SHEET,
+        [
+            f"{cfg.committee}からの意見への対応・市の考え方（回答票）",
+            f"第{meeting.number}回（{meeting.day.month}月{meeting.day.day}日）の会議でいただいた意見　／　"
+            f"回答する課: {department}　／　事務局: {cfg.secretariat}",
+            "【記入方法】黄色の「対応・市の考え方」の欄に、意見ごとの対応と市の考え方を記入してください。"
+            "複数の課が担当する意見は、自課の分を記入してください（事務局が計画の順にまとめます）。",
+        ],
+        [
+            (H_OPINION_ID, 4),
+            ("No", 5),
+            ("対象", 34),
+            (H_MEMBER, 9),
+            (H_TEXT, 50),
+            ("担当課", 16),
+            (H_REPLY, 60),
+        ],
+        rows,
+        7,
+        cfg.font_gothic,
+        {"kind": "replies", "meeting": meeting.id, "department": department},
+        min_height=60,  # room for about four lines of the department's reply
+    )
+    return wb
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    stem, suffix = name.rsplit(".", 1)
+    candidate, n = name, 1
+    while candidate.casefold() in taken:
+        n += 1
+        candidate = f"{stem}_{n}.{suffix}"
+    taken.add(candidate.casefold())
+    return candidate
+
+
+def members_of(meeting: Meeting, members: list[str]) -> list[str]:
+    chosen = [normalize_code(m) for m in members if normalize_code(m)] or list(meeting.members)
+    if not chosen:
+        raise HyokaError(
+            f'会議 {meeting.id} の委員が決まっていません。hyoka.toml の [[meetings]] に members = ["委員A", …] を'
+            "書くか、--member で委員を指定してください。"
+        )
+    return list(dict.fromkeys(chosen))
+
+
+def write_member_forms(
+    ws: Workspace, meeting_id: str, members: list[str], out: Path | None = None
+) -> list[Path]:
+    meeting = meeting_of(ws, meeting_id)
+    target = out or ws.out_dir / "opinions" / safe_filename(meeting.id)
+    taken: set[str] = set()
+    paths = []
+    for member in members_of(meeting, members):
+        path = target / _unique(f"意見票_{safe_filename(meeting.id)}_{safe_filename(member)}.xlsx", taken)
+        atomic_write(path, build_member_form(ws, meeting, member).save)
+        paths.append(path)
+    return paths
+
+
+def write_reply_forms(
+    ws: Workspace, meeting_id: str, out: Path | None = None, department: str | None = None
+) -> list[Path]:
+    mo = load_opinions(ws, meeting_id)
+    if not mo.answered:
+        raise HyokaError(
+            f"会議 {mo.meeting.id} の意見がまだ記録されていません。先に hyoka opinions import か "
+            "hyoka opinions collect で意見を取り込んでください。"
+        )
+    departments = [d.department for d in mo.departments]
+    if department is not None:
+        wanted = normalize_code(department)
+        if wanted not in departments:
+            raise HyokaError(
+                f"「{department}」に回付された意見はありません。回付先: {'、'.join(departments)}"
+            )
+        departments = [wanted]
+    target = out or ws.out_dir / "replies" / safe_filename(mo.meeting.id)
+    taken: set[str] = set()
+    paths = []
+    for dep in departments:
+        path = target / _unique(f"回答票_{safe_filename(mo.meeting.id)}_{safe_filename(dep)}.xlsx", taken)
+        atomic_write(path, build_reply_form(ws, mo, dep).save)
+        paths.append(path)
+    return paths
+
+
+def iter_lines(mo: MeetingOpinions) -> Iterator[str]:
+    """Plain lines of the status (used by the CLI)."""
+    for d in mo.departments:
+        state = "完了" if d.complete else "未回答あり"
+        yield f"【{state}】{d.department}  回答 {len(d.routed) - len(d.missing)}/{len(d.routed)}件"
+        for o in d.missing:
+            yield f"    未回答: {opinion_label(mo.index, o)}" + (f"（{o.member}）" if o.member else "")
+
+
+def _normalize_heading(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip()
