@@ -22,9 +22,24 @@ from hyoka.store import Part
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 from tests.browser import SCREENSHOTS, axe_violations, chromium, screenshot
-from tests.conftest import SAMPLE, read_csv
+from tests.conftest import SAMPLE, read_csv, sample_r5_parts
 
 R4, R5 = FiscalYear(2022), FiscalYear(2023)
+
+
+def _store_r5(ws: Workspace, parts: list[Part]) -> None:
+    """R5 as one imported table of ``parts`` (each department's part of a joint row apart)."""
+    with ws.store() as store:
+        store.add_submission(
+            year=R5,
+            submitter="",
+            kind="import",
+            file_name="x",
+            file_path="x",
+            sha256="x",
+            parts=parts,
+            replace_rows=True,
+        )
 
 
 def _published(ws: Workspace, tmp_path: Path, **kwargs: Any) -> dict[str, Path]:
@@ -159,17 +174,7 @@ def test_text_is_escaped_in_the_page_and_kept_in_the_text_version(
         )
         for r in read_csv(SAMPLE / "entries_R5.csv")
     ]
-    with sample_ws.store() as store:
-        store.add_submission(
-            year=R5,
-            submitter="",
-            kind="import",
-            file_name="x",
-            file_path="x",
-            sha256="x",
-            parts=parts,
-            replace_rows=True,
-        )
+    _store_r5(sample_ws, parts)
     files = _published(sample_ws, tmp_path)
     raw = files[".html"].read_text(encoding="utf-8")
     assert "<script" not in raw
@@ -220,29 +225,8 @@ def test_csv_and_json_rows_equal_the_store(published: tuple[Workspace, dict[str,
 def test_publish_refuses_while_rows_are_missing_and_drafts_are_marked(
     sample_ws: Workspace, tmp_path: Path
 ) -> None:
-    parts = [
-        Part(
-            r["事業No"],
-            r["担当課"],
-            r["提出課"],
-            r["事業評価"],
-            r["事業実績・評価理由"],
-            r["今後の事業計画・展望"],
-        )
-        for r in read_csv(SAMPLE / "entries_R5.csv")
-        if r["提出課"] != "公民館"
-    ]
-    with sample_ws.store() as store:
-        store.add_submission(
-            year=R5,
-            submitter="",
-            kind="import",
-            file_name="x",
-            file_path="x",
-            sha256="x",
-            parts=parts,
-            replace_rows=True,
-        )
+    parts = sample_r5_parts(lambda r: r["提出課"] == "公民館")
+    _store_r5(sample_ws, parts)
     with pytest.raises(HyokaError) as err:
         _published(sample_ws, tmp_path)
     assert "公民館: 事業No.32" in str(err.value)
@@ -337,17 +321,7 @@ def test_no_control_character_or_empty_paragraph_reaches_the_published_files(
         Part(r["事業No"], r["担当課"], r["提出課"], "A", "一\x85二\x9b\n\n\n三", "四")
         for r in read_csv(SAMPLE / "entries_R5.csv")
     ]
-    with sample_ws.store() as store:
-        store.add_submission(
-            year=R5,
-            submitter="",
-            kind="import",
-            file_name="x",
-            file_path="x",
-            sha256="x",
-            parts=parts,
-            replace_rows=True,
-        )
+    _store_r5(sample_ws, parts)
     files = _published(sample_ws, tmp_path)
     for path in files.values():
         text = path.read_text(encoding="utf-8-sig")
