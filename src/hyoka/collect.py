@@ -741,21 +741,12 @@ def _against_current(run: _Run, path: Path, read: _Read, submitter: str) -> list
             )
         )
         return found
-    if _resolved([path]) <= run.accept_older:
-        found.append(
-            problem(
-                "older-file-accepted",
-                file=display,
-                current=current.file_name,
-                this=_when(read.mtime),
-                that=_when(current.file_mtime),
-            )
-        )
-        return found
-    # Taking it would silently put an older version back in force.
+    # An older file goes in force only when the clerk named it: taken quietly, it would put an older
+    # version back in force.
+    code = "older-file-accepted" if _resolved([path]) <= run.accept_older else "file-older-than-current"
     found.append(
         problem(
-            "file-older-than-current",
+            code,
             file=display,
             current=current.file_name,
             this=_when(read.mtime),

@@ -23,6 +23,7 @@ from hyoka.sheet import (
     NumberType,
     RatingType,
     SheetDefinition,
+    Validation,
     excel_formula,
     excel_number_format,
     excel_proposal_formula,
@@ -228,7 +229,6 @@ def build_form(
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     cfg = ws.config
     definition = cfg.sheet
@@ -371,22 +371,8 @@ def build_form(
             v = validation(definition, spec)
             if v is None:
                 continue
-            dv = DataValidation(
-                type=v.type,
-                formula1=v.formula1,
-                formula2=v.formula2,
-                operator=v.operator,
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=v.title,
-                error=v.error,
-                promptTitle=v.title if v.prompt else None,
-                prompt=v.prompt or None,
-                showInputMessage=bool(v.prompt),
-            )
             letter = letters[col.role]
-            dv.add(f"{letter}{header + 1}:{letter}{last_row}")
-            sheet.add_data_validation(dv)
+            _add_validation(sheet, v, f"{letter}{header + 1}:{letter}{last_row}")
 
     sheet.freeze_panes = f"A{header + 1}"
     sheet.print_area = f"A1:{last_col}{max(last_row, header)}"
@@ -430,6 +416,27 @@ def _row_unit(definition: SheetDefinition, column: SheetColumn, values: Mapping[
         unit = values.get(t.unit_column)
         return str(unit).strip() if unit else None
     return None
+
+
+def _add_validation(sheet: Worksheet, v: Validation, cells: str) -> None:
+    """The sheet definition's check of a column as Excel's data validation over ``cells``."""
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    dv = DataValidation(
+        type=v.type,
+        formula1=v.formula1,
+        formula2=v.formula2,
+        operator=v.operator,
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle=v.title,
+        error=v.error,
+        promptTitle=v.title if v.prompt else None,
+        prompt=v.prompt or None,
+        showInputMessage=bool(v.prompt),
+    )
+    dv.add(cells)
+    sheet.add_data_validation(dv)
 
 
 def fit_rows(
@@ -550,7 +557,6 @@ def build_secretariat_form(
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
     from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
 
     cfg = ws.config
     definition = cfg.sheet
@@ -613,22 +619,8 @@ def build_secretariat_form(
         v = validation(definition, c) if c is not None and c.source == "secretariat" else None
         if v is None or not plan.rows:
             continue
-        dv = DataValidation(
-            type=v.type,
-            formula1=v.formula1,
-            formula2=v.formula2,
-            operator=v.operator,
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle=v.title,
-            error=v.error,
-            promptTitle=v.title if v.prompt else None,
-            prompt=v.prompt or None,
-            showInputMessage=bool(v.prompt),
-        )
         letter = get_column_letter(j)
-        dv.add(f"{letter}{header + 1}:{letter}{last}")
-        sheet.add_data_validation(dv)
+        _add_validation(sheet, v, f"{letter}{header + 1}:{letter}{last}")
     sheet.freeze_panes = f"A{header + 1}"
     print_a4_landscape(sheet, header)
     sheet.protection.sheet = True
