@@ -753,6 +753,12 @@ class Workspace:
 
     @property
     def sheet(self) -> SheetDefinition:
+        """hyoka.toml's sheet definition: the working copy for the next plan version."""
+        return self.config.sheet
+
+    def sheet_for(self, year: FiscalYear) -> SheetDefinition:
+        """The sheet definition every command working on ``year`` reads (the one of the plan version
+        in force for that year; until versions keep theirs, hyoka.toml's)."""
         return self.config.sheet
 
     def sheet_problems(self) -> list[Problem]:
