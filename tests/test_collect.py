@@ -640,7 +640,9 @@ def test_an_older_file_is_accepted_when_named_deliberately(ws_r4: Workspace, tmp
     assert collect(ws_r4, [newer], R5).ok
     refused = collect(ws_r4, [older], R5).files[0].problems
     assert [p.code for p in refused] == ["file-older-than-current"]
-    assert "--accept-older" in refused[0].message
+    assert refused[0].message.endswith(
+        "この版に戻す場合は、古い版として受け付けるよう指定して取り込んでください。"
+    )
     result = run("collect", older, "--year", "R5", "-w", ws_r4.root, "--accept-older", older)
     assert result.exit_code == 0, result.output
     assert "older-file-accepted" in result.output
@@ -679,8 +681,8 @@ def test_an_identical_older_file_says_the_newer_return_stays_in_force(
     assert f.problems[0].message == (
         f"同じ内容のファイルを受け付け済みです（{first} に受け付け）が、その後に受け付けた新しい"
         f"「{newer.name}」（{second} に受付、フォルダ {newer.parent.resolve()}）が有効なままです。"
-        "このファイルでは何も変えていません（この版に戻す場合は、hyoka collect の --accept-older に"
-        "このファイルを指定します）。"
+        "このファイルでは何も変えていません（この版に戻す場合は、このファイルを古い版として"
+        "受け付けるよう指定して取り込み直します）。"
     )
     # The one in force, collected again, is a plain duplicate.
     assert [p.code for p in collect(ws_r4, [newer], R5).files[0].problems] == ["file-duplicate"]

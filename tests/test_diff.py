@@ -556,7 +556,7 @@ def test_unknown_or_contradicting_suffix_is_refused(
     assert result.exit_code == 2, result.output
     assert not target.exists()
     if out.endswith(".xlsx"):
-        assert "--format md と出力ファイルの拡張子「.xlsx」が合いません" in result.output
+        assert "出力形式 md と出力ファイルの拡張子「.xlsx」が合いません" in result.output
     else:
         what = f"拡張子「{Path(out).suffix}」" if Path(out).suffix else "拡張子のない名前"
         assert f"保存先 {out} の{what}では保存できません。" in result.output

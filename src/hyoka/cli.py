@@ -23,6 +23,21 @@ if TYPE_CHECKING:  # the CLI imports the library lazily, so that --help stays fa
     from hyoka.years import FiscalYear
 
 
+CLI_HINTS: dict[str, str] = {
+    "draft": "「案」は --draft を付けて作成します。",
+    "years": "比べる年度は --year と --against で指定します（例: --year R6 --against R5）。",
+    "member": "委員は --member で指定します（例: --member 委員A --member 委員B）。",
+    "init-plan": "作成するには `hyoka init フォルダ名 --plan 計画マスタ.xlsx`（見本は `hyoka init フォルダ名 --sample`）。",
+}
+"""The command line's words for each of the library's hints (hyoka.problems.HINTS)."""
+
+PROBLEM_HINTS: dict[str, str] = {
+    "file-older-than-current": "古い版として受け付けるには、--accept-older にこのファイルを指定します。",
+    "file-duplicate-superseded": "この版に戻すには、--accept-older にこのファイルを指定します。",
+}
+"""The command line's words for what the clerk can do about a problem, printed under it."""
+
+
 class _Group(JaGroup):
     """The one place where failures become messages: handled ones print one line, others too unless --debug."""
 
@@ -30,7 +45,8 @@ class _Group(JaGroup):
         try:
             return super().invoke(ctx)
         except HyokaError as exc:
-            typer.echo(f"エラー: {exc}", err=True)
+            hint = f"\n{CLI_HINTS[exc.hint]}" if exc.hint else ""
+            typer.echo(f"エラー: {exc}{hint}", err=True)
             raise typer.Exit(1) from None
         except BrokenPipeError:
             # The output went to a program that stopped reading (| head): not an error of ours.
@@ -617,6 +633,8 @@ def _print_collect(result: Any, json_out: bool) -> None:
         typer.echo(f"【{_STATUS_LABEL[f.status]}】{f.name}{who}")
         for p in f.problems:
             typer.echo(f"    {p.render()}")
+            if p.code in PROBLEM_HINTS:
+                typer.echo(f"      → {PROBLEM_HINTS[p.code]}")
         if f.feedback:
             typer.echo(f"    → 指摘を書き込んだ写し: {f.feedback}")
     counts = result.to_dict()["counts"]
@@ -1016,6 +1034,8 @@ def _print_opinions(result: Any, json_out: bool, what: str) -> None:
         typer.echo(f"【{_STATUS_LABEL[f.status]}】{f.name}{who}")
         for p in f.problems:
             typer.echo(f"    {p.render()}")
+            if p.code in PROBLEM_HINTS:
+                typer.echo(f"      → {PROBLEM_HINTS[p.code]}")
         if f.feedback:
             typer.echo(f"    → 指摘を書き込んだ写し: {f.feedback}")
     counts = result.to_dict()["counts"]

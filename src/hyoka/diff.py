@@ -408,7 +408,8 @@ def _require_year(stored: Mapping[FiscalYear, object], fy: FiscalYear) -> None:
         raise HyokaError(_nothing_stored())
     raise HyokaError(
         f"{fy.label()}（{fy.short}）の評価は保存されていません。保存済みの年度: {_years_text(stored)}。"
-        "--year と --against で保存済みの年度を指定してください。"
+        "比べる年度には保存済みの年度を指定してください。",
+        hint="years",
     )
 
 

@@ -197,7 +197,7 @@ def _unsubmitted_notes(diff: Diff, after: str) -> tuple[str, ...]:
         return ()
     return (
         f"未提出（{after}の評価がない行）: {len(diff.unsubmitted)} 行 — 比較していません。"
-        f"提出状況は hyoka status --year {diff.after_year.short} で確認できます。",
+        f"{after}の提出状況は hyoka status で確認できます。",
     )
 
 
@@ -268,7 +268,7 @@ def format_for(fmt: str | None, out: Path | None) -> str:
     """The format asked for, or the one ``out``'s suffix names; ValueError when they disagree."""
     if fmt is not None and fmt not in FORMATS:
         raise ValueError(
-            f"--format には {'・'.join(FORMATS)} のいずれかを指定してください（「{fmt}」は使えません）。"
+            f"出力形式には {'・'.join(FORMATS)} のいずれかを指定してください（「{fmt}」は使えません）。"
         )
     implied = SUFFIX_FORMATS.get(out.suffix.lower()) if out is not None else None
     if out is not None and implied is None:
@@ -281,7 +281,7 @@ def format_for(fmt: str | None, out: Path | None) -> str:
         return implied or "table"
     if out is not None and implied is not None and implied != fmt:
         raise ValueError(
-            f"--format {fmt} と出力ファイルの拡張子「{out.suffix}」が合いません。どちらかを直してください。"
+            f"出力形式 {fmt} と出力ファイルの拡張子「{out.suffix}」が合いません。どちらかを直してください。"
         )
     return fmt
 
@@ -299,7 +299,7 @@ def render(doc: Document, fmt: str) -> str:
         return json.dumps(list(doc.records), ensure_ascii=False, indent=2)
     if fmt == "md":
         return render_markdown(doc)
-    raise ValueError(f"{fmt} は文字として出力できません。--out でファイルに保存してください。")
+    raise ValueError(f"{fmt} は文字として出力できません。ファイルに保存してください。")
 
 
 def save(doc: Document, fmt: str, path: Path) -> Path:

@@ -123,7 +123,7 @@ def make_forms(
         prior = prior_ratings(store, year)
     target = out or ws.out_dir / "forms" / year.short
     if target.exists() and not target.is_dir():
-        raise HyokaError(f"{target} はファイルです。--out には調査票を置くフォルダを指定してください。")
+        raise HyokaError(f"{target} はファイルです。出力先には調査票を置くフォルダを指定してください。")
     result = FormsResult(
         problems=form_warnings(plan, year, submitters, prior, today or date.today(), ws.config.gannen)
     )
@@ -538,7 +538,7 @@ def make_secretariat_form(ws: Workspace, year: FiscalYear, out: Path | None = No
         results = load_year(store, plan, year)
     target = out or ws.out_dir / "forms" / year.short
     if target.exists() and not target.is_dir():
-        raise HyokaError(f"{target} はファイルです。--out には調査票を置くフォルダを指定してください。")
+        raise HyokaError(f"{target} はファイルです。出力先には調査票を置くフォルダを指定してください。")
     stored = {
         key: {"rating": r.rating, "achievement": r.achievement, "outlook": r.outlook}
         for key, r in results.items()

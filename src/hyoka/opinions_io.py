@@ -877,7 +877,8 @@ def members_of(meeting: Meeting, members: list[str]) -> list[str]:
     if not chosen:
         raise HyokaError(
             f'会議 {meeting.id} の委員が決まっていません。hyoka.toml の [[meetings]] に members = ["委員A", …] を'
-            "書くか、--member で委員を指定してください。"
+            "書くか、委員を指定してください。",
+            hint="member",
         )
     return list(dict.fromkeys(chosen))
 

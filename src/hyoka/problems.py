@@ -179,8 +179,8 @@ CATALOGUE: dict[str, ProblemType] = _types(
         I,
         "Identical to a return already replaced",
         "同じ内容のファイルを受け付け済みです（{received}）が、その後に受け付けた新しい「{current}」（{current_received} に受付、フォルダ {current_folder}）"
-        "が有効なままです。このファイルでは何も変えていません（この版に戻す場合は、hyoka collect の "
-        "--accept-older にこのファイルを指定します）。",
+        "が有効なままです。このファイルでは何も変えていません（この版に戻す場合は、このファイルを古い版として"
+        "受け付けるよう指定して取り込み直します）。",
     ),
     (
         "file-already-rejected",
@@ -205,15 +205,14 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "form-year-mismatch",
         E,
         "Form is for another fiscal year",
-        "この調査票は{form_year}のものです。{year}の調査票を提出してもらうか、--year を確認してください。",
+        "この調査票は{form_year}のものです。{year}の調査票を提出してもらうか、取り込む年度の指定を確認してください。",
     ),
     (
         "file-older-than-current",
         E,
         "Older than the return in force",
         "受付済みの「{current}」（保存 {that}）より古いファイルです（保存 {this}）。古い版で置き換えないよう取り込みませんでした。"
-        "この版に戻す場合は、古い版として受け付けるよう指定して取り込んでください"
-        "（hyoka collect の --accept-older にこのファイルを指定します）。",
+        "この版に戻す場合は、古い版として受け付けるよう指定して取り込んでください。",
     ),
     (
         "older-file-accepted",
@@ -987,4 +986,24 @@ def problem(
 
 
 class HyokaError(Exception):
-    """A handled failure: the CLI prints the Japanese message and exits 1, without a traceback."""
+    """A handled failure: the CLI prints the Japanese message and exits 1, without a traceback.
+
+    The message never names a command-line option or a control of the web page. Where the way out
+    is one of them, ``hint`` names it (a key of :data:`HINTS`) and each front end adds its own words:
+    the CLI its option, the web page its control.
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None and hint not in HINTS:
+            raise ValueError(f"unknown hint {hint!r}")
+        self.hint = hint
+
+
+HINTS: dict[str, str] = {
+    "draft": "make the document as a draft (案) anyway",
+    "years": "name the two stored years to compare",
+    "member": "name the members the workbooks are for",
+    "init-plan": "name the plan master (or the sample) a new workspace starts from",
+}
+"""What a front end can offer the user beyond the message (its own words for each, see ``hint``)."""

@@ -735,8 +735,9 @@ class Workspace:
             if (folder / CONFIG_NAME).is_file():
                 return cls.load(folder)
         raise HyokaError(
-            "ワークスペースが見つかりません。ワークスペースのフォルダで実行するか -w でフォルダを指定してください。"
-            "新しく作るには `hyoka init フォルダ名 --plan 計画マスタ.xlsx`（見本は `hyoka init フォルダ名 --sample`）。"
+            "ワークスペースが見つかりません。ワークスペースのフォルダで実行するか、そのフォルダを指定してください。"
+            "新しく作るには計画マスタからワークスペースを作成します。",
+            hint="init-plan",
         )
 
     @cached_property
@@ -883,9 +884,11 @@ def init_workspace(
             f"{root} には既にワークスペースがあります（{CONFIG_NAME}）。別のフォルダを指定してください。"
         )
     if sample and plan_file:
-        raise HyokaError("--sample と --plan は同時に指定できません。")
+        raise HyokaError(
+            "見本と計画マスタは同時に指定できません。どちらか一方にしてください。", hint="init-plan"
+        )
     if not sample and plan_file is None:
-        raise HyokaError("計画マスタを --plan で指定してください（見本で試すには --sample）。")
+        raise HyokaError("計画マスタを指定してください（見本の計画で試すこともできます）。", hint="init-plan")
     if sample and sample_name not in SAMPLES:
         raise HyokaError(f"見本「{sample_name}」はありません。使える見本: {'、'.join(SAMPLES)}")
     if plan_file is not None:

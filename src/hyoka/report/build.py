@@ -68,7 +68,7 @@ def missing_message(year_label: str, missing: list[MissingRow] | tuple[MissingRo
         ratings = "、".join(f"{who}「{rating}」" for who, rating in r.ratings)
         lines.append(f"  事業No.{r.project_no}（{r.department}）: {ratings}")
     lines.append(
-        "回収してから再度実行するか、--draft を付けて「案」として作成してください（未提出の行には「未提出」、"
+        "回収してから再度実行するか、「案」として作成してください（未提出の行には「未提出」、"
         "不一致の行には各課の評価と「不一致」と表示されます）。"
     )
     return "\n".join(lines)
@@ -86,7 +86,7 @@ def absent_message(absent: list[Material]) -> str:
     lines += [f"  資料{m.no}「{m.title}」: {m.file}" for m in absent]
     lines.append(
         "hyoka.toml の [[meetings.materials]] の file を直すか、ファイルをその場所に置いてから再度実行してください"
-        "（--draft を付けると、このファイルを除いて「案」として作成します）。"
+        "（「案」として作成すると、このファイルを除いて作成します）。"
     )
     return "\n".join(lines)
 
@@ -124,7 +124,7 @@ def load_evaluation(
     )
     del results, prior  # the model has what it needs; the rest only costs memory for a large plan
     if ev.missing and not draft:
-        raise HyokaError(missing_message(ev.year_label, ev.missing))
+        raise HyokaError(missing_message(ev.year_label, ev.missing), hint="draft")
     return ev, meeting
 
 
@@ -146,7 +146,7 @@ def make_report(
     # anything is written; a draft is made without it.
     absent = absent_materials(meeting)
     if absent and not draft:
-        raise HyokaError(absent_message(absent))
+        raise HyokaError(absent_message(absent), hint="draft")
     answering = _check_opinion_materials(ws, meeting, draft=draft)
 
     folders = templates.search_path(ws.root, templates_dir)
@@ -173,7 +173,7 @@ def make_report(
     if meeting is None:
         result.notices.append(
             f"{ev.year_label}を報告する会議が hyoka.toml にないため、次第・配布資料一覧・会議資料一式は作成しませんでした"
-            "（評価表の日付は今日の日付です）。作成するには [[meetings]] を設定し、--meeting で指定してください。"
+            "（評価表の日付は今日の日付です）。作成するには hyoka.toml に [[meetings]] を設定し、その会議を指定して作成してください。"
         )
     else:
         if meeting.report_year != year:

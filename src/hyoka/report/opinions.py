@@ -71,7 +71,7 @@ def unanswered_message(mo: MeetingOpinions) -> str:
         if d.missing:
             lines.append(f"  {d.department}: 未回答 {len(d.missing)}件")
     lines.append(
-        "回答票を回収してから再度実行するか、--draft を付けて「案」として作成してください（未回答の意見には「未回答」と表示されます）。"
+        "回答票を回収してから再度実行するか、「案」として作成してください（未回答の意見には「未回答」と表示されます）。"
     )
     return "\n".join(lines)
 
@@ -81,10 +81,11 @@ def check_answerable(ws: Workspace, meeting_id: str, *, draft: bool) -> MeetingO
     if not mo.answered and not draft:
         raise HyokaError(
             f"会議 {mo.meeting.id} の意見が記録されていません。hyoka opinions import か hyoka opinions collect で"
-            "取り込んでから作成してください（--draft なら意見のない「案」を作成します）。"
+            "取り込んでから作成してください（「案」なら意見のないまま作成できます）。",
+            hint="draft",
         )
     if not mo.complete and not draft:
-        raise HyokaError(unanswered_message(mo))
+        raise HyokaError(unanswered_message(mo), hint="draft")
     return mo
 
 

@@ -34,6 +34,7 @@ from hyoka.web.security import (
     session_cookie,
     too_large,
 )
+from hyoka.web.words import said
 from hyoka.years import FiscalYear
 
 HERE = Path(__file__).parent
@@ -187,7 +188,7 @@ def build(root: Path, guard: Guard) -> Any:
                 ws = web.workspace()
             except HyokaError as exc:
                 return web.page(
-                    request, "error.html", title="設定を読み込めません", error=str(exc), settings_link=True
+                    request, "error.html", title="設定を読み込めません", error=said(exc), settings_link=True
                 )
             try:
                 if inspect.iscoroutinefunction(handler):
@@ -198,7 +199,7 @@ def build(root: Path, guard: Guard) -> Any:
                     result = await run_in_threadpool(handler, request, ws)
                 return result  # type: ignore[no-any-return]
             except HyokaError as exc:
-                return web.page(request, "error.html", title="処理できませんでした", error=str(exc), ws=ws)
+                return web.page(request, "error.html", title="処理できませんでした", error=said(exc), ws=ws)
             except (HTTPException, BodyTooLarge):
                 raise  # refusals of the request itself: their own pages (see ``refused``)
             except Exception as exc:  # a bug: the clerk gets the CLI's words, the log gets the traceback

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hyoka.problems import HyokaError
+from hyoka.web.words import said
 
 KEEP_JOBS = 200
 
@@ -97,7 +98,7 @@ class Jobs:
             job.result = work(job)
             job.state = "done"  # after the result: a page that sees "done" finds the result there
         except HyokaError as exc:  # a reason the clerk can act on: the same words the CLI prints
-            job.error, job.state = str(exc), "failed"
+            job.error, job.state = said(exc), "failed"
         except Exception as exc:  # a bug must not take the server down; say what the CLI would say
             job.error = (
                 f"想定外の問題が発生したため処理を中断しました（{type(exc).__name__}: {exc}）。"
