@@ -108,6 +108,25 @@ def test_usage_errors_are_japanese_and_exit_2(run, args: list[str], message: str
     assert CLICK_VOCABULARY.findall(result.output) == []
 
 
+def test_the_workspace_may_be_named_before_the_command(run, sample_ws) -> None:  # type: ignore[no-untyped-def]
+    before = run("-w", sample_ws.root, "plan", "show")
+    after = run("plan", "show", "-w", sample_ws.root)
+    assert (before.exit_code, before.output) == (after.exit_code, after.output)
+    assert before.exit_code == 0 and "事業No.41" in before.output
+
+
+def test_serve_on_another_address_without_a_terminal_asks_for_the_password_variable(
+    run, sample_ws, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("HYOKA_PASSWORD", raising=False)
+    result = run("serve", "--host", "0.0.0.0", "--no-browser", "-w", sample_ws.root)
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == (
+        "エラー: 0.0.0.0 で待ち受けるにはパスワードが必要です。端末から入力できないため、"
+        "環境変数 HYOKA_PASSWORD にパスワードを設定してから起動してください。"
+    )
+
+
 def test_usage_error_shows_the_japanese_usage_and_where_help_is(run) -> None:  # type: ignore[no-untyped-def]
     result = run("status")
     assert result.output.splitlines()[:2] == [

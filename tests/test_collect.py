@@ -253,8 +253,9 @@ def test_file_rules(ws_r4: Workspace, tmp_path: Path) -> None:
     # Other bytes than old.xls: an identical file would be reported as already rejected.
     (tmp_path / "renamed.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 513)
     assert only_codes(ws_r4, tmp_path / "renamed.xlsx") == ["file-encrypted"]
-    (tmp_path / "empty.xlsx").write_bytes(b"")
-    assert only_codes(ws_r4, tmp_path / "empty.xlsx") == ["file-corrupt"]
+    for suffix in (".xlsx", ".xls", ".ods"):  # 0 bytes: a failed save or copy, whatever the name says
+        (tmp_path / f"empty{suffix}").write_bytes(b"")
+        assert only_codes(ws_r4, tmp_path / f"empty{suffix}") == ["file-empty"]
     (tmp_path / "cut.xlsx").write_bytes(good.read_bytes()[:3000])
     assert only_codes(ws_r4, tmp_path / "cut.xlsx") == ["file-corrupt"]
     (tmp_path / "note.txt").write_text("hello", encoding="utf-8")

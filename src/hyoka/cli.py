@@ -82,7 +82,7 @@ app.add_typer(plan_app, name="plan")
 sheet_app = JaTyper(help="評価表の定義（市ごとの列・評価基準）の表示と確認", no_args_is_help=True)
 app.add_typer(sheet_app, name="sheet")
 
-_state = {"debug": False}
+_state: dict[str, Any] = {"debug": False, "workspace": None}
 
 WorkspaceOpt = Annotated[
     Path | None,
@@ -114,8 +114,23 @@ def _main(
     debug: Annotated[
         bool, typer.Option("--debug", help="想定外のエラーの詳細（トレースバック）を表示します")
     ] = False,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            metavar="フォルダ",
+            help="ワークスペースのフォルダ（コマンドの前にも後にも書けます）",
+        ),
+    ] = None,
 ) -> None:
     _state["debug"] = debug
+    _state["workspace"] = workspace
+
+
+def _folder(path: Path | None) -> Path | None:
+    """The workspace folder given after the command, or else before it (``hyoka -w DIR status``)."""
+    return path if path is not None else _state["workspace"]
 
 
 def fail(message: str) -> NoReturn:
@@ -126,7 +141,7 @@ def fail(message: str) -> NoReturn:
 def _workspace(path: Path | None, *, notice: bool = True) -> Workspace:
     from hyoka.workspace import Workspace
 
-    ws = Workspace.find(path)
+    ws = Workspace.find(_folder(path))
     if notice:
         _working_copy_notice(ws)
     return ws
@@ -227,7 +242,7 @@ def plan_check(
 
     ws: Workspace | None = None
     try:
-        ws = Workspace.find(workspace)
+        ws = Workspace.find(_folder(workspace))
     except HyokaError:
         if file is None:
             raise
@@ -892,6 +907,11 @@ def serve(
     ws = _workspace(workspace)
     password = None
     if host not in LOOPBACK:
+        if not os.environ.get("HYOKA_PASSWORD") and not sys.stdin.isatty():
+            fail(
+                f"{host} で待ち受けるにはパスワードが必要です。端末から入力できないため、"
+                "環境変数 HYOKA_PASSWORD にパスワードを設定してから起動してください。"
+            )
         password = os.environ.get("HYOKA_PASSWORD") or typer.prompt(
             "画面を開くためのパスワード", hide_input=True, confirmation_prompt=True
         )

@@ -572,6 +572,8 @@ def _read_one(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> 
         if not stat.S_ISREG(info.st_mode):  # /dev/zero, a pipe: reading would never end
             return _Read(failure=problem("file-not-regular", file=display))
         size, mtime = info.st_size, info.st_mtime
+        if size == 0:
+            return _Read(failure=problem("file-empty", file=display))
         if size > MAX_FILE_BYTES:
             return _Read(failure=problem("file-too-large", file=display, reason=f"{size:,} バイト"))
         sha = hashlib.sha256(read_bounded(path, display)).hexdigest()

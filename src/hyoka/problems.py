@@ -107,7 +107,15 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "file-not-excel",
         E,
         "Not an Excel workbook",
-        "Excelのブック（.xlsx）ではありません。.xlsx 形式のファイルを指定してください。",
+        "表計算のブック（.xlsx・.xls・.ods）として読めません。Excel か LibreOffice で開けるか確かめ、"
+        ".xlsx 形式で保存し直したファイルを提出してもらってください。",
+    ),
+    (
+        "file-empty",
+        E,
+        "Empty file",
+        "ファイルが空です（0 バイト）。保存に失敗したか、コピーの途中で切れています。保存し直したファイルを提出してもらってください。",
+        "空のファイル",
     ),
     (
         "file-old-xls",
