@@ -3,6 +3,8 @@ proposals, row rules and joint rows. Pure: no workbook, no store."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import copy
 import tomllib
 from decimal import Decimal
@@ -536,7 +538,8 @@ def test_text_too_long() -> None:
 
 def test_numbers_print_with_separators_and_units() -> None:
     sheet = sheet_of("indicator")
-    assert format_value(sheet.column("actual"), 1200, unit="件") == "1,200.0件"
+    assert format_value(sheet.column("actual"), 1200, unit="件") == "1,200件"
+    assert format_value(_tenths(sheet.column("actual")), 1200, unit="件") == "1,200.0件"
     assert format_value(sheet.column("rate"), 87.46) == "87.5%"
     assert format_value(COUNT, 1234567) == "1,234,567件"
     assert format_value(COUNT, None) == ""
@@ -964,9 +967,15 @@ def test_default_rating_validation_is_todays() -> None:
     assert validation(sheet, sheet.column("prior")) is None  # not typed
 
 
+def _tenths(column: Column) -> Column:
+    """The column with one decimal place (the sample's counts have none)."""
+    assert isinstance(column.type, NumberType)
+    return dataclasses.replace(column, type=dataclasses.replace(column.type, decimals=1))
+
+
 def test_number_validation_and_format() -> None:
     sheet = sheet_of("indicator")
-    v = validation(sheet, sheet.column("actual"))
+    v = validation(sheet, _tenths(sheet.column("actual")))
     assert v is not None and (v.type, v.operator, v.formula1, v.formula2) == (
         "decimal",
         "greaterThanOrEqual",
@@ -983,7 +992,8 @@ def test_number_validation_and_format() -> None:
         "0",
         "1000",
     )
-    assert excel_number_format(sheet.column("actual"), "件") == '#,##0.0"件"'
+    assert excel_number_format(_tenths(sheet.column("actual")), "件") == '#,##0.0"件"'
+    assert excel_number_format(sheet.column("actual"), "件") == '#,##0"件"'
     assert excel_number_format(sheet.column("rate")) == '#,##0.0"%"'
     assert excel_number_format(COUNT) == '#,##0"件"'
     assert excel_number_format(sheet.column("reason")) is None

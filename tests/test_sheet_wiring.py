@@ -239,7 +239,7 @@ def test_the_indicator_form_has_the_sheet_s_columns_formulas_and_checks(tmp_path
     row = {h: sheet.cell(r, j) for j, h in enumerate(heads, 1)}
     assert row["施策"].value == "1-1 子育て支援の充実"
     assert row["目標値(R5)"].value == 10  # the R5 target of 待機児童数, typed
-    assert row["目標値(R5)"].number_format == '#,##0.0"人"'
+    assert row["目標値(R5)"].number_format == '#,##0"人"'
     # 待機児童数 is lower-is-better (方向 ↓): the live formula is 目標 / 実績.
     assert row[
         "達成率"
@@ -252,7 +252,7 @@ def test_the_indicator_form_has_the_sheet_s_columns_formulas_and_checks(tmp_path
     checks = {str(d.sqref): (d.type, d.formula1) for d in sheet.data_validations.dataValidation}
     assert checks == {
         f"G{r}": ("list", '"実施,未実施"'),
-        f"H{r}": ("decimal", "0"),
+        f"H{r}": ("whole", "0"),
         f"J{r}": ("list", '"A,B,C,D"'),
         f"L{r}": ("textLength", "400"),
         f"M{r}": ("list", '"拡充,継続,改善,縮小,廃止"'),
@@ -375,7 +375,7 @@ def test_the_indicator_report_has_the_sheet_s_columns_legend_and_counts(tmp_path
         "保育課",
         "待機児童数",
         "人",
-        "10.0人",
+        "10人",
     ]
     assert first[8] == "B" and first[10] == "継続"
     joint = next(t for r in block.rows if len(t := _texts(r)) > 1 and "【事業No.3】" in t[1])
@@ -569,7 +569,7 @@ def test_the_filled_indicator_form_computes_its_rate_and_proposal_in_libreoffice
     )
     line = next(t for t in text.stdout.splitlines() if "離乳食教室" in t)
     # 実績 90 / 目標 150 → 60.0%, proposed C (rated B, with its reason)
-    assert "150.0人" in line and "90.0人" in line and "60.0%" in line
+    assert "150人" in line and "90人" in line and "60.0%" in line
     assert line.split("60.0%")[1].split()[:2] == ["B", "C"]
 
 
@@ -714,13 +714,27 @@ def test_the_indicator_city_s_year_end_to_end(run, tmp_path: Path) -> None:  # t
     block = next(t for t in tables if _texts(t.rows[0])[1:2] == ["1　安心して子育てできるまち"])
     rows = [_texts(r) for r in block.rows[3:]]
     assert [r[6:9] + r[10:11] for r in rows] == [
-        ["8.0人", "125.0%", "A", "継続"],
-        ["1,150.0件", "95.8%", "B", "改善"],
-        ["880.0人", "97.8%", "B", "継続"],  # the joint row: 500 + 380
-        ["90.0人", "60.0%", "B", "拡充"],
+        ["8人", "125.0%", "A", "継続"],
+        ["1,150件", "95.8%", "B", "改善"],
+        ["880人", "97.8%", "B", "継続"],  # the joint row: 500 + 380
+        ["90人", "60.0%", "B", "拡充"],
     ]
     counts = next(t for t in doc.tables if _texts(t.rows[0])[:2] == ["基本目標", "A"])
     assert [_texts(r) for r in counts.rows][-1] == ["合計", "3", "3", "1", "1", "8"]
+    # Next year's forms show last year's rating and 実績値 beside this year's cells.
+    assert run("forms", "--year", "R6", "-w", ws_dir).exit_code == 0
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(ws_dir / "out" / "forms" / "R6" / "調査票_R6_健康推進課.xlsx").active
+    grid = [
+        [c.value.replace("\n", "") if isinstance(c.value, str) else c.value for c in r]
+        for r in sheet.iter_rows()
+    ]
+    head = next(i for i, r in enumerate(grid) if "前年度実績値" in r)
+    rows = {r[1].split("】")[0]: r for r in grid[head + 1 :] if r[1]}
+    at = grid[head].index
+    assert [rows[k][at("前年度評価")] for k in ("①【事業No.3", "②【事業No.4")] == ["B", "B"]
+    assert [rows[k][at("前年度実績値")] for k in ("①【事業No.3", "②【事業No.4")] == [880, 90]
 
 
 def test_collect_refuses_a_number_it_cannot_read_naming_the_cell(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -769,4 +783,4 @@ def test_last_year_s_typed_values_fill_the_previous_columns(tmp_path: Path) -> N
         t for t in doc.tables if _texts(t.rows[0])[:2] == ["基本目標", "1　安心して子育てできるまち"]
     )
     row = next(t for r in block.rows if len(t := _texts(r)) > 1 and "【事業No.2】" in t[1])
-    assert row[-2:] == ["C", "900.0件"]  # 前年度評価, 前年度実績値 with the row's unit
+    assert row[-2:] == ["C", "900件"]  # 前年度評価, 前年度実績値 with the row's unit

@@ -20,10 +20,12 @@ from hyoka.plan import Plan, RowKey, plan_row_values
 from hyoka.problems import HyokaError, Problem, problem
 from hyoka.sheet import (
     ChoiceType,
+    JointConflict,
     NumberType,
     RatingType,
     SheetDefinition,
     Validation,
+    combine_joint,
     excel_formula,
     excel_number_format,
     excel_proposal_formula,
@@ -121,6 +123,7 @@ def make_forms(
 
     with ws.store() as store:
         prior = prior_ratings(store, year)
+    previous = previous_values(ws, year)
     target = out or ws.out_dir / "forms" / year.short
     if target.exists() and not target.is_dir():
         raise HyokaError(f"{target} はファイルです。出力先には調査票を置くフォルダを指定してください。")
@@ -130,7 +133,7 @@ def make_forms(
     taken: set[str] = set()
     for index, submitter in enumerate(submitters):
         path = target / _unique(form_filename(year, submitter), taken)
-        workbook = build_form(ws, plan, year, submitter, prior)
+        workbook = build_form(ws, plan, year, submitter, prior, previous)
         try:
             atomic_write(path, workbook.save)
         except HyokaError as exc:  # a full disk part-way: say which forms exist and which do not
@@ -217,8 +220,39 @@ def _form_layout(
 PROPOSAL_ROLE = "proposal:"
 
 
+def previous_values(ws: Workspace, year: FiscalYear) -> dict[RowKey, dict[str, object]]:
+    """Last year's typed values that the sheet's previous columns show (前年度実績値), by this year's
+    row labels: the rows followed through the plan versions, a joint row's parts combined per column.
+    The previous rating comes from ``prior_ratings``; a value the departments did not agree on is left out."""
+    from hyoka.results import prior_results
+
+    definition = ws.sheet_for(year)
+    wanted = {
+        c.previous_of
+        for c in definition.of_source("previous")
+        if c.previous_of is not None and c.previous_of != definition.default_diff_column
+    }
+    if not wanted:
+        return {}
+    with ws.store() as store:
+        earlier = prior_results(store, year)
+    out: dict[RowKey, dict[str, object]] = {}
+    for key, res in earlier.items():
+        if res.parts_values:
+            combined = combine_joint(definition, res.parts_values)
+            out[key] = {
+                k: v for k, v in combined.items() if k in wanted and not isinstance(v, JointConflict)
+            }
+    return out
+
+
 def build_form(
-    ws: Workspace, plan: Plan, year: FiscalYear, submitter: str, prior: Mapping[RowKey, str]
+    ws: Workspace,
+    plan: Plan,
+    year: FiscalYear,
+    submitter: str,
+    prior: Mapping[RowKey, str],
+    previous: Mapping[RowKey, Mapping[str, object]] | None = None,
 ) -> Workbook:
     """The workbook for one department (returned unsaved, so tests can inspect it).
 
@@ -328,6 +362,8 @@ def build_form(
         for c in definition.of_source("previous"):
             if c.previous_of is not None and c.previous_of == prior_of:
                 values[c.key] = prior.get(row.key)
+            elif c.previous_of is not None:  # last year's typed value (前年度実績値)
+                values[c.key] = (previous or {}).get(row.key, {}).get(c.previous_of)
         refs = {key: f"{letter}{rr}" for key, letter in letters.items()}
         for j, (col, spec) in enumerate(layout, 1):
             cell = sheet.cell(row=rr, column=j, value=_cell_value(values.get(col.role)))
