@@ -3,9 +3,8 @@ proposals, row rules and joint rows. Pure: no workbook, no store."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import copy
+import dataclasses
 import tomllib
 from decimal import Decimal
 from pathlib import Path
