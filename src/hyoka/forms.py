@@ -240,9 +240,7 @@ def previous_values(ws: Workspace, year: FiscalYear) -> dict[RowKey, dict[str, o
     for key, res in earlier.items():
         if res.parts_values:
             combined = combine_joint(definition, res.parts_values)
-            out[key] = {
-                k: v for k, v in combined.items() if k in wanted and not isinstance(v, JointConflict)
-            }
+            out[key] = {k: v for k, v in combined.items() if k in wanted and not isinstance(v, JointConflict)}
     return out
 
 
