@@ -244,8 +244,12 @@ def test_a_stored_definition_that_does_not_read_is_a_japanese_error(
                 "[エラー] sheet-levels-count: 計画の版 R4〜: [[sheet.levels]] が0段あります。"
                 in result.stderr
             )
-    # Commands that do not need a year's sheet still work, and the working copy is untouched.
+    # Commands that do not need a year's sheet still work; adopting the plan again for the version's
+    # year records hyoka.toml's definition, as the message says.
     assert run("plan", "versions", "-w", ws.root).exit_code == 0
+    adopt = _ok(run("plan", "adopt", "plan.csv", "--from", "R4", "-w", ws.root))
+    assert "記録されていた定義は読めないため、hyoka.toml の定義を記録します" in adopt
+    _ok(run("forms", "--year", "R5", "-w", ws.root))
 
 
 def test_a_form_made_from_another_definition_than_its_year_s_is_warned(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -775,29 +775,22 @@ class Workspace:
             return found
         import json
 
-        reason = ""
-        definition: SheetDefinition | None = None
+        def invalid(reason: str, errors: Sequence[Problem] = ()) -> HyokaError:
+            head = problem("plan-version-sheet-invalid", version=version.label, reason=reason)
+            return HyokaError("\n".join([head.render(), *(p.render() for p in errors)]))
+
         try:
             data = json.loads(version.sheet_json)
         except ValueError:
-            data, reason = None, "JSON として読めません"
-        if data is not None and (not isinstance(data, dict) or not data):
-            # '{}' is recorded by Workspace.store() before any version is read; anything else is broken.
-            reason = "定義が記録されていません" if data == {} else "表の形ではありません"
-        elif data is not None:
-            definition, problems = parse_sheet(data, file=f"計画の版 {version.label}")
-            errors = [p for p in problems if p.severity == "error"]
-            if definition is None or errors:
-                reason = f"{len(errors)} 件の誤り"
-                lines = "\n".join(p.render() for p in errors)
-                raise HyokaError(
-                    problem("plan-version-sheet-invalid", version=version.label, reason=reason).render()
-                    + (f"\n{lines}" if lines else "")
-                )
-        if definition is None:
-            raise HyokaError(
-                problem("plan-version-sheet-invalid", version=version.label, reason=reason).render()
-            )
+            raise invalid("JSON として読めません") from None
+        if not isinstance(data, dict):
+            raise invalid("表の形ではありません")
+        if not data:  # '{}': Workspace.store() records hyoka.toml's before any version is read
+            raise invalid("定義が記録されていません")
+        definition, problems = parse_sheet(data, file=f"計画の版 {version.label}")
+        errors = [p for p in problems if p.severity == "error"]
+        if definition is None or errors:
+            raise invalid(f"{len(errors)} 件の誤り", errors)
         self._sheets[version.id] = definition
         return definition
 
