@@ -148,12 +148,25 @@ def _workspace(path: Path | None, *, notice: bool = True) -> Workspace:
 
 
 def _working_copy_notice(ws: Workspace) -> None:
-    """Once per command: the plan file differs from the latest adopted version (with the command)."""
+    """Once per command: the plan file or hyoka.toml's sheet definition differs from the latest
+    adopted version (with the command that adopts them)."""
     found = ws.working_copy_notice()
-    if found is None:
+    sheet = ws.sheet_notice()
+    _print_notices(ws)
+    if found is None and sheet is None:
         return
+    lines = [found.render()] if found is not None else []
+    if sheet is not None:
+        lines += [sheet[0].render(), *sheet[1]]
     adopt = f"hyoka plan adopt {ws.config.plan_file.name} --from {ws.next_adoption_year().short}"
-    typer.echo(f"{found.render()}\n  採用するには: {adopt}", err=True)
+    typer.echo("\n".join([*lines, f"  採用するには: {adopt}"]), err=True)
+
+
+def _print_notices(ws: Workspace) -> None:
+    """What the workspace noted while the command ran (``plan-version-sheet-recorded``), once."""
+    for p in ws.notices:
+        typer.echo(p.render(), err=True)
+    ws.notices.clear()
 
 
 def _warn_placeholders(ws: Workspace) -> None:
@@ -260,6 +273,7 @@ def plan_check(
         }
         if comparison is not None:
             data["changes"] = comparison.changes
+            data["sheet_changes"] = comparison.sheet_changes
             data["from"] = comparison.from_year.short
         _print_json(data)
     else:
@@ -277,12 +291,24 @@ def plan_check(
         if comparison is not None:
             before = comparison.previous or comparison.replacing
             typer.echo(f"\n{comparison.from_year.short}から採用するとした場合の変更（前の版: {before}）:")
-            for line in comparison.changes:
-                typer.echo(line)
+            _print_changes(comparison)
             for p in comparison.problems:
                 typer.echo(p.render())
             _rename_hint(comparison)
     raise typer.Exit(1 if problems else 0)
+
+
+def _print_changes(result: Any) -> None:
+    """The change report of an adoption: the plan's rows, then hyoka.toml's sheet definition."""
+    if result.sheet_changes and result.changes == ["変更はありません。"]:
+        typer.echo("計画マスタの行の変更はありません。")
+    else:
+        for line in result.changes:
+            typer.echo(line)
+    if result.sheet_changes:
+        typer.echo("評価表の定義（hyoka.toml）の変更:")
+        for line in result.sheet_changes:
+            typer.echo(line)
 
 
 def _rename_hint(result: Any) -> None:
@@ -304,7 +330,7 @@ def plan_show(
     ws = _workspace(workspace)
     version = ws.version(_year(year)) if year else ws.lineage.versions[-1]
     typer.echo(f"計画の版: {version.label}")
-    typer.echo(render_tree(version.plan, ws.sheet.levels))
+    typer.echo(render_tree(version.plan, ws.version_sheet(version).levels))
 
 
 @plan_app.command("versions")
@@ -336,6 +362,7 @@ def plan_versions(
                         "file": i["source_file"],
                         "sha256": i["source_sha256"],
                         "fingerprint": i["fingerprint"],
+                        "sheet_fingerprint": i["sheet_fingerprint"],
                         "adopted_at": i["adopted_at"],
                         "adopted_by": i["adopted_by"],
                         "renames": json.loads(i["renames"]),
@@ -396,6 +423,7 @@ def plan_adopt(
             raise typer.Exit(2)
         pairs.append((old.strip(), new.strip()))
     result = adopt_plan(ws, file, fy, renames=pairs, name=name, dry_run=dry_run, force=force)
+    _print_notices(ws)
     gannen = ws.config.gannen
     if result.plan_problems:
         for p in result.plan_problems:
@@ -409,8 +437,7 @@ def plan_adopt(
     if result.replacing:
         before += f"（{result.replacing} の版を置き換えます）"
     typer.echo(f"計画マスタ {file.name} を{fy.label(gannen)}から採用します{before}。")
-    for line in result.changes:
-        typer.echo(line)
+    _print_changes(result)
     for p in result.problems:
         typer.echo(p.render())
     _rename_hint(result)
@@ -430,15 +457,30 @@ def plan_adopt(
 
 
 @sheet_app.command("show")
-def sheet_show(workspace: WorkspaceOpt = None, json_out: JsonOpt = False) -> None:
+def sheet_show(
+    year: Annotated[
+        str | None,
+        typer.Option(
+            "--year",
+            "-y",
+            metavar="年度",
+            help="この年度の計画の版に記録された定義を表示します（省略時は hyoka.toml の定義）",
+        ),
+    ] = None,
+    workspace: WorkspaceOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
     """評価表の定義（階層・列・値の出どころ・規則・評価基準）を表示します。"""
     from hyoka.sheet import describe_sheet, sheet_to_dict
 
-    sheet = _workspace(workspace).sheet
+    ws = _workspace(workspace)
+    fy = _year(year) if year else None
+    sheet = ws.sheet_for(fy) if fy is not None else ws.sheet
     if json_out:
         _print_json(sheet_to_dict(sheet))
         return
-    typer.echo("評価表の定義")
+    where = f"（{fy.label(ws.config.gannen)}: 計画の版 {ws.version(fy).label}）" if fy is not None else ""
+    typer.echo(f"評価表の定義{where}")
     for line in describe_sheet(sheet):
         typer.echo(line)
 
@@ -972,7 +1014,7 @@ def diff(
         raise typer.Exit(2)
     kind = _output_format(fmt, out)
     ws = _workspace(workspace)
-    result = compare_versions(ws.lineage, ws.scale, _stored_ratings(ws), fy, base)
+    result = compare_versions(ws.lineage, ws.config_for(fy).scale, _stored_ratings(ws), fy, base)
     doc = diff_document(result, show_all=show_all, gannen=ws.config.gannen, plan=ws.version(fy).plan)
     _emit(doc, kind, out, ws.out_dir / f"評価比較_{fy.short}_{base.short}.xlsx")
 

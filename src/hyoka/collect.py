@@ -285,6 +285,7 @@ def _process(
     on_file: Callable[[Path], None] | None,
     accept_older: frozenset[Path],
 ) -> CollectResult:
+    ws.sheet_for(year)  # a year whose stored definition does not read stops here, before any file
     result = CollectResult(year, dry_run)
     with ExitStack() as stack:
         # The store is opened before the writer lock is taken: opening it checks that a store which
@@ -301,7 +302,7 @@ def _process(
             run.accept_older = accept_older
             run.load_joint()
             known = frozenset(store.accepted_hashes(year))
-            own = ws.sheet.source if "sheet" in ws.sheet.source else None
+            own = ws.sheet_for(year).source if "sheet" in ws.sheet_for(year).source else None
             sheet_json = json.dumps(own, ensure_ascii=False, default=str) if own else ""
             reads = stack.enter_context(closing(_read_all(files, mode, known, accept_older, sheet_json)))
             for path, read in reads:
@@ -655,9 +656,12 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
         fingerprint = sheet.meta.get("plan_fingerprint")
         if fingerprint and fingerprint != run.plan.fingerprint:
             problems.append(problem("form-plan-changed", file=display, sheet=sheet.sheet))
+        made_with = sheet.meta.get("sheet_fingerprint")
+        if made_with and made_with != run.ws.sheet_for(run.year).fingerprint:
+            problems.append(problem("form-sheet-changed", file=display, sheet=sheet.sheet))
     ctx = Context(
         plan=run.plan,
-        scale=run.ws.scale,
+        scale=run.ws.config_for(run.year).scale,
         year=run.year,
         file=display,
         sheet=sheet.sheet,
@@ -666,7 +670,7 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
         others=run.others(submitter),
         formulas=read.formulas,
         row_ids=run.row_ids,
-        definition=run.ws.sheet if "sheet" in run.ws.sheet.source else None,
+        definition=run.ws.sheet_for(run.year) if "sheet" in run.ws.sheet_for(run.year).source else None,
     )
     parts, found = validate(ctx, sheet.rows)
     problems.extend(sheet.notes)  # warnings from reading (several sheets look like the form)

@@ -263,7 +263,7 @@ def build_form(
     from openpyxl.utils import get_column_letter
 
     cfg = ws.config
-    definition = cfg.sheet
+    definition = ws.sheet_for(year)
     layout = _form_layout(definition, year, cfg.gannen)
     cols = [col for col, _ in layout]
     rows = plan.rows_for(submitter)
@@ -559,7 +559,7 @@ def make_secretariat_form(ws: Workspace, year: FiscalYear, out: Path | None = No
     """Write the secretariat's workbook (``事務局_R5.xlsx``): every row of the plan, the departments'
     stored values locked for reading, the secretariat's columns (二次評価, 事務局コメント) to fill in.
     It is read back by ``hyoka import`` like a flat table (事業No | 担当課 | the secretariat's headings)."""
-    definition = ws.config.sheet
+    definition = ws.sheet_for(year)
     if not definition.secretariat_columns:
         raise HyokaError(
             '評価表の定義に事務局が入力する列（source = "secretariat"）がありません。'
@@ -567,7 +567,7 @@ def make_secretariat_form(ws: Workspace, year: FiscalYear, out: Path | None = No
         )
     from hyoka.results import load_year
 
-    plan = ws.plan
+    plan = ws.version(year).plan
     with ws.store() as store:
         results = load_year(store, plan, year)
     target = out or ws.out_dir / "forms" / year.short
@@ -593,7 +593,7 @@ def build_secretariat_form(
     from openpyxl.utils import get_column_letter
 
     cfg = ws.config
-    definition = cfg.sheet
+    definition = ws.sheet_for(year)
     shown = [
         c
         for c in definition.columns

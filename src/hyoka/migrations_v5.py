@@ -235,7 +235,7 @@ def version_params(
         adopted_by,
         hyoka_version,
         _json([list(pair) for pair in version.renames]),
-        _json(dict(sheet or {})),
+        _sheet_json(sheet or {}),
     )
 
 
@@ -302,7 +302,9 @@ def migration_params(
     adopted_at: str,
     adopted_by: str = "",
     hyoka_version: str = "",
+    sheet: Mapping[str, Any] | None = None,
 ) -> MigrationData:
+    """``sheet``: hyoka.toml's definition (``SheetDefinition.source``), stored with version 1."""
     return MigrationData(
         version_params(
             version,
@@ -311,6 +313,7 @@ def migration_params(
             adopted_at=adopted_at,
             adopted_by=adopted_by,
             hyoka_version=hyoka_version,
+            sheet=sheet,
         ),
         rows_params(version),
         [(no, department, rid) for (no, department), rid in legacy.items()],
@@ -319,3 +322,9 @@ def migration_params(
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _sheet_json(sheet: Mapping[str, Any]) -> str:
+    """A sheet definition's tables as stored (as ``hyoka.sheet.source_json`` writes them: a TOML
+    date, which JSON lacks, as its text)."""
+    return json.dumps(dict(sheet), ensure_ascii=False, sort_keys=True, default=str)

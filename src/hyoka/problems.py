@@ -249,6 +249,14 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "この調査票は現在とは別の版の計画マスタから作られています。行の内容は現在の計画で確認しました。",
     ),
     (
+        "form-sheet-changed",
+        W,
+        "Form made from another sheet definition than its year's",
+        "この調査票は、この年度の計画の版とは別の評価表の定義から作られています。"
+        "列は見出しで読み取り、この年度の定義で確認しました。",
+        "この年度とは別の評価表の定義で作った調査票",
+    ),
+    (
         "form-name-other-department",
         W,
         "File named for another department",
@@ -528,6 +536,31 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "Plan file differs from the latest adopted version",
         "計画マスタ「{plan_file}」は、採用済みの最新の版（{version}）と内容が異なります。"
         "この内容は、新しい版として採用するまでどの年度にも使われません。",
+    ),
+    (
+        "sheet-working-copy-changed",
+        I,
+        "Sheet definition differs from the latest adopted version's",
+        "hyoka.toml の評価表の定義（[sheet]・[scale]・[scales]）は、採用済みの最新の版（{version}）の定義と異なります。"
+        "この定義は、新しい版として採用するまでどの年度にも使われません。",
+        "評価表の定義が採用済みの版と異なる",
+    ),
+    (
+        "plan-version-sheet-recorded",
+        I,
+        "Sheet definition recorded with versions that had none",
+        "計画の版 {versions} には評価表の定義が記録されていなかったため、いまの hyoka.toml の定義を記録しました。"
+        "これらの版の年度の調査票・評価表は、以後この定義で作られます（hyoka.toml を変えても変わりません）。",
+        "評価表の定義を計画の版に記録",
+    ),
+    (
+        "plan-version-sheet-invalid",
+        E,
+        "Sheet definition stored with a version cannot be read",
+        "計画の版 {version} に記録された評価表の定義を読み取れません（{reason}）。"
+        "この版の年度を扱うには、その年度の評価表の定義を hyoka.toml に書き、計画マスタをこの版と同じ年度から"
+        "採用し直してください（版が置き換わり、定義も記録し直されます）。",
+        "計画の版の評価表の定義を読めない",
     ),
     # --- the sheet definition ([sheet] / [scales] in hyoka.toml; hyoka.sheet) ------------------------
     (

@@ -314,8 +314,18 @@ class SheetDefinition:
 
     @property
     def fingerprint(self) -> str:
-        data = json.dumps(self.source, ensure_ascii=False, sort_keys=True, default=str)
-        return hashlib.sha256(data.encode()).hexdigest()[:16]
+        return source_fingerprint(self.source)
+
+
+def source_json(source: Mapping[str, Any]) -> str:
+    """A definition's tables as stored with a plan version (``plan_versions.sheet``)."""
+    return json.dumps(source, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def source_fingerprint(source: Mapping[str, Any]) -> str:
+    """The fingerprint of a definition's tables: the same for hyoka.toml's and for the JSON stored
+    with a version (forms carry it as ``sheet_fingerprint``)."""
+    return hashlib.sha256(source_json(source).encode()).hexdigest()[:16]
 
 
 def _is_heading(value: str) -> bool:
@@ -2036,6 +2046,45 @@ def describe_sheet(sheet: SheetDefinition) -> list[str]:
             + " / ".join(f"{r.code} {r.label or r.description}" for r in scale.levels)
         )
     return lines
+
+
+def sheet_changes(before: SheetDefinition, after: SheetDefinition) -> list[str]:
+    """What adopting ``after`` changes in the sheet of the version ``before`` (``plan adopt``
+    prints it beside the plan's changes): columns added, removed and changed by key, the levels, the
+    scales. Empty when the two read the same."""
+    out: list[str] = []
+
+    def group(title: str, lines: Sequence[str]) -> None:
+        if lines:
+            out.append(f"■ {title}（{len(lines)}件）")
+            out.extend(f"  {line}" for line in lines)
+
+    old = {c.key: c for c in before.columns}
+    new = {c.key: c for c in after.columns}
+    group("評価表に追加される列", [f"{k} {c.title}" for k, c in new.items() if k not in old])
+    group("評価表からなくなる列", [f"{k} {c.title}" for k, c in old.items() if k not in new])
+    group(
+        "評価表の列の変更",
+        [
+            f"{k} {new[k].title}"
+            + (f"（見出し {c.title} → {new[k].title}）" if c.title != new[k].title else "")
+            for k, c in old.items()
+            if k in new and c != new[k]
+        ],
+    )
+    if [c.key for c in before.columns if c.key in new] != [c.key for c in after.columns if c.key in old]:
+        group("評価表の列の順序", [" | ".join(c.key for c in after.columns)])
+    if before.levels != after.levels or before.summary_level != after.summary_level:
+        group("評価表の階層", [" / ".join(lv.name for lv in after.levels)])
+    group(
+        "評価基準の変更",
+        [
+            f"{name}: {(scale.codes_text if scale else 'なし')}"
+            for name in dict.fromkeys([*before.scales, *after.scales])
+            if before.scales.get(name) != (scale := after.scales.get(name))
+        ],
+    )
+    return out
 
 
 def sheet_to_dict(sheet: SheetDefinition) -> dict[str, Any]:

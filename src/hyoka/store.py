@@ -23,6 +23,7 @@ from typing import Any, BinaryIO
 from hyoka import __version__, migrations_v5
 from hyoka.plan import Plan
 from hyoka.problems import HyokaError
+from hyoka.sheet import source_fingerprint, source_json
 from hyoka.text import split_departments
 from hyoka.versions import Lineage, PlanVersion, VersionRow, read_extra, row_from_record
 from hyoka.years import FiscalYear
@@ -174,8 +175,9 @@ class Part:
         }
 
 
-PlanForMigration = Callable[[], tuple[Plan, Iterable[tuple[int, Mapping[str, str]]], str]]
-"""The working copy for migration 5: the plan, its table rows (for plan_rows.extra), its sha256."""
+PlanForMigration = Callable[[], tuple[Plan, Iterable[tuple[int, Mapping[str, str]]], str, Mapping[str, Any]]]
+"""The working copy for migration 5: the plan, its table rows (for plan_rows.extra), its sha256, and
+hyoka.toml's sheet definition (``SheetDefinition.source``, stored with version 1)."""
 
 
 @dataclass(frozen=True)
@@ -283,7 +285,7 @@ class Store:
                 "ワークスペースのフォルダで実行してください。"
             )
         if plan_info is not None:
-            plan, table_rows, sha = plan_info
+            plan, table_rows, sha, sheet = plan_info
             version, legacy = migrations_v5.legacy_version(
                 plan,
                 keys,
@@ -298,6 +300,7 @@ class Store:
                 adopted_at=_now(),
                 adopted_by=_user(),
                 hyoka_version=__version__,
+                sheet=sheet,
             )
             db.execute(migrations_v5.INSERT_VERSION_SQL, data.version)
             db.executemany(migrations_v5.INSERT_ROW_SQL, data.rows)
@@ -560,7 +563,7 @@ class Store:
         """What changes whenever a version or a row is added or a version moves (a cheap query)."""
         heads = self.conn.execute(
             "SELECT MAX(id), group_concat(from_year), group_concat(COALESCE(replaced_by, 0)),"
-            " group_concat(fingerprint), group_concat(adopted_at) FROM plan_versions"
+            " group_concat(fingerprint), group_concat(adopted_at), group_concat(sheet) FROM plan_versions"
         ).fetchone()
         rows = self.conn.execute("SELECT COUNT(*) FROM plan_rows").fetchone()
         return (str(self.path.resolve()) if str(self.path) != ":memory:" else id(self), *heads, *rows)
@@ -604,6 +607,8 @@ class Store:
                 renames=tuple((o, n) for o, n in json.loads(h["renames"])),
                 source=h["source_file"],
                 fingerprint=h["fingerprint"],
+                sheet_json=h["sheet"],
+                sheet_fingerprint=_sheet_fingerprint(h["sheet"]),
             )
             for h in heads
         ]
@@ -616,8 +621,10 @@ class Store:
         return str(row[0]) if row else ""
 
     def version_info(self) -> list[dict[str, Any]]:
-        """The ``plan_versions`` rows as stored (for ``plan versions``), oldest first."""
-        return [dict(r) for r in self.conn.execute("SELECT * FROM plan_versions ORDER BY from_year, id")]
+        """The ``plan_versions`` rows as stored (for ``plan versions``), oldest first, with the
+        fingerprint of each one's sheet definition."""
+        rows = [dict(r) for r in self.conn.execute("SELECT * FROM plan_versions ORDER BY from_year, id")]
+        return [{**r, "sheet_fingerprint": _sheet_fingerprint(r["sheet"])} for r in rows]
 
     def lineage(self) -> Lineage:
         versions = self.versions()
@@ -638,6 +645,20 @@ class Store:
                     "UPDATE plan_versions SET from_year = ? WHERE id = ?", (year.start, versions[0].id)
                 )
             self._versions = None
+
+    def record_missing_sheets(self, sheet: Mapping[str, Any]) -> list[int]:
+        """Store ``sheet`` (hyoka.toml's definition) with every version that has none (``'{}'``: adopted
+        by a hyoka that did not yet keep the definition with the version, whose every year was made
+        with hyoka.toml's). Returns the ids of the versions in force it was recorded for; a second call
+        finds nothing to do, also when another command did it in between."""
+        missing = "SELECT id FROM plan_versions WHERE sheet = '{}'"
+        if not self.conn.execute(missing).fetchone():
+            return []
+        with self.transaction() as db:
+            ids = [r[0] for r in db.execute(missing + " AND replaced_by IS NULL ORDER BY from_year, id")]
+            db.execute("UPDATE plan_versions SET sheet = ? WHERE sheet = '{}'", (source_json(sheet),))
+        self._versions = None
+        return ids
 
     def max_row_id(self) -> int:
         return int(self.conn.execute("SELECT COALESCE(MAX(row_id), 0) FROM plan_rows").fetchone()[0])
@@ -819,6 +840,16 @@ def _refuse_lost_store(path: Path) -> None:
 
 def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def _sheet_fingerprint(text: str) -> str:
+    """The fingerprint of a version's stored definition ('' when none is recorded or it is not JSON:
+    reading the definition reports that)."""
+    try:
+        source = json.loads(text)
+    except ValueError:
+        return ""
+    return source_fingerprint(source) if isinstance(source, dict) and source else ""
 
 
 def _text(value: object) -> str:

@@ -125,6 +125,10 @@ class PlanVersion:
     """The renames declared when this version was adopted (old, new), kept for later adoptions."""
     source: str = ""
     fingerprint: str = ""
+    sheet_json: str = "{}"
+    """The sheet definition adopted with this version, as stored (``plan_versions.sheet``): the JSON of
+    hyoka.toml's ``scale``/``scales``/``sheet`` tables; ``{}`` when none was recorded."""
+    sheet_fingerprint: str = ""
 
     @cached_property
     def by_id(self) -> dict[int, VersionRow]:
@@ -468,7 +472,15 @@ def relink(previous: PlanVersion, later: PlanVersion, renames: Renames) -> PlanV
         for r in later.rows
     )
     return PlanVersion(
-        later.id, later.from_year, rows, later.name, later.renames, later.source, later.fingerprint
+        later.id,
+        later.from_year,
+        rows,
+        later.name,
+        later.renames,
+        later.source,
+        later.fingerprint,
+        later.sheet_json,
+        later.sheet_fingerprint,
     )
 
 

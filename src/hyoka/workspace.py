@@ -5,6 +5,7 @@ Every command finds it from the current folder upward, or from ``-w DIR``.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import re
 import shutil
@@ -697,6 +698,10 @@ def _meeting(m: Any, i: int, root: Path) -> Meeting:
 class Workspace:
     root: Path
     config: Config
+    notices: list[Problem] = field(default_factory=list, init=False, repr=False, compare=False)
+    """Notices a command prints once (``plan-version-sheet-recorded``), collected while it runs."""
+    _sheets: dict[int, SheetDefinition] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _configs: dict[int, Config] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def load(cls, root: Path) -> Workspace:
@@ -758,9 +763,49 @@ class Workspace:
         return self.config.sheet
 
     def sheet_for(self, year: FiscalYear) -> SheetDefinition:
-        """The sheet definition every command working on ``year`` reads (the one of the plan version
-        in force for that year; until versions keep theirs, hyoka.toml's)."""
-        return self.config.sheet
+        """The sheet definition every command working on ``year`` reads: the one stored with the plan
+        version in force for that year (hyoka.toml's is the working copy for the next adoption)."""
+        return self.version_sheet(self.version(year))
+
+    def version_sheet(self, version: PlanVersion) -> SheetDefinition:
+        """The definition adopted with ``version``; one that no longer reads is an error, never
+        silently another sheet."""
+        found = self._sheets.get(version.id)
+        if found is not None:
+            return found
+        import json
+
+        def invalid(reason: str, errors: Sequence[Problem] = ()) -> HyokaError:
+            head = problem("plan-version-sheet-invalid", version=version.label, reason=reason)
+            return HyokaError("\n".join([head.render(), *(p.render() for p in errors)]))
+
+        try:
+            data = json.loads(version.sheet_json)
+        except ValueError:
+            raise invalid("JSON として読めません") from None
+        if not isinstance(data, dict):
+            raise invalid("表の形ではありません")
+        if not data:  # '{}': Workspace.store() records hyoka.toml's before any version is read
+            raise invalid("定義が記録されていません")
+        definition, problems = parse_sheet(data, file=f"計画の版 {version.label}")
+        errors = [p for p in problems if p.severity == "error"]
+        if definition is None or errors:
+            raise invalid(f"{len(errors)} 件の誤り", errors)
+        self._sheets[version.id] = definition
+        return definition
+
+    def config_for(self, year: FiscalYear) -> Config:
+        """hyoka.toml's settings with the sheet (and its default scale) of ``year``'s plan version:
+        what the functions taking a ``Config`` (the report) read for that year."""
+        version = self.version(year)
+        found = self._configs.get(version.id)
+        if found is None:
+            definition = self.version_sheet(version)
+            scale = definition.scales.get(DEFAULT_SCALE_NAME, self.config.scale)
+            found = self._configs[version.id] = dataclasses.replace(
+                self.config, sheet=definition, scale=scale
+            )
+        return found
 
     def sheet_problems(self) -> list[Problem]:
         """What ``hyoka sheet check`` adds to hyoka.toml's own check: the plan columns the sheet reads
@@ -791,15 +836,32 @@ class Workspace:
                     first_version(plan, FiscalYear.of(date.today()), extra=read_extra(table.rows)),
                     source_file=self.config.plan_file.name,
                     source_sha256=file_sha256(self.config.plan_file),
+                    sheet=self.sheet.source,
                 )
+            else:
+                self._record_missing_sheets(store)
         except BaseException:
             store.close()
             raise
         return store
 
-    def _plan_for_migration(self) -> tuple[Plan, Any, str]:
+    def _record_missing_sheets(self, store: Store) -> None:
+        """The rule for versions adopted before versions kept their sheet (stored ``'{}'``): each of
+        their years was made with hyoka.toml's definition, so the first command that opens the store
+        records hyoka.toml's, as it is then, with them — once, with a notice."""
+        ids = store.record_missing_sheets(self.sheet.source)
+        if ids:
+            labels = {v.id: v.label for v in store.versions()}
+            self.notices.append(
+                problem(
+                    "plan-version-sheet-recorded",
+                    versions="、".join(labels.get(i, str(i)) for i in ids),
+                )
+            )
+
+    def _plan_for_migration(self) -> tuple[Plan, Any, str, Mapping[str, Any]]:
         table = read_table(self.config.plan_file, H_NO)
-        return self.plan, table.rows, file_sha256(self.config.plan_file)
+        return self.plan, table.rows, file_sha256(self.config.plan_file), self.sheet.source
 
     # --- plan versions -------------------------------------------------------------------------------
 
@@ -816,6 +878,8 @@ class Workspace:
     def forget_versions(self) -> None:
         """After an adoption: the next ``lineage`` reads the store again."""
         self.__dict__.pop("lineage", None)
+        self._sheets.clear()
+        self._configs.clear()
 
     def working_copy_notice(self) -> Problem | None:
         """``plan-working-copy-changed`` when the plan file differs from the latest adopted version
@@ -834,6 +898,26 @@ class Workspace:
         return problem(
             "plan-working-copy-changed", plan_file=self.config.plan_file.name, version=latest.label
         )
+
+    def sheet_notice(self) -> tuple[Problem, list[str]] | None:
+        """``sheet-working-copy-changed`` when hyoka.toml's sheet definition differs from the one
+        stored with the latest adopted version, with the change report (columns by key); None when
+        they are the same or there is no store yet."""
+        if not self.store_path.exists():
+            return None
+        latest = self.lineage.versions[-1]
+        if latest.sheet_fingerprint == self.sheet.fingerprint:
+            return None
+        from hyoka.sheet import sheet_changes
+
+        try:
+            adopted = self.version_sheet(latest)
+        except HyokaError:
+            adopted = None  # the stored one does not read: the commands for its years say so
+        if adopted == self.sheet:
+            return None  # written differently, read the same: nothing a year would show
+        changes = sheet_changes(adopted, self.sheet) if adopted is not None else []
+        return problem("sheet-working-copy-changed", version=latest.label), changes
 
     def next_adoption_year(self) -> FiscalYear:
         """The year a changed working copy would be adopted from: after the latest version's year,
@@ -991,6 +1075,8 @@ class AdoptResult:
     replacing: str = ""  # the label of the version this one replaces, if any
     plan_problems: list[Problem] = field(default_factory=list)
     changes: list[str] = field(default_factory=list)
+    sheet_changes: list[str] = field(default_factory=list)
+    """What hyoka.toml's sheet definition changes against the version's before (or the one replaced)."""
     problems: list[Problem] = field(default_factory=list)
     blockers: list[Problem] = field(default_factory=list)
     suspected: list[tuple[str, str]] = field(default_factory=list)
@@ -1054,6 +1140,8 @@ def adopt_plan(
                         first.renames,
                         first.source,
                         first.fingerprint,
+                        first.sheet_json,
+                        first.sheet_fingerprint,
                     ),
                     *versions[1:],
                 ]
@@ -1080,6 +1168,16 @@ def adopt_plan(
         result.previous = previous.label if previous else ""
         result.replacing = replacing.label if replacing else ""
         result.changes = render_changes(adoption.changes)
+        before = replacing or previous
+        if before is not None:
+            from hyoka.sheet import sheet_changes
+
+            try:
+                result.sheet_changes = sheet_changes(ws.version_sheet(before), ws.sheet)
+            except HyokaError:  # the version's own no longer reads: adopting records hyoka.toml's
+                result.sheet_changes = [
+                    "■ 評価表の定義（記録されていた定義は読めないため、hyoka.toml の定義を記録します）"
+                ]
         result.problems = list(adoption.problems)
         result.suspected = list(adoption.changes.suspected_renames)
         labels: dict[int, Any] = {}
@@ -1111,6 +1209,7 @@ def adopt_plan(
             replacing=replacing,
             relinked=relinked,
             forced=bool(result.blockers),
+            sheet=ws.sheet.source,
         )
         result.stored = True
     ws.forget_versions()

@@ -104,7 +104,7 @@ def load_evaluation(
     One loader for every output of the table (Word, the published HTML, text and open data), so that
     they all refuse, and draft, by the same rule.
     """
-    config, version = ws.config, ws.version(year)
+    config, version = ws.config_for(year), ws.version(year)
     plan = version.plan
     meeting = config.meeting(meeting_id, year)
     with ws.store() as store:

@@ -479,7 +479,7 @@ def build(root: Path, guard: Guard) -> Any:
         filters = {k: request.query_params.get(k, "") for k in ("goal", "change", "department")}
         with ws.store() as store:
             stored = stored_ratings_by_id(store)
-        result = compare_versions(ws.lineage, ws.scale, stored, year, against)
+        result = compare_versions(ws.lineage, ws.config_for(year).scale, stored, year, against)
         shown = select_rows(
             result,
             goal_no=filters["goal"] or None,
