@@ -13,7 +13,7 @@ level, the project and the department as row headers (merged over the rows they 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -55,7 +55,6 @@ class PageColumn:
     lines: tuple[str, ...]  # the heading's lines
     align: str  # left | center | right
     header: bool  # a row header (the level, project, department): <th scope="row">
-    width: float  # percent of the table
     code: bool = False  # a rating: its code set bold, as on the default page
     min_em: float = 0.0  # a floor for the browser's layout: texts and row headers (0: none)
 
@@ -102,43 +101,45 @@ def _row_of(plan: Plan) -> dict[RowKey, PlanRow]:
     return {r.key: r for r in plan.rows}
 
 
+@dataclass
+class _Node:
+    heading: str
+    children: list[tuple[tuple[str, str], ...]] = field(default_factory=list)
+    table: PageTable | None = None
+
+
 def sheet_sections(ev: Evaluation, definition: SheetDefinition, plan: Plan) -> list[Section]:
     """The page's sections in plan order: one per group of each outer level, the tables in the innermost."""
     view = ev.sheet
     assert view is not None
     rows = _row_of(plan)
-    outer_levels = definition.levels[:-1]
-    # (path prefix) → [heading, children keys, table]
-    tree: dict[tuple[tuple[str, str], ...], list[Any]] = {}
+    nodes: dict[tuple[tuple[str, str], ...], _Node] = {}  # by the levels' path down to the node
     top: list[tuple[tuple[str, str], ...]] = []
-    tables: list[PageTable] = []
     for b, block in enumerate(view.blocks, start=1):
         first = rows.get(block.rows[0].key) if block.rows else None
         path = first.path if first is not None else ()
-        table = _table(f"t{b}", ev, view, definition, block.rows, rows)
-        tables.append(table)
         parent: tuple[tuple[str, str], ...] | None = None
-        for i, level in enumerate(outer_levels):
-            if i >= len(path):
-                break
+        for i, level in enumerate(definition.levels[:-1][: len(path)]):
             prefix = path[: i + 1]
-            if prefix not in tree:
-                tree[prefix] = [level_heading(level, path, i), [], None]
-                (tree[parent][1] if parent is not None else top).append(prefix)
+            if prefix not in nodes:
+                nodes[prefix] = _Node(level_heading(level, path, i))
+                (nodes[parent].children if parent is not None else top).append(prefix)
             parent = prefix
-        if parent is None:  # a sheet of one level: the tables stand under the page's own headings
-            tree[(("", f"t{b}"),)] = ["", [], table]
-            top.append((("", f"t{b}"),))
-        else:
-            tree[parent][2] = table
-    counter = iter(range(1, len(tree) + 1))
+        if parent is None:  # a sheet of one level: the table stands under the page's own headings
+            parent = (("", f"t{b}"),)
+            nodes[parent] = _Node("")
+            top.append(parent)
+        nodes[parent].table = _table(f"t{b}", ev, view, definition, block.rows, rows)
+    numbers = iter(range(1, len(nodes) + 1))
 
-    def build(prefix: tuple[tuple[str, str], ...], depth: int) -> Section:
-        heading, children, table = tree[prefix]
-        sid = f"s{next(counter)}"
-        return Section(sid, depth, heading, tuple(build(c, depth + 1) for c in children), table)
+    def build(key: tuple[tuple[str, str], ...], depth: int) -> Section:
+        node = nodes[key]
+        sid = f"s{next(numbers)}"
+        return Section(
+            sid, depth, node.heading, tuple(build(c, depth + 1) for c in node.children), node.table
+        )
 
-    return [build(p, 0) for p in top]
+    return [build(key, 0) for key in top]
 
 
 def _min_em(column: ColumnView, header: bool) -> float:
@@ -150,11 +151,6 @@ def _min_em(column: ColumnView, header: bool) -> float:
     if header:
         return 8.0 if column.width >= 30 else 6.0 if column.width >= 14 else 0.0
     return 5.0 if column.align == "left" and column.width >= 20 else 0.0
-
-
-def _widths(columns: Sequence[ColumnView]) -> tuple[float, ...]:
-    total = sum(c.width for c in columns) or 1.0
-    return tuple(round(c.width * 100 / total, 2) for c in columns)
 
 
 def _table(
@@ -173,11 +169,10 @@ def _table(
             c.heading,
             c.align,
             c.key in by_key and is_identity(by_key[c.key]),
-            w,
             code=c.key in by_key and by_key[c.key].kind == "rating",
             min_em=_min_em(c, c.key in by_key and is_identity(by_key[c.key])),
         )
-        for c, w in zip(view.columns, _widths(view.columns), strict=True)
+        for c in view.columns
     )
     heads = [j for j, c in enumerate(columns) if c.header]
     merged = heads[:-1]  # every row header but the last (the department) spans the rows it covers
