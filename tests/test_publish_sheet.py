@@ -17,6 +17,7 @@ from hyoka.collect import collect
 from hyoka.publish import make_publication
 from hyoka.publish.sheet import sheet_fields
 from hyoka.results import load_year
+from hyoka.sheet import NumberType
 from hyoka.store import Part
 from hyoka.workspace import Workspace, init_workspace
 from hyoka.years import FiscalYear
@@ -250,6 +251,7 @@ def test_indicator_page_headings_columns_legend_and_summary_follow_the_sheet(
             ["合計", "93.6%", "7/8"],
         ],
     }
+    assert list(summaries)[-1] == "令和5年度の達成率の平均（基本目標別）"  # as 資料1: the counts first
 
 
 def test_every_data_cell_of_the_two_level_table_is_announced_with_its_headers(
@@ -274,7 +276,14 @@ def test_every_data_cell_of_the_two_level_table_is_announced_with_its_headers(
 def test_indicator_page_and_text_hold_every_row_with_its_values_as_the_report_formats_them(
     indicator: tuple[Workspace, dict[str, Path]],
 ) -> None:
-    _ws, files = indicator
+    ws, files = indicator
+    sheet = ws.sheet_for(R5)
+
+    def number(key: str, value: int) -> str:  # as the report prints it: separators, the sheet's decimals
+        t = sheet.column(key).type
+        assert isinstance(t, NumberType)
+        return f"{value:,.{t.decimals}f}"
+
     page = _by_row(_cells(files[".html"], row_headers=3))
     text = _text_rows(files[".txt"])
     expected = _indicator_expected()
@@ -283,8 +292,8 @@ def test_indicator_page_and_text_hold_every_row_with_its_values_as_the_report_fo
         shown = {
             "指標": want["indicator"],
             "単位": want["unit"],
-            "目標値(R5)": f"{want['target']:,.1f}{want['unit']}",
-            "実績値": f"{want['actual']:,.1f}{want['unit']}" if want["actual"] is not None else "",
+            "目標値(R5)": number("target", want["target"]) + want["unit"],
+            "実績値": number("actual", want["actual"]) + want["unit"] if want["actual"] is not None else "",
             "達成率": f"{want['rate']:.1f}%" if want["rate"] is not None else "",
             "評価": want["rating"],
             "評価理由": want["reason"] or "",
@@ -295,7 +304,8 @@ def test_indicator_page_and_text_hold_every_row_with_its_values_as_the_report_fo
         assert page[key] == shown, key
         in_text = {k: v or "（記載なし）" for k, v in shown.items()}
         assert text[key] == in_text, key
-    assert page[("2", "子育て支援課")]["実績値"] == "1,150.0件"  # thousands separator, decimals, unit
+    assert page[("2", "子育て支援課")]["実績値"] == number("actual", 1150) + "件"
+    assert number("actual", 1150).startswith("1,150")  # thousands separator
     raw = files[".txt"].read_bytes().decode("utf-8-sig")
     assert "\r\n■ 基本目標1　安心して子育てできるまち\r\n\r\n◆ 施策1-1　子育て支援の充実\r\n" in raw
     assert "\r\n■ 評価の基準（評価）\r\n　A：目標を達成した（達成率100%以上）。\r\n" in raw

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hyoka.problems import HyokaError
-from hyoka.publish.sheet import Section
+from hyoka.publish.sheet import Section, ordered_summaries
 from hyoka.report.model import NO_RATING, NOT_SUBMITTED, Evaluation, PolicyBlock
 from hyoka.scale import Direction
 
@@ -171,6 +171,7 @@ def render_html(ev: Evaluation, folders: Sequence[Path], sections: Sequence[Sect
             ev=ev,
             goals=page_view(ev) if ev.sheet is None else [],
             sections=list(sections),
+            sheet_summaries=ordered_summaries(ev.sheet) if ev.sheet is not None else [],
             direction_words=DIRECTION_WORDS,
             no_rating=NO_RATING,
         )

@@ -225,6 +225,11 @@ def _table(
     return PageTable(tid, caption, columns, tuple(out_rows), max(48.0, round(total_mm * 0.2, 1)))
 
 
+def ordered_summaries(view: SheetView) -> list[Any]:
+    """The summary tables in 資料1's order: the counts first, then the means."""
+    return sorted(view.summaries, key=lambda x: not x.codes)
+
+
 # --- the text version ----------------------------------------------------------------------------------
 
 
@@ -238,7 +243,7 @@ def sheet_text_lines(ev: Evaluation, definition: SheetDefinition, plan: Plan) ->
         lines += [f"{INDENT}{code}：{description}" for code, description in legend.levels]
         lines += [f"{INDENT}※{note}" for note in legend.note]
         lines.append("")
-    for summary in view.summaries:
+    for summary in ordered_summaries(view):
         lines += summary_lines(ev, view, summary)
         lines.append("")
     rows = _row_of(plan)
