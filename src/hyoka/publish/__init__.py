@@ -6,6 +6,7 @@ function, so that publication refuses, and drafts, by the same rule as ``hyoka r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -41,7 +42,8 @@ def make_publication(
 ) -> PublishResult:
     """Write the page, the text version, CSV and JSON, and (with LibreOffice) the tagged PDF."""
     from hyoka.publish.html import render_html
-    from hyoka.publish.records import records, to_csv, to_json
+    from hyoka.publish.records import FIELDS, Field, records, to_csv, to_json
+    from hyoka.publish.sheet import sheet_fields, sheet_records, sheet_sections, sheet_text_lines
     from hyoka.publish.text import render_text
     from hyoka.report import templates
     from hyoka.report.build import load_evaluation
@@ -50,13 +52,22 @@ def make_publication(
     target = out_dir if out_dir is not None else ws.out_dir / year.short / "publish"
     stem = publication_stem(year, draft)
     folders = templates.search_path(ws.root)
-    rows = records(ev, year)
+    if ev.sheet is None:
+        fields: Sequence[Field] = FIELDS
+        rows = records(ev, year)
+        page, text = render_html(ev, folders), render_text(ev)
+    else:  # the workspace's own sheet: its levels, columns, legends and summaries
+        definition, plan = ws.sheet_for(year), ws.version(year).plan
+        fields = sheet_fields(definition)
+        rows = sheet_records(ev, definition, plan, year)
+        page = render_html(ev, folders, sheet_sections(ev, definition, plan))
+        text = render_text(ev, sheet_text_lines(ev, definition, plan))
     result = PublishResult()
-    result.files.append(atomic_write_text(target / f"{stem}.html", render_html(ev, folders)))
+    result.files.append(atomic_write_text(target / f"{stem}.html", page))
     # A BOM so that a browser or Notepad that sees no charset still reads the text as UTF-8.
-    result.files.append(atomic_write_text(target / f"{stem}.txt", render_text(ev), encoding="utf-8-sig"))
-    result.files.append(atomic_write_text(target / f"{stem}.csv", to_csv(rows), encoding="utf-8-sig"))
-    result.files.append(atomic_write_text(target / f"{stem}.json", to_json(ev, year, rows)))
+    result.files.append(atomic_write_text(target / f"{stem}.txt", text, encoding="utf-8-sig"))
+    result.files.append(atomic_write_text(target / f"{stem}.csv", to_csv(rows, fields), encoding="utf-8-sig"))
+    result.files.append(atomic_write_text(target / f"{stem}.json", to_json(ev, year, rows, fields)))
     if ev.missing:
         result.notices.append(f"「案」として作成しました。未提出の行が {len(ev.missing)} 行あります。")
     if to_pdf:

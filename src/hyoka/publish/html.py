@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hyoka.problems import HyokaError
+from hyoka.publish.sheet import Section, ordered_summaries
 from hyoka.report.model import NO_RATING, NOT_SUBMITTED, Evaluation, PolicyBlock
 from hyoka.scale import Direction
 
@@ -149,8 +150,9 @@ def _table(tid: str, block: PolicyBlock, ev: Evaluation) -> TableView:
     )
 
 
-def render_html(ev: Evaluation, folders: Sequence[Path]) -> str:
-    """The page's HTML; a broken workspace template stops with its name and line."""
+def render_html(ev: Evaluation, folders: Sequence[Path], sections: Sequence[Section] = ()) -> str:
+    """The page's HTML; a broken workspace template stops with its name and line. ``sections``: the
+    levels and tables of a workspace's own sheet (:func:`hyoka.publish.sheet.sheet_sections`)."""
     import jinja2
 
     from hyoka.report.templates import find_template
@@ -167,7 +169,9 @@ def render_html(ev: Evaluation, folders: Sequence[Path]) -> str:
         template = env.get_template(path.name)
         return template.render(
             ev=ev,
-            goals=page_view(ev),
+            goals=page_view(ev) if ev.sheet is None else [],
+            sections=list(sections),
+            sheet_summaries=ordered_summaries(ev.sheet) if ev.sheet is not None else [],
             direction_words=DIRECTION_WORDS,
             no_rating=NO_RATING,
         )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ SCHEMA = "hyoka.opendata/1"
 class Field:
     key: str  # JSON key
     heading: str  # CSV heading
-    kind: str  # string | integer | boolean | code | list
+    kind: str  # string | integer | number | boolean | code | list
 
 
 FIELDS: tuple[Field, ...] = (
@@ -86,7 +87,7 @@ def records(ev: Evaluation, year: FiscalYear) -> list[dict[str, Any]]:
     return out
 
 
-def to_csv(rows: list[dict[str, Any]]) -> str:
+def to_csv(rows: list[dict[str, Any]], fields: Sequence[Field] = FIELDS) -> str:
     """CSV with Japanese headings; the caller writes it as UTF-8 with a BOM so that Excel opens it.
 
     As in hyoka's other CSV exports, a text that a spreadsheet would run as a formula (``=``, ``+``,
@@ -94,9 +95,9 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     """
     buf = io.StringIO()
     writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow([f.heading for f in FIELDS])
+    writer.writerow([f.heading for f in fields])
     for row in rows:
-        writer.writerow([_cell(f, row[f.key]) for f in FIELDS])
+        writer.writerow([_cell(f, row[f.key]) for f in fields])
     return buf.getvalue()
 
 
@@ -110,15 +111,26 @@ def _cell(field: Field, value: Any) -> str:
     return spreadsheet_text(str(value)) if field.kind == "string" else str(value)
 
 
-def to_json(ev: Evaluation, year: FiscalYear, rows: list[dict[str, Any]]) -> str:
-    document = {
+def to_json(
+    ev: Evaluation, year: FiscalYear, rows: list[dict[str, Any]], fields: Sequence[Field] = FIELDS
+) -> str:
+    """The JSON document; for a workspace's own sheet also every scale its rating columns use."""
+    document: dict[str, Any] = {
         "schema": SCHEMA,
         "title": ev.title,
         "fiscal_year": ev.year_label,
         "fiscal_year_start": year.start,
         "publisher": ev.secretariat,
         "scale": [{"code": code, "description": text} for code, text in ev.legend],
-        "fields": [{"key": f.key, "heading": f.heading, "type": f.kind} for f in FIELDS],
+        "fields": [{"key": f.key, "heading": f.heading, "type": f.kind} for f in fields],
         "records": rows,
     }
+    if ev.sheet is not None:
+        document["scales"] = [
+            {
+                "heading": legend.heading.strip("【】"),
+                "levels": [{"code": c, "description": d} for c, d in legend.levels],
+            }
+            for legend in ev.sheet.legends
+        ]
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

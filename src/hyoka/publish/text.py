@@ -7,18 +7,24 @@ finds its way without the table.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from hyoka.report.model import NO_RATING, NOT_SUBMITTED, Evaluation
 
 INDENT = "　"
 
 
-def render_text(ev: Evaluation) -> str:
+def render_text(ev: Evaluation, sheet_lines: Sequence[str] | None = None) -> str:
+    """The text version; ``sheet_lines``: the body of a workspace's own sheet (legends, summaries,
+    rows), from :func:`hyoka.publish.sheet.sheet_text_lines`, under the same title block."""
     lines: list[str] = [
         ev.title + ("（案）" if ev.draft else ""),
         ev.subtitle,
         f"{ev.date_text}　{ev.secretariat}",
         "",
     ]
+    if sheet_lines is not None:
+        return "\r\n".join([*lines, *sheet_lines, "", "（以上）", ""])
     lines += ["■ 評価の区分"]
     lines += [f"{INDENT}{code}：{description}" for code, description in ev.legend]
     lines += [f"{INDENT}{note}" for note in ev.note]

@@ -121,6 +121,7 @@ def load_evaluation(
         today=today or date.today(),
         draft=draft,
         period=version.name,
+        sheet=ws.sheet_for(year),
     )
     del results, prior  # the model has what it needs; the rest only costs memory for a large plan
     if ev.missing and not draft:

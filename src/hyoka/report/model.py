@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from hyoka.plan import Plan, PlanRow, Project, RowKey, plan_row_values
@@ -158,6 +158,8 @@ class SheetRowView:
     key: RowKey
     cells: tuple[tuple[str, ...], ...]  # per column: its lines (paragraphs)
     missing: tuple[str, ...]
+    # Every column's typed value by key (plan, typed, previous, computed): what the open data exports.
+    values: Mapping[str, object] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
@@ -284,7 +286,7 @@ def build_sheet_view(
             ),
         )
         missing = row.submitters if res is None else res.missing
-        group.append(SheetRowView(row.key, tuple(cells), tuple(missing)))
+        group.append(SheetRowView(row.key, tuple(cells), tuple(missing), dict(values)))
         if row.path:
             no, name = row.path[min(level_index, len(row.path) - 1)]
             lv = definition.levels[min(level_index, len(definition.levels) - 1)]
@@ -445,10 +447,13 @@ def build_evaluation(
     today: date,
     draft: bool,
     period: str = "",
+    sheet: SheetDefinition | None = None,
 ) -> Evaluation:
     """Everything the 資料1 document shows, in plan order. ``period`` is the name of the plan version
-    in force (第3期), printed with the plan's title when the version has one."""
+    in force (第3期), printed with the plan's title when the version has one. ``sheet`` is the year's
+    sheet definition (``Workspace.sheet_for``); None: hyoka.toml's."""
     gannen = config.gannen
+    definition = sheet if sheet is not None else config.sheet
     blocks = tuple(
         PolicyBlock(
             goal_no=clean_text(policy.goal_no),
@@ -460,10 +465,10 @@ def build_evaluation(
         for policy in plan.policies()
     )
     day = meeting.day if meeting is not None else today
-    own = "sheet" in config.sheet.source
+    own = "sheet" in definition.source
     legend_heading = "【事業評価の評価基準】"
-    if own and config.sheet.legend_scales:
-        first, scale = config.sheet.legend_scales[0]  # the cover's legend: the first scale (the rest follow)
+    if own and definition.legend_scales:
+        first, scale = definition.legend_scales[0]  # the cover's legend: the first scale (the rest follow)
         legend_heading = f"【評価の基準（{first.title}）】"
     return Evaluation(
         title=f"{clean_text(config.plan_title)}{f'（{clean_text(period)}）' if period else ''}の進捗状況及び評価表",
@@ -479,7 +484,7 @@ def build_evaluation(
         blocks=blocks,
         summary=_summary(plan, scale, results, prior),
         missing=tuple(missing_rows(plan, results)),
-        sheet=(build_sheet_view(config.sheet, plan, year, results, prior, gannen) if own else None),
+        sheet=(build_sheet_view(definition, plan, year, results, prior, gannen) if own else None),
         legend_heading=legend_heading,
     )
 
