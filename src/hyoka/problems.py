@@ -737,6 +737,12 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "共同で報告する行ですが、「{column}」が{first}は「{first_value}」、{second}は「{second_value}」と異なります。"
         "担当課間で値を揃えてください。",
     ),
+    (
+        "diff-column-unknown",
+        E,
+        "Column that diff and history cannot compare",
+        "{column}{reason}。比べられる列: {keys}。",
+    ),
     # --- the committee's opinions and the departments' replies -------------------------------------
     (
         "opinion-subject-unknown",
@@ -845,6 +851,7 @@ TITLES_JA: dict[str, str] = {
     "rating-differs-from-proposal": "目安と異なる評価（理由なし）",
     "computed-not-available": "計算できない値",
     "joint-value-conflict": "共同の行の値が課の間で異なる",
+    "diff-column-unknown": "比べられない列",
     "plan-predecessor-unknown": "前の版にない旧事業No・旧担当課",
     "plan-rename-unknown": "課名の変更に知らない課名",
     "plan-rename-suspected": "登録されていない課名の変更",
