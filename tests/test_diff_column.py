@@ -196,3 +196,36 @@ def test_the_default_sheet_accepts_rating_and_lists_it(run, sample_ws: Workspace
         "エラー: 列「outlook」は比べられる列ではありません（文章・計画の値・前年度の値の列は比べられません）。"
         "比べられる列: rating（事業評価）。"
     )
+
+
+def test_the_web_pages_compare_the_column_chosen(indicator: Workspace, sample_ws: Workspace) -> None:
+    from lxml import html as lxml_html
+
+    from tests.test_web import _client
+
+    client, _guard = _client(indicator)
+    with client:
+        page = lxml_html.fromstring(client.get("/diff?year=R6&column=actual").text)
+        options = page.xpath("//select[@id='column']/option")
+        assert [(o.get("value"), o.text, o.get("selected") is not None) for o in options] == [
+            ("status", "実施状況", False),
+            ("actual", "実績値", True),
+            ("rate", "達成率", False),
+            ("rating", "評価", False),
+            ("outlook", "今後の方向性", False),
+        ]
+        rows = page.xpath("//table[@class='grid']")[0].xpath(".//tbody/tr")
+        assert [td.text_content() for td in rows[0].xpath("./td")][-4:] == [
+            "8.0人",
+            "12.0人",
+            "4.0人増",
+            "悪化",
+        ]
+        export = client.get("/diff/export?year=R6&column=actual&format=csv")
+        assert "増減" in export.content.decode("utf-8-sig").splitlines()[0]
+        history = lxml_html.fromstring(client.get("/history?column=actual&no=3").text)
+        cells = history.xpath("//table[@class='grid']//tbody/tr/td")
+        assert [c.text_content() for c in cells][-2:] == ["880.0人", "920.0人"]
+    client, _guard = _client(sample_ws)
+    with client:  # one column to compare: no selector
+        assert 'id="column"' not in client.get("/history").text
