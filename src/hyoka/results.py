@@ -144,20 +144,35 @@ def row_values_of(
     単位), the departments' parts combined per column (:func:`hyoka.sheet.combine_joint`: a joint
     row's numbers summed, a value the parts disagree on a :class:`~hyoka.sheet.JointConflict`), and
     the computed columns recomputed from them (a joint row's 達成率 is Σ実績 / 目標)."""
-    values: dict[str, object] = {}
-    if row is not None:
-        values, _ = row_values(sheet, {}, row.extra_values, year)
-    if res.parts_values:
-        values.update(combine_joint(sheet, res.parts_values))
-    else:
-        stored = {"rating": res.rating, "achievement": res.achievement, "outlook": res.outlook}
-        values.update({k: v for k, v in stored.items() if sheet.has(k)})
-    first = sheet.default_diff_column
-    if first is not None:
-        values[first] = res.rating  # as ratings() has it: None for a 不一致 joint row
-    for key, result in compute(sheet, values).items():
-        values[key] = result.value
-    return values
+    return _RowReader(sheet, year).values(row, res)
+
+
+class _RowReader:
+    """What :func:`row_values_of` asks of the sheet, asked once per year rather than once per row."""
+
+    def __init__(self, sheet: SheetDefinition, year: FiscalYear) -> None:
+        self.sheet, self.year = sheet, year
+        self.first = sheet.default_diff_column
+        self.stored = tuple(k for k in ("rating", "achievement", "outlook") if sheet.has(k))
+        self.reads_plan = sheet.reads_plan_values
+        self.computes = bool(sheet.computed_order)
+
+    def values(self, row: PlanRow | None, res: RowResult) -> dict[str, object]:
+        sheet = self.sheet
+        values: dict[str, object] = {}
+        if row is not None and self.reads_plan:
+            values, _ = row_values(sheet, {}, row.extra_values, self.year)
+        if res.parts_values:
+            values.update(combine_joint(sheet, res.parts_values))
+        else:
+            stored = {"rating": res.rating, "achievement": res.achievement, "outlook": res.outlook}
+            values.update({k: stored[k] for k in self.stored})
+        if self.first is not None:
+            values[self.first] = res.rating  # as ratings() has it: None for a 不一致 joint row
+        if self.computes:
+            for key, result in compute(sheet, values).items():
+                values[key] = result.value
+        return values
 
 
 def stored_rows_by_id(
@@ -168,11 +183,11 @@ def stored_rows_by_id(
     out: dict[FiscalYear, dict[int, dict[str, object]]] = {}
     for fy in store.years():
         version = store.version_for(fy)
-        sheet = sheet_for(fy)
+        reader = _RowReader(sheet_for(fy), fy)
         by_key = version.by_key
-        plan_rows = {r.key: r for r in version.plan.rows}
+        plan_rows = version.plan.by_key
         out[fy] = {
-            by_key[k].row_id: row_values_of(sheet, plan_rows.get(k), res, fy)
+            by_key[k].row_id: reader.values(plan_rows.get(k), res)
             for k, res in load_year(store, version.plan, fy).items()
             if k in by_key
         }

@@ -307,6 +307,11 @@ class SheetDefinition:
         return tuple(done.values())
 
     @property
+    def reads_plan_values(self) -> bool:
+        """Whether a plan column reads a plan master heading (指標, 目標値): rows then have typed plan values."""
+        return any(c.plan_from and _is_heading(c.plan_from) for c in self.of_source("plan"))
+
+    @property
     def plan_headings(self) -> tuple[str, ...]:
         """The headings of the plan master this sheet reads: the level rule, the project's, the extras."""
         extras = [c.plan_from for c in self.of_source("plan") if c.plan_from and _is_heading(c.plan_from)]
