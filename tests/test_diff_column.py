@@ -105,9 +105,9 @@ def test_the_table_prints_numbers_with_units_better_worse_and_the_delta(run, ind
     lines = result.output.removeprefix("\ufeff").splitlines()  # not a terminal: the file's bytes
     assert lines[0] == "基本目標No,基本目標,事業No,事業名,担当課,令和5年度,令和6年度,増減,変化"
     assert lines[1:] == [
-        "1,安心して子育てできるまち,1,保育所の整備,保育課,8.0人,12.0人,4.0人増,悪化",
-        '1,安心して子育てできるまち,2,子育て相談の実施,子育て支援課,"1,150.0件","1,400.0件",250.0件増,改善',
-        "1,安心して子育てできるまち,3,乳幼児健診の受診勧奨,健康推進課・子育て支援課,880.0人,920.0人,40.0人増,改善",
+        "1,安心して子育てできるまち,1,保育所の整備,保育課,8人,12人,4人増,悪化",
+        '1,安心して子育てできるまち,2,子育て相談の実施,子育て支援課,"1,150件","1,400件",250件増,改善',
+        "1,安心して子育てできるまち,3,乳幼児健診の受診勧奨,健康推進課・子育て支援課,880人,920人,40人増,改善",
     ]
 
 
@@ -158,7 +158,7 @@ def test_history_of_a_number_column_has_values_by_year(run, indicator: Workspace
          "values": {"R5": 880, "R6": 920}},
     ]  # fmt: skip
     result = run("history", "--column", "actual", "--no", "3", "-f", "csv", "-w", indicator.root)
-    assert result.output.splitlines()[1].endswith(",880.0人,920.0人")
+    assert result.output.splitlines()[1].endswith(",880人,920人")
 
 
 @pytest.mark.parametrize(
@@ -216,16 +216,16 @@ def test_the_web_pages_compare_the_column_chosen(indicator: Workspace, sample_ws
         ]
         rows = page.xpath("//table[@class='grid']")[0].xpath(".//tbody/tr")
         assert [td.text_content() for td in rows[0].xpath("./td")][-4:] == [
-            "8.0人",
-            "12.0人",
-            "4.0人増",
+            "8人",
+            "12人",
+            "4人増",
             "悪化",
         ]
         export = client.get("/diff/export?year=R6&column=actual&format=csv")
         assert "増減" in export.content.decode("utf-8-sig").splitlines()[0]
         history = lxml_html.fromstring(client.get("/history?column=actual&no=3").text)
         cells = history.xpath("//table[@class='grid']//tbody/tr/td")
-        assert [c.text_content() for c in cells][-2:] == ["880.0人", "920.0人"]
+        assert [c.text_content() for c in cells][-2:] == ["880人", "920人"]
     client, _guard = _client(sample_ws)
     with client:  # one column to compare: no selector
         assert 'id="column"' not in client.get("/history").text

@@ -825,7 +825,7 @@ def test_the_indicator_city_s_year_end_to_end(run, tmp_path: Path) -> None:  # t
     tables = [t for t in doc.tables if _texts(t.rows[0])[:1] == ["基本目標"] and len(t.rows) > 3]
     block = next(t for t in tables if _texts(t.rows[0])[1:2] == ["1　安心して子育てできるまち"])
     joint = next(r for r in (_texts(r) for r in block.rows[3:]) if "【事業No.3】" in r[1])
-    assert joint[5:9] + joint[-2:] == ["920.0人", "930.0人", "101.1%", "A", "B", "880.0人"]
+    assert joint[5:9] + joint[-2:] == ["920人", "930人", "101.1%", "A", "B", "880人"]
 
 
 def test_a_joint_row_s_proposal_is_checked_once_the_row_is_whole(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -875,7 +875,7 @@ def test_a_joint_row_s_choice_that_differs_from_the_part_in_force_is_a_warning(r
         t for t in doc.tables if _texts(t.rows[0])[:2] == ["基本目標", "1　安心して子育てできるまち"]
     )
     joint = next(r for r in (_texts(r) for r in block.rows[3:]) if "【事業No.3】" in r[1])
-    assert joint[6:11] == ["880.0人", "97.8%", "B", "", "不一致"]
+    assert joint[6:11] == ["880人", "97.8%", "B", "", "不一致"]
 
 
 def test_collect_refuses_a_number_it_cannot_read_naming_the_cell(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
