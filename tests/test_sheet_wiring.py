@@ -760,7 +760,7 @@ def test_the_indicator_city_s_year_end_to_end(run, tmp_path: Path) -> None:  # t
         ["8人", "125.0%", "A", "継続"],
         ["1,150件", "95.8%", "B", "改善"],
         ["880人", "97.8%", "B", "継続"],  # the joint row: 500 + 380
-        ["90人", "60.0%", "B", "拡充"],
+        ["90人", "60.0%", "B\n提案C", "拡充"],  # rated B with a reason: the proposal is shown too
     ]
     counts = next(t for t in doc.tables if _texts(t.rows[0])[:2] == ["基本目標", "A"])
     assert [_texts(r) for r in counts.rows][-1] == ["合計", "3", "3", "1", "1", "8"]
@@ -848,6 +848,17 @@ def test_a_joint_row_s_proposal_is_checked_once_the_row_is_whole(run, tmp_path: 
         ("子育て支援課.xlsx", "number-normalized", "H14", "info"),
     ]
     assert found[0]["message"].startswith("「評価」は「A」ですが、「達成率」からの提案は「B」です。")
+    # The report's joint row: the summed 実績値, its 達成率 and the proposal made from them.
+    from docx import Document
+
+    result = run("report", "--year", "R5", "--draft", "-w", ws_dir)
+    assert result.exit_code == 0, result.output
+    doc = Document(str(next((ws_dir / "out" / "R5").glob("*評価表_R5*.docx"))))
+    block = next(
+        t for t in doc.tables if _texts(t.rows[0])[:2] == ["基本目標", "1　安心して子育てできるまち"]
+    )
+    joint = next(r for r in (_texts(r) for r in block.rows[3:]) if "【事業No.3】" in r[1])
+    assert joint[5:9] == ["900人", "880人", "97.8%", "A\n提案B"]
 
 
 def test_a_joint_row_s_choice_that_differs_from_the_part_in_force_is_a_warning(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
