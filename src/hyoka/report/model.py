@@ -37,8 +37,9 @@ from hyoka.years import FiscalYear, format_month
 NO_RATING = "—"
 """Shown where a row has no rating: a new project last year, or a department not yet in (draft)."""
 NOT_SUBMITTED = "未提出"
-PROPOSAL_NOTE = "提案"
-"""Under a rating that differs from its proposal (``提案C``): what the numbers proposed."""
+PROPOSAL_NOTE = "提案{code}"
+"""Under a rating that differs from its proposal (``提案C``): what the numbers proposed (short enough
+for the rating column's width on one line)."""
 
 
 @dataclass(frozen=True)
@@ -279,7 +280,7 @@ def build_sheet_view(
                 cells.append(narrative(text))
             elif text and c.key in proposed and proposed[c.key] not in (None, text):
                 # A rating other than its proposal (a reason was given): the committee sees both.
-                cells.append((text, f"{PROPOSAL_NOTE}{proposed[c.key]}"))
+                cells.append((text, PROPOSAL_NOTE.format(code=proposed[c.key])))
             else:
                 cells.append((text,) if text else ())
         outer = row.path[:-1] if len(row.path) > 1 else ()
