@@ -190,7 +190,7 @@ def _base(year: FiscalYear, against: FiscalYear | None) -> FiscalYear:
     return base
 
 
-Direction = Callable[[int, "Value | None", Value], tuple[Change, "int | float | None"]]
+Direction = Callable[[int, Value | None, Value], tuple[Change, int | float | None]]
 """How one row moved (row id, the one predecessor's value, the later value) → change and delta."""
 
 
