@@ -295,14 +295,18 @@ def test_indicator_page_and_text_hold_every_row_with_its_values_as_the_report_fo
             "目標値(R5)": number("target", want["target"]) + want["unit"],
             "実績値": number("actual", want["actual"]) + want["unit"] if want["actual"] is not None else "",
             "達成率": f"{want['rate']:.1f}%" if want["rate"] is not None else "",
-            "評価": want["rating"],
+            # No.4 is rated B with a reason against its proposal C (60.0%): 資料1 notes the proposal.
+            "評価": want["rating"] + ("\n提案C" if key == ("4", "健康推進課") else ""),
             "評価理由": want["reason"] or "",
             "今後の方向性": want["outlook"],
             "前年度評価": want["prior_rating"] or "—",
             "前年度実績値": "—",
         }
         assert page[key] == shown, key
-        in_text = {k: v or "（記載なし）" for k, v in shown.items()}
+        # The text version writes the rating and its note on one line: 「評価：B　提案C」.
+        in_text = {
+            k: (v.replace("\n", "　") if k == "評価" else v) or "（記載なし）" for k, v in shown.items()
+        }
         assert text[key] == in_text, key
     assert page[("2", "子育て支援課")]["実績値"] == number("actual", 1150) + "件"
     assert number("actual", 1150).startswith("1,150")  # thousands separator

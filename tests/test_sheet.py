@@ -829,6 +829,27 @@ def test_joint_rows_sum_agree_and_join() -> None:
     assert blank["actual"] is None and blank["rating"] is None and blank["reason"] == ""
 
 
+def test_a_joint_row_is_computed_and_proposed_on_its_combined_values() -> None:
+    from hyoka.sheet import evaluate_joint
+
+    sheet = sheet_of("indicator")
+    plan = {"単位": "人", "方向": "↑", "目標値(R5)": "900"}
+    parts: list[tuple[str, dict[str, object]]] = [
+        ("健康推進課", {"status": "実施", "actual": 500, "rating": "A", "reason": "", "outlook": "継続"}),
+        ("子育て支援課", {"status": "実施", "actual": 380, "rating": "A", "reason": "", "outlook": "継続"}),
+    ]
+    ev = evaluate_joint(sheet, parts, plan_values=plan, year=R5, cells={"rating": "J15"})
+    # Each share alone (500 / 900 = 55.6%) would propose C; the row's 880 / 900 = 97.8% proposes B.
+    assert (ev.values["actual"], ev.values["rate"], ev.proposals["rating"]) == (880, 97.8, "B")
+    assert [(p.code, p.cell, p.severity) for p in ev.problems] == [
+        ("rating-differs-from-proposal", "J15", Severity.WARNING)
+    ]
+    parts[1][1]["reason"] = "健診の案内を個別に送った。"  # one department's reason is the row's
+    assert evaluate_joint(sheet, parts, plan_values=plan, year=R5).problems == []
+    parts[1][1]["outlook"] = "拡充"  # a choice they disagree on is no value here (the caller reports it)
+    assert evaluate_joint(sheet, parts, plan_values=plan, year=R5).values["outlook"] is None
+
+
 def test_joint_numbers_that_must_agree() -> None:
     data = minimal(key="n", heading="人数", source="department", type="number", joint="agree")
     sheet, _ = parse_sheet(data)

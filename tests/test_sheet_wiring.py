@@ -679,34 +679,77 @@ def test_an_adopted_version_keeps_the_sheet_s_levels_and_plan_columns(tmp_path: 
 # --- the whole year of an invented city: init → forms → fill → collect → report ------------------------
 
 
-def test_the_indicator_city_s_year_end_to_end(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def _filler() -> object:
+    """scripts/make_city_returns.py: fills a sample city's forms as its departments would."""
+    import importlib
+    import sys
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        return importlib.import_module("make_city_returns")
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+
+
+def _returns(
+    tmp_path: Path,
+    ws_dir: Path,
+    year: str,
+    changes: dict[tuple[str, str], dict[str, str]] | None = None,
+    departments: tuple[str, ...] = (),
+) -> Path:
+    """The year's forms (made now, so that last year's values are on them) filled from the sample's
+    entries with ``changes`` ((事業No, 提出課) → {heading: value}); ``departments`` only (all: ())."""
     import shutil
 
+    from typer.testing import CliRunner
+
+    from hyoka.cli import app
+
+    filler = _filler()
+    made = CliRunner().invoke(app, ["forms", "--year", year, "-w", str(ws_dir)])
+    assert made.exit_code == 0, made.output
+    data = {k: {**v, **(changes or {}).get(k, {})} for k, v in filler.entries("indicator").items()}  # type: ignore[attr-defined]
+    returned = tmp_path / f"returned_{year}"
+    returned.mkdir(exist_ok=True)
+    for form in sorted((ws_dir / "out" / "forms" / year).glob("*.xlsx")):
+        submitter = form.stem.split("_", 2)[2]
+        if departments and submitter not in departments:
+            continue
+        target = returned / form.name
+        shutil.copy2(form, target)
+        filler.fill(target, submitter, data)  # type: ignore[attr-defined]
+    return returned
+
+
+def _collect(run, ws_dir: Path, year: str, *paths: Path) -> list[dict[str, str]]:  # type: ignore[no-untyped-def]
+    """Collect ``paths`` one after the other: every problem, with its file's department as ``file``."""
+    found = []
+    for path in paths:
+        result = run("collect", "--year", year, "-w", ws_dir, path, "--json")
+        assert result.exit_code == 0, result.output
+        for f in json.loads(result.output)["files"]:
+            found += [{**p, "file": f["file"].split("_")[-1]} for p in f["problems"]]
+    return found
+
+
+def _where(found: list[dict[str, str]]) -> list[tuple[str, str, str, str]]:
+    return [(p["file"], p["code"], p["cell"], p["severity"]) for p in found]
+
+
+def test_the_indicator_city_s_year_end_to_end(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from docx import Document
 
     ws_dir = tmp_path / "ind"
     assert run("init", ws_dir, "--sample", "indicator").exit_code == 0
-    assert run("forms", "--year", "R5", "-w", ws_dir).exit_code == 0
-    # The departments fill in the forms (as scripts/make_city_returns.py does for the sample).
-    sys_path = ROOT / "scripts"
-    import sys
-
-    sys.path.insert(0, str(sys_path))
-    try:
-        import make_city_returns as filler
-    finally:
-        sys.path.remove(str(sys_path))
-    data = filler.entries("indicator")
-    returned = tmp_path / "returned"
-    returned.mkdir()
-    for form in sorted((ws_dir / "out" / "forms" / "R5").glob("*.xlsx")):
-        target = returned / form.name
-        shutil.copy2(form, target)
-        filler.fill(target, form.stem.split("_", 2)[2], data)
+    returned = _returns(tmp_path, ws_dir, "R5")
     result = run("collect", "--year", "R5", "-w", ws_dir, returned)
     assert result.exit_code == 0, result.output
     assert "令和5年度: 受付 6件" in result.output
     assert "セル H14: 「実績値」の「1,150件」を 1,150 として読み取りました" in result.output
+    # The joint row No.3 (500 + 380 of 900 → 97.8% → B) is rated B by both: its parts alone (55.6%,
+    # 42.2% → C) are not checked against the proposal.
+    assert "rating-differs-from-proposal" not in result.output
     result = run("report", "--year", "R5", "-w", ws_dir)
     assert result.exit_code == 0, result.output
     doc = Document(str(next((ws_dir / "out" / "R5").glob("*評価表_R5.docx"))))
@@ -717,7 +760,7 @@ def test_the_indicator_city_s_year_end_to_end(run, tmp_path: Path) -> None:  # t
         ["8人", "125.0%", "A", "継続"],
         ["1,150件", "95.8%", "B", "改善"],
         ["880人", "97.8%", "B", "継続"],  # the joint row: 500 + 380
-        ["90人", "60.0%", "B", "拡充"],
+        ["90人", "60.0%", "B\n提案C", "拡充"],  # rated B with a reason: the proposal is shown too
     ]
     counts = next(t for t in doc.tables if _texts(t.rows[0])[:2] == ["基本目標", "A"])
     assert [_texts(r) for r in counts.rows][-1] == ["合計", "3", "3", "1", "1", "8"]
@@ -735,6 +778,115 @@ def test_the_indicator_city_s_year_end_to_end(run, tmp_path: Path) -> None:  # t
     at = grid[head].index
     assert [rows[k][at("前年度評価")] for k in ("①【事業No.3", "②【事業No.4")] == ["B", "B"]
     assert [rows[k][at("前年度実績値")] for k in ("①【事業No.3", "②【事業No.4")] == [880, 90]
+
+    # The next year: R6's forms carry R5's values; 待機児童数 (lower is better) rose from 8 to 12, the
+    # joint row's parts 520 + 410 against R6's target 920.
+    returned = _returns(
+        tmp_path,
+        ws_dir,
+        "R6",
+        {
+            ("1", "保育課"): {"実績値": "12", "評価": "C", "評価理由": "転入が増え、待機児童が増えた。"},
+            ("2", "子育て支援課"): {"実績値": "1400", "評価": "A", "今後の方向性": "継続"},
+            ("3", "健康推進課"): {"実績値": "520", "評価": "A"},
+            ("3", "子育て支援課"): {"実績値": "410", "評価": "A"},
+        },
+    )
+    result = run("collect", "--year", "R6", "-w", ws_dir, returned)
+    assert result.exit_code == 0, result.output
+    ratings = json.loads(run("diff", "--year", "R6", "--column", "rating", "-f", "json", "-w", ws_dir).output)
+    assert ratings == [
+        {"no": "1", "project": "保育所の整備", "department": "保育課", "before": "A", "after": "C", "change": "down"},
+        {"no": "2", "project": "子育て相談の実施", "department": "子育て支援課", "before": "B", "after": "A",
+         "change": "up"},
+        {"no": "3", "project": "乳幼児健診の受診勧奨", "department": "健康推進課・子育て支援課", "before": "B",
+         "after": "A", "change": "up"},
+    ]  # fmt: skip
+    assert ratings == json.loads(run("diff", "--year", "R6", "-f", "json", "-w", ws_dir).output)
+    actual = json.loads(run("diff", "--year", "R6", "--column", "actual", "-f", "json", "-w", ws_dir).output)
+    assert actual == [
+        {"no": "1", "project": "保育所の整備", "department": "保育課", "before": 8, "after": 12,
+         "change": "down", "delta": 4},  # more children waiting: worse
+        {"no": "2", "project": "子育て相談の実施", "department": "子育て支援課", "before": 1150, "after": 1400,
+         "change": "up", "delta": 250},
+        {"no": "3", "project": "乳幼児健診の受診勧奨", "department": "健康推進課・子育て支援課", "before": 880,
+         "after": 930, "change": "up", "delta": 50},  # 500 + 380 → 520 + 410
+    ]  # fmt: skip
+    rate = json.loads(run("diff", "--year", "R6", "--column", "rate", "-f", "json", "-w", ws_dir).output)
+    assert [(r["no"], r["before"], r["after"], r["change"]) for r in rate][:3] == [
+        ("1", 125.0, 41.7, "down"),  # 10 / 8 → 5 / 12
+        ("2", 95.8, 107.7, "up"),
+        ("3", 97.8, 101.1, "up"),  # Σ 880 / 900 → Σ 930 / 920
+    ]
+    # R6's report: the 前年度 columns hold R5's values, the joint row its sum.
+    result = run("report", "--year", "R6", "-w", ws_dir)
+    assert result.exit_code == 0, result.output
+    doc = Document(str(next((ws_dir / "out" / "R6").glob("*評価表_R6.docx"))))
+    tables = [t for t in doc.tables if _texts(t.rows[0])[:1] == ["基本目標"] and len(t.rows) > 3]
+    block = next(t for t in tables if _texts(t.rows[0])[1:2] == ["1　安心して子育てできるまち"])
+    joint = next(r for r in (_texts(r) for r in block.rows[3:]) if "【事業No.3】" in r[1])
+    assert joint[5:9] + joint[-2:] == ["920人", "930人", "101.1%", "A", "B", "880人"]
+
+
+def test_a_joint_row_s_proposal_is_checked_once_the_row_is_whole(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ws_dir = tmp_path / "ind"
+    run("init", ws_dir, "--sample", "indicator")
+    # Both rate No.3 A without a reason: 500 + 380 of 900 is 97.8%, which proposes B.
+    a = {"評価": "A", "評価理由": ""}
+    returned = _returns(
+        tmp_path,
+        ws_dir,
+        "R5",
+        {("3", "健康推進課"): a, ("3", "子育て支援課"): a},
+        ("健康推進課", "子育て支援課"),
+    )
+    first, second = sorted(returned.glob("*健康推進課.xlsx")), sorted(returned.glob("*子育て支援課.xlsx"))
+    found = _collect(run, ws_dir, "R5", *first, *second)
+    # Nothing when the first part comes in (the row is not whole); on the combined row when the second does.
+    assert _where(found) == [
+        ("子育て支援課.xlsx", "rating-differs-from-proposal", "J15", "warning"),
+        ("子育て支援課.xlsx", "number-normalized", "H14", "info"),
+    ]
+    assert found[0]["message"].startswith("「評価」は「A」ですが、「達成率」からの提案は「B」です。")
+    # The report's joint row: the summed 実績値, its 達成率 and the proposal made from them.
+    from docx import Document
+
+    result = run("report", "--year", "R5", "--draft", "-w", ws_dir)
+    assert result.exit_code == 0, result.output
+    doc = Document(str(next((ws_dir / "out" / "R5").glob("*評価表_R5*.docx"))))
+    block = next(
+        t for t in doc.tables if _texts(t.rows[0])[:2] == ["基本目標", "1　安心して子育てできるまち"]
+    )
+    joint = next(r for r in (_texts(r) for r in block.rows[3:]) if "【事業No.3】" in r[1])
+    assert joint[5:9] == ["900人", "880人", "97.8%", "A\n提案B"]
+
+
+def test_a_joint_row_s_choice_that_differs_from_the_part_in_force_is_a_warning(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from docx import Document
+
+    ws_dir = tmp_path / "ind"
+    run("init", ws_dir, "--sample", "indicator")
+    returned = _returns(tmp_path, ws_dir, "R5", {("3", "子育て支援課"): {"今後の方向性": "拡充"}})
+    first, second = sorted(returned.glob("*健康推進課.xlsx")), sorted(returned.glob("*子育て支援課.xlsx"))
+    others = [p for p in sorted(returned.glob("*.xlsx")) if p not in first + second]
+    found = [
+        p for p in _collect(run, ws_dir, "R5", *first, *second, *others) if p["code"].startswith("joint")
+    ]
+    assert _where(found) == [("子育て支援課.xlsx", "joint-value-differs", "M15", "warning")]
+    assert found[0]["message"] == (
+        "事業No.3（健康推進課・子育て支援課）は共同で報告する行ですが、「今後の方向性」がこの調査票の子育て支援課は"
+        "「拡充」、受付済みの健康推進課は「継続」と異なります。受け付けましたが、値がそろうまで評価表のこの欄は"
+        "「不一致」と表示されます。担当課間で値を揃え、直す側の課に調査票を出し直してもらってください。"
+    )
+    # The rating agrees, so the report is made; the choice the parts disagree on shows 不一致.
+    result = run("report", "--year", "R5", "-w", ws_dir)
+    assert result.exit_code == 0, result.output
+    doc = Document(str(next((ws_dir / "out" / "R5").glob("*評価表_R5.docx"))))
+    block = next(
+        t for t in doc.tables if _texts(t.rows[0])[:2] == ["基本目標", "1　安心して子育てできるまち"]
+    )
+    joint = next(r for r in (_texts(r) for r in block.rows[3:]) if "【事業No.3】" in r[1])
+    assert joint[6:11] == ["880人", "97.8%", "B", "", "不一致"]
 
 
 def test_collect_refuses_a_number_it_cannot_read_naming_the_cell(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

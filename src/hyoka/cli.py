@@ -983,6 +983,16 @@ OutOpt = Annotated[
         help="保存先のファイル（省略時は画面に表示。xlsx は out フォルダに保存）",
     ),
 ]
+ColumnOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--column",
+        "-c",
+        metavar="列のキー",
+        help="比べる列のキー（評価表の定義の key。評価・選択肢・数値・計算する列。"
+        "省略時は最初の評価の列。使える列は hyoka sheet show で確認できます）",
+    ),
+]
 
 
 @app.command()
@@ -992,6 +1002,7 @@ def diff(
         str | None, typer.Option("--against", metavar="年度", help="比べる年度（省略時は --year の前年度）")
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="評価が変わらなかった行も表示します")] = False,
+    column: ColumnOpt = None,
     fmt: FormatOpt = None,
     out: OutOpt = None,
     workspace: WorkspaceOpt = None,
@@ -1001,9 +1012,12 @@ def diff(
     行は事業Noと担当課で対応させ、上がった・下がったは評価基準の順序で判定します。
     計画にあってその年度の評価がまだない行は未提出として行数だけを示し、比較しません。
     JSON は no・project・department・before・after・change（up・down・same・new・removed）の一覧です。
+    --column で別の列を比べます。数値の列は、高いほど良いか（低いほど良い指標か）で
+    改善（up）・悪化（down）を判定し、JSON に増減 delta が加わります。選択肢の列は変更（changed）です。
     """
-    from hyoka.diff import compare_versions
+    from hyoka.diff import ColumnError, compare_column, diff_column
     from hyoka.export import diff_document
+    from hyoka.results import stored_rows_by_id
 
     fy = _year(year)
     base = _year(against) if against else fy.previous()
@@ -1014,7 +1028,15 @@ def diff(
         raise typer.Exit(2)
     kind = _output_format(fmt, out)
     ws = _workspace(workspace)
-    result = compare_versions(ws.lineage, ws.config_for(fy).scale, _stored_ratings(ws), fy, base)
+    sheet = ws.sheet_for(fy)
+    try:
+        chosen = diff_column(sheet, column)
+    except ColumnError as exc:
+        typer.echo(f"エラー: {exc}", err=True)
+        raise typer.Exit(2) from None
+    with ws.store() as store:
+        rows = stored_rows_by_id(store, ws.sheet_for)
+    result = compare_column(ws.lineage, sheet, chosen, rows, fy, base)
     doc = diff_document(result, show_all=show_all, gannen=ws.config.gannen, plan=ws.version(fy).plan)
     _emit(doc, kind, out, ws.out_dir / f"評価比較_{fy.short}_{base.short}.xlsx")
 
@@ -1028,6 +1050,7 @@ def history(
         str | None,
         typer.Option("--department", metavar="課", help="この課が担当（または提出）する行だけを表示します"),
     ] = None,
+    column: ColumnOpt = None,
     fmt: FormatOpt = None,
     out: OutOpt = None,
     workspace: WorkspaceOpt = None,
@@ -1035,13 +1058,24 @@ def history(
     """保存済みのすべての年度の評価を、事業・担当課ごとに横に並べて表示します（令和3年度 令和4年度 …）。
 
     JSON は no・project・department と ratings（{"R4": "B", "R5": "A"} のような年度ごとの評価）の一覧です。
+    --column で別の列の値を並べます（JSON では ratings の代わりに values）。
     """
-    from hyoka.diff import history_versions
+    from hyoka.diff import ColumnError, diff_column, history_column
     from hyoka.export import history_document
+    from hyoka.results import stored_rows_by_id
 
     kind = _output_format(fmt, out)
     ws = _workspace(workspace)
-    result = history_versions(ws.lineage, _stored_ratings(ws), no=no, department=department)
+    with ws.store() as store:
+        years = store.years()
+        rows = stored_rows_by_id(store, ws.sheet_for)
+    sheet = ws.sheet_for(years[-1]) if years else ws.sheet
+    try:
+        chosen = diff_column(sheet, column)
+    except ColumnError as exc:
+        typer.echo(f"エラー: {exc}", err=True)
+        raise typer.Exit(2) from None
+    result = history_column(ws.lineage, sheet, chosen, rows, no=no, department=department)
     _emit(
         history_document(result, gannen=ws.config.gannen, plan=ws.lineage.versions[-1].plan),
         kind,
@@ -1325,15 +1359,6 @@ def _output_format(fmt: str | None, out: Path | None) -> str:
     except ValueError as exc:
         typer.echo(f"エラー: {exc}", err=True)
         raise typer.Exit(2) from None
-
-
-def _stored_ratings(ws: Any) -> dict[Any, Any]:
-    """Every stored year's ratings by row id, also for diff, which uses two: a year is one query, and
-    the core's message for a year without data names the years that have it."""
-    from hyoka.results import stored_ratings_by_id
-
-    with ws.store() as store:
-        return stored_ratings_by_id(store)
 
 
 def _emit(doc: Any, kind: str, out: Path | None, default_xlsx: Path) -> None:

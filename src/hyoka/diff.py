@@ -13,26 +13,37 @@ is kept for rows the plan no longer has.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from typing import Literal
 
 from hyoka.migrations_v5 import legacy_version
 from hyoka.plan import Plan, PlanRow, RowKey
-from hyoka.problems import HyokaError
+from hyoka.problems import HyokaError, Problem, problem
 from hyoka.scale import RatingScale
+from hyoka.sheet import Column, NumberType, SheetDefinition, compare_values
 from hyoka.text import normalize_code, split_departments
 from hyoka.versions import PRIOR_SEPARATOR, Lineage, PlanVersion, VersionRow
 from hyoka.years import FiscalYear
 
-Change = Literal["up", "down", "same", "new", "removed", "merged"]
-CHANGES: tuple[Change, ...] = ("up", "down", "same", "new", "removed", "merged")
+Change = Literal["up", "down", "same", "new", "removed", "merged", "changed"]
+CHANGES: tuple[Change, ...] = ("up", "down", "same", "new", "removed", "merged", "changed")
+"""``changed``: a choice (or a value that cannot be ranked) that is not the same; never for a rating
+in its scale or two numbers. For numbers ``up`` is *better* (higher, or lower where lower is better)."""
+
+Value = str | int | float
+"""A compared value: a rating's or choice's code, a number (``--column`` of a number column)."""
 
 StoredRatings = Mapping[FiscalYear, Mapping[RowKey, str]]
 """Every stored year → its ratings in force, as :func:`hyoka.results.ratings` returns them."""
 
 StoredById = Mapping[FiscalYear, Mapping[int, str]]
 """Every stored year → its ratings in force by row id (:func:`hyoka.results.stored_ratings_by_id`)."""
+
+StoredRows = Mapping[FiscalYear, Mapping[int, Mapping[str, object]]]
+"""Every stored year → each row's values by column key, by row id: the departments' combined
+values, the plan's and the computed ones (:func:`hyoka.results.stored_rows_by_id`)."""
 
 
 @dataclass(frozen=True)
@@ -48,14 +59,18 @@ class DiffRow:
     department: str
     goal_no: str
     goal: str
-    before: str | None
-    after: str | None
+    before: Value | None
+    after: Value | None
     change: Change
     in_plan: bool = True
     before_no: str | None = None
     """The row's 事業No in the earlier year, when its identity moved (renumbered, merged)."""
     before_department: str | None = None
     """The row's 担当課 in the earlier year, when its identity moved (renamed, merged)."""
+    delta: int | float | None = None
+    """A number column's after − before (None for ratings, choices and rows without both numbers)."""
+    unit: str | None = None
+    """A number column's unit for this row (its ``unit_column``), for printing."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +99,8 @@ class Diff:
     goals: tuple[GroupSummary, ...]
     unsubmitted: tuple[RowKey, ...] = ()
     """Plan rows without a rating in the later year (未提出), in plan order: not compared, counted apart."""
+    column: Column | None = None
+    """The column compared (``--column``); None for the default: the first rating column, as ever."""
 
     @property
     def changed(self) -> tuple[DiffRow, ...]:
@@ -97,16 +114,20 @@ class HistoryRow:
     department: str
     goal_no: str
     goal: str
-    ratings: tuple[str | None, ...]
-    """Aligned with :attr:`History.years`; None where the year has no rating for the row."""
+    ratings: tuple[Value | None, ...]
+    """Aligned with :attr:`History.years`; None where the year has no rating (value) for the row."""
     note: str = ""
     """Earlier labels of the row (``旧: 介護福祉課``), when it was renamed or renumbered."""
+    units: tuple[str | None, ...] = ()
+    """A number column's unit per year for this row (aligned with the years), for printing."""
 
 
 @dataclass(frozen=True)
 class History:
     years: tuple[FiscalYear, ...]
     rows: tuple[HistoryRow, ...]
+    column: Column | None = None
+    """The column shown (``--column``); None for the default: the first rating column."""
 
 
 def compare(
@@ -144,20 +165,55 @@ def compare_versions(
     their labels of that year. Plan rows ``year`` has no rating for are not compared: they are listed
     in :attr:`Diff.unsubmitted`. Raises :class:`HyokaError` when either year has nothing stored.
     """
-    base = against if against is not None else year.previous()
-    if base == year:
-        raise HyokaError(f"比べる2つの年度が同じです（{year.label()}）。別の年度を指定してください。")
+    base = _base(year, against)
     for fy in (year, base):
         _require_year(stored, fy)
     before, after = stored[base], stored[year]
+    _check_codes(
+        scale,
+        {
+            base: _labelled(before, lineage.version_for(base)),
+            year: _labelled(after, lineage.version_for(year)),
+        },
+    )
+
+    def direction(_rid: int, b: Value | None, a: Value) -> tuple[Change, int | float | None]:
+        return scale.direction(str(b), str(a)), None
+
+    return _compare(lineage, stored, year, base, tuple(scale.codes), direction)
+
+
+def _base(year: FiscalYear, against: FiscalYear | None) -> FiscalYear:
+    base = against if against is not None else year.previous()
+    if base == year:
+        raise HyokaError(f"比べる2つの年度が同じです（{year.label()}）。別の年度を指定してください。")
+    return base
+
+
+Direction = Callable[[int, Value | None, Value], tuple[Change, int | float | None]]
+"""How one row moved (row id, the one predecessor's value, the later value) → change and delta."""
+
+
+def _compare(
+    lineage: Lineage,
+    stored: Mapping[FiscalYear, Mapping[int, Value | None]],
+    year: FiscalYear,
+    base: FiscalYear,
+    codes: tuple[str, ...],
+    direction: Direction,
+    column: Column | None = None,
+    units: Mapping[int, str | None] | None = None,
+) -> Diff:
+    """The comparison itself, for any column: ``stored`` holds each year's value by row id (a row
+    present with None has its return in force but this column blank)."""
+    before, after = stored[base], stored[year]
     new_version, old_version = lineage.version_for(year), lineage.version_for(base)
-    _check_codes(scale, {base: _labelled(before, old_version), year: _labelled(after, new_version)})
     links = lineage.links(year, base)
     old_by_id = old_version.by_id
-    codes = tuple(scale.codes)
     everything = _Group("", "", codes)
     groups: dict[str | None, _Group] = {}
     counted: set[int] = set()
+    units = units or {}
 
     def group_of(r: VersionRow) -> list[_Group]:
         key = r.row.goal_no if r.row.goal else None
@@ -182,18 +238,24 @@ def compare_versions(
                 counted.add(p)
                 for g in targets:
                     g.count(before[p], None)
-        b = PRIOR_SEPARATOR.join(before[p] for p in preds) if preds else None
+        known = [v for p in preds if (v := before[p]) is not None]
+        b: Value | None = PRIOR_SEPARATOR.join(str(v) for v in known) if len(known) > 1 else None
+        if len(known) == 1:
+            b = known[0]
         change: Change
+        delta: int | float | None = None
         if a is None:
             if not r.dropped:
                 continue  # 未提出: still in the plan, its return is not in yet
             change = "removed"
         elif not preds:
             change = "new"
+        elif not known:
+            change = "changed"  # the column was blank last year (another column's return was in)
         elif len(preds) > 1:
             change = "merged"
         else:
-            change = scale.direction(before[preds[0]], a)
+            change, delta = direction(r.row_id, b, a)
         olds = [old_by_id[p] for p in preds if p in old_by_id]
         old_nos = "・".join(dict.fromkeys(o.no for o in olds))
         old_departments = "・".join(dict.fromkeys(o.department for o in olds))
@@ -214,11 +276,13 @@ def compare_versions(
                 not r.dropped,
                 old_nos if moved_no or moved_department else None,
                 old_departments if moved_no or moved_department else None,
+                delta,
+                units.get(r.row_id),
             )
         )
     reached = {p for preds in links.values() for p in preds}
     for o in old_version.rows:
-        if o.row_id in reached or o.row_id not in before:
+        if o.row_id in reached or before.get(o.row_id) is None:
             continue
         for g in group_of(o):
             g.count(before[o.row_id], None)
@@ -233,6 +297,7 @@ def compare_versions(
                 None,
                 "removed",
                 False,
+                unit=units.get(o.row_id),
             )
         )
     for row in rows:
@@ -246,6 +311,7 @@ def compare_versions(
         overall=everything.summary(),
         goals=tuple(g.summary() for g in groups.values()),
         unsubmitted=tuple(unsubmitted),
+        column=column,
     )
 
 
@@ -299,10 +365,11 @@ def history(
 
 def history_versions(
     lineage: Lineage,
-    stored: StoredById,
+    stored: Mapping[FiscalYear, Mapping[int, Value | None]],
     *,
     no: str | None = None,
     department: str | None = None,
+    units: Mapping[FiscalYear, Mapping[int, str | None]] | None = None,
 ) -> History:
     """One line per row across every stored year, under its latest labels, with earlier labels
     noted (``旧: 介護福祉課``); a row dropped at a later version still shows its years.
@@ -325,7 +392,7 @@ def history_versions(
     rows = []
     for c in chain:
         ratings = tuple(stored[fy].get(c.row_id) for fy in years)
-        if c.row.dropped and not any(ratings):
+        if c.row.dropped and all(v is None for v in ratings):
             continue
         if wanted_no is not None or wanted_dep is not None:
             seen = labels.get(c.row_id, [c.row])
@@ -345,11 +412,140 @@ def history_versions(
                 latest.goal,
                 ratings,
                 c.note,
+                tuple((units or {}).get(fy, {}).get(c.row_id) for fy in years) if units else (),
             )
         )
     if not rows:
         raise HyokaError(_no_match(wanted_no, wanted_dep))
     return History(years, tuple(rows))
+
+
+# --- any column of the sheet (--column) ------------------------------------------------------------------
+
+
+class ColumnError(HyokaError):
+    """``--column`` names no column that diff and history can compare (a usage error)."""
+
+    def __init__(self, found: Problem) -> None:
+        self.problem = found
+        super().__init__(found.message)
+
+
+def diff_column(sheet: SheetDefinition, key: str | None = None) -> Column:
+    """The column ``diff`` and ``history`` compare: ``key``, or the sheet's first rating column.
+
+    Ratings, choices and numbers typed by someone or computed (達成率) can be compared; plan columns
+    (the same every year), previous ones (last year's value again) and texts cannot. Raises
+    :class:`ColumnError` (``diff-column-unknown``, listing the keys that can be used) otherwise.
+    """
+    usable = comparable_columns(sheet)
+    wanted = normalize_code(key) if key is not None else sheet.default_diff_column
+    found = next((c for c in usable if c.key == wanted), None)
+    if found is not None:
+        return found
+    listed = "、".join(f"{c.key}（{c.title}）" for c in usable) or "なし"
+    what = f"列「{key}」" if key is not None else "評価の列"
+    if key is not None and sheet.has(wanted or ""):
+        reason = "は比べられる列ではありません（文章・計画の値・前年度の値の列は比べられません）"
+    else:
+        reason = "は評価表の定義にありません"
+    raise ColumnError(problem("diff-column-unknown", column=what, reason=reason, keys=listed))
+
+
+def comparable_columns(sheet: SheetDefinition) -> tuple[Column, ...]:
+    """The columns ``--column`` accepts, in the sheet's order."""
+    return tuple(c for c in sheet.diff_columns if c.source != "previous")
+
+
+def column_values(
+    rows: StoredRows, column: Column
+) -> tuple[dict[FiscalYear, dict[int, Value | None]], dict[FiscalYear, dict[int, str | None]]]:
+    """Each year's value of ``column`` by row id (None where the row's cell is blank), and the row's
+    unit for a number column with a ``unit_column``."""
+    t = column.type
+    unit_key = t.unit_column if isinstance(t, NumberType) else None
+    values: dict[FiscalYear, dict[int, Value | None]] = {}
+    units: dict[FiscalYear, dict[int, str | None]] = {}
+    for fy, by_id in rows.items():
+        values[fy] = {rid: _value(v.get(column.key)) for rid, v in by_id.items()}
+        if unit_key:
+            units[fy] = {rid: _unit_text(v.get(unit_key)) for rid, v in by_id.items()}
+    return values, units
+
+
+def _value(v: object) -> Value | None:
+    if v is None or v == "" or isinstance(v, bool):
+        return None
+    if isinstance(v, int | float | str):
+        return v
+    return None  # a JointConflict: the row's departments disagree, so it has no value (不一致)
+
+
+def _unit_text(v: object) -> str | None:
+    return str(v).strip() or None if v is not None else None
+
+
+def compare_column(
+    lineage: Lineage,
+    sheet: SheetDefinition,
+    column: Column,
+    rows: StoredRows,
+    year: FiscalYear,
+    against: FiscalYear | None = None,
+) -> Diff:
+    """:func:`compare_versions` for any column :func:`diff_column` accepts. The default column gives
+    exactly the default comparison. A rating moves by its scale's order; a number ``up`` (better) or
+    ``down`` by whether higher is better for the row (its direction column), with the delta; a choice
+    is ``changed`` or ``same`` (拡充 and 縮小 are decisions, not better and worse)."""
+    values, units = column_values(rows, column)
+    if column.key == sheet.default_diff_column and column.kind == "rating":
+        ratings = {
+            fy: {rid: str(v) for rid, v in by_id.items() if v is not None} for fy, by_id in values.items()
+        }
+        return compare_versions(lineage, sheet.scale_of(column), ratings, year, against)
+    base = _base(year, against)
+    for fy in (year, base):
+        _require_year(rows, fy)
+    later = rows[year]
+    codes: tuple[str, ...] = ()
+    if column.kind == "rating":
+        codes = tuple(sheet.scale_of(column).codes)
+    elif column.kind == "choice":
+        codes = tuple(getattr(column.type, "choices", ()))
+
+    def direction(rid: int, b: Value | None, a: Value) -> tuple[Change, int | float | None]:
+        change: Change = compare_values(sheet, column, b, a, later.get(rid, {}))
+        return change, _delta(b, a) if column.kind == "number" else None
+
+    return _compare(lineage, values, year, base, codes, direction, column, units.get(year))
+
+
+def _delta(before: Value | None, after: Value) -> int | float | None:
+    try:
+        b, a = Decimal(str(before)), Decimal(str(after))
+    except InvalidOperation:
+        return None
+    d = a - b
+    return int(d) if d == d.to_integral_value() else float(d)
+
+
+def history_column(
+    lineage: Lineage,
+    sheet: SheetDefinition,
+    column: Column,
+    rows: StoredRows,
+    *,
+    no: str | None = None,
+    department: str | None = None,
+) -> History:
+    """:func:`history_versions` for any column :func:`diff_column` accepts (the default column gives
+    exactly the default history)."""
+    values, units = column_values(rows, column)
+    if column.key == sheet.default_diff_column and column.kind == "rating":
+        ratings = {fy: {rid: v for rid, v in by_id.items() if v is not None} for fy, by_id in values.items()}
+        return history_versions(lineage, ratings, no=no, department=department)
+    found = history_versions(lineage, values, no=no, department=department, units=units or None)
+    return replace(found, column=column)
 
 
 class _Group:
@@ -361,10 +557,11 @@ class _Group:
         self.after = dict.fromkeys(codes, 0)
         self.changes: dict[Change, int] = dict.fromkeys(CHANGES, 0)
 
-    def count(self, before: str | None, after: str | None) -> None:
-        if before is not None:
+    def count(self, before: Value | None, after: Value | None) -> None:
+        # Codes only: a number column has none, a choice no longer in the definition is not counted.
+        if isinstance(before, str) and before in self.before:
             self.before[before] += 1
-        if after is not None:
+        if isinstance(after, str) and after in self.after:
             self.after[after] += 1
 
     def summary(self) -> GroupSummary:

@@ -28,8 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from hyoka.diff import Change, Diff, DiffRow, GroupSummary, History
+from hyoka.diff import Change, Diff, DiffRow, GroupSummary, History, Value
 from hyoka.files import atomic_write, atomic_write_bytes
+from hyoka.sheet import Column, format_value
 
 if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
@@ -50,6 +51,10 @@ CHANGE_LABELS: dict[Change, str] = {
 }
 # Arrows only in a row's 変化 cell: they are ambiguous-width, so they stay out of aligned headings.
 CHANGE_MARKS: dict[Change, str] = {"up": "↑", "down": "↓"}
+# --column of a number: up is better, which for a lower-is-better row is a smaller number, so the
+# words say better and worse (and no arrow suggests the number's own movement); 増減 gives that.
+NUMBER_CHANGE_LABELS: dict[Change, str] = {"up": "改善", "down": "悪化"}
+OTHER_CHANGE_LABELS: dict[Change, str] = {"changed": "変更"}
 
 # A spreadsheet reads a cell starting with these as a formula (or, for tab and CR, mangles it).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -100,8 +105,11 @@ def diff_document(
 ) -> Document:
     """The changed rows (every row with ``show_all``), then counts per rating and per change.
 
-    ``plan`` decides whether the numbers are written as numbers (:func:`integer_numbers`).
+    ``plan`` decides whether the numbers are written as numbers (:func:`integer_numbers`). A diff of
+    another column than the default (``--column``) is :func:`column_diff_document`.
     """
+    if diff.column is not None:
+        return column_diff_document(diff, diff.column, show_all=show_all, gannen=gannen, plan=plan)
     before, after = diff.before_year.label(gannen), diff.after_year.label(gannen)
     shown = diff.rows if show_all else diff.changed
     goal_numeric, no_numeric = integer_numbers(plan)
@@ -126,8 +134,8 @@ def diff_document(
                 _number(r.no, no_numeric),
                 r.project,
                 r.department,
-                r.before or "",
-                r.after or "",
+                _code(r.before),
+                _code(r.after),
                 _change_cell(r.change),
                 *((_earlier_labels(r),) if moved else ()),
             )
@@ -179,6 +187,135 @@ def diff_document(
     )
 
 
+def column_diff_document(
+    diff: Diff, column: Column, *, show_all: bool = False, gannen: bool = True, plan: Plan | None = None
+) -> Document:
+    """A diff of one column of the sheet (``--column``): as :func:`diff_document`, the values printed as
+    the report prints them (numbers with their units), a number's 増減, counts per code for ratings and
+    choices. JSON: the default's keys, with ``delta`` (after − before, or null) for a number column."""
+    before, after = diff.before_year.label(gannen), diff.after_year.label(gannen)
+    shown = diff.rows if show_all else diff.changed
+    goal_numeric, no_numeric = integer_numbers(plan)
+    moved = any(r.before_no is not None for r in shown)
+    number = column.kind == "number"
+    labels = _change_labels(column)
+    rows = Sheet(
+        "比較",
+        (
+            "基本目標No",
+            "基本目標",
+            "事業No",
+            "事業名",
+            "担当課",
+            before,
+            after,
+            *(("増減",) if number else ()),
+            "変化",
+            *(("備考",) if moved else ()),
+        ),
+        tuple(
+            (
+                _number(r.goal_no, goal_numeric),
+                r.goal,
+                _number(r.no, no_numeric),
+                r.project,
+                r.department,
+                _value_text(column, r.before, r.unit),
+                _value_text(column, r.after, r.unit),
+                *((_delta_text(column, r.delta, r.unit),) if number else ()),
+                CHANGE_MARKS.get(r.change, "") * (not number) + labels[r.change],
+                *((_earlier_labels(r),) if moved else ()),
+            )
+            for r in shown
+        ),
+        text_columns=tuple(range(2, 8 + number + moved)),
+        empty=f"「{column.title}」が変わった行はありません。",
+    )
+    groups = (diff.overall, *diff.goals)
+    sheets = [rows]
+    if diff.codes:
+        sheets.append(
+            Sheet(
+                f"{column.title}ごとの行数",
+                ("区分", "年度", *diff.codes, "計"),
+                tuple(
+                    (_group_label(g, g is diff.overall), label, *by_code.values(), sum(by_code.values()))
+                    for g in groups
+                    for label, by_code in ((before, g.before), (after, g.after))
+                ),
+            )
+        )
+    always: tuple[Change, ...] = ("changed", "same", "new", "removed")
+    if column.kind != "choice":
+        always = ("up", "down", "same", "new", "removed")
+    order: tuple[Change, ...] = ("up", "down", "changed", "same", "new", "removed", "merged")
+    kinds = [c for c in order if c in always or diff.overall.changes.get(c)]
+    unsubmitted: tuple[str, ...] = ()
+    if diff.unsubmitted:
+        unsubmitted = (
+            f"{after}の「{column.title}」がない行（未提出・空欄）: {len(diff.unsubmitted)} 行 — 比較していません。",
+        )
+    sheets.append(
+        Sheet(
+            "変化の内訳",
+            ("区分", *(labels[c] for c in kinds)),
+            tuple((_group_label(g, g is diff.overall), *(g.changes[c] for c in kinds)) for g in groups),
+            notes=unsubmitted,
+        )
+    )
+    what = f"全 {len(shown)} 行" if show_all else f"「{column.title}」が変わった行 {len(shown)} 行"
+    return Document(
+        title=f"「{column.title}」の比較 {before} → {after}（{what}）",
+        sheets=tuple(sheets),
+        records=tuple(
+            {
+                "no": r.no,
+                "project": r.project,
+                "department": r.department,
+                "before": r.before,
+                "after": r.after,
+                "change": r.change,
+                **({"delta": r.delta} if number else {}),
+                **(
+                    {"before_no": r.before_no, "before_department": r.before_department}
+                    if r.before_no is not None
+                    else {}
+                ),
+            }
+            for r in shown
+        ),
+    )
+
+
+def _code(value: Value | None) -> str:
+    """A rating's code as the default diff and history print it ('' where the year has none)."""
+    return "" if value is None else str(value)
+
+
+def _change_labels(column: Column) -> dict[Change, str]:
+    labels = {**CHANGE_LABELS, **OTHER_CHANGE_LABELS}
+    if column.kind == "number":
+        labels.update(NUMBER_CHANGE_LABELS)
+    return labels
+
+
+def _value_text(column: Column, value: Value | None, unit: str | None) -> Cell:
+    if value is None:
+        return ""
+    if isinstance(value, str):  # a code, or a merged row's values joined (A／B)
+        return value
+    return format_value(column, value, unit=unit)
+
+
+def _delta_text(column: Column, delta: int | float | None, unit: str | None) -> str:
+    """``380.0人増``, ``2.0人減``, ``±0``: no leading sign, which a spreadsheet would read as a formula."""
+    if delta is None:
+        return ""
+    if delta == 0:
+        return "±0"
+    return format_value(column, abs(delta), unit=unit) + ("増" if delta > 0 else "減")
+
+
 def _earlier_labels(r: DiffRow) -> str:
     """``旧: No.37``, ``旧: 地域安全課``: what the row was called in the earlier year, if it moved."""
     if r.before_no is None:
@@ -202,8 +339,13 @@ def _unsubmitted_notes(diff: Diff, after: str) -> tuple[str, ...]:
 
 
 def history_document(history: History, *, gannen: bool = True, plan: Plan | None = None) -> Document:
-    """Each row's ratings side by side, one column per stored year (令和3年度 令和4年度 …)."""
+    """Each row's ratings side by side, one column per stored year (令和3年度 令和4年度 …).
+
+    A history of another column than the default (``--column``) prints its values as the report
+    does and its JSON has ``values`` (``{"R4": 900, "R5": 880}``) where the default has ``ratings``.
+    """
     years = [fy.short for fy in history.years]  # the JSON keys
+    column = history.column
     goal_numeric, no_numeric = integer_numbers(plan)
     notes = any(r.note for r in history.rows)  # 備考 only where a row was renamed or renumbered
     sheet = Sheet(
@@ -224,7 +366,14 @@ def history_document(history: History, *, gannen: bool = True, plan: Plan | None
                 _number(r.no, no_numeric),
                 r.project,
                 r.department,
-                *(code or "" for code in r.ratings),
+                *(
+                    (_code(code) for code in r.ratings)
+                    if column is None
+                    else (
+                        _value_text(column, v, r.units[i] if r.units else None)
+                        for i, v in enumerate(r.ratings)
+                    )
+                ),
                 *((r.note,) if notes else ()),
             )
             for r in history.rows
@@ -233,15 +382,16 @@ def history_document(history: History, *, gannen: bool = True, plan: Plan | None
     )
     first, last = history.years[0], history.years[-1]
     span = first.label(gannen) if first == last else f"{first.label(gannen)}～{last.label(gannen)}"
+    what = "事業評価" if column is None else f"「{column.title}」"
     return Document(
-        title=f"事業評価の推移 {span}（{len(history.rows)} 行）",
+        title=f"{what}の推移 {span}（{len(history.rows)} 行）",
         sheets=(sheet,),
         records=tuple(
             {
                 "no": r.no,
                 "project": r.project,
                 "department": r.department,
-                "ratings": dict(zip(years, r.ratings, strict=True)),
+                ("ratings" if column is None else "values"): dict(zip(years, r.ratings, strict=True)),
                 **({"note": r.note} if r.note else {}),
             }
             for r in history.rows

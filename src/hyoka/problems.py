@@ -737,6 +737,21 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "共同で報告する行ですが、「{column}」が{first}は「{first_value}」、{second}は「{second_value}」と異なります。"
         "担当課間で値を揃えてください。",
     ),
+    (
+        "joint-value-differs",
+        W,
+        "Joint row part differs from another department's part in force in a column",
+        "事業No.{no}（{department}）は共同で報告する行ですが、「{column}」がこの調査票の{first}は"
+        "「{first_value}」、受付済みの{second}は「{second_value}」と異なります。受け付けましたが、"
+        "値がそろうまで評価表のこの欄は「不一致」と表示されます。担当課間で値を揃え、直す側の課に"
+        "調査票を出し直してもらってください。",
+    ),
+    (
+        "diff-column-unknown",
+        E,
+        "Column that diff and history cannot compare",
+        "{column}{reason}。比べられる列: {keys}。",
+    ),
     # --- the committee's opinions and the departments' replies -------------------------------------
     (
         "opinion-subject-unknown",
@@ -845,6 +860,8 @@ TITLES_JA: dict[str, str] = {
     "rating-differs-from-proposal": "目安と異なる評価（理由なし）",
     "computed-not-available": "計算できない値",
     "joint-value-conflict": "共同の行の値が課の間で異なる",
+    "diff-column-unknown": "比べられない列",
+    "joint-value-differs": "共同の行の値が受付済みの課と異なる",
     "plan-predecessor-unknown": "前の版にない旧事業No・旧担当課",
     "plan-rename-unknown": "課名の変更に知らない課名",
     "plan-rename-suspected": "登録されていない課名の変更",

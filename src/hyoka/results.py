@@ -8,10 +8,11 @@ to come) make the row 不一致: it has no rating for the year until they agree.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from hyoka.plan import Plan, PlanRow, RowKey
+from hyoka.sheet import SheetDefinition, combine_joint, compute, row_values
 from hyoka.store import Part, Store
 from hyoka.versions import PRIOR_SEPARATOR
 from hyoka.years import FiscalYear
@@ -130,4 +131,64 @@ def prior_results(store: Store, year: FiscalYear) -> dict[RowKey, RowResult]:
         elif found:
             rated = [r.rating for r in found if r.rating]
             out[row.row.key] = RowResult(PRIOR_SEPARATOR.join(rated) if rated else None, "", "")
+    return out
+
+
+# --- every column of a row, for diff and history --column (issue 11) ----------------------------------
+
+
+def row_values_of(
+    sheet: SheetDefinition, row: PlanRow | None, res: RowResult, year: FiscalYear
+) -> dict[str, object]:
+    """One row's values by column key for ``year``: the plan's typed values (目標値 of the year, 方向,
+    単位), the departments' parts combined per column (:func:`hyoka.sheet.combine_joint`: a joint
+    row's numbers summed, a value the parts disagree on a :class:`~hyoka.sheet.JointConflict`), and
+    the computed columns recomputed from them (a joint row's 達成率 is Σ実績 / 目標)."""
+    return _RowReader(sheet, year).values(row, res)
+
+
+class _RowReader:
+    """What :func:`row_values_of` asks of the sheet, asked once per year rather than once per row."""
+
+    def __init__(self, sheet: SheetDefinition, year: FiscalYear) -> None:
+        self.sheet, self.year = sheet, year
+        self.first = sheet.default_diff_column
+        self.stored = tuple(k for k in ("rating", "achievement", "outlook") if sheet.has(k))
+        self.reads_plan = sheet.reads_plan_values
+        self.computes = bool(sheet.computed_order)
+
+    def values(self, row: PlanRow | None, res: RowResult) -> dict[str, object]:
+        sheet = self.sheet
+        values: dict[str, object] = {}
+        if row is not None and self.reads_plan:
+            values, _ = row_values(sheet, {}, row.extra_values, self.year)
+        if res.parts_values:
+            values.update(combine_joint(sheet, res.parts_values))
+        else:
+            stored = {"rating": res.rating, "achievement": res.achievement, "outlook": res.outlook}
+            values.update({k: stored[k] for k in self.stored})
+        if self.first is not None:
+            values[self.first] = res.rating  # as ratings() has it: None for a 不一致 joint row
+        if self.computes:
+            for key, result in compute(sheet, values).items():
+                values[key] = result.value
+        return values
+
+
+def stored_rows_by_id(
+    store: Store, sheet_for: Callable[[FiscalYear], SheetDefinition]
+) -> dict[FiscalYear, dict[int, dict[str, object]]]:
+    """Every stored year's rows by row id, each with :func:`row_values_of` under the sheet of the
+    year (``sheet_for``): what ``diff`` and ``history`` compare for any column."""
+    out: dict[FiscalYear, dict[int, dict[str, object]]] = {}
+    for fy in store.years():
+        version = store.version_for(fy)
+        reader = _RowReader(sheet_for(fy), fy)
+        by_key = version.by_key
+        plan_rows = version.plan.by_key
+        out[fy] = {
+            by_key[k].row_id: reader.values(plan_rows.get(k), res)
+            for k, res in load_year(store, version.plan, fy).items()
+            if k in by_key
+        }
     return out

@@ -307,6 +307,11 @@ class SheetDefinition:
         return tuple(done.values())
 
     @property
+    def reads_plan_values(self) -> bool:
+        """Whether a plan column reads a plan master heading (指標, 目標値): rows then have typed plan values."""
+        return any(c.plan_from and _is_heading(c.plan_from) for c in self.of_source("plan"))
+
+    @property
     def plan_headings(self) -> tuple[str, ...]:
         """The headings of the plan master this sheet reads: the level rule, the project's, the extras."""
         extras = [c.plan_from for c in self.of_source("plan") if c.plan_from and _is_heading(c.plan_from)]
@@ -1682,6 +1687,26 @@ def check_row(
             listed = "・".join(_allowed(c, sheet.scales))
             hint = f"{listed} のいずれかを選んでください。" if listed else "記入してください。"
             out.append(_at("column-required", c, cell, c.required, hint=hint, codes=listed))
+    out.extend(proposal_problems(sheet, values, proposal, cells=cells, sources=sources))
+    for key, result in computed.items():
+        if result.value is None and not result.missing_input:
+            c = sheet.column(key)
+            out.append(_at("computed-not-available", c, cells.get(key), reason=result.reason))
+    return out
+
+
+def proposal_problems(
+    sheet: SheetDefinition,
+    values: Mapping[str, object],
+    proposal: Mapping[str, str | None],
+    *,
+    cells: Mapping[str, str] | None = None,
+    sources: Sequence[Source] = ("department",),
+) -> list[Problem]:
+    """``rating-differs-from-proposal`` for each rating that is not its proposal while the proposal's
+    reason column is blank (a part of :func:`check_row`; a joint row's is checked on the combined row)."""
+    cells = cells or {}
+    out: list[Problem] = []
     for c in sheet.columns:
         if c.proposal is None or c.source not in sources:
             continue
@@ -1704,10 +1729,6 @@ def check_row(
                 reason=sheet.column(reason).title if reason else "評価の理由の欄",
             )
         )
-    for key, result in computed.items():
-        if result.value is None and not result.missing_input:
-            c = sheet.column(key)
-            out.append(_at("computed-not-available", c, cells.get(key), reason=result.reason))
     return out
 
 
@@ -1818,6 +1839,33 @@ def combine_joint(
             else:
                 out[c.key] = present[0][1] if present else None
     return out
+
+
+def evaluate_joint(
+    sheet: SheetDefinition,
+    parts_in_plan_order: Sequence[tuple[str, Mapping[str, object]]],
+    *,
+    plan_values: Mapping[str, object] | None = None,
+    year: FiscalYear | None = None,
+    cells: Mapping[str, str] | None = None,
+) -> RowEvaluation:
+    """A joint row as one row: its departments' parts combined (:func:`combine_joint`), the plan's
+    values of ``year`` added, the computed columns recomputed from the combined inputs (Σ実績 / 目標)
+    and the proposals made and checked on them. A column the parts disagree on is None here (its
+    :class:`JointConflict` is in the combination, reported by the caller). ``problems`` holds the
+    proposal check at ``cells`` (the rating's cell of the part the caller is reading)."""
+    combined = combine_joint(sheet, parts_in_plan_order)
+    values: dict[str, object] = {
+        k: (None if isinstance(v, JointConflict) else v) for k, v in combined.items()
+    }
+    if plan_values is not None and year is not None:
+        values, _ = row_values(sheet, values, plan_values, year)
+    computed = compute(sheet, values)
+    for key, result in computed.items():
+        values[key] = result.value
+    proposed = proposals(sheet, values, computed)
+    problems = proposal_problems(sheet, values, proposed, cells=cells)
+    return RowEvaluation(values, computed, proposed, problems)
 
 
 def _agree_key(value: object) -> object:

@@ -17,7 +17,14 @@ from hyoka.intake import ReadRow
 from hyoka.plan import Plan, PlanRow, RowKey
 from hyoka.problems import Problem, problem
 from hyoka.scale import RatingScale
-from hyoka.sheet import SheetDefinition, evaluate_row
+from hyoka.sheet import (
+    JointConflict,
+    SheetDefinition,
+    combine_joint,
+    evaluate_joint,
+    evaluate_row,
+    joint_conflicts,
+)
 from hyoka.store import Part
 from hyoka.text import clean_text, normalize_code, safe_filename, split_departments
 from hyoka.versions import PRIOR_SEPARATOR
@@ -385,6 +392,8 @@ def validate(ctx: Context, rows: Sequence[ReadRow]) -> tuple[list[Part], list[Pr
             problems.extend(rule(ctx, found))
     for sheet_rule in SHEET_RULES:
         problems.extend(sheet_rule(ctx, resolved))
+    if ctx.definition is not None:
+        problems.extend(joint_values(ctx, ctx.definition, resolved, typed))
     parts = [
         Part(
             r.plan_row.project_no,
@@ -417,6 +426,77 @@ def _evaluate(
         year=ctx.year,
         cells={k: c.ref for k, c in cells.items()},
     )
-    problems = [dataclasses.replace(p, file=ctx.file, sheet=ctx.sheet) for p in ev.problems]
+    found = ev.problems
+    if r.plan_row.is_joint and r.submitter:
+        # One department's share of a summed 実績値 proposes for a share: the rule is checked on the
+        # combined row (joint_values).
+        found = [p for p in found if p.code != "rating-differs-from-proposal"]
+    problems = [dataclasses.replace(p, file=ctx.file, sheet=ctx.sheet) for p in found]
     keys = {c.key for c in definition.input_columns}
     return {k: v for k, v in ev.values.items() if k in keys}, problems
+
+
+def joint_values(
+    ctx: Context,
+    definition: SheetDefinition,
+    rows: Sequence[Resolved],
+    typed: Mapping[int, Mapping[str, object]],
+) -> Iterator[Problem]:
+    """A defined sheet's joint rows, per column (design §8): parts of this file that disagree on a
+    column that must agree are an error (``joint-value-conflict``), a form's part that disagrees with
+    another department's part in force a warning (``joint-value-differs``: corrections come in any
+    order); the first rating column is rule_joint's. Once every department's part is there, the
+    proposal is made and checked on the combined row (summed 実績値 → 達成率 → proposal)."""
+    first = definition.default_diff_column
+    mine: dict[RowKey, list[Resolved]] = {}
+    for r in rows:
+        if r.plan_row.is_joint and r.submitter:
+            mine.setdefault(r.plan_row.key, []).append(r)
+    for key, parts in mine.items():
+        plan_row = parts[0].plan_row
+        here = {r.submitter: typed.get(id(r), {}) for r in parts}
+        stored: dict[str, Mapping[str, object]] = {}
+        if ctx.submitter is not None:  # an import replaces the parts in force; a form joins them
+            stored = {p.submitter: p.values for p in ctx.others.get(key, ()) if p.submitter not in here}
+        cells = {k: c.ref for k, c in parts[0].read.cells.items()}
+        inside = _conflicts(definition, plan_row.submitters, here, first)
+        for conflict in inside:
+            found = conflict.problem(definition, cells.get(conflict.column))
+            yield dataclasses.replace(found, file=ctx.file, sheet=ctx.sheet)
+        together = {**stored, **here}
+        clashing = {c.column for c in inside}
+        for conflict in _conflicts(definition, plan_row.submitters, together, first):
+            if conflict.column in clashing:
+                continue
+            mine_value = next(v for who, v in conflict.values if who in here)
+            theirs = next((who, v) for who, v in conflict.values if who not in here)
+            yield ctx.at(
+                "joint-value-differs",
+                cells.get(conflict.column),
+                no=plan_row.project_no,
+                department=plan_row.department,
+                column=definition.column(conflict.column).title,
+                first=parts[0].submitter,
+                first_value=mine_value,
+                second=theirs[0],
+                second_value=theirs[1],
+            )
+        if inside or any(s not in together for s in plan_row.submitters):
+            continue  # the row is not whole yet: its proposal is checked when the last part comes in
+        ordered = [(s, together[s]) for s in plan_row.submitters]
+        ev = evaluate_joint(
+            definition, ordered, plan_values=plan_row.extra_values, year=ctx.year, cells=cells
+        )
+        for found in ev.problems:
+            yield dataclasses.replace(found, file=ctx.file, sheet=ctx.sheet)
+
+
+def _conflicts(
+    definition: SheetDefinition,
+    submitters: Sequence[str],
+    parts: Mapping[str, Mapping[str, object]],
+    skip: str | None,
+) -> list[JointConflict]:
+    """The columns (but ``skip``, the first rating: rule_joint's) the parts disagree on."""
+    ordered = [(s, parts[s]) for s in submitters if s in parts]
+    return [c for c in joint_conflicts(combine_joint(definition, ordered)) if c.column != skip]

@@ -289,7 +289,8 @@ def sheet_text_lines(ev: Evaluation, definition: SheetDefinition, plan: Plan) ->
                     lines.append(f"{INDENT * 2}{label}：")
                     lines += [f"{INDENT * 3}{p}" if p else "" for p in shown] or [f"{INDENT * 3}（記載なし）"]
                 else:
-                    lines.append(f"{INDENT * 2}{label}：{''.join(shown) or '（記載なし）'}")
+                    # A note under a rating (提案C) follows it after a space: 「評価：B　提案C」.
+                    lines.append(f"{INDENT * 2}{label}：{'　'.join(shown) or '（記載なし）'}")
     return lines
 
 

@@ -789,7 +789,8 @@ def sheet_block_table(
             elif c.align == "center":
                 cells.append(
                     Cell(
-                        tuple(Para.of(t, s.rating) for t in lines)
+                        # A line under the rating (提案C) is a note: the table's small centred text.
+                        tuple(Para.of(t, s.table_center if i else s.rating) for i, t in enumerate(lines))
                         or (Para.of(NO_RATING if c.key.startswith("prior") else "", s.rating),)
                     )
                 )

@@ -25,6 +25,7 @@ from hyoka.sheet import (
     combine_joint,
     compute,
     format_value,
+    proposals,
     summarize,
 )
 from hyoka.sheet import Column as SheetColumn
@@ -36,6 +37,9 @@ from hyoka.years import FiscalYear, format_month
 NO_RATING = "—"
 """Shown where a row has no rating: a new project last year, or a department not yet in (draft)."""
 NOT_SUBMITTED = "未提出"
+PROPOSAL_NOTE = "提案{code}"
+"""Under a rating that differs from its proposal (``提案C``): what the numbers proposed (short enough
+for the rating column's width on one line)."""
 
 
 @dataclass(frozen=True)
@@ -258,8 +262,11 @@ def build_sheet_view(
                 values[c.key] = earlier[c.previous_of]
             elif c.previous_of is not None and c.previous_of == prior_of and before is not None:
                 values[c.key] = before.rating
-        for key, result in compute(definition, values).items():
+        computed = compute(definition, values)
+        for key, result in computed.items():
             values[key] = result.value
+        # On the row as shown: a joint row's proposal is that of its summed 実績値.
+        proposed = proposals(definition, values, computed)
         cells = []
         for c in shown:
             t = c.type
@@ -271,6 +278,9 @@ def build_sheet_view(
                 cells.append(department_lines(row.department))
             elif c.kind == "text" and c.is_input:
                 cells.append(narrative(text))
+            elif text and c.key in proposed and proposed[c.key] not in (None, text):
+                # A rating other than its proposal (a reason was given): the committee sees both.
+                cells.append((text, PROPOSAL_NOTE.format(code=proposed[c.key])))
             else:
                 cells.append((text,) if text else ())
         outer = row.path[:-1] if len(row.path) > 1 else ()

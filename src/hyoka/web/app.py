@@ -467,8 +467,8 @@ def build(root: Path, guard: Guard) -> Any:
     # --- diff and history ----------------------------------------------------------------------------
 
     def diff_view(request: Request, ws: Any) -> tuple[Any, FiscalYear, FiscalYear, dict[str, str]]:
-        from hyoka.diff import compare_versions, select_rows
-        from hyoka.results import stored_ratings_by_id
+        from hyoka.diff import compare_column, diff_column, select_rows
+        from hyoka.results import stored_rows_by_id
 
         year = web.year(request, ws)
         against_text = request.query_params.get("against") or ""
@@ -477,9 +477,13 @@ def build(root: Path, guard: Guard) -> Any:
         except ValueError as exc:
             raise HyokaError(str(exc)) from exc
         filters = {k: request.query_params.get(k, "") for k in ("goal", "change", "department")}
+        if request.query_params.get("column"):  # the default column keeps today's addresses
+            filters["column"] = request.query_params["column"]
+        sheet = ws.sheet_for(year)
+        column = diff_column(sheet, filters.get("column"))
         with ws.store() as store:
-            stored = stored_ratings_by_id(store)
-        result = compare_versions(ws.lineage, ws.config_for(year).scale, stored, year, against)
+            stored = stored_rows_by_id(store, ws.sheet_for)
+        result = compare_column(ws.lineage, sheet, column, stored, year, against)
         shown = select_rows(
             result,
             goal_no=filters["goal"] or None,
@@ -512,6 +516,7 @@ def build(root: Path, guard: Guard) -> Any:
             departments=ws.version(year).plan.submitters,
             change_labels=CHANGE_LABELS,
             export_base=f"/diff/export?{query}",
+            **_column_choices(ws.sheet_for(year), filters.get("column", "")),
         )
 
     def diff_export(request: Request, ws: Any) -> Response:
@@ -529,21 +534,27 @@ def build(root: Path, guard: Guard) -> Any:
         )
 
     def history_view(request: Request, ws: Any) -> Any:
-        from hyoka.diff import history_versions
+        from hyoka.diff import diff_column, history_column
         from hyoka.export import history_document
-        from hyoka.results import stored_ratings_by_id
+        from hyoka.results import stored_rows_by_id
 
         no = request.query_params.get("no") or None
         department = request.query_params.get("department") or None
         with ws.store() as store:
-            stored = stored_ratings_by_id(store)
-        found = history_versions(ws.lineage, stored, no=no, department=department)
+            years = store.years()
+            stored = stored_rows_by_id(store, ws.sheet_for)
+        sheet = ws.sheet_for(years[-1]) if years else ws.sheet
+        column = diff_column(sheet, request.query_params.get("column") or None)
+        found = history_column(ws.lineage, sheet, column, stored, no=no, department=department)
         plan = ws.lineage.versions[-1].plan  # as the CLI: the numbers typed by the latest plan
-        return history_document(found, gannen=ws.config.gannen, plan=plan), no, department
+        return history_document(found, gannen=ws.config.gannen, plan=plan), no, department, sheet
 
     def history_page(request: Request, ws: Any) -> Response:
-        doc, no, department = history_view(request, ws)
-        query = urlencode({k: v for k, v in (("no", no), ("department", department)) if v})
+        doc, no, department, sheet = history_view(request, ws)
+        column = request.query_params.get("column") or ""
+        query = urlencode(
+            {k: v for k, v in (("no", no), ("department", department), ("column", column)) if v}
+        )
         return web.page(
             request,
             "history.html",
@@ -555,10 +566,11 @@ def build(root: Path, guard: Guard) -> Any:
             department=department or "",
             departments=ws.lineage.versions[-1].plan.submitters,
             export_base=f"/history/export?{query}",
+            **_column_choices(sheet, column),
         )
 
     def history_export(request: Request, ws: Any) -> Response:
-        doc, _no, _department = history_view(request, ws)
+        doc, _no, _department, _sheet = history_view(request, ws)
         return _export(doc, request.query_params.get("format", "csv"), "評価推移")
 
     # --- settings ------------------------------------------------------------------------------------
@@ -728,6 +740,17 @@ def _modified(text: str) -> dict[str, float]:
         return {}
     return {
         str(k): v / 1000 for k, v in data.items() if isinstance(v, int | float) and not isinstance(v, bool)
+    }
+
+
+def _column_choices(sheet: Any, chosen: str) -> dict[str, Any]:
+    """The 比べる列 selector's options (key, heading): shown only when the sheet has more than one."""
+    from hyoka.diff import comparable_columns
+
+    columns = [(c.key, c.title) for c in comparable_columns(sheet)]
+    return {
+        "columns": columns if len(columns) > 1 else [],
+        "column": chosen or sheet.default_diff_column or "",
     }
 
 
