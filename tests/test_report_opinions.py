@@ -21,7 +21,7 @@ from hyoka.workspace import ConfigError, Workspace
 from hyoka.years import FiscalYear
 
 from .conftest import SAMPLE, read_csv
-from .test_report import GridCell, grid
+from .test_report import _LABEL, GridCell, _check_pages, _pages, grid, needs_soffice
 
 R6 = FiscalYear(2024)
 TODAY = date(2025, 8, 1)
@@ -206,3 +206,32 @@ def test_a_layout_hyoka_does_not_know_is_a_config_error(r6_ws: Workspace) -> Non
         Workspace.load(r6_ws.root)
     assert [(p.code, p.row) for p in err.value.problems] == [("config-wrong-type", 14)]
     assert "none か under_row か column" in err.value.problems[0].message
+
+
+@pytest.mark.slow
+@needs_soffice
+@pytest.mark.parametrize(("layout", "most_pages"), [("under_row", 19), ("column", 23)])
+def test_the_r6_table_with_opinions_through_libreoffice(
+    r6_ws: Workspace, tmp_path: Path, layout: str, most_pages: int
+) -> None:
+    """Rendered as a reader sees it: pages filled and continued as without the opinions, and every
+    project opinion on the page of its project (never alone at a page's top without naming it)."""
+    ws = with_settings(r6_ws, f'opinions = "{layout}"\nopinion_counts = true')
+    make_report(ws, R6, out_dir=tmp_path, today=TODAY)
+    pages = _check_pages(tmp_path / NAME, tmp_path, min_fill=0.6)
+    assert sum(1 for b, _ in pages if b) <= most_pages  # 17 without the opinions
+    (written,) = tmp_path.glob("*.pdf")
+    mark = "委員会からの意見" if layout == "under_row" else "市の考え方】"
+    seen = 0
+    for text in _pages(written):
+        flat = " ".join(text.split())
+        at = flat.find(mark)
+        while at >= 0:
+            seen += 1
+            near = flat[max(0, at - 1500) : at + 400]
+            level = "基本目標1 福祉" in near or "基本施策 福祉" in near or "基本目標3 地域" in near
+            assert level or _LABEL.search(flat[:at]) or _LABEL.search(flat[at : at + 400]), flat[
+                at - 200 : at + 200
+            ]
+            at = flat.find(mark, at + 1)
+    assert seen == (7 if layout == "under_row" else 4)  # 4 on projects, 3 on levels (rows in both)

@@ -657,9 +657,9 @@ def _project_rows(ev: Evaluation, project: ProjectView, page: _Page) -> list[lis
         for row in project.rows
     ]
     heights = [page.row_lines((), row, a, o) for row, (a, o) in zip(project.rows, columns, strict=True)]
-    side = _opinion_cell_lines(ev, project, page)  # the opinion column, merged over the first group
+    side = _opinion_cell_lines(ev, project, page)  # the opinion column, beside the first row
     if side > page.room:
-        side = 0.0  # taller than a page: the rows are not held together for it (it runs on)
+        side = 0.0  # taller than a page: the row is cut by the renderer (it cannot be helped)
     total = max(sum(heights), label_lines, side)
     if side > page.left:
         page.new_page()  # the opinion cell does not break: the project starts where it fits
@@ -685,7 +685,7 @@ def _project_rows(ev: Evaluation, project: ProjectView, page: _Page) -> list[lis
                 max(
                     group_used + body,
                     page.label_lines(own, page.label_chars) + CELL_PAD_LINES,
-                    side if page.number == start else 0.0,
+                    side if len(groups) == 1 and not groups[0] else 0.0,  # beside the first row
                 )
                 - group_used
             )
@@ -743,8 +743,10 @@ def _group_rows(ev: Evaluation, project: ProjectView, pieces: list[_Piece], *, c
         # label cell (whose text shows only on its first page) stays readable; a continued group
         # begins a new page.
         if ev.opinions_layout == "column":
+            # Not merged over the group: a merged cell taller than its rows made LibreOffice ignore
+            # the page break of the （続き） row after it.
             paras = _opinion_cell_paras(ev, project) if first and not continued else ()
-            cells = (*cells, Cell(paras, vmerge=merge, valign="top"))
+            cells = (*cells, Cell(paras, valign="top"))
         rows.append(Row(cells, keep_next=i < n - 1))
     return rows
 
