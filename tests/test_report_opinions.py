@@ -235,3 +235,68 @@ def test_the_r6_table_with_opinions_through_libreoffice(
             ]
             at = flat.find(mark, at + 1)
     assert seen == (7 if layout == "under_row" else 4)  # 4 on projects, 3 on levels (rows in both)
+
+
+def test_the_shipped_configs_carry_the_settings_commented_and_they_pass_uncommented() -> None:
+    import tomllib
+
+    from hyoka.workspace import check_config, default_config
+
+    for text in (default_config("plan.csv"), (SAMPLE / "hyoka.toml").read_text(encoding="utf-8")):
+        on = text
+        for key in ("opinions", "opinion_counts", "opinion_meetings"):
+            assert f"\n# {key} = " in on
+            on = on.replace(f"\n# {key} = ", f"\n{key} = ", 1)
+        assert check_config(tomllib.loads(on), on) == []
+        assert tomllib.loads(on)["report"] == {
+            "font_mincho": "BIZ UD明朝",
+            "font_gothic": "BIZ UDゴシック",
+            "opinions": "under_row",
+            "opinion_counts": True,
+            "opinion_meetings": ["R6-1"],
+        }
+
+
+def test_a_workspace_with_its_own_sheet_shows_and_counts_them_too(tmp_path: Path) -> None:
+    """The invented indicator city ([sheet], levels 基本目標 and 施策): the opinion on No.1 under its
+    row, the 基本目標's atop its block, the counts per summary group on the summary page."""
+    from hyoka.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ws", None, True, "indicator")
+    path = ws.root / "hyoka.toml"
+    text = path.read_text(encoding="utf-8").replace(
+        "[report]\n", '[report]\nopinions = "under_row"\nopinion_counts = true\n', 1
+    )
+    path.write_text(
+        text + '\n[[meetings]]\nid = "R6-1"\ndate = 2024-08-19\nreport_year = "R5"\n', encoding="utf-8"
+    )
+    ws = Workspace.load(ws.root)
+    table = tmp_path / "意見.csv"
+    table.write_text(
+        "意見No,基本目標No,事業No,委員,意見\n1,,1,委員A,待機児童の解消の見通しを示してほしい。\n"
+        "2,1,,委員B,子育て全体の評価を聞きたい。\n3,,,委員C,全体として良い。\n",
+        encoding="utf-8",
+    )
+    assert import_opinions(ws, table, "R6-1").ok
+    make_report(ws, R6, out_dir=tmp_path, draft=True, today=TODAY)
+    doc = Document(str(tmp_path / "進捗状況及び評価表_R6_案.docx"))
+    tables = [grid(t._tbl) for t in doc.tables]
+    counts = next(t for t in tables if t[0][-1].text == "委員会意見")
+    assert [(r[0].text, r[1].text) for r in counts[1:]] == [
+        ("1　安心して子育てできるまち", "2"),
+        ("2　地域で支え合うまち", "0"),
+        ("合計", "3"),
+    ]
+    block = next(t for t in tables if t[0][0].text == "基本目標" and "安心して子育て" in t[0][1].text)
+    ops = [(i, r) for i, r in enumerate(block) if r and r[0].text.startswith("委員会からの意見")]
+    assert [r[0].paras for _, r in ops] == [
+        ["委員会からの意見", "令和6年度第1回（委員B）", "基本目標1 安心して子育てできるまち"],
+        ["委員会からの意見", "令和6年度第1回（委員A）"],
+    ]
+    (first, _), (second, on_no1) = ops
+    heads = next(i for i, r in enumerate(block) if r and r[0].text == "施策")
+    assert first == heads + 1  # the 基本目標's opinion right under the column heads
+    assert "【事業No.1】" in block[second - 1][1].text  # under No.1's row
+    assert on_no1[1].text == "待機児童の解消の見通しを示してほしい。"
+    assert on_no1[2].paras == ["【対応・市の考え方】", "（保育課 未回答）"]
+    assert sum(c.span for c in on_no1) == len(block[second - 1])

@@ -1048,6 +1048,10 @@ file = "{plan_name}"                   # 計画マスタのファイル（この
 [report]
 font_mincho = "BIZ UD明朝"              # 本文の明朝体
 font_gothic = "BIZ UDゴシック"          # 見出しのゴシック体
+# 前年度の会議でいただいた意見と市の考え方を評価表に載せるときは、次の # を外します（既定は載せない）。
+# opinions = "under_row"               # "under_row": 事業の行の下 / "column": 右端の列 / "none": 載せない
+# opinion_counts = true                # 集計のページに基本目標ごとの意見の件数
+# opinion_meetings = ["R6-1"]          # どの会議の意見か（省略時: 前年度を報告した会議）
 
 [format]
 gannen = true                          # true: 1年を「元年」と書く（false: 「1年」）

@@ -244,16 +244,16 @@ def summary_elements(ev: Evaluation, ids: dict[str, str], width: float) -> list[
 OPINION_COUNT_HEAD = "委員会意見"
 
 
-def opinion_count_note(ev: Evaluation) -> str:
+def opinion_count_note(ev: Evaluation, level: str = "基本目標") -> str:
     """What the summary's opinion column counts (the meetings, and where a level's opinion counts)."""
     counts = ev.opinion_counts
     assert counts is not None
     where = f"{ev.opinions_label}の委員会" if ev.opinions_label else "前年度の評価を報告した会議"
-    note = (
-        f"※「{OPINION_COUNT_HEAD}」は、{where}でいただいた意見の件数です（基本目標・基本施策・施策・事業への意見は、"
-        "その基本目標に数えます）。"
-    )
-    others = counts.total - sum(counts.by_goal.values())
+    what = "基本目標・基本施策・施策・事業" if ev.sheet is None else "計画の各階層・事業"
+    note = f"※「{OPINION_COUNT_HEAD}」は、{where}でいただいた意見の件数です（{what}への意見は、その{level}に数えます）。"
+    groups = ev.sheet.opinion_groups if ev.sheet is not None else ()
+    counted = sum(n for _, n in groups) if ev.sheet is not None else sum(counts.by_goal.values())
+    others = counts.total - counted
     if others:
         note += f"評価全般への意見など {others} 件は合計にのみ含みます。"
     return note
@@ -866,9 +866,38 @@ def sheet_summary_elements(
             )
         )
         out.append(table(_summary_table(ev, view, summary, width), ids))
-    if not view.summaries:
+    if ev.opinion_counts is not None:
+        if not first:
+            out.append(paragraph(Para.of("", s.explain), ids))
+        out.append(paragraph(Para.of(f"{OPINION_COUNT_HEAD}の件数", s.heading, page_break_before=first), ids))
+        first = False
+        out.append(table(_sheet_opinion_counts(ev, view, width), ids))
+        out.append(paragraph(Para.of(opinion_count_note(ev, view.summary_level), s.explain), ids))
+    if not view.summaries and ev.opinion_counts is None:
         out.append(tiny_paragraph())
     return out
+
+
+def _sheet_opinion_counts(ev: Evaluation, view: SheetView, width: float) -> TableSpec:
+    s = STYLES
+    counts = ev.opinion_counts
+    assert counts is not None
+    group_width = min(90.0, width * 0.35)
+    spec = TableSpec(widths_mm=(group_width, min(24.0, width - group_width)))
+    head = (view.summary_level, OPINION_COUNT_HEAD)
+    spec.rows.append(Row(tuple(Cell((Para.of(h, s.table_head),), fill=HEAD_FILL) for h in head), header=True))
+    for label, n in (*view.opinion_groups, ("合計", counts.total)):
+        fill = TOTAL_FILL if label == "合計" else None
+        spec.rows.append(
+            Row(
+                (
+                    Cell((Para.of(label, s.block_text if fill else s.table_text),), fill=fill),
+                    Cell((Para.of(str(n), s.table_center),), fill=fill),
+                ),
+                height_mm=8,
+            )
+        )
+    return spec
 
 
 def _summary_table(ev: Evaluation, view: SheetView, summary: Any, width: float) -> TableSpec:
@@ -950,6 +979,9 @@ def sheet_block_table(
             header=True,
         )
     )
+    spans = _opinion_spans(grid)
+    for opinion in block.opinions:
+        spec.rows.append(_sheet_opinion_row(ev, opinion, spans))
     for row in block.rows:
         cells = []
         for c, lines in zip(view.columns, row.cells, strict=True):
@@ -972,5 +1004,44 @@ def sheet_block_table(
                 )
             else:
                 cells.append(Cell(tuple(Para.of(t, s.table_text) for t in lines), valign="top"))
-        spec.rows.append(Row(tuple(cells)))
+        spec.rows.append(Row(tuple(cells), keep_next=bool(row.opinions)))
+        for opinion in row.opinions:
+            spec.rows.append(_sheet_opinion_row(ev, opinion, spans))
     return spec
+
+
+def _opinion_spans(grid: tuple[float, ...]) -> tuple[int, ...]:
+    """How an opinion row divides a sheet's columns: the label over about the first fifth, the opinion
+    to about the middle, the reply over the rest (fewer cells where the sheet has fewer columns)."""
+    n = len(grid)
+    if n < 3:
+        return (n,)
+    total, cum = sum(grid), 0.0
+    cuts: list[int] = []
+    for i, w in enumerate(grid[:-1], 1):
+        cum += w
+        if (not cuts and cum >= 0.2 * total) or (len(cuts) == 1 and cum >= 0.55 * total):
+            cuts.append(i)
+    if len(cuts) < 2:  # one very wide column: one for each part
+        cuts = [1, 2]
+    return (cuts[0], cuts[1] - cuts[0], n - cuts[1])
+
+
+def _sheet_opinion_row(ev: Evaluation, opinion: OpinionView, spans: tuple[int, ...]) -> Row:
+    """An earlier opinion under a project's last row (or atop a block for a level's), as in
+    Koganei's table: the label and who gave it, the opinion, the reply with its heading."""
+    s = STYLES
+    label = [Para.of(OPINION_HEAD, s.block_label), Para.of(_opinion_source(ev, opinion), s.table_text)]
+    if opinion.subject:
+        label.append(Para.of(opinion.subject, s.table_text))
+    text = _paras(_opinion_texts(opinion))
+    reply = (Para.of(f"【{REPLY_HEAD}】", s.block_label), *_paras(_reply_texts(opinion)))
+    if len(spans) == 1:
+        return Row((Cell((*label, *text, *reply), span=spans[0], valign="top"),))
+    return Row(
+        (
+            Cell(tuple(label), span=spans[0], fill=LABEL_FILL, valign="top"),
+            Cell(text, span=spans[1], valign="top"),
+            Cell(reply, span=spans[2], valign="top"),
+        )
+    )

@@ -194,6 +194,7 @@ class SheetRowView:
     missing: tuple[str, ...]
     # Every column's typed value by key (plan, typed, previous, computed): what the open data exports.
     values: Mapping[str, object] = field(default_factory=dict, compare=False)
+    opinions: tuple[OpinionView, ...] = ()  # on a project's last row: the earlier opinions on the project
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,7 @@ class SheetBlock:
 
     labels: tuple[tuple[str, str], ...]  # (level name, its number and name)
     rows: tuple[SheetRowView, ...]
+    opinions: tuple[OpinionView, ...] = ()  # the earlier opinions on its levels, before its rows
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,8 @@ class SheetView:
     legends: tuple[LegendView, ...]
     summaries: tuple[SummaryTable, ...]
     summary_level: str
+    # [report] opinion_counts: per group of the summary level (label, opinions), in plan order.
+    opinion_groups: tuple[tuple[str, int], ...] = ()
 
 
 def department_values(definition: SheetDefinition, res: RowResult | None) -> dict[str, object]:
@@ -258,8 +262,12 @@ def build_sheet_view(
     results: Mapping[RowKey, RowResult],
     prior: Mapping[RowKey, RowResult],
     gannen: bool,
+    placed: _Placed | None = None,
+    show_opinions: bool = False,
 ) -> SheetView:
-    """資料1's table, legend and summary as the sheet defines them."""
+    """資料1's table, legend and summary as the sheet defines them; with ``placed`` (the earlier
+    meetings' opinions) a project's under its last row and a level's atop the block of its first row
+    where ``show_opinions``, and their counts per summary group."""
     shown = [c for c in definition.columns if c.report]
     columns = tuple(
         ColumnView(
@@ -279,6 +287,9 @@ def build_sheet_view(
     )
     summary_rows: dict[tuple[str, str], list[dict[str, object]]] = {}
     prior_rows: dict[tuple[str, str], list[dict[str, object]]] = {}
+    last_of_project = {r.project_no: r.key for r in plan.rows}
+    block_of: dict[RowKey, tuple[tuple[str, str], ...]] = {}
+    group_of: dict[RowKey, tuple[str, str]] = {}
     for row in plan.rows:
         res = results.get(row.key)
         values = plan_row_values(definition, row, year)
@@ -326,16 +337,33 @@ def build_sheet_view(
             ),
         )
         missing = row.submitters if res is None else res.missing
-        group.append(SheetRowView(row.key, tuple(cells), tuple(missing), dict(values)))
+        ops: tuple[OpinionView, ...] = ()
+        if placed is not None and show_opinions and last_of_project.get(row.project_no) == row.key:
+            ops = tuple(placed.projects.get(row.project_no, ()))
+        group.append(SheetRowView(row.key, tuple(cells), tuple(missing), dict(values), ops))
+        block_of[row.key] = outer
         if row.path:
             no, name = row.path[min(level_index, len(row.path) - 1)]
             lv = definition.levels[min(level_index, len(definition.levels) - 1)]
             summary_rows.setdefault((lv.label(no), name), []).append(values)
+            group_of[row.key] = (lv.label(no), name)
             last: dict[str, object] = {}
             if prior_of and before is not None and before.rating:
                 last[prior_of] = before.rating
             prior_rows.setdefault((lv.label(no), name), []).append(last)
-    blocks = tuple(SheetBlock(labels_of[k], tuple(v)) for k, v in groups.items())
+    on_block: dict[tuple[tuple[str, str], ...], list[OpinionView]] = {}
+    if placed is not None and show_opinions:
+        for first_row, view in placed.levels:
+            if first_row in block_of:
+                on_block.setdefault(block_of[first_row], []).append(view)
+    blocks = tuple(SheetBlock(labels_of[k], tuple(v), tuple(on_block.get(k, ()))) for k, v in groups.items())
+    opinion_groups: tuple[tuple[str, int], ...] = ()
+    if placed is not None:
+        per_group = {g: 0 for g in summary_rows}
+        for anchor in placed.anchors:
+            if anchor in group_of:
+                per_group[group_of[anchor]] += 1
+        opinion_groups = tuple((f"{no}　{name}".strip("　"), n) for (no, name), n in per_group.items())
     legends = tuple(
         LegendView(
             f"【評価の基準（{c.title}）】",
@@ -350,6 +378,7 @@ def build_sheet_view(
         legends,
         _sheet_summaries(definition, summary_rows, prior_rows, prior_of),
         definition.summary_level,
+        opinion_groups,
     )
 
 
@@ -506,6 +535,10 @@ class _Placed:
     projects: dict[str, list[OpinionView]]
     policies: dict[str, list[OpinionView]]
     counts: OpinionCounts
+    # For a workspace's own sheet, whose blocks are its outer levels: each level's opinion with the
+    # first row it lies on now, and the first row of every counted opinion.
+    levels: list[tuple[RowKey, OpinionView]]
+    anchors: list[RowKey]
 
 
 def place_opinions(plan: Plan, earlier: Sequence[EarlierOpinions]) -> _Placed:
@@ -518,6 +551,8 @@ def place_opinions(plan: Plan, earlier: Sequence[EarlierOpinions]) -> _Placed:
     projects: dict[str, list[OpinionView]] = {}
     policies: dict[str, list[OpinionView]] = {}
     by_goal: dict[str, int] = {}
+    levels: list[tuple[RowKey, OpinionView]] = []
+    anchors: list[RowKey] = []
     total = whole = 0
     for meeting in earlier:
         for a in meeting.answered:
@@ -532,6 +567,7 @@ def place_opinions(plan: Plan, earlier: Sequence[EarlierOpinions]) -> _Placed:
             if not rows:
                 continue
             by_goal[rows[0].goal_no] = by_goal.get(rows[0].goal_no, 0) + 1
+            anchors.append(rows[0].key)
             reply = combined_reply(a)
             if a.missing:
                 reply = (*reply, f"（{'・'.join(a.missing)} 未回答）")
@@ -544,11 +580,12 @@ def place_opinions(plan: Plan, earlier: Sequence[EarlierOpinions]) -> _Placed:
                         _opinion_view(meeting.label, subject, o.member, o.text, reply, a)
                     )
                 continue
+            view = _opinion_view(meeting.label, clean_text(info.label), o.member, o.text, reply, a)
+            levels.append((rows[0].key, view))
             names = list(dict.fromkeys(r.policy for r in rows))
             for name in names[:1] if o.subject.kind == GOAL else names:
-                view = _opinion_view(meeting.label, clean_text(info.label), o.member, o.text, reply, a)
                 policies.setdefault(name, []).append(view)
-    return _Placed(projects, policies, OpinionCounts(by_goal, total, whole))
+    return _Placed(projects, policies, OpinionCounts(by_goal, total, whole), levels, anchors)
 
 
 def combined_reply(a: Answered) -> tuple[str, ...]:
@@ -635,7 +672,9 @@ def build_evaluation(
         blocks=blocks,
         summary=_summary(plan, scale, results, prior),
         missing=tuple(missing_rows(plan, results)),
-        sheet=(build_sheet_view(definition, plan, year, results, prior, gannen) if own else None),
+        sheet=(
+            build_sheet_view(definition, plan, year, results, prior, gannen, placed, shown) if own else None
+        ),
         legend_heading=legend_heading,
         opinions_layout=layout if shown else "none",
         opinions_label="・".join(clean_text(e.label) for e in earlier_opinions),
