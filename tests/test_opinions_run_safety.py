@@ -194,3 +194,51 @@ def test_a_failing_store_stops_opinions_import_and_says_nothing_was_stored(
     assert f"  保存していないファイル: 1件（{table.name}）\n" in result.stdout
     monkeypatch.undo()
     assert opinions_store.files(sample_ws_loaded.store(), "R6-1") == []
+
+
+def test_replies_collect_waits_for_another_writer_then_fails_clearly(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyoka import store as store_module
+    from hyoka.opinions_io import collect_replies
+    from hyoka.problems import HyokaError
+
+    form = REPLIES / "回答票_R6-1_地域福祉課.xlsx"
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_S", 1)
+    with store_module.writer_lock(ws.store_path), pytest.raises(HyokaError, match="回収中"):
+        collect_replies(ws, [form], "R6-1")
+    assert accepted_replies(ws) == []
+    assert collect_replies(ws, [form], "R6-1", dry_run=True).files[0].status == "checked"  # no lock needed
+    assert collect_replies(ws, [form], "R6-1").files[0].status == "accepted"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sends POSIX signals")
+def test_a_killed_replies_collect_leaves_whole_files_and_no_lock(
+    ws: Workspace, tmp_path: Path, run: Any
+) -> None:
+    folder = tmp_path / "in"
+    shutil.copytree(REPLIES, folder)
+    script = tmp_path / "hyoka_cli.py"
+    script.write_text(INTERRUPTIBLE_CLI, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, str(script), "replies", "collect", str(folder), "-w", str(ws.root)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    for _ in range(2):
+        assert proc.stderr.readline().strip() == "STORED"
+    proc.kill()  # kill -9: nothing is reported, but what was stored is whole and the lock goes
+    proc.wait(timeout=30)
+    stored = accepted_replies(ws)
+    assert 2 <= len(stored) < 10
+    with ws.store() as store:  # each stored file with all its replies, none half-written
+        replies = opinions_store.current_replies(store, "R6-1")
+    assert {r.department for r in replies} == {
+        name.removeprefix("回答票_R6-1_").removesuffix(".xlsx") for name in stored
+    }
+    again = run("replies", "collect", folder, "-w", ws.root, "--json")  # does not wait for a lock
+    assert again.exit_code == 0, again.output
+    statuses = [f["status"] for f in json.loads(again.stdout)["files"]]
+    assert statuses.count("unchanged") == len(stored) and statuses.count("accepted") == 10 - len(stored)
