@@ -262,7 +262,7 @@ def build_sheet_view(
     results: Mapping[RowKey, RowResult],
     prior: Mapping[RowKey, RowResult],
     gannen: bool,
-    placed: _Placed | None = None,
+    placed: PlacedOpinions | None = None,
     show_opinions: bool = False,
 ) -> SheetView:
     """資料1's table, legend and summary as the sheet defines them; with ``placed`` (the earlier
@@ -531,7 +531,9 @@ def descendants(lineage: Lineage, year: FiscalYear, earlier: FiscalYear) -> dict
 
 
 @dataclass
-class _Placed:
+class PlacedOpinions:
+    """The earlier opinions where 資料1 prints them (:func:`place_opinions`), and their counts."""
+
     projects: dict[str, list[OpinionView]]
     policies: dict[str, list[OpinionView]]
     counts: OpinionCounts
@@ -541,7 +543,7 @@ class _Placed:
     anchors: list[RowKey]
 
 
-def place_opinions(plan: Plan, earlier: Sequence[EarlierOpinions]) -> _Placed:
+def place_opinions(plan: Plan, earlier: Sequence[EarlierOpinions]) -> PlacedOpinions:
     """Each earlier opinion on the rows of ``plan`` that descend from its subject: a project's on the
     projects (by 事業No) its rows became, a level's on the 基本施策 blocks holding them (a 基本目標's on
     the first of them only, so that it is printed once). Counted once in the 基本目標 where it lies
@@ -585,7 +587,7 @@ def place_opinions(plan: Plan, earlier: Sequence[EarlierOpinions]) -> _Placed:
             names = list(dict.fromkeys(r.policy for r in rows))
             for name in names[:1] if o.subject.kind == GOAL else names:
                 policies.setdefault(name, []).append(view)
-    return _Placed(projects, policies, OpinionCounts(by_goal, total, whole), levels, anchors)
+    return PlacedOpinions(projects, policies, OpinionCounts(by_goal, total, whole), levels, anchors)
 
 
 def combined_reply(a: Answered) -> tuple[str, ...]:
