@@ -66,6 +66,12 @@ def main() -> None:
     hyoka("forms", "--year", "R6", "--out", target / "forms_R6", cwd=ws)
     hyoka("collect", SAMPLE / "returned" / "R6", "--year", "R6", cwd=ws)
     hyoka("status", "--year", "R6", cwd=ws)
+    # The clerk turns on, in hyoka.toml, the R6-1 meeting's opinions and replies in the R6 table.
+    toml = ws / "hyoka.toml"
+    text = toml.read_text(encoding="utf-8")
+    for key in ("opinions", "opinion_counts"):
+        text = text.replace(f"# {key} = ", f"{key} = ", 1)
+    toml.write_text(text, encoding="utf-8")
     hyoka("report", "--year", "R6", "--out", target / "R6", cwd=ws)
     hyoka("diff", "--year", "R6", cwd=ws)
     hyoka("history", "--no", "42", cwd=ws)

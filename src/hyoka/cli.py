@@ -1119,11 +1119,40 @@ PathsArg = Annotated[
 ]
 
 
+AcceptOlderOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--accept-older",
+        metavar="ファイル",
+        help="受付済みの版より古くても、このファイルを有効な版として受け付けます（複数回指定できます）",
+    ),
+]
+
+
+def _finish_opinions(result: Any, json_out: bool, what: str) -> NoReturn:
+    """Print an opinion or reply run and exit as collect does: 0 all stored, 1 rejected or stopped,
+    130 Ctrl-C."""
+    try:
+        _print_opinions(result, json_out, what)
+    except KeyboardInterrupt:  # the run is over; only its report was cut short
+        typer.echo(
+            "\n表示を中断しました。取り込みは終わっています。結果は `hyoka status --meeting` で確認できます。",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    stopped = result.interrupted
+    if stopped is not None and stopped.reason == "keyboard-interrupt":
+        raise typer.Exit(130)
+    raise typer.Exit(0 if result.ok else 1)
+
+
 def _print_opinions(result: Any, json_out: bool, what: str) -> None:
     from hyoka.collect import FILE_STATUS_LABEL as _STATUS_LABEL
 
     if json_out:
         _print_json(result.to_dict())
+        if result.interrupted is not None:
+            typer.echo(f"エラー: {result.interrupted.message}", err=True)
         return
     for f in result.files:
         who = f"（{f.submitter}、{f.rows}件）" if f.submitter else (f"（{f.rows}件）" if f.rows else "")
@@ -1137,7 +1166,9 @@ def _print_opinions(result: Any, json_out: bool, what: str) -> None:
     counts = result.to_dict()["counts"]
     summary = "、".join(f"{_STATUS_LABEL[k]} {v}件" for k, v in counts.items())
     suffix = "（--dry-run のため保存していません）" if result.dry_run else ""
-    typer.echo(f"\n会議 {result.meeting} の{what}: {summary}{suffix}")
+    typer.echo(f"\n会議 {result.meeting} の{what}: {summary or '処理したファイルなし'}{suffix}")
+    if result.interrupted is not None:
+        _print_interruption(result)
 
 
 def _meeting_of_files(ws: Workspace, files: list[Path], meeting: str | None) -> str:
@@ -1177,15 +1208,15 @@ def opinions_import(
     meeting: MeetingOpt,
     dry_run: DryRunOpt = False,
     json_out: JsonOpt = False,
+    accept_older: AcceptOlderOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """議事録から作った意見の一覧表を取り込みます。新しい表はその会議の前の表を丸ごと置き換えます。"""
     from hyoka.opinions_io import import_opinions
 
     ws = _workspace(workspace)
-    result = import_opinions(ws, file, meeting, dry_run=dry_run)
-    _print_opinions(result, json_out, "意見")
-    raise typer.Exit(0 if result.ok else 1)
+    result = import_opinions(ws, file, meeting, dry_run=dry_run, accept_older=accept_older or [])
+    _finish_opinions(result, json_out, "意見")
 
 
 @opinions_app.command("forms")
@@ -1224,18 +1255,24 @@ def opinions_collect(
     dry_run: DryRunOpt = False,
     json_out: JsonOpt = False,
     feedback: FeedbackOpt = None,
+    accept_older: AcceptOlderOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """委員から返ってきた意見票を確認して取り込みます。誤りのあるファイルは丸ごと差し戻します。"""
     from hyoka.opinions_io import collect_opinions
 
     ws = _workspace(workspace)
-    files = _found_files(paths)
+    older = accept_older or []
+    files = _found_files([*paths, *map(str, older)])
     result = collect_opinions(
-        ws, files, _meeting_of_files(ws, files, meeting), dry_run=dry_run, feedback_dir=feedback
+        ws,
+        files,
+        _meeting_of_files(ws, files, meeting),
+        dry_run=dry_run,
+        feedback_dir=feedback,
+        accept_older=older,
     )
-    _print_opinions(result, json_out, "意見票")
-    raise typer.Exit(0 if result.ok else 1)
+    _finish_opinions(result, json_out, "意見票")
 
 
 @opinions_app.command("report")
@@ -1293,18 +1330,24 @@ def replies_collect(
     dry_run: DryRunOpt = False,
     json_out: JsonOpt = False,
     feedback: FeedbackOpt = None,
+    accept_older: AcceptOlderOpt = None,
     workspace: WorkspaceOpt = None,
 ) -> None:
     """課から返ってきた回答票を確認して取り込みます。誤りのあるファイルは丸ごと差し戻します。"""
     from hyoka.opinions_io import collect_replies
 
     ws = _workspace(workspace)
-    files = _found_files(paths)
+    older = accept_older or []
+    files = _found_files([*paths, *map(str, older)])
     result = collect_replies(
-        ws, files, _meeting_of_files(ws, files, meeting), dry_run=dry_run, feedback_dir=feedback
+        ws,
+        files,
+        _meeting_of_files(ws, files, meeting),
+        dry_run=dry_run,
+        feedback_dir=feedback,
+        accept_older=older,
     )
-    _print_opinions(result, json_out, "回答票")
-    raise typer.Exit(0 if result.ok else 1)
+    _finish_opinions(result, json_out, "回答票")
 
 
 def _opinions_status(meeting: str, json_out: bool, workspace: Path | None) -> NoReturn:

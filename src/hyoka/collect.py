@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path, PurePath
-from typing import Any
+from typing import Any, Protocol
 
 from hyoka.intake import FEEDBACK_MARK, ReadSheet, formulas_at, input_fingerprint, read_csv, read_workbook
 from hyoka.plan import Plan, RowKey
@@ -273,6 +273,9 @@ def _resolved(paths: Iterable[Path]) -> frozenset[Path]:
         except OSError:  # a name that cannot be resolved is reported when it is read
             continue
     return frozenset(out)
+
+
+resolved_paths = _resolved  # the opinion and reply runs name their --accept-older files the same way
 
 
 def _process(
@@ -722,19 +725,39 @@ def _duplicate(run: _Run, path: Path, read: _Read) -> FileResult:
 
 
 def _against_current(run: _Run, path: Path, read: _Read, submitter: str) -> list[Problem]:
-    """May this return replace the department's return in force? Normally by when each was saved.
+    """May this return replace the department's return in force? See :func:`against_in_force`."""
+    return against_in_force(
+        readable(path.name),
+        read.mtime,
+        run.store.in_force(run.year, submitter),
+        accept=_resolved([path]) <= run.accept_older,
+    )
 
-    A return in force whose saved time lies in the future (a wrong clock) would block every later,
-    genuinely newer return for as long: it is compared by order of receipt instead, so the file
-    received now wins. A file the clerk names as accepted although older goes in force too.
+
+class InForce(Protocol):
+    """The file in force for a source (a department's return, a member's or department's workbook)."""
+
+    @property
+    def file_name(self) -> str: ...
+    @property
+    def file_mtime(self) -> float | None: ...
+    @property
+    def received_at(self) -> datetime: ...
+
+
+def against_in_force(display: str, mtime: float, current: InForce | None, *, accept: bool) -> list[Problem]:
+    """May a file saved at ``mtime`` replace ``current``? Normally by when each was saved.
+
+    A file in force whose saved time lies in the future (a wrong clock) would block every later,
+    genuinely newer file for as long: it is compared by order of receipt instead, so the file
+    received now wins. A file the clerk names as accepted although older (``accept``) goes in force
+    too. The one rule of collect and of the opinion and reply runs.
     """
-    display = readable(path.name)
     found: list[Problem] = []
     now = datetime.now().timestamp()
-    if read.mtime > now + FUTURE_TOLERANCE_S:
-        found.append(problem("file-dated-in-future", file=display, this=_when(read.mtime)))
-    current = run.store.in_force(run.year, submitter)
-    if current is None or current.file_mtime is None or read.mtime >= current.file_mtime - 1:
+    if mtime > now + FUTURE_TOLERANCE_S:
+        found.append(problem("file-dated-in-future", file=display, this=_when(mtime)))
+    if current is None or current.file_mtime is None or mtime >= current.file_mtime - 1:
         return found
     received = current.received_at.timestamp()
     if current.file_mtime > min(now, received) + FUTURE_TOLERANCE_S:
@@ -749,13 +772,12 @@ def _against_current(run: _Run, path: Path, read: _Read, submitter: str) -> list
         return found
     # An older file goes in force only when the clerk named it: taken quietly, it would put an older
     # version back in force.
-    code = "older-file-accepted" if _resolved([path]) <= run.accept_older else "file-older-than-current"
     found.append(
         problem(
-            code,
+            "older-file-accepted" if accept else "file-older-than-current",
             file=display,
             current=current.file_name,
-            this=_when(read.mtime),
+            this=_when(mtime),
             that=_when(current.file_mtime),
         )
     )

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hyoka import opinions_store as ostore
-from hyoka.collect import FileResult, discover
+from hyoka.collect import FileResult, Interruption, against_in_force, discover, resolved_paths
 from hyoka.files import atomic_write
 from hyoka.opinions import (
     KIND_LABELS,
@@ -92,10 +92,12 @@ class OpinionsResult:
     meeting: str
     dry_run: bool
     files: list[FileResult] = field(default_factory=list)
+    # Set when Ctrl-C or a failing store stopped the run (as collect's): ``files`` are the files done.
+    interrupted: Interruption | None = None
 
     @property
     def ok(self) -> bool:
-        return not any(f.status == "rejected" for f in self.files)
+        return self.interrupted is None and not any(f.status == "rejected" for f in self.files)
 
     def to_dict(self) -> dict[str, Any]:
         counts: dict[str, int] = {}
@@ -108,6 +110,7 @@ class OpinionsResult:
             "valid": self.ok,
             "counts": counts,
             "files": [f.to_dict() for f in self.files],
+            "interrupted": self.interrupted.to_dict() if self.interrupted else None,
         }
 
 
@@ -409,6 +412,8 @@ class _Run:
     dry_run: bool
     known: set[str]
     taken: dict[str, Path] = field(default_factory=dict)
+    # Files (resolved) the clerk accepts although older than the one in force.
+    accept_older: frozenset[Path] = frozenset()
 
 
 def _run(
@@ -420,12 +425,20 @@ def _run(
     *,
     dry_run: bool,
     feedback_dir: Path | None,
+    accept_older: Iterable[Path] = (),
 ) -> OpinionsResult:
+    """Each file decided, and stored whole or recorded as rejected, with collect's guarantees: the
+    writer lock, Ctrl-C held until the file in hand is stored and counted, and a run stopped by
+    Ctrl-C or a failing store returning what it did (``interrupted``)."""
+    from hyoka.collect import _interrupts_deferred
+
     result = OpinionsResult(meeting.id, dry_run)
     with ExitStack() as stack:
+        # As collect: the store is opened before the lock is taken (opening it checks that a store
+        # which had data has not gone missing, and the lock file is one sign that it had).
+        store = stack.enter_context(ws.store())
         if not dry_run:
             stack.enter_context(writer_lock(ws.store_path))
-        store = stack.enter_context(ws.store())
         run = _Run(
             ws,
             meeting,
@@ -434,47 +447,50 @@ def _run(
             kind,
             dry_run,
             ostore.accepted_hashes(store, meeting.id, kind),
+            accept_older=resolved_paths(accept_older),
         )
-        for path in files:
-            display = path.name
-            if is_lock_file(path):
-                result.files.append(
-                    FileResult(path, "skipped", problems=[problem("file-lock", file=display)])
-                )
-                continue
-            sha, mtime, failure = _sha(path, display)
-            if failure is not None:
-                result.files.append(_reject(run, path, "", sha, [failure]))
-                continue
-            if sha in run.known or sha in run.taken:
-                earlier = (
-                    f"この回収で先に処理した「{run.taken[sha].name}」" if sha in run.taken else "以前の回収"
-                )
-                result.files.append(
-                    FileResult(
-                        path,
-                        "unchanged",
-                        problems=[problem("file-duplicate", file=display, received=earlier)],
-                    )
-                )
-                continue
-            try:
-                outcome = decide(run, path, sha, mtime)
-            except HyokaError:
-                raise
-            except Exception as exc:  # a bug costs this file, not the run
-                reason = f"{type(exc).__name__}: {exc}"
-                outcome = FileResult(
-                    path, "rejected", problems=[problem("internal-error", file=display, reason=reason)]
-                )
-            if outcome.status in ("accepted", "checked"):
-                run.taken[sha] = path
-            if outcome.status == "rejected" and feedback_dir is not None:
-                from hyoka.collect import _feedback
+        try:
+            for path in files:
+                with _interrupts_deferred():  # what the run reports must be what was stored
+                    outcome = _one(run, path, decide)
+                    if outcome.status == "rejected" and feedback_dir is not None:
+                        from hyoka.collect import _feedback
 
-                _feedback(outcome, feedback_dir)
-            result.files.append(outcome)
+                        _feedback(outcome, feedback_dir)
+                    result.files.append(outcome)
+        except KeyboardInterrupt:
+            result.interrupted = Interruption(
+                "keyboard-interrupt", "Ctrl-C で中断しました。", files[len(result.files) :]
+            )
+        except HyokaError as exc:  # the store failed (locked, read-only, full): the run cannot go on
+            result.interrupted = Interruption("store-failed", str(exc), files[len(result.files) :])
     return result
+
+
+def _one(run: _Run, path: Path, decide: Callable[[_Run, Path, str, float], FileResult]) -> FileResult:
+    display = path.name
+    if is_lock_file(path):
+        return FileResult(path, "skipped", problems=[problem("file-lock", file=display)])
+    sha, mtime, failure = _sha(path, display)
+    if failure is not None:
+        return _reject(run, path, "", sha, [failure])
+    if sha in run.known or sha in run.taken:
+        earlier = f"この回収で先に処理した「{run.taken[sha].name}」" if sha in run.taken else "以前の回収"
+        return FileResult(
+            path, "unchanged", problems=[problem("file-duplicate", file=display, received=earlier)]
+        )
+    try:
+        outcome = decide(run, path, sha, mtime)
+    except HyokaError:
+        raise
+    except Exception as exc:  # a bug costs this file, not the run
+        reason = f"{type(exc).__name__}: {exc}"
+        outcome = FileResult(
+            path, "rejected", problems=[problem("internal-error", file=display, reason=reason)]
+        )
+    if outcome.status in ("accepted", "checked"):
+        run.taken[sha] = path
+    return outcome
 
 
 def _sorted(problems: list[Problem]) -> list[Problem]:
@@ -511,6 +527,13 @@ def _accept(
     opinions: list[Opinion] = (),  # type: ignore[assignment]
     replies: list[Reply] = (),  # type: ignore[assignment]
 ) -> FileResult:
+    # A file saved before the one in force for its source is refused unless the clerk named it (the
+    # rule of collect); one accepted as named, or after a future-dated one, is noted.
+    current = ostore.in_force(run.store, run.meeting.id, run.kind, source)
+    older = against_in_force(path.name, mtime, current, accept=resolved_paths([path]) <= run.accept_older)
+    problems = [*problems, *older]
+    if _has_errors(older):
+        return _reject(run, path, source, sha, problems)
     status = "checked"
     if not run.dry_run:
         ostore.add_file(
@@ -545,8 +568,11 @@ def _meeting_problem(run: _Run, grid: _Grid, display: str, kind: str) -> Problem
     return None
 
 
-def import_opinions(ws: Workspace, path: Path, meeting_id: str, *, dry_run: bool = False) -> OpinionsResult:
-    """Record a meeting's opinions from a flat table; a newer table replaces the earlier one whole."""
+def import_opinions(
+    ws: Workspace, path: Path, meeting_id: str, *, dry_run: bool = False, accept_older: Iterable[Path] = ()
+) -> OpinionsResult:
+    """Record a meeting's opinions from a flat table; a newer table replaces the earlier one whole
+    (a table saved before the one in force only when named in ``accept_older``)."""
     meeting = meeting_of(ws, meeting_id)
 
     def decide(run: _Run, p: Path, sha: str, mtime: float) -> FileResult:
@@ -561,7 +587,16 @@ def import_opinions(ws: Workspace, path: Path, meeting_id: str, *, dry_run: bool
 
     if not path.exists():
         raise HyokaError(f"{path}: ファイルが見つかりません。パスを確認してください。")
-    return _run(ws, meeting, [path], ostore.IMPORT, decide, dry_run=dry_run, feedback_dir=None)
+    return _run(
+        ws,
+        meeting,
+        [path],
+        ostore.IMPORT,
+        decide,
+        dry_run=dry_run,
+        feedback_dir=None,
+        accept_older=accept_older,
+    )
 
 
 def recorded_meeting(files: Iterable[Path]) -> str | None:
@@ -592,8 +627,10 @@ def collect_opinions(
     *,
     dry_run: bool = False,
     feedback_dir: Path | None = None,
+    accept_older: Iterable[Path] = (),
 ) -> OpinionsResult:
-    """Read the members' workbooks back; each member's newer workbook replaces their earlier one."""
+    """Read the members' workbooks back; each member's newer workbook replaces their earlier one (one
+    saved before the one in force only when named in ``accept_older``, which is read too)."""
     meeting = meeting_of(ws, meeting_id)
 
     def decide(run: _Run, p: Path, sha: str, mtime: float) -> FileResult:
@@ -617,8 +654,16 @@ def collect_opinions(
             return _reject(run, p, member, sha, found)
         return _accept(run, p, member, sha, mtime, found, opinions=got)
 
+    older = list(accept_older)
     return _run(
-        ws, meeting, discover(paths), ostore.MEMBER_FORM, decide, dry_run=dry_run, feedback_dir=feedback_dir
+        ws,
+        meeting,
+        discover([*paths, *older]),
+        ostore.MEMBER_FORM,
+        decide,
+        dry_run=dry_run,
+        feedback_dir=feedback_dir,
+        accept_older=older,
     )
 
 
@@ -629,8 +674,10 @@ def collect_replies(
     *,
     dry_run: bool = False,
     feedback_dir: Path | None = None,
+    accept_older: Iterable[Path] = (),
 ) -> OpinionsResult:
-    """Read the departments' reply workbooks back; a department's newer workbook replaces its earlier one."""
+    """Read the departments' reply workbooks back; a department's newer workbook replaces its earlier
+    one (one saved before the one in force only when named in ``accept_older``, which is read too)."""
     meeting = meeting_of(ws, meeting_id)
     with ws.store() as store:
         in_force = {o.key: o for o in ostore.current_opinions(store, meeting.id)}
@@ -653,8 +700,16 @@ def collect_replies(
             return _reject(run, p, department, sha, found)
         return _accept(run, p, department, sha, mtime, found, replies=got)
 
+    older = list(accept_older)
     return _run(
-        ws, meeting, discover(paths), ostore.REPLY_FORM, decide, dry_run=dry_run, feedback_dir=feedback_dir
+        ws,
+        meeting,
+        discover([*paths, *older]),
+        ostore.REPLY_FORM,
+        decide,
+        dry_run=dry_run,
+        feedback_dir=feedback_dir,
+        accept_older=older,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from hyoka import __version__
@@ -91,6 +92,26 @@ def add_file(
             [(fid, meeting, r.opinion_key, r.department, r.text, r.sheet, r.cell) for r in replies],
         )
     return fid
+
+
+@dataclass(frozen=True)
+class InForceFile:
+    """The accepted file in force for one (meeting, kind, source): what a newer file replaces."""
+
+    file_name: str
+    file_mtime: float | None
+    received_at: datetime
+
+
+def in_force(store: Store, meeting: str, kind: str, source: str) -> InForceFile | None:
+    row = store.conn.execute(
+        "SELECT file_name, file_mtime, received_at FROM opinion_files WHERE meeting = ? AND kind = ?"
+        " AND source = ? AND status = 'accepted' ORDER BY id DESC LIMIT 1",
+        (meeting, kind, source),
+    ).fetchone()
+    if row is None:
+        return None
+    return InForceFile(row[0], row[1], datetime.fromisoformat(row[2]))
 
 
 def current_opinions(store: Store, meeting: str) -> list[Opinion]:

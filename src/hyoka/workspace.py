@@ -42,7 +42,10 @@ from hyoka.years import FiscalYear, parse_time
 CONFIG_NAME = "hyoka.toml"
 STORE_NAME = "hyoka.db"
 DISTRIBUTIONS = ("事前配布", "当日配布")
-EARLIEST_DAY = date(1926, 12, 25)  # 昭和: the oldest era hyoka writes
+EARLIEST_DAY = date(1926, 12, 25)
+# How 資料1 shows the committee's opinions of the earlier meeting: not at all, in a row under the
+# project's rows, or in a column of its own.
+REPORT_OPINIONS = ("none", "under_row", "column")  # 昭和: the oldest era hyoka writes
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,11 @@ class Config:
     font_gothic: str = "BIZ UDゴシック"
     gannen: bool = True
     form_password: str = ""
+    # 資料1 with the committee's opinions of earlier meetings ([report] opinions, opinion_counts,
+    # opinion_meetings): "none" (the default: the table as ever), "under_row" or "column".
+    report_opinions: str = "none"
+    report_opinion_counts: bool = False
+    report_opinion_meetings: tuple[str, ...] = ()  # () = the meetings that reported the year before
     # The evaluation sheet: hyoka.toml's [sheet], or (without one) Koganei's sheet of ``scale``.
     sheet: SheetDefinition = field(default_factory=default_sheet)
 
@@ -196,7 +204,15 @@ SCHEMA = Table(
             }
         ),
         "plan": Table({"file": Key("text", required=True)}),
-        "report": Table({"font_mincho": Key("text"), "font_gothic": Key("text")}),
+        "report": Table(
+            {
+                "font_mincho": Key("text"),
+                "font_gothic": Key("text"),
+                "opinions": Key("text", choices=REPORT_OPINIONS),
+                "opinion_counts": Key("bool"),
+                "opinion_meetings": Key("texts"),
+            }
+        ),
         "format": Table({"gannen": Key("bool")}),
         "forms": Table({"password": Key("text")}),
         "scale": Table(
@@ -621,6 +637,11 @@ def parse_config(
         font_gothic=_str(report, "font_gothic", "report", "BIZ UDゴシック") or "BIZ UDゴシック",
         gannen=_bool(fmt, "gannen", "format", True),
         form_password=_str(forms, "password", "forms", ""),
+        report_opinions=_str(report, "opinions", "report", "none") or "none",
+        report_opinion_counts=_bool(report, "opinion_counts", "report", False),
+        report_opinion_meetings=tuple(
+            clean_text(str(m)).strip() for m in _list(report, "opinion_meetings", "report")
+        ),
         sheet=definition or default_sheet(scale),
     )
 
@@ -1027,6 +1048,10 @@ file = "{plan_name}"                   # 計画マスタのファイル（この
 [report]
 font_mincho = "BIZ UD明朝"              # 本文の明朝体
 font_gothic = "BIZ UDゴシック"          # 見出しのゴシック体
+# 前年度の会議でいただいた意見と市の考え方を評価表に載せるときは、次の # を外します（既定は載せない）。
+# opinions = "under_row"               # "under_row": 事業の行の下 / "column": 右端の列 / "none": 載せない
+# opinion_counts = true                # 集計のページに基本目標ごとの意見の件数
+# opinion_meetings = ["R6-1"]          # どの会議の意見か（省略時: 前年度を報告した会議）
 
 [format]
 gannen = true                          # true: 1年を「元年」と書く（false: 「1年」）

@@ -14,7 +14,7 @@ from typing import Any
 
 from hyoka.problems import HyokaError
 from hyoka.report import agenda, evaluation, pack, pdf, templates
-from hyoka.report.model import Evaluation, MissingRow, build_evaluation
+from hyoka.report.model import EarlierOpinions, Evaluation, MissingRow, build_evaluation, descendants
 from hyoka.results import load_year, prior_results
 from hyoka.text import safe_filename
 from hyoka.workspace import Material, Meeting, Workspace
@@ -110,6 +110,9 @@ def load_evaluation(
     with ws.store() as store:
         results = load_year(store, plan, year)
         prior = prior_results(store, year)
+    earlier = (
+        earlier_opinions(ws, year) if config.report_opinions != "none" or config.report_opinion_counts else []
+    )
     ev = build_evaluation(
         config=config,
         plan=plan,
@@ -122,11 +125,49 @@ def load_evaluation(
         draft=draft,
         period=version.name,
         sheet=ws.sheet_for(year),
+        earlier_opinions=earlier,
     )
     del results, prior  # the model has what it needs; the rest only costs memory for a large plan
     if ev.missing and not draft:
         raise HyokaError(missing_message(ev.year_label, ev.missing), hint="draft")
     return ev, meeting
+
+
+def opinion_meetings(ws: Workspace, year: FiscalYear) -> list[Meeting]:
+    """The meetings whose opinions 資料1 of ``year`` shows: ``[report] opinion_meetings``, else every
+    meeting that reported on the year before (where the committee commented on last year's table)."""
+    config = ws.config
+    if config.report_opinion_meetings:
+        known = {m.id: m for m in config.meetings}
+        unknown = [m for m in config.report_opinion_meetings if m not in known]
+        if unknown:
+            listed = "、".join(m.id for m in config.meetings) or "（なし）"
+            raise HyokaError(
+                f"hyoka.toml の [report] opinion_meetings の会議「{'」「'.join(unknown)}」は [[meetings]] にありません。"
+                f"設定済みの会議: {listed}"
+            )
+        chosen = [known[m] for m in config.report_opinion_meetings]
+    else:
+        chosen = [m for m in config.meetings if m.report_year == year.previous()]
+    return sorted(chosen, key=lambda m: m.day)
+
+
+def earlier_opinions(ws: Workspace, year: FiscalYear) -> list[EarlierOpinions]:
+    """The opinions (with their replies) of :func:`opinion_meetings`, each with the rows of ``year``
+    that descend from the rows it was given about."""
+    from hyoka.opinions_io import load_opinions
+
+    out = []
+    lineage = ws.lineage
+    for meeting in opinion_meetings(ws, year):
+        mo = load_opinions(ws, meeting.id)
+        if not mo.answered:
+            continue
+        label = f"{meeting.fiscal_year.label(ws.config.gannen)}第{meeting.number}回"
+        out.append(
+            EarlierOpinions(label, mo.index, mo.answered, descendants(lineage, year, meeting.report_year))
+        )
+    return out
 
 
 def make_report(

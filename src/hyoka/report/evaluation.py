@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from hyoka.report.model import (
     NO_RATING,
     NOT_SUBMITTED,
     Evaluation,
+    OpinionView,
     PolicyBlock,
     ProjectView,
     RowView,
@@ -86,6 +87,9 @@ BODY_STYLES = (
 # The project column is two grid columns so that the block's label cells (基本目標, 基本施策,
 # 施策(n)) can be narrower than it.
 GRID = (11.0, 13.0, 30.0, 31.0, 78.0, 13.0, 13.0, 78.0)
+# With the earlier meeting's opinions as a column of their own ([report] opinions = "column"): the
+# narrative columns give up what the opinion column takes.
+GRID_OPINIONS = (11.0, 13.0, 26.0, 29.0, 62.0, 12.0, 12.0, 62.0, 40.0)
 CHAR_MM = 10 * 25.4 / 72  # one full-width character at the 10 pt of 「表 文章」
 PROSE_LINE_SPACING = 1.15  # the narrative cells' line spacing, set in the template's 「表 文章」 style
 # BIZ UD明朝 sets a single line at 1.0 em (its ascent and descent fill the em square; measured in
@@ -211,6 +215,8 @@ def summary_elements(ev: Evaluation, ids: dict[str, str], width: float) -> list[
         ),
         table(_count_table(ev, summary, width), ids),
     ]
+    if ev.opinion_counts is not None:
+        out.append(paragraph(Para.of(opinion_count_note(ev), s.explain), ids))
     if _no_rating_head(summary) == NOT_SUBMITTED and summary.total.prior_year.get(NO_RATING, 0):
         # The column counts the rows without a rating in either year; last year's were not 未提出.
         note = f"※{ev.prior_label}の「{NOT_SUBMITTED}」は、{ev.prior_label}の評価がない行（新規事業など）の数です。"
@@ -235,6 +241,24 @@ def summary_elements(ev: Evaluation, ids: dict[str, str], width: float) -> list[
     return out
 
 
+OPINION_COUNT_HEAD = "委員会意見"
+
+
+def opinion_count_note(ev: Evaluation, level: str = "基本目標") -> str:
+    """What the summary's opinion column counts (the meetings, and where a level's opinion counts)."""
+    counts = ev.opinion_counts
+    assert counts is not None
+    where = f"{ev.opinions_label}の委員会" if ev.opinions_label else "前年度の評価を報告した会議"
+    what = "基本目標・基本施策・施策・事業" if ev.sheet is None else "計画の各階層・事業"
+    note = f"※「{OPINION_COUNT_HEAD}」は、{where}でいただいた意見の件数です（{what}への意見は、その{level}に数えます）。"
+    groups = ev.sheet.opinion_groups if ev.sheet is not None else ()
+    counted = sum(n for _, n in groups) if ev.sheet is not None else sum(counts.by_goal.values())
+    others = counts.total - counted
+    if others:
+        note += f"評価全般への意見など {others} 件は合計にのみ含みます。"
+    return note
+
+
 def _text_mm(text: str, pt: float) -> float:
     return text_em(text) * pt * 25.4 / 72
 
@@ -250,7 +274,8 @@ def _count_table(ev: Evaluation, summary: Summary, width: float) -> TableSpec:
     columns = (*summary.columns, "計")
     heads = [_no_rating_head(summary) if code == NO_RATING else code for code in columns]
     years = (ev.prior_label, ev.year_label)  # left to right, as a change reads: last year → this year
-    n = 2 * len(columns)
+    op_counts = ev.opinion_counts
+    n = 2 * len(columns) + (1 if op_counts is not None else 0)  # + the committee's opinions
     pad = 2 * COUNT_PAD_MM + 1.0  # the cell margins and a little air
     # Every head on one line: a count column holds the longer year label, a pair of them the rating.
     need = max(
@@ -276,6 +301,9 @@ def _count_table(ev: Evaluation, summary: Summary, width: float) -> TableSpec:
     second = [Cell(vmerge="continue", fill=HEAD_FILL)]
     for _ in columns:
         second += [head(lines) for lines in year_lines]
+    if op_counts is not None:
+        top.append(Cell((Para.of(OPINION_COUNT_HEAD, s.table_head),), vmerge="restart", fill=HEAD_FILL))
+        second.append(Cell(vmerge="continue", fill=HEAD_FILL))
     spec.rows.append(Row(tuple(top), header=True))
     spec.rows.append(Row(tuple(second), header=True))
     for goal in (*summary.goals, summary.total):
@@ -287,6 +315,9 @@ def _count_table(ev: Evaluation, summary: Summary, width: float) -> TableSpec:
             for counts in (goal.prior_year, goal.this_year):
                 n_rows = sum(counts.values()) if code == "計" else counts.get(code, 0)
                 cells.append(Cell((Para.of(str(n_rows), s.table_center),), fill=fill))
+        if op_counts is not None:
+            n_opinions = op_counts.total if is_total else op_counts.by_goal.get(goal.goal_no, 0)
+            cells.append(Cell((Para.of(str(n_opinions), s.table_center),), fill=fill))
         spec.rows.append(Row(tuple(cells), height_mm=8))
     return spec
 
@@ -319,7 +350,7 @@ def _changes_table(ev: Evaluation, summary: Summary, width: float) -> TableSpec:
 
 def table_elements(ev: Evaluation, ids: dict[str, str], width: float) -> list[Element]:
     out: list[Element] = []
-    grid = _scaled(GRID, width)
+    grid = _scaled(GRID_OPINIONS if ev.opinions_layout == "column" else GRID, width)
     for block in ev.blocks:
         # Each 基本施策 starts on a new page; the 1 pt paragraph carries the break (a table cannot).
         out.append(tiny_paragraph(page_break_before=True))
@@ -328,9 +359,13 @@ def table_elements(ev: Evaluation, ids: dict[str, str], width: float) -> list[El
     return out
 
 
-def block_table(ev: Evaluation, block: PolicyBlock, grid: tuple[float, ...] = GRID) -> TableSpec:
+def block_table(ev: Evaluation, block: PolicyBlock, grid: tuple[float, ...] | None = None) -> TableSpec:
     s = STYLES
+    column = ev.opinions_layout == "column"
+    if grid is None:
+        grid = GRID_OPINIONS if column else GRID
     spec = TableSpec(widths_mm=grid)
+    extra = 1 if column else 0  # the opinion column
     labels = [("基本目標", f"{block.goal_no}　{block.goal}"), ("基本施策", block.policy)]
     labels += [(f"施策({no})", name) for no, name in block.measures]
     # The block and the column heads are the table's leading rows, marked tblHeader, so that Word
@@ -341,13 +376,15 @@ def block_table(ev: Evaluation, block: PolicyBlock, grid: tuple[float, ...] = GR
                 (
                     Cell((Para.of(label, s.block_label),), span=2, fill=LABEL_FILL, borders="all"),
                     Cell((Para.of(value, s.block_text),), span=3, borders="all"),
-                    Cell(span=3, borders="none"),
+                    Cell(span=3 + extra, borders="none"),
                 ),
                 header=True,
                 height_mm=6.5,
             )
         )
-    spec.rows.append(Row((Cell(span=8, borders="none"),), header=True, height_mm=2.5, exact_height=True))
+    spec.rows.append(
+        Row((Cell(span=8 + extra, borders="none"),), header=True, height_mm=2.5, exact_height=True)
+    )
 
     def head(*lines: str, span: int = 1) -> Cell:
         return Cell(tuple(Para.of(t, s.table_head) for t in lines), span=span, fill=HEAD_FILL, borders="all")
@@ -362,6 +399,7 @@ def block_table(ev: Evaluation, block: PolicyBlock, grid: tuple[float, ...] = GR
                 head("前年度", "事業", "評価"),
                 head("事業", "評価"),
                 head("今後の事業計画・展望"),
+                *([head("前年度の委員会意見", "と市の考え方")] if column else []),
             ),
             header=True,
         )
@@ -371,11 +409,132 @@ def block_table(ev: Evaluation, block: PolicyBlock, grid: tuple[float, ...] = GR
         text_chars=int((min(grid[4], grid[7]) - 2.4) / CHAR_MM),  # less the cell margins
         label_chars=int((grid[1] + grid[2] - 2.4) / CHAR_MM),
         department_chars=int((grid[3] - 2.4) / CHAR_MM),
+        opinion_chars=int((grid[8] - 2.4) / CHAR_MM) if column else 0,
+        side_label_chars=int((sum(grid[:4]) - 2.4) / CHAR_MM),
     )
+    for opinion in block.opinions:  # on the 基本目標, the 基本施策 or a 施策: before the projects
+        spec.rows.append(_opinion_row(ev, opinion, page, extra=extra)[0])
     for project in block.projects:
-        for rows in _project_rows(ev, project, page):
+        used, number = page.used, page.number
+        groups = _project_rows(ev, project, page)
+        for rows in groups:
             spec.rows.extend(rows)
+        if not column and project.opinions:
+            # The project's last group moves with its first opinion when that does not fit under it
+            # (keep-with-next on the group's last row), so that an opinion does not stand alone at the
+            # top of a page, away from the rows it is about.
+            group_lines = page.used - (used if page.number == number else 0.0)
+            last = len(spec.rows) - 1
+            for i, opinion in enumerate(project.opinions):
+                row, moved = _opinion_row(
+                    ev, opinion, page, extra=0, project=project, group_lines=group_lines if i == 0 else None
+                )
+                if moved:
+                    spec.rows[last] = replace(spec.rows[last], keep_next=True)
+                spec.rows.append(row)
     return spec
+
+
+# --- the earlier meeting's opinions ([report] opinions) ------------------------------------------------
+
+OPINION_HEAD = "委員会からの意見"
+REPLY_HEAD = "対応・市の考え方"
+REPLY_HEAD_LINES = ("対応・", "市の考え方")  # in the two rating columns' width
+
+
+def _opinion_source(ev: Evaluation, opinion: OpinionView) -> str:
+    return f"{opinion.meeting}{f'（{opinion.member}）' if opinion.member else ''}"
+
+
+def _opinion_texts(opinion: OpinionView) -> list[_Text]:
+    return [_Text(t) for t in opinion.text] or [_Text("")]
+
+
+def _reply_texts(opinion: OpinionView) -> list[_Text]:
+    return [_Text(t) for t in opinion.reply] or [_Text("（未回答）")]
+
+
+def _opinion_row(
+    ev: Evaluation,
+    opinion: OpinionView,
+    page: _Page,
+    *,
+    extra: int,
+    project: ProjectView | None = None,
+    group_lines: float | None = None,
+) -> tuple[Row, bool]:
+    """A row under a project's rows (or at the top of a 基本施策 for a level's opinion): the label and
+    who gave it under 施策…担当課, the opinion under 事業実績, the reply under 今後の事業計画. It starts
+    a page when the estimate says it does not fit on this one, and then names its project."""
+    s = STYLES
+    op, rep = _opinion_texts(opinion), _reply_texts(opinion)
+    label = [OPINION_HEAD, _opinion_source(ev, opinion)]
+    if opinion.subject:
+        label.append(opinion.subject)
+    body = max(page.column_lines(op), page.column_lines(rep)) if not extra else 0
+    if extra:  # the reply cell is wider by the opinion column
+        chars = int(page.text_chars * 1.6)
+        body = max(
+            sum(t.lines(page.text_chars) for t in op),
+            sum(t.lines(chars) for t in rep),
+        )
+    lines = max(body, page.label_lines(tuple(label), page.side_label_chars)) + CELL_PAD_LINES
+    moved = False
+    if lines > page.left:
+        # With the project's last rows when they began lower on this page and fit with it on one;
+        # else alone at the top of the next page, naming its project.
+        moved = group_lines is not None and 0 < group_lines < page.used and group_lines + lines <= page.room
+        page.new_page()
+        if moved:
+            page.used = group_lines or 0.0
+        elif project is not None:
+            label.insert(1, f"{project.heading}{project.name}")
+            lines += SINGLE_LINE
+    page.place(lines)
+    label_paras = (Para.of(label[0], s.block_label), *(Para.of(t, s.table_text) for t in label[1:]))
+    row = Row(
+        (
+            Cell(label_paras, span=4, fill=LABEL_FILL, valign="top"),
+            Cell(_paras(op), valign="top"),
+            Cell(
+                tuple(Para.of(t, s.block_label) for t in REPLY_HEAD_LINES),
+                span=2,
+                fill=LABEL_FILL,
+                valign="top",
+            ),
+            Cell(_paras(rep), span=1 + extra, valign="top"),
+        )
+    )
+    return row, moved
+
+
+def _opinion_cell_paras(ev: Evaluation, project: ProjectView) -> tuple[Para, ...]:
+    """The opinion column of a project: each opinion with who gave it, then the reply."""
+    s = STYLES
+    out: list[Para] = []
+    for opinion in project.opinions:
+        out.append(Para.of(f"【{_opinion_source(ev, opinion)}】", s.block_label))
+        if opinion.subject:
+            out.append(Para.of(opinion.subject, s.table_text))
+        out.extend(_paras(_opinion_texts(opinion)))
+        out.append(Para.of(f"【{REPLY_HEAD}】", s.block_label))
+        out.extend(_paras(_reply_texts(opinion)))
+    return tuple(out)
+
+
+def _opinion_cell_lines(ev: Evaluation, project: ProjectView, page: _Page) -> float:
+    if not project.opinions or not page.opinion_chars:
+        return 0.0
+    n = 0.0
+    for opinion in project.opinions:
+        heads = (
+            f"【{_opinion_source(ev, opinion)}】",
+            f"【{REPLY_HEAD}】",
+            *([opinion.subject] if opinion.subject else []),
+        )
+        n += page.label_lines(heads, page.opinion_chars)
+        n += sum(t.lines(page.opinion_chars) for t in (*_opinion_texts(opinion), *_reply_texts(opinion)))
+    return n + CELL_PAD_LINES
 
 
 def _lines_per_page(block_rows: int) -> int:
@@ -438,6 +597,8 @@ class _Page:
     text_chars: int  # characters per line in a narrative cell
     label_chars: int  # … in the project cell
     department_chars: int  # … in the 担当課 cell
+    opinion_chars: int = 0  # … in the opinion column ([report] opinions = "column")
+    side_label_chars: int = 20  # … in the label cell of an opinion row (施策 to 担当課)
     used: float = 0.0
     number: int = 0  # pages this table has begun on before the current one
 
@@ -496,7 +657,12 @@ def _project_rows(ev: Evaluation, project: ProjectView, page: _Page) -> list[lis
         for row in project.rows
     ]
     heights = [page.row_lines((), row, a, o) for row, (a, o) in zip(project.rows, columns, strict=True)]
-    total = max(sum(heights), label_lines)
+    side = _opinion_cell_lines(ev, project, page)  # the opinion column, beside the first row
+    if side > page.room:
+        side = 0.0  # taller than a page: the row is cut by the renderer (it cannot be helped)
+    total = max(sum(heights), label_lines, side)
+    if side > page.left:
+        page.new_page()  # the opinion cell does not break: the project starts where it fits
     if total > page.left and page.left < MIN_FILL * page.room:
         page.new_page()  # too little room left to begin it here
     groups: list[list[_Piece]] = [[]]
@@ -516,7 +682,12 @@ def _project_rows(ev: Evaluation, project: ProjectView, page: _Page) -> list[lis
             body = page.row_lines((), row, ach, out)
             # The group's label cell spans its rows: a group is as tall as its rows or its label.
             need = (
-                max(group_used + body, page.label_lines(own, page.label_chars) + CELL_PAD_LINES) - group_used
+                max(
+                    group_used + body,
+                    page.label_lines(own, page.label_chars) + CELL_PAD_LINES,
+                    side if len(groups) == 1 and not groups[0] else 0.0,  # beside the first row
+                )
+                - group_used
             )
             if need <= page.left:
                 groups[-1].append(_Piece(row, ach, out, first))
@@ -571,6 +742,11 @@ def _group_rows(ev: Evaluation, project: ProjectView, pieces: list[_Piece], *, c
         # keep-with-next on all but the last row keeps the group on one page, so that the merged
         # label cell (whose text shows only on its first page) stays readable; a continued group
         # begins a new page.
+        if ev.opinions_layout == "column":
+            # Not merged over the group: a merged cell taller than its rows made LibreOffice ignore
+            # the page break of the （続き） row after it.
+            paras = _opinion_cell_paras(ev, project) if first and not continued else ()
+            cells = (*cells, Cell(paras, valign="top"))
         rows.append(Row(cells, keep_next=i < n - 1))
     return rows
 
@@ -690,9 +866,38 @@ def sheet_summary_elements(
             )
         )
         out.append(table(_summary_table(ev, view, summary, width), ids))
-    if not view.summaries:
+    if ev.opinion_counts is not None:
+        if not first:
+            out.append(paragraph(Para.of("", s.explain), ids))
+        out.append(paragraph(Para.of(f"{OPINION_COUNT_HEAD}の件数", s.heading, page_break_before=first), ids))
+        first = False
+        out.append(table(_sheet_opinion_counts(ev, view, width), ids))
+        out.append(paragraph(Para.of(opinion_count_note(ev, view.summary_level), s.explain), ids))
+    if not view.summaries and ev.opinion_counts is None:
         out.append(tiny_paragraph())
     return out
+
+
+def _sheet_opinion_counts(ev: Evaluation, view: SheetView, width: float) -> TableSpec:
+    s = STYLES
+    counts = ev.opinion_counts
+    assert counts is not None
+    group_width = min(90.0, width * 0.35)
+    spec = TableSpec(widths_mm=(group_width, min(24.0, width - group_width)))
+    head = (view.summary_level, OPINION_COUNT_HEAD)
+    spec.rows.append(Row(tuple(Cell((Para.of(h, s.table_head),), fill=HEAD_FILL) for h in head), header=True))
+    for label, n in (*view.opinion_groups, ("合計", counts.total)):
+        fill = TOTAL_FILL if label == "合計" else None
+        spec.rows.append(
+            Row(
+                (
+                    Cell((Para.of(label, s.block_text if fill else s.table_text),), fill=fill),
+                    Cell((Para.of(str(n), s.table_center),), fill=fill),
+                ),
+                height_mm=8,
+            )
+        )
+    return spec
 
 
 def _summary_table(ev: Evaluation, view: SheetView, summary: Any, width: float) -> TableSpec:
@@ -774,6 +979,9 @@ def sheet_block_table(
             header=True,
         )
     )
+    spans = _opinion_spans(grid)
+    for opinion in block.opinions:
+        spec.rows.append(_sheet_opinion_row(ev, opinion, spans))
     for row in block.rows:
         cells = []
         for c, lines in zip(view.columns, row.cells, strict=True):
@@ -796,5 +1004,44 @@ def sheet_block_table(
                 )
             else:
                 cells.append(Cell(tuple(Para.of(t, s.table_text) for t in lines), valign="top"))
-        spec.rows.append(Row(tuple(cells)))
+        spec.rows.append(Row(tuple(cells), keep_next=bool(row.opinions)))
+        for opinion in row.opinions:
+            spec.rows.append(_sheet_opinion_row(ev, opinion, spans))
     return spec
+
+
+def _opinion_spans(grid: tuple[float, ...]) -> tuple[int, ...]:
+    """How an opinion row divides a sheet's columns: the label over about the first fifth, the opinion
+    to about the middle, the reply over the rest (fewer cells where the sheet has fewer columns)."""
+    n = len(grid)
+    if n < 3:
+        return (n,)
+    total, cum = sum(grid), 0.0
+    cuts: list[int] = []
+    for i, w in enumerate(grid[:-1], 1):
+        cum += w
+        if (not cuts and cum >= 0.2 * total) or (len(cuts) == 1 and cum >= 0.55 * total):
+            cuts.append(i)
+    if len(cuts) < 2:  # one very wide column: one for each part
+        cuts = [1, 2]
+    return (cuts[0], cuts[1] - cuts[0], n - cuts[1])
+
+
+def _sheet_opinion_row(ev: Evaluation, opinion: OpinionView, spans: tuple[int, ...]) -> Row:
+    """An earlier opinion under a project's last row (or atop a block for a level's), as in
+    Koganei's table: the label and who gave it, the opinion, the reply with its heading."""
+    s = STYLES
+    label = [Para.of(OPINION_HEAD, s.block_label), Para.of(_opinion_source(ev, opinion), s.table_text)]
+    if opinion.subject:
+        label.append(Para.of(opinion.subject, s.table_text))
+    text = _paras(_opinion_texts(opinion))
+    reply = (Para.of(f"【{REPLY_HEAD}】", s.block_label), *_paras(_reply_texts(opinion)))
+    if len(spans) == 1:
+        return Row((Cell((*label, *text, *reply), span=spans[0], valign="top"),))
+    return Row(
+        (
+            Cell(tuple(label), span=spans[0], fill=LABEL_FILL, valign="top"),
+            Cell(text, span=spans[1], valign="top"),
+            Cell(reply, span=spans[2], valign="top"),
+        )
+    )

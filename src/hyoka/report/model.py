@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from hyoka.opinions import GOAL, PROJECT, WHOLE, Answered, SubjectIndex
 from hyoka.plan import Plan, PlanRow, Project, RowKey, plan_row_values
 from hyoka.results import RowResult
 from hyoka.scale import Direction, RatingScale
@@ -29,8 +30,8 @@ from hyoka.sheet import (
     summarize,
 )
 from hyoka.sheet import Column as SheetColumn
-from hyoka.text import circled, clean_text, paragraphs, split_departments
-from hyoka.versions import PRIOR_SEPARATOR
+from hyoka.text import circled, clean_text, normalize_code, paragraphs, split_departments
+from hyoka.versions import PRIOR_SEPARATOR, Lineage
 from hyoka.workspace import Config, Meeting
 from hyoka.years import FiscalYear, format_month
 
@@ -56,6 +57,18 @@ class RowView:
 
 
 @dataclass(frozen=True)
+class OpinionView:
+    """An opinion of an earlier meeting, shown in 資料1 with the city's reply ([report] opinions)."""
+
+    meeting: str  # 令和6年度第1回
+    subject: str  # what it was given about, as labelled then (基本施策 …, ①【事業No.37】…)
+    member: str
+    text: tuple[str, ...]  # paragraphs
+    reply: tuple[str, ...]  # the replies combined in plan order (【課】 before each of a joint answer)
+    answered: bool  # every department routed to has replied
+
+
+@dataclass(frozen=True)
 class ProjectView:
     mark: str  # ①
     no: str
@@ -63,6 +76,7 @@ class ProjectView:
     is_new: bool
     measure_no: str
     rows: tuple[RowView, ...]
+    opinions: tuple[OpinionView, ...] = ()  # the earlier meeting's opinions on it (its predecessors)
 
     @property
     def heading(self) -> str:
@@ -78,6 +92,7 @@ class PolicyBlock:
     policy: str
     measures: tuple[tuple[str, str], ...]  # (no, name)
     projects: tuple[ProjectView, ...]
+    opinions: tuple[OpinionView, ...] = ()  # the earlier meeting's opinions on its 基本目標, itself, its 施策
 
 
 @dataclass(frozen=True)
@@ -143,6 +158,21 @@ class Evaluation:
     missing: tuple[MissingRow, ...]
     sheet: SheetView | None = None  # a workspace with its own [sheet]: its columns (else Koganei's table)
     legend_heading: str = "【事業評価の評価基準】"  # the cover's, above ``legend``
+    # [report] opinions: "none", "under_row" or "column"; the opinions sit on the projects and blocks.
+    opinions_layout: str = "none"
+    opinions_label: str = ""  # 令和6年度第1回 (the meetings whose opinions are shown and counted)
+    # [report] opinion_counts: per 基本目標 of the summary (goal no → opinions), and the total.
+    opinion_counts: OpinionCounts | None = None
+
+
+@dataclass(frozen=True)
+class OpinionCounts:
+    """The earlier meetings' opinions per 基本目標 (an opinion on a level or project under it counts
+    there); ``total`` also counts those on the whole evaluation and on rows the plan no longer has."""
+
+    by_goal: Mapping[str, int]
+    total: int
+    whole: int
 
 
 # --- a workspace's own sheet ([sheet] in hyoka.toml) -----------------------------------------------------
@@ -164,6 +194,7 @@ class SheetRowView:
     missing: tuple[str, ...]
     # Every column's typed value by key (plan, typed, previous, computed): what the open data exports.
     values: Mapping[str, object] = field(default_factory=dict, compare=False)
+    opinions: tuple[OpinionView, ...] = ()  # on a project's last row: the earlier opinions on the project
 
 
 @dataclass(frozen=True)
@@ -172,6 +203,7 @@ class SheetBlock:
 
     labels: tuple[tuple[str, str], ...]  # (level name, its number and name)
     rows: tuple[SheetRowView, ...]
+    opinions: tuple[OpinionView, ...] = ()  # the earlier opinions on its levels, before its rows
 
 
 @dataclass(frozen=True)
@@ -199,6 +231,8 @@ class SheetView:
     legends: tuple[LegendView, ...]
     summaries: tuple[SummaryTable, ...]
     summary_level: str
+    # [report] opinion_counts: per group of the summary level (label, opinions), in plan order.
+    opinion_groups: tuple[tuple[str, int], ...] = ()
 
 
 def department_values(definition: SheetDefinition, res: RowResult | None) -> dict[str, object]:
@@ -228,8 +262,12 @@ def build_sheet_view(
     results: Mapping[RowKey, RowResult],
     prior: Mapping[RowKey, RowResult],
     gannen: bool,
+    placed: PlacedOpinions | None = None,
+    show_opinions: bool = False,
 ) -> SheetView:
-    """資料1's table, legend and summary as the sheet defines them."""
+    """資料1's table, legend and summary as the sheet defines them; with ``placed`` (the earlier
+    meetings' opinions) a project's under its last row and a level's atop the block of its first row
+    where ``show_opinions``, and their counts per summary group."""
     shown = [c for c in definition.columns if c.report]
     columns = tuple(
         ColumnView(
@@ -249,6 +287,9 @@ def build_sheet_view(
     )
     summary_rows: dict[tuple[str, str], list[dict[str, object]]] = {}
     prior_rows: dict[tuple[str, str], list[dict[str, object]]] = {}
+    last_of_project = {r.project_no: r.key for r in plan.rows}
+    block_of: dict[RowKey, tuple[tuple[str, str], ...]] = {}
+    group_of: dict[RowKey, tuple[str, str]] = {}
     for row in plan.rows:
         res = results.get(row.key)
         values = plan_row_values(definition, row, year)
@@ -296,16 +337,33 @@ def build_sheet_view(
             ),
         )
         missing = row.submitters if res is None else res.missing
-        group.append(SheetRowView(row.key, tuple(cells), tuple(missing), dict(values)))
+        ops: tuple[OpinionView, ...] = ()
+        if placed is not None and show_opinions and last_of_project.get(row.project_no) == row.key:
+            ops = tuple(placed.projects.get(row.project_no, ()))
+        group.append(SheetRowView(row.key, tuple(cells), tuple(missing), dict(values), ops))
+        block_of[row.key] = outer
         if row.path:
             no, name = row.path[min(level_index, len(row.path) - 1)]
             lv = definition.levels[min(level_index, len(definition.levels) - 1)]
             summary_rows.setdefault((lv.label(no), name), []).append(values)
+            group_of[row.key] = (lv.label(no), name)
             last: dict[str, object] = {}
             if prior_of and before is not None and before.rating:
                 last[prior_of] = before.rating
             prior_rows.setdefault((lv.label(no), name), []).append(last)
-    blocks = tuple(SheetBlock(labels_of[k], tuple(v)) for k, v in groups.items())
+    on_block: dict[tuple[tuple[str, str], ...], list[OpinionView]] = {}
+    if placed is not None and show_opinions:
+        for first_row, view in placed.levels:
+            if first_row in block_of:
+                on_block.setdefault(block_of[first_row], []).append(view)
+    blocks = tuple(SheetBlock(labels_of[k], tuple(v), tuple(on_block.get(k, ()))) for k, v in groups.items())
+    opinion_groups: tuple[tuple[str, int], ...] = ()
+    if placed is not None:
+        per_group = {g: 0 for g in summary_rows}
+        for anchor in placed.anchors:
+            if anchor in group_of:
+                per_group[group_of[anchor]] += 1
+        opinion_groups = tuple((f"{no}　{name}".strip("　"), n) for (no, name), n in per_group.items())
     legends = tuple(
         LegendView(
             f"【評価の基準（{c.title}）】",
@@ -320,6 +378,7 @@ def build_sheet_view(
         legends,
         _sheet_summaries(definition, summary_rows, prior_rows, prior_of),
         definition.summary_level,
+        opinion_groups,
     )
 
 
@@ -445,6 +504,113 @@ def material_label(meeting: Meeting | None) -> str | None:
     return None
 
 
+# --- the opinions of an earlier meeting, on the rows they descend to ---------------------------------
+
+
+@dataclass(frozen=True)
+class EarlierOpinions:
+    """One earlier meeting's opinions, as 資料1 needs them: what they were about in the plan version
+    that meeting reported on, and which rows of the report's year descend from those rows."""
+
+    label: str  # 令和6年度第1回
+    index: SubjectIndex  # the subjects of the plan version the meeting reported on
+    answered: Sequence[Answered]  # in plan order, with the replies
+    descendants: Mapping[RowKey, tuple[RowKey, ...]]  # that version's row → the report year's rows
+
+
+def descendants(lineage: Lineage, year: FiscalYear, earlier: FiscalYear) -> dict[RowKey, tuple[RowKey, ...]]:
+    """Every row of ``earlier``'s version → the rows of ``year``'s version that descend from it
+    (renamed, renumbered, merged or split: the lineage the 前年度 column follows)."""
+    old, new = lineage.version_for(earlier).by_id, lineage.version_for(year).by_id
+    out: dict[RowKey, list[RowKey]] = {}
+    for rid, preds in lineage.links(year, earlier).items():
+        for p in preds:
+            if p in old:
+                out.setdefault(old[p].row.key, []).append(new[rid].row.key)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@dataclass
+class PlacedOpinions:
+    """The earlier opinions where 資料1 prints them (:func:`place_opinions`), and their counts."""
+
+    projects: dict[str, list[OpinionView]]
+    policies: dict[str, list[OpinionView]]
+    counts: OpinionCounts
+    # For a workspace's own sheet, whose blocks are its outer levels: each level's opinion with the
+    # first row it lies on now, and the first row of every counted opinion.
+    levels: list[tuple[RowKey, OpinionView]]
+    anchors: list[RowKey]
+
+
+def place_opinions(plan: Plan, earlier: Sequence[EarlierOpinions]) -> PlacedOpinions:
+    """Each earlier opinion on the rows of ``plan`` that descend from its subject: a project's on the
+    projects (by 事業No) its rows became, a level's on the 基本施策 blocks holding them (a 基本目標's on
+    the first of them only, so that it is printed once). Counted once in the 基本目標 where it lies
+    now; on the whole evaluation, or on rows that ended, in the total only."""
+    position = {r.key: i for i, r in enumerate(plan.rows)}
+    by_key = {r.key: r for r in plan.rows}
+    projects: dict[str, list[OpinionView]] = {}
+    policies: dict[str, list[OpinionView]] = {}
+    by_goal: dict[str, int] = {}
+    levels: list[tuple[RowKey, OpinionView]] = []
+    anchors: list[RowKey] = []
+    total = whole = 0
+    for meeting in earlier:
+        for a in meeting.answered:
+            o = a.opinion
+            total += 1
+            info = meeting.index.info(o.subject)
+            if o.subject.kind == WHOLE or info is None:
+                whole += o.subject.kind == WHOLE
+                continue
+            keys = {k for r in info.rows for k in meeting.descendants.get(r.key, ())}
+            rows = sorted((by_key[k] for k in keys if k in by_key), key=lambda r: position[r.key])
+            if not rows:
+                continue
+            by_goal[rows[0].goal_no] = by_goal.get(rows[0].goal_no, 0) + 1
+            anchors.append(rows[0].key)
+            reply = combined_reply(a)
+            if a.missing:
+                reply = (*reply, f"（{'・'.join(a.missing)} 未回答）")
+            if o.subject.kind == PROJECT:
+                for no in dict.fromkeys(r.project_no for r in rows):
+                    # The subject is named only where the project had another number then.
+                    same = normalize_code(no) == normalize_code(o.subject.key)
+                    subject = "" if same else f"（当時の{clean_text(info.label)}）"
+                    projects.setdefault(no, []).append(
+                        _opinion_view(meeting.label, subject, o.member, o.text, reply, a)
+                    )
+                continue
+            view = _opinion_view(meeting.label, clean_text(info.label), o.member, o.text, reply, a)
+            levels.append((rows[0].key, view))
+            names = list(dict.fromkeys(r.policy for r in rows))
+            for name in names[:1] if o.subject.kind == GOAL else names:
+                policies.setdefault(name, []).append(view)
+    return PlacedOpinions(projects, policies, OpinionCounts(by_goal, total, whole), levels, anchors)
+
+
+def combined_reply(a: Answered) -> tuple[str, ...]:
+    """The replies as paragraphs, in plan order; departments that answered in the same words are
+    named together once (【地域福祉課・健康課】), so that a level's joint answer stays short in 資料1."""
+    if len(a.opinion.departments) <= 1:
+        return narrative(a.text())
+    by_text: dict[str, list[str]] = {}
+    for r in a.replies:
+        by_text.setdefault(clean_text(r.text).strip(), []).append(r.department)
+    out: list[str] = []
+    for text, who in by_text.items():
+        out.append(f"【{'・'.join(clean_text(d) for d in who)}】")
+        out.extend(narrative(text))
+    return tuple(out)
+
+
+def _opinion_view(
+    label: str, subject: str, member: str, text: str, reply: tuple[str, ...], a: Answered
+) -> OpinionView:
+    return OpinionView(label, subject, clean_text(member).strip(), narrative(text), reply, a.complete)
+
+
 def build_evaluation(
     *,
     config: Config,
@@ -458,19 +624,33 @@ def build_evaluation(
     draft: bool,
     period: str = "",
     sheet: SheetDefinition | None = None,
+    earlier_opinions: Sequence[EarlierOpinions] = (),
 ) -> Evaluation:
     """Everything the 資料1 document shows, in plan order. ``period`` is the name of the plan version
     in force (第3期), printed with the plan's title when the version has one. ``sheet`` is the year's
-    sheet definition (``Workspace.sheet_for``); None: hyoka.toml's."""
+    sheet definition (``Workspace.sheet_for``); None: hyoka.toml's. ``earlier_opinions``: the meetings
+    whose opinions ``[report] opinions`` / ``opinion_counts`` show."""
     gannen = config.gannen
     definition = sheet if sheet is not None else config.sheet
+    layout = config.report_opinions
+    placed = place_opinions(plan, earlier_opinions) if earlier_opinions else None
+    shown = placed is not None and layout != "none"
+
+    def on_project(no: str) -> tuple[OpinionView, ...]:
+        return tuple(placed.projects.get(no, ())) if placed is not None and shown else ()
+
     blocks = tuple(
         PolicyBlock(
             goal_no=clean_text(policy.goal_no),
             goal=clean_text(policy.goal),
             policy=clean_text(policy.name),
             measures=tuple((clean_text(m.no), clean_text(m.name)) for m in policy.measures),
-            projects=tuple(_project(p, m.no, results, prior) for m in policy.measures for p in m.projects),
+            projects=tuple(
+                _project(p, m.no, results, prior, on_project(p.no))
+                for m in policy.measures
+                for p in m.projects
+            ),
+            opinions=tuple(placed.policies.get(policy.name, ())) if placed is not None and shown else (),
         )
         for policy in plan.policies()
     )
@@ -494,13 +674,22 @@ def build_evaluation(
         blocks=blocks,
         summary=_summary(plan, scale, results, prior),
         missing=tuple(missing_rows(plan, results)),
-        sheet=(build_sheet_view(definition, plan, year, results, prior, gannen) if own else None),
+        sheet=(
+            build_sheet_view(definition, plan, year, results, prior, gannen, placed, shown) if own else None
+        ),
         legend_heading=legend_heading,
+        opinions_layout=layout if shown else "none",
+        opinions_label="・".join(clean_text(e.label) for e in earlier_opinions),
+        opinion_counts=placed.counts if placed is not None and config.report_opinion_counts else None,
     )
 
 
 def _project(
-    project: Project, measure_no: str, results: Mapping[RowKey, RowResult], prior: Mapping[RowKey, RowResult]
+    project: Project,
+    measure_no: str,
+    results: Mapping[RowKey, RowResult],
+    prior: Mapping[RowKey, RowResult],
+    opinions: tuple[OpinionView, ...] = (),
 ) -> ProjectView:
     return ProjectView(
         mark=circled(project.index),
@@ -509,6 +698,7 @@ def _project(
         is_new=project.is_new,
         measure_no=clean_text(measure_no),
         rows=tuple(_row(r, results.get(r.key), prior.get(r.key)) for r in project.rows),
+        opinions=opinions,
     )
 
 
