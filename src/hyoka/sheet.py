@@ -261,8 +261,9 @@ class SheetDefinition:
     def secretariat_columns(self) -> tuple[Column, ...]:
         return self.of_source("secretariat")
 
-    @property
+    @functools.cached_property
     def rating_columns(self) -> tuple[Column, ...]:
+        # Cached (the definition is frozen): validation asks for it once per row.
         return tuple(c for c in self.columns if c.kind == "rating" and c.is_input)
 
     @property
@@ -291,7 +292,7 @@ class SheetDefinition:
                 seen.setdefault(c.type.scale, (c, self.scales[c.type.scale]))
         return tuple(seen.values())
 
-    @property
+    @functools.cached_property
     def computed_order(self) -> tuple[Column, ...]:
         """Computed columns, each after the computed columns it reads."""
         done: dict[str, Column] = {}
