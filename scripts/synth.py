@@ -18,6 +18,7 @@ import functools
 import itertools
 import random
 import re
+import shutil
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -571,3 +572,232 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# --- the indicator sheet (issue 11): the plan, last year's table and the returns of sample_data/indicator --
+
+INDICATOR_SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "indicator"
+INDICATORS = (  # 指標, 単位, 方向 (↓: lower is better), the range of a target
+    ("参加者数", "人", "↑", (50, 2000)),
+    ("相談件数", "件", "↑", (100, 5000)),
+    ("実施回数", "回", "↑", (5, 60)),
+    ("登録者数", "人", "↑", (20, 800)),
+    ("利用件数", "件", "↑", (100, 3000)),
+    ("設置数", "か所", "↑", (5, 60)),
+    ("協定事業者数", "事業者", "↑", (5, 40)),
+    ("受診率", "%", "↑", (40, 95)),
+    ("待機児童数", "人", "↓", (5, 60)),
+    ("待機者数", "人", "↓", (10, 120)),
+)
+INDICATOR_YEARS = ("R4", "R5", "R6", "R7")
+INDICATOR_HEADINGS = (
+    "基本目標No",
+    "基本目標",
+    "施策No",
+    "施策",
+    "事業No",
+    "事業名",
+    "新規",
+    "担当課",
+    "提出課",
+    "指標",
+    "単位",
+    "方向",
+    *(f"目標値({y})" for y in INDICATOR_YEARS),
+)
+OUTLOOKS = ("拡充", "継続", "改善", "縮小", "廃止")
+REASONS = (
+    "事業の周知が十分でなく、利用者数が伸びなかった。",
+    "講座の日程が平日昼間に限られ、働く世代の参加が少なかった。",
+    "関係機関との調整に時間を要し、事業の開始が年度後半となった。",
+    "目標を上回ったが、一部の地域で実施できなかったため評価を一段階下げた。",
+    "感染症対策のため定員を縮小して実施した。",
+    "担い手の確保が難しく、予定していた回数を実施できなかった。",
+)
+
+
+def indicator_of(project_no: int, seed: int = 6) -> tuple[str, str, str, dict[str, int]]:
+    """A project's 指標, 単位, 方向 and its target per year (deterministic)."""
+    rng = random.Random(f"indicator-{project_no}-{seed}")
+    name, unit, direction, (low, high) = rng.choice(INDICATORS)
+    base = rng.randint(low, high)
+    step = (-1 if direction == "↓" else 1) * max(1, base // 20)
+    targets = {y: max(1, base + i * step) for i, y in enumerate(INDICATOR_YEARS)}
+    if unit == "%":
+        targets = {y: min(100, v) for y, v in targets.items()}
+    return name, unit, direction, targets
+
+
+def measure_in_goal(row: SynthRow, rows: Sequence[SynthRow]) -> int:
+    """The 施策's number within its 基本目標 (the indicator sheet has no 基本施策 level)."""
+    names = list(dict.fromkeys(r.measure for r in rows if r.goal_no == row.goal_no))
+    return names.index(row.measure) + 1
+
+
+def write_indicator_plan(path: Path, rows: Sequence[SynthRow]) -> None:
+    numbers = {(r.goal_no, r.measure): measure_in_goal(r, rows) for r in rows}
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(INDICATOR_HEADINGS)
+        for r in rows:
+            name, unit, direction, targets = indicator_of(r.project_no)
+            w.writerow(
+                [
+                    r.goal_no,
+                    r.goal,
+                    numbers[(r.goal_no, r.measure)],
+                    r.measure,
+                    r.project_no,
+                    r.project,
+                    "新規" if r.is_new else "",
+                    r.department,
+                    r.submitter,
+                    name,
+                    unit,
+                    direction,
+                    *(targets[y] for y in INDICATOR_YEARS),
+                ]
+            )
+
+
+def indicator_values(row: SynthRow, year: str, seed: int = 6) -> list[dict[str, str]]:
+    """What each submitting department of ``row`` types for ``year``: one dict per part, by heading.
+
+    A joint row's 実績値 is split between its departments (the sheet sums it); the other columns
+    agree. The rating is the one proposed from 達成率, now and then one level off with a reason."""
+    rng = random.Random(f"indicator-entry-{row.project_no}-{row.department}-{year}-{seed}")
+    _, _, direction, targets = indicator_of(row.project_no)
+    target = targets[year]
+    carried_out = rng.random() >= 0.03
+    parts = row.submitters
+    if not carried_out:
+        rating, actuals = "D", ["" for _ in parts]
+    else:
+        ratio = rng.uniform(0.6, 1.25)
+        actual = max(1, round(target / ratio if direction == "↓" else target * ratio))
+        rate = (target / actual if direction == "↓" else actual / target) * 100
+        rating = "A" if rate >= 100 else "B" if rate >= 80 else "C"
+        if rng.random() < 0.08:  # the department's judgement differs from the proposal
+            rating = {"A": "B", "B": "C", "C": "B"}[rating]
+        shares = [actual // len(parts)] * len(parts)
+        shares[0] += actual - sum(shares)
+        actuals = [str(v) for v in shares]
+    needs_reason = rating in ("C", "D") or rng.random() < 0.1
+    outlook = rng.choices(OUTLOOKS, (15, 55, 20, 7, 3))[0]
+    return [
+        {
+            "実施状況": "実施" if carried_out else "未実施",
+            "実績値": actuals[i],
+            "評価": rating,
+            "評価理由": rng.choice(REASONS) if needs_reason else "",
+            "今後の方向性": outlook,
+        }
+        for i in range(len(parts))
+    ]
+
+
+def write_indicator_prior(path: Path, rows: Sequence[SynthRow]) -> int:
+    """Last year's (R4) values as the flat table ``import`` reads, one line per row; returns the lines."""
+    count = 0
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(("事業No", "担当課", "実施状況", "実績値", "評価", "評価理由", "今後の方向性"))
+        for r in rows:
+            if r.is_new:
+                continue
+            parts = indicator_values(r, "R4")
+            total = sum(int(p["実績値"]) for p in parts if p["実績値"])
+            first = parts[0]
+            reason = "".join(p["評価理由"] for p in parts)
+            actual = str(total) if first["実施状況"] == "実施" else ""
+            w.writerow(
+                (
+                    r.project_no,
+                    r.department,
+                    first["実施状況"],
+                    actual,
+                    first["評価"],
+                    reason,
+                    first["今後の方向性"],
+                )
+            )
+            count += 1
+    return count
+
+
+def indicator_config() -> str:
+    """The indicator sample's hyoka.toml with the synthetic city's meeting (so that the pack is built)."""
+    sample = (INDICATOR_SAMPLE / "hyoka.toml").read_text(encoding="utf-8")
+    meeting = config_text()[config_text().index("[[meetings]]") :]
+    return sample.rstrip() + "\n\n" + meeting
+
+
+def write_indicator_files(folder: Path, size: int) -> SynthFiles:
+    """plan.csv, hyoka.toml and ratings_R4.csv of the indicator sheet at ``size`` times Koganei."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = plan_rows(size)
+    files = SynthFiles(folder / "plan.csv", folder / "hyoka.toml", folder / "ratings_R4.csv", rows, 0)
+    write_indicator_plan(files.plan, rows)
+    files.config.write_text(indicator_config(), encoding="utf-8")
+    count = write_indicator_prior(files.prior, rows)
+    return SynthFiles(files.plan, files.config, files.prior, rows, count)
+
+
+@functools.lru_cache(maxsize=4)
+def _indicator_answers(size: int) -> dict[tuple[str, str], dict[str, str]]:
+    """(事業No, 提出課) → the part's values by heading, for R5."""
+    out = {}
+    for r in plan_rows(size):
+        for submitter, values in zip(r.submitters, indicator_values(r, "R5"), strict=True):
+            out[(str(r.project_no), submitter)] = values
+    return out
+
+
+def fill_indicator_form(path: Path, out: Path, size: int) -> int:
+    """Type one department's values into its indicator form, as make_city_returns does for the sample."""
+    import make_city_returns
+
+    submitter = path.stem.split("_", 2)[2]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(path, out)
+    return make_city_returns.fill(out, submitter, _indicator_answers(size))
+
+
+def _fill_indicator_one(args: tuple[Path, Path, int]) -> int:
+    return fill_indicator_form(*args)
+
+
+def fill_indicator_forms(forms: Path, returned: Path, size: int, workers: int = 2) -> int:
+    jobs = [(p, returned / p.name, size) for p in sorted(forms.glob("*.xlsx"))]
+    if workers <= 1 or len(jobs) < 4:
+        return sum(_fill_indicator_one(j) for j in jobs)
+    with ProcessPoolExecutor(workers) as pool:
+        return sum(pool.map(_fill_indicator_one, jobs, chunksize=max(1, len(jobs) // (workers * 8))))
+
+
+def indicator_table(files: SynthFiles) -> list[list[str]]:
+    """The indicator report's cells as plain strings (13 columns), for the bare python-docx floor."""
+    table = []
+    for r in files.rows:
+        name, unit, _, targets = indicator_of(r.project_no)
+        parts = indicator_values(r, "R5")
+        prior = indicator_values(r, "R4") if not r.is_new else []
+        actual = sum(int(p["実績値"]) for p in parts if p["実績値"])
+        table.append(
+            [
+                r.measure,
+                f"【事業No.{r.project_no}】{r.project}",
+                r.department,
+                name,
+                unit,
+                f"{targets['R5']:,}{unit}",
+                f"{actual:,}{unit}" if actual else "",
+                "",
+                parts[0]["評価"],
+                "\n".join(p["評価理由"] for p in parts if p["評価理由"]),
+                parts[0]["今後の方向性"],
+                prior[0]["評価"] if prior else "—",
+                "",
+            ]
+        )
+    return table

@@ -4,8 +4,8 @@ Exit codes: 0 all good, 1 input rejected or a handled failure, 2 usage error. He
 imported inside the commands that need them, so that ``hyoka --help`` stays fast.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: typer reads every command's annotations when it
+# builds the commands (each process, even for --help), and a string annotation costs a compile().
 import os
 import sys
 import warnings
@@ -16,7 +16,6 @@ import typer
 
 from hyoka import __version__
 from hyoka.cli_ja import JaGroup, JaTyper
-from hyoka.problems import HyokaError
 
 if TYPE_CHECKING:  # the CLI imports the library lazily, so that --help stays fast
     from hyoka.workspace import Workspace
@@ -42,6 +41,8 @@ class _Group(JaGroup):
     """The one place where failures become messages: handled ones print one line, others too unless --debug."""
 
     def invoke(self, ctx: Any) -> Any:
+        from hyoka.problems import HyokaError  # here, not at the top: --help needs no catalogue
+
         try:
             return super().invoke(ctx)
         except HyokaError as exc:
@@ -138,7 +139,7 @@ def fail(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _workspace(path: Path | None, *, notice: bool = True) -> Workspace:
+def _workspace(path: Path | None, *, notice: bool = True) -> "Workspace":
     from hyoka.workspace import Workspace
 
     ws = Workspace.find(_folder(path))
@@ -147,7 +148,7 @@ def _workspace(path: Path | None, *, notice: bool = True) -> Workspace:
     return ws
 
 
-def _working_copy_notice(ws: Workspace) -> None:
+def _working_copy_notice(ws: "Workspace") -> None:
     """Once per command: the plan file or hyoka.toml's sheet definition differs from the latest
     adopted version (with the command that adopts them)."""
     found = ws.working_copy_notice()
@@ -162,21 +163,21 @@ def _working_copy_notice(ws: Workspace) -> None:
     typer.echo("\n".join([*lines, f"  採用するには: {adopt}"]), err=True)
 
 
-def _print_notices(ws: Workspace) -> None:
+def _print_notices(ws: "Workspace") -> None:
     """What the workspace noted while the command ran (``plan-version-sheet-recorded``), once."""
     for p in ws.notices:
         typer.echo(p.render(), err=True)
     ws.notices.clear()
 
 
-def _warn_placeholders(ws: Workspace) -> None:
+def _warn_placeholders(ws: "Workspace") -> None:
     for key in ws.config.placeholders():
         typer.echo(
             f"注意: hyoka.toml の {key} が「○○」のままです。自分の市の名称に書き換えてください。", err=True
         )
 
 
-def _year(text: str) -> FiscalYear:
+def _year(text: str) -> "FiscalYear":
     from hyoka.years import FiscalYear
 
     try:
@@ -251,6 +252,7 @@ def plan_check(
     json_out: JsonOpt = False,
 ) -> None:
     """計画マスタの誤りを、行番号付きですべて一覧にします。ワークスペースでは採用済みの版との違いも表示します。"""
+    from hyoka.problems import HyokaError
     from hyoka.workspace import Workspace, adopt_plan, load_plan
 
     ws: Workspace | None = None
@@ -659,7 +661,7 @@ def _finish_collect(result: Any, json_out: bool) -> NoReturn:
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _year_of_forms(ws: Workspace, files: list[Path], *, quiet: bool) -> FiscalYear:
+def _year_of_forms(ws: "Workspace", files: list[Path], *, quiet: bool) -> "FiscalYear":
     """--year omitted: the year all forms record, or a usage error naming the files and years."""
     from hyoka.collect import year_of_forms
     from hyoka.problems import Problem
@@ -1171,7 +1173,7 @@ def _print_opinions(result: Any, json_out: bool, what: str) -> None:
         _print_interruption(result)
 
 
-def _meeting_of_files(ws: Workspace, files: list[Path], meeting: str | None) -> str:
+def _meeting_of_files(ws: "Workspace", files: list[Path], meeting: str | None) -> str:
     from hyoka.opinions_io import recorded_meeting
 
     if meeting:

@@ -14,16 +14,23 @@ The clerk reads none of them here:
 from __future__ import annotations
 
 import difflib
+import functools
+import inspect
 import re
 import sys
 import unicodedata
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, get_args, get_origin
 
 import typer
 import typer.core
+import typer.main
 from typer import _click as click  # typer >= 0.29 carries its own copy of click
-from typer.core import TyperCommand, TyperGroup
+from typer._coercion import RuntimeParam, build_runtime_param
+from typer._param_types import coerce_cli_path, routes_to_path
+from typer.core import TyperCommand, TyperGroup, _TyperParameter
 from typer.models import CommandFunctionType
 
 # The words typer's core asks gettext for.
@@ -70,9 +77,14 @@ _TYPE_METAVAR = re.compile(r"<([a-z][a-z_\[\]]*)>(\.\.\.)?")
 
 def display_width(text: str) -> int:
     """Columns a terminal gives ``text``: two for wide and full-width characters, none for combining ones."""
-    return sum(
-        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text
-    )
+    if text.isascii():
+        return len(text)
+    return sum(map(_char_width, text))
+
+
+@functools.cache
+def _char_width(c: str) -> int:
+    return 0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
 
 
 # Characters a line must not start with (closing brackets and punctuation, kinsoku shori).
@@ -85,19 +97,24 @@ def wrap(text: str, width: int) -> list[str]:
     lines: list[str] = []
     for paragraph in text.split("\n"):
         line = ""
+        used = 0  # display_width(line), kept as the line grows (measuring it afresh is quadratic)
         for token in _TOKENS.findall(paragraph):
             if token.isspace():
                 if line:
                     line += " "
+                    used += 1
                 continue
-            if line and display_width(line) + display_width(token) > width:
+            size = display_width(token)
+            if line and used + size > width:
                 carry = ""
                 if token[0] in _NO_LINE_START and len(line) > 1:
                     # A closing bracket or 、。 must not start a line: the character before goes with it.
                     line, carry = line[:-1], line[-1]
                 lines.append(line.rstrip())
                 line = carry
+                used = display_width(carry)
             line += token
+            used += size
         lines.append(line.rstrip())
     return lines
 
@@ -276,14 +293,109 @@ def show_usage_error(error: click.exceptions.UsageError) -> None:
     typer.echo(f"エラー: {usage_error_message(error)}", err=True)
 
 
+# --- values without pydantic ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlainParam(RuntimeParam):
+    """typer's coercion of a ``str``, ``bool`` or ``Path`` parameter (or a list of them), without pydantic.
+
+    typer (>= 0.29) coerces every value through a pydantic ``TypeAdapter``: importing pydantic and
+    building the adapters is most of a command's start-up (0.1–0.2 s of every ``hyoka`` process, more
+    than some commands' work). For these types the adapters come down to typer's own path checks
+    (:func:`coerce_cli_path`, the same messages) and ``Path(value)``; anything else — numbers with
+    their range messages, choices, parsers — goes to typer's own coercion as before.
+    """
+
+    def _coerce_value(self, value: Any, param: Any, ctx: Any) -> Any:
+        annotation: Any = self.annotation
+        if get_origin(annotation) is list:
+            (item,) = get_args(annotation)
+            values = value if isinstance(value, (list, tuple)) else [value]
+            return [self._one(item, v, param, ctx) for v in values]
+        return self._one(annotation, value, param, ctx)
+
+    def _one(self, annotation: Any, value: Any, param: Any, ctx: Any) -> Any:
+        if annotation is str and isinstance(value, str):
+            return value
+        if annotation is bool and isinstance(value, bool):
+            return value
+        if annotation is Path and routes_to_path(annotation, self.parameter_info) and isinstance(value, str):
+            path_type = self.parameter_info.path_type or Path
+            return coerce_cli_path(
+                Path(value), self.parameter_info, path_type=path_type, param=param, ctx=ctx
+            )
+        desc = replace(param.type_descriptor, annotation=annotation)
+        return build_runtime_param(desc)._coerce_value(value, param=param, ctx=ctx)
+
+
+def _plain(annotation: Any) -> bool:
+    if get_origin(annotation) is list:
+        args = get_args(annotation)
+        return len(args) == 1 and _plain(args[0])
+    return annotation in (str, bool, Path)
+
+
+def use_plain_param(p: Any) -> None:
+    """Give a str/bool/Path parameter :class:`PlainParam` (others keep typer's coercion)."""
+    if isinstance(p, _TyperParameter) and p._runtime_param is None:
+        desc = p.type_descriptor
+        if _plain(desc.annotation) and desc.parameter_info.parser is None and desc.file_annotation is None:
+            p._runtime_param = PlainParam(parameter_info=desc.parameter_info, annotation=desc.annotation)
+
+
 class JaCommand(TyperCommand):
     context_class = JaContext
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for p in self.params:
+            use_plain_param(p)
+
+    def get_help_option(self, ctx: click.Context) -> Any:
+        option = super().get_help_option(ctx)
+        use_plain_param(option)
+        return option
 
 
 class JaGroup(TyperGroup):
     """A group whose help and usage errors speak Japanese (and whose subcommands do too)."""
 
     context_class = JaContext
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for p in self.params:
+            use_plain_param(p)
+
+    def get_help_option(self, ctx: click.Context) -> Any:
+        option = super().get_help_option(ctx)
+        use_plain_param(option)
+        return option
+
+    def built(self, name: str) -> click.Command | None:
+        """The subcommand ``name``, built now if it was waiting (:class:`LazyCommand`)."""
+        cmd = self.commands.get(name)
+        if isinstance(cmd, LazyCommand):
+            cmd = self.commands[name] = cmd.build()
+        return cmd
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self.built(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """typer's listing of the subcommands, from their names and short help (nothing is built)."""
+        listed = []
+        for name in self.list_commands(ctx):
+            cmd = self.commands.get(name)
+            if cmd is None or cmd.hidden:
+                continue
+            listed.append((name, cmd))
+        if listed:
+            limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+            rows = [(name, cmd.get_short_help_str(limit)) for name, cmd in listed]
+            with formatter.section(gettext("Commands")):
+                formatter.write_dl(rows)
 
     def main(  # type: ignore[override]
         self,
@@ -337,7 +449,50 @@ class JaTyper(typer.Typer):
 def commands(
     root: click.Command, path: tuple[str, ...] = ()
 ) -> Iterator[tuple[tuple[str, ...], click.Command]]:
-    """Every command and group under ``root``, with its path (for tests and docs)."""
+    """Every command and group under ``root``, with its path (for tests and docs), each built whole."""
     yield path, root
-    for name, sub in getattr(root, "commands", {}).items():
+    group = root if isinstance(root, JaGroup) else None
+    for name in list(getattr(root, "commands", {})):
+        sub = group.built(name) if group is not None else root.commands[name]  # type: ignore[attr-defined]
+        assert sub is not None
         yield from commands(sub, (*path, name))
+
+
+# --- commands built when they are used ------------------------------------------------------------------
+
+
+class LazyCommand(TyperCommand):
+    """A command's name and help, its parameters read from its function only when it is used.
+
+    typer reads every command's signature and annotations when the app starts (22 commands: a good
+    part of ``hyoka --help`` and of every other command's start-up). The group's listing needs the
+    names and the short help only; the command that runs, or whose own help is shown, is built then,
+    by typer, exactly as it would have been."""
+
+    def __init__(self, name: str, build: Callable[[], click.Command], **attrs: Any) -> None:
+        super().__init__(name, rich_markup_mode=None, **attrs)
+        self.build = build
+
+
+_typer_command_from_info = typer.main.get_command_from_info
+
+
+def _command_from_info(command_info: Any, **kwargs: Any) -> click.Command:
+    cls = command_info.cls
+    if not (isinstance(cls, type) and issubclass(cls, JaCommand)):
+        return _typer_command_from_info(command_info, **kwargs)
+    # The name and help as typer's get_command_from_info gives them.
+    name = command_info.name or typer.main.get_command_name(command_info.callback.__name__)
+    help_text = command_info.help
+    help_text = inspect.getdoc(command_info.callback) if help_text is None else inspect.cleandoc(help_text)
+    return LazyCommand(
+        name,
+        lambda: _typer_command_from_info(command_info, **kwargs),
+        help=help_text,
+        short_help=command_info.short_help,
+        hidden=command_info.hidden,
+        deprecated=command_info.deprecated,
+    )
+
+
+typer.main.get_command_from_info = _command_from_info  # typer's group builder looks it up here

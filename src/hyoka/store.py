@@ -14,7 +14,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -202,6 +202,8 @@ class Store:
         self.path = path
         self.plan_for_migration: PlanForMigration | None = None
         self._versions: list[PlanVersion] | None = None
+        self._batching = False  # inside batch(): transactions are savepoints
+        self._open = False  # batch(): a write transaction is open (BEGIN done, no COMMIT yet)
 
     @classmethod
     def open(cls, path: Path, plan_for_migration: PlanForMigration | None = None) -> Store:
@@ -310,7 +312,14 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One all-or-nothing write; waits for another hyoka writing the same store."""
+        """One all-or-nothing write; waits for another hyoka writing the same store.
+
+        Inside :meth:`batch` it is a savepoint of the batch's write transaction instead: just as whole
+        or not at all, but durable only with the next :meth:`commit`."""
+        if self._batching:
+            with self._savepoint():
+                yield self.conn
+            return
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -333,6 +342,69 @@ class Store:
         # After some failures (disk full, I/O error) SQLite has already rolled back by itself.
         if self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
+        self._open = False
+        self._versions = None  # it may have been read with writes that are now undone
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the transactions made inside into write transactions that :meth:`commit` ends.
+
+        Each transaction inside stays whole or not at all (a savepoint), but none is durable before
+        the next :meth:`commit`: an fsync per commit is what a run of many small writes waits for
+        (collect at 100x: 298 files, 2.2 s of commits). Whatever is not committed when the batch
+        ends (an exception, an early return) is rolled back, so the caller commits exactly what it
+        reports as stored. The write lock is held from the first write to the commit."""
+        if self._batching:
+            raise RuntimeError("Store.batch() does not nest")
+        self._batching = True
+        try:
+            yield
+        finally:
+            self._batching = False
+            # A rollback that fails leaves it to SQLite: closing the connection rolls back.
+            with suppress(sqlite3.DatabaseError):
+                self._rollback()
+
+    def commit(self) -> bool:
+        """Make the batch's writes so far durable; True if there were any (False: nothing to commit).
+
+        Raises HyokaError when the commit fails, or when SQLite rolled the batch back by itself
+        (a full disk, an I/O error): then none of the writes since the last commit were stored."""
+        if not self._open:
+            return False
+        if not self.conn.in_transaction:  # rolled back by SQLite after a failed write
+            self._open = False
+            raise HyokaError(f"{self.path.name} への書き込みが取り消されました。もう一度実行してください。")
+        try:
+            self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            self._rollback()
+            raise HyokaError(_db_message(self.path, exc)) from None
+        self._open = False
+        return True
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        if not self._open:
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise HyokaError(_db_message(self.path, exc)) from None
+            self._open = True
+        try:
+            self.conn.execute("SAVEPOINT hyoka_write")
+            yield
+            self.conn.execute("RELEASE hyoka_write")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK TO hyoka_write")
+                    self.conn.execute("RELEASE hyoka_write")
+                except sqlite3.DatabaseError:
+                    self._rollback()
+            if isinstance(exc, sqlite3.DatabaseError):
+                raise HyokaError(_db_message(self.path, exc)) from None
+            raise
 
     # --- writing -------------------------------------------------------------------------------------
 
