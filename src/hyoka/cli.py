@@ -769,7 +769,7 @@ def status(
     ws = _workspace(workspace)
     fy = _year(year)
     with ws.store() as store:
-        st = year_status(store, store.version_for(fy).plan, fy)
+        st = year_status(store, store.version_for(fy).plan, fy, ws.sheet_for(fy))
 
     def file_json(s: Any) -> dict[str, Any]:
         return {"file": s.file_name, "path": s.file_path, "received_at": s.received_at}
@@ -800,6 +800,22 @@ def status(
                     for d in st.disagreements
                 ],
                 "unattributed_rejections": [file_json(s) for s in st.unattributed],
+                **(
+                    {
+                        "secretariat": {
+                            "label": st.secretariat.label,
+                            "rows": st.secretariat.rows,
+                            "entered": st.secretariat.entered,
+                            "missing": [
+                                {"no": m.project_no, "department": m.department}
+                                for m in st.secretariat.missing
+                            ],
+                            "rejected": [file_json(s) for s in st.secretariat.rejected],
+                        }
+                    }
+                    if st.secretariat is not None
+                    else {}
+                ),
             }
         )
         raise typer.Exit(0 if st.complete else 1)
@@ -827,6 +843,16 @@ def status(
             typer.echo(f"    不一致: 事業No.{d.row.project_no}（{d.row.department}）{ratings_text(d)}")
     for s in st.unattributed:
         typer.echo(f"【提出課不明の差戻し】{s.file_name}（{when(s)}）")
+    second = st.secretariat
+    if second is not None:  # the second stage, beside the departments (it does not change the exit code)
+        typer.echo(f"{second.label}: {second.entered} / {second.rows} 行")
+        for s in second.rejected:
+            errors = sum(p.get("severity") == "error" for p in s.problems)
+            typer.echo(f"    差戻し: {s.file_name}（{when(s)}、エラー {errors}件）")
+        if second.missing:
+            typer.echo(
+                "    未入力: " + "、".join(f"事業No.{m.project_no}（{m.department}）" for m in second.missing)
+            )
     done = len(st.in_state("complete"))
     summary = f"\n完了 {done}/{len(st.departments)} 課"
     for state in ("not-submitted", "returned"):

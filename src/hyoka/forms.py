@@ -565,6 +565,8 @@ def form_meta(plan: Plan, year: FiscalYear, submitter: str, header_row: int) -> 
 
 
 SECRETARIAT_PREFIX = "事務局"
+SECRETARIAT_KIND = "secretariat"
+"""The ``kind`` in the hidden sheet of the secretariat's workbook, and of its stored import."""
 
 
 def secretariat_filename(year: FiscalYear) -> str:
@@ -581,7 +583,7 @@ def make_secretariat_form(ws: Workspace, year: FiscalYear, out: Path | None = No
             '評価表の定義に事務局が入力する列（source = "secretariat"）がありません。'
             "hyoka.toml の [[sheet.columns]] を確認してください。"
         )
-    from hyoka.results import load_year
+    from hyoka.results import department_values, load_year
 
     plan = ws.version(year).plan
     with ws.store() as store:
@@ -589,10 +591,8 @@ def make_secretariat_form(ws: Workspace, year: FiscalYear, out: Path | None = No
     target = out or ws.out_dir / "forms" / year.short
     if target.exists() and not target.is_dir():
         raise HyokaError(f"{target} はファイルです。出力先には調査票を置くフォルダを指定してください。")
-    stored = {
-        key: {"rating": r.rating, "achievement": r.achievement, "outlook": r.outlook}
-        for key, r in results.items()
-    }
+    # What the departments sent (combined per joint rule) and what the secretariat entered so far.
+    stored = {key: {**department_values(definition, r), **r.secretariat} for key, r in results.items()}
     workbook = build_secretariat_form(ws, plan, year, stored)
     path = target / secretariat_filename(year)
     atomic_write(path, workbook.save)
@@ -679,4 +679,10 @@ def build_secretariat_form(
     sheet.protection.formatColumns = False
     if cfg.form_password:
         sheet.protection.password = cfg.form_password
+    meta = wb.create_sheet(META_SHEET)
+    meta.sheet_state = "hidden"
+    fields = {**form_meta(plan, year, SECRETARIAT_PREFIX, header), "kind": SECRETARIAT_KIND}
+    for key, value in fields.items():
+        meta.append([key, value])
+    meta.protection.sheet = True
     return wb

@@ -984,8 +984,12 @@ def sheet_block_table(
         spec.rows.append(_sheet_opinion_row(ev, opinion, spans))
     for row in block.rows:
         cells = []
+        marks = dict(row.unentered) if ev.draft else {}
         for c, lines in zip(view.columns, row.cells, strict=True):
-            if c.prose:
+            if c.key in marks:  # a draft: the secretariat's column not entered yet, in red
+                align = s.rating if c.align == "center" else s.table_text
+                cells.append(Cell((Para(((marks[c.key], s.missing_mark),), align),), valign="top"))
+            elif c.prose:
                 paras = tuple(Para.of(t, s.prose, no_indent=not indents(t)) for t in lines)
                 if not lines and row.missing and ev.draft:
                     paras = (Para(((NOT_SUBMITTED, s.missing_mark),), s.prose),)
