@@ -328,3 +328,184 @@ def test_a_department_import_keeps_the_secretariat_s_entry(run, tmp_path: Path) 
     with ws.store() as store:
         row = load_year(store, ws.plan, FiscalYear(2023))[("1", "地域福祉課")]
     assert row.rating == "4" and dict(row.secretariat) == {"second_rating": "a", "comment": ""}
+
+
+# --- the committee as the source of the second stage (issue 12 §4) ---------------------------------
+
+MEETING = """
+[[meetings]]
+id = "R6-1"
+number = 1
+date = 2024-08-19
+time = "10:00"
+place = "市役所 会議室"
+report_year = "R5"
+members = ["委員A", "委員B"]
+agenda = ["令和5年度の評価について"]
+
+[[meetings.materials]]
+no = "1"
+title = "進捗状況及び評価表"
+distribution = "事前配布"
+generated = "evaluation"
+"""
+
+
+def _committee_city(run: Any, tmp_path: Path) -> Path:
+    """The two-stage city whose 二次評価 the committee decides at its meeting R6-1 (on R5)."""
+    ws_dir = _collected(run, tmp_path)
+    config = ws_dir / "hyoka.toml"
+    text = config.read_text(encoding="utf-8")
+    old = 'key = "second_rating"\nheading = "二次評価"\nsource = "secretariat"'
+    assert old in text
+    config.write_text(
+        text.replace(old, 'key = "second_rating"\nheading = "二次評価"\nsource = "committee"') + MEETING,
+        encoding="utf-8",
+    )
+    return ws_dir
+
+
+def _member_book(run: Any, ws_dir: Path, member: str) -> Path:
+    result = run("opinions", "forms", "--meeting", "R6-1", "-w", ws_dir)
+    assert result.exit_code == 0, result.output
+    return ws_dir / "out" / "opinions" / "R6-1" / f"意見票_R6-1_{member}.xlsx"
+
+
+def _project_rows(sheet: Any) -> dict[str, int]:
+    """事業No → the member workbook's row of that project (its hidden key column says project:<no>)."""
+    return {
+        str(sheet.cell(r, 1).value).split(":", 1)[1]: r
+        for r in range(1, sheet.max_row + 1)
+        if str(sheet.cell(r, 1).value or "").startswith("project:")
+    }
+
+
+def _second_stage(ws_dir: Path, name: str) -> list[tuple[str, str]]:
+    from docx import Document
+
+    doc = Document(str(ws_dir / "out" / "R5" / name))
+    blocks = [t for t in doc.tables if len(t.rows) > 3 and _texts(t.rows[2])[:1] == ["取組"]]
+    return [(_texts(r)[1][:9], _texts(r)[7]) for b in blocks for r in b.rows[3:]]
+
+
+def test_sheet_show_names_the_committee_as_the_source(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ws_dir = tmp_path / WS
+    run("init", ws_dir, "--sample", "two_stage")
+    config = ws_dir / "hyoka.toml"
+    text = config.read_text(encoding="utf-8").replace(
+        'heading = "二次評価"\nsource = "secretariat"', 'heading = "二次評価"\nsource = "committee"'
+    )
+    config.write_text(text, encoding="utf-8")
+    result = run("sheet", "show", "-w", ws_dir)
+    assert result.exit_code == 0, result.output
+    assert (
+        "  second_rating  二次評価: 委員会（会議で決定） 評価 second（a・b・c） 必須 調査票に出さない"
+        in result.output
+    )
+
+
+def test_the_committee_s_rating_round_trip_through_member_workbooks_and_the_table(
+    run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    ws_dir = _committee_city(run, tmp_path)
+    book_a = _member_book(run, ws_dir, "委員A")
+    wb = openpyxl.load_workbook(book_a)
+    sheet = wb["意見"]
+    header = next(r for r in range(1, 20) if sheet.cell(r, 1).value == "対象ID")
+    heads = [sheet.cell(header, j).value for j in range(1, sheet.max_column + 1)]
+    assert heads == ["対象ID", "区分", "対象", "担当課", "自己評価", "二次評価", "意見"]
+    rows = _project_rows(sheet)
+    assert sheet.cell(rows["1"], 5).value == "4"  # the department's self rating, for reading
+    assert sheet.cell(rows["1"], 6).protection.locked is False
+    assert sheet.cell(header + 1, 6).protection.locked is True  # 計画全体: no rating
+    [dv] = sheet.data_validations.dataValidation
+    assert dv.formula1 == '"a,b,c"'
+    assert set(str(dv.sqref).split()) == {f"F{r}" for r in rows.values()}
+    sheet.cell(rows["1"], 6).value = "a"
+    sheet.cell(rows["1"], 7).value = "交流の場を増やしてほしい。"
+    sheet.cell(rows["6"], 6).value = "c"  # a rating without an opinion
+    wb.save(book_a)
+    book_b = book_a.with_name("意見票_R6-1_委員B.xlsx")  # made with 委員A's (forms for every member)
+    wb = openpyxl.load_workbook(book_b)
+    sheet = wb["意見"]
+    sheet.cell(rows["1"], 6).value = "b"  # the members differ on No.1: a proposal only
+    sheet.cell(rows["6"], 6).value = "ｃ"  # typed full-width: read as c, with a notice
+    wb.save(book_b)
+    result = run("opinions", "collect", book_a, book_b, "--meeting", "R6-1", "-w", ws_dir, "--json")
+    assert result.exit_code == 0, result.output
+    notices = [(p["code"], p["cell"]) for f in json.loads(result.output)["files"] for p in f["problems"]]
+    assert notices == [("choice-normalized", f"F{rows['6']}")]
+
+    result = run("report", "--year", "R5", "--meeting", "R6-1", "--draft", "-w", ws_dir)
+    assert result.exit_code == 0, result.output
+    name = next(p.name for p in (ws_dir / "out" / "R5").glob("*評価表*案.docx"))
+    assert _second_stage(ws_dir, name) == [
+        ("①【事業No.1】", "二次評価 未入力"),
+        ("②【事業No.2】", "二次評価 未入力"),
+        ("①【事業No.3】", "二次評価 未入力"),
+        ("②【事業No.4】", "二次評価 未入力"),
+        ("①【事業No.5】", "二次評価 未入力"),
+        ("②【事業No.6】", "c"),
+        ("①【事業No.7】", "二次評価 未入力"),
+    ]
+    # The minutes: the committee's decided ratings, one table (the opinions material has no empty rows).
+    table = _table(
+        tmp_path / "minutes.csv",
+        [["事業No", "意見", "二次評価"], *([no, "", code] for no, code in SECOND.items())],
+    )
+    result = run("opinions", "import", table, "--meeting", "R6-1", "-w", ws_dir)
+    assert result.exit_code == 0, result.output
+    result = run("report", "--year", "R5", "--meeting", "R6-1", "-w", ws_dir)
+    assert result.exit_code == 0, result.output
+    name = next(p.name for p in (ws_dir / "out" / "R5").glob("*評価表*.docx") if "案" not in p.name)
+    assert _second_stage(ws_dir, name) == [
+        ("①【事業No.1】", "a"),
+        ("②【事業No.2】", "a"),
+        ("①【事業No.3】", "b"),
+        ("②【事業No.4】", "a"),
+        ("①【事業No.5】", "b"),
+        ("②【事業No.6】", "c"),
+        ("①【事業No.7】", "b"),
+    ]
+    from hyoka.opinions_io import load_opinions
+    from hyoka.workspace import Workspace
+
+    answered = load_opinions(Workspace.load(ws_dir), "R6-1").answered
+    assert [a.opinion.text for a in answered] == [
+        "交流の場を増やしてほしい。"
+    ]  # rating-only rows are no opinions
+
+
+@pytest.mark.parametrize(
+    ("rows", "code", "cell"),
+    [
+        ([["1", "意見", "d"]], "choice-not-in-list", "C2"),
+        ([["", "全体への意見", "a"]], "committee-rating-not-project", "C2"),
+        ([["1", "意見", "a"], ["1", "別の意見", "b"]], "committee-rating-conflict", "C3"),
+    ],
+)
+def test_each_committee_rating_rule_from_one_defect(run, tmp_path: Path, rows, code, cell) -> None:  # type: ignore[no-untyped-def]
+    ws_dir = _committee_city(run, tmp_path)
+    table = _table(tmp_path / "m.csv", [["事業No", "意見", "二次評価"], *rows])
+    result = run("opinions", "import", table, "--meeting", "R6-1", "-w", ws_dir, "--json")
+    assert result.exit_code == 1
+    problems = [p for f in json.loads(result.output)["files"] for p in f["problems"]]
+    assert [(p["code"], p["cell"]) for p in problems if p["severity"] == "error"] == [(code, cell)]
+
+
+def test_a_member_s_rating_not_in_the_scale_is_refused_at_its_cell(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    ws_dir = _committee_city(run, tmp_path)
+    book = _member_book(run, ws_dir, "委員A")
+    wb = openpyxl.load_workbook(book)
+    sheet = wb["意見"]
+    row = _project_rows(sheet)["3"]
+    sheet.cell(row, 6).value = "s"  # pasted over the drop-down
+    wb.save(book)
+    result = run("opinions", "collect", book, "--meeting", "R6-1", "-w", ws_dir, "--json")
+    assert result.exit_code == 1
+    problems = [p for f in json.loads(result.output)["files"] for p in f["problems"]]
+    assert [(p["code"], p["cell"]) for p in problems] == [("choice-not-in-list", f"F{row}")]

@@ -468,8 +468,9 @@ def _row_unit(definition: SheetDefinition, column: SheetColumn, values: Mapping[
     return None
 
 
-def _add_validation(sheet: Worksheet, v: Validation, cells: str) -> None:
-    """The sheet definition's check of a column as Excel's data validation over ``cells``."""
+def _add_validation(sheet: Worksheet, v: Validation, cells: str, *more: str) -> None:
+    """The sheet definition's check of a column as Excel's data validation over ``cells`` (a range),
+    and ``more`` ranges (the rows of a workbook that takes the value on some rows only)."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
     dv = DataValidation(
@@ -485,7 +486,8 @@ def _add_validation(sheet: Worksheet, v: Validation, cells: str) -> None:
         prompt=v.prompt or None,
         showInputMessage=bool(v.prompt),
     )
-    dv.add(cells)
+    for ref in (cells, *more):
+        dv.add(ref)
     sheet.add_data_validation(dv)
 
 

@@ -779,6 +779,21 @@ CATALOGUE: dict[str, ProblemType] = _types(
     ),
     # --- the committee's opinions and the departments' replies -------------------------------------
     (
+        "committee-rating-not-project",
+        E,
+        "Committee rating for something other than a project",
+        "委員会の評価は事業ごとに記入します。この行は事業についての行ではありません。事業Noを記入するか、評価を空欄にしてください。",
+        "事業以外の行に委員会の評価",
+    ),
+    (
+        "committee-rating-conflict",
+        E,
+        "Two committee ratings for one project",
+        "事業No.{no} の「{column}」が {first_cell} では「{first}」、ここでは「{second}」です。"
+        "委員会で決まった評価を1つにしてください（同じ事業の行が複数あるときは、評価は1行だけに書くか同じにします）。",
+        "1つの事業に異なる委員会の評価",
+    ),
+    (
         "opinion-subject-unknown",
         E,
         "Opinion about something the plan does not have",

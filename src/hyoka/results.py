@@ -112,6 +112,21 @@ def year_results(plan: Plan, parts: Iterable[Part]) -> dict[RowKey, RowResult]:
     return results
 
 
+def with_second_stage(
+    results: Mapping[RowKey, RowResult], plan: Plan, key: str, by_project: Mapping[str, str]
+) -> dict[RowKey, RowResult]:
+    """``results`` with a second-stage value per 事業No (the committee's rating of column ``key``) on
+    every row of the project; a row without a result yet gets one that is still missing its parts."""
+    out = dict(results)
+    for row in plan.rows:
+        code = by_project.get(row.project_no)
+        if code is None:
+            continue
+        res = out.get(row.key) or RowResult(None, "", "", missing=row.submitters)
+        out[row.key] = replace(res, secretariat={**res.secretariat, key: code})
+    return out
+
+
 def load_year(store: Store, plan: Plan, year: FiscalYear) -> dict[RowKey, RowResult]:
     return year_results(plan, store.current_parts(year))
 

@@ -15,7 +15,7 @@ from typing import Any
 from hyoka.problems import HyokaError
 from hyoka.report import agenda, evaluation, pack, pdf, templates
 from hyoka.report.model import EarlierOpinions, Evaluation, MissingRow, build_evaluation, descendants
-from hyoka.results import load_year, prior_results
+from hyoka.results import load_year, prior_results, with_second_stage
 from hyoka.text import safe_filename
 from hyoka.workspace import Material, Meeting, Workspace
 from hyoka.years import FiscalYear
@@ -107,9 +107,14 @@ def load_evaluation(
     config, version = ws.config_for(year), ws.version(year)
     plan = version.plan
     meeting = config.meeting(meeting_id, year)
+    committee = ws.sheet_for(year).committee_column
     with ws.store() as store:
         results = load_year(store, plan, year)
         prior = prior_results(store, year)
+        if committee is not None:  # the committee's rating, stored with the meetings reporting on the year
+            from hyoka.opinions_io import committee_values
+
+            results = with_second_stage(results, plan, committee.key, committee_values(ws, store, year))
     earlier = (
         earlier_opinions(ws, year) if config.report_opinions != "none" or config.report_opinion_counts else []
     )
@@ -182,7 +187,8 @@ def unentered_message(year_label: str, rows: tuple[tuple[str, str, str], ...]) -
     for title, items in by_column.items():
         lines.append(f"  {title}: {'、'.join(items)}")
     lines.append(
-        "事務局の記入用の表か一覧表を取り込んでから再度実行するか、「案」として作成してください"
+        "事務局の入力（記入用の表か一覧表）と委員会で決める評価（意見の一覧表か委員の意見票）を取り込んでから"
+        "再度実行するか、「案」として作成してください"
         "（未入力の欄には「二次評価 未入力」のように列の見出しと「未入力」を表示します）。"
     )
     return "\n".join(lines)

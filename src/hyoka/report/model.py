@@ -196,7 +196,8 @@ class SheetRowView:
     # Every column's typed value by key (plan, typed, previous, computed): what the open data exports.
     values: Mapping[str, object] = field(default_factory=dict, compare=False)
     opinions: tuple[OpinionView, ...] = ()  # on a project's last row: the earlier opinions on the project
-    # The secretariat's required columns still blank, (key, mark): a draft shows 「二次評価 未入力」 there.
+    # The second stage's required columns (secretariat, committee) still blank, (key, mark): a draft
+    # shows 「二次評価 未入力」 there.
     unentered: tuple[tuple[str, str], ...] = ()
 
 
@@ -277,7 +278,7 @@ def build_sheet_view(
     last_of_project = {r.project_no: r.key for r in plan.rows}
     block_of: dict[RowKey, tuple[tuple[str, str], ...]] = {}
     group_of: dict[RowKey, tuple[str, str]] = {}
-    second_stage = [c for c in definition.secretariat_columns if c.required is not None]
+    second_stage = [c for c in definition.of_source("secretariat", "committee") if c.required is not None]
     unentered: list[tuple[str, str, str]] = []
     for row in plan.rows:
         res = results.get(row.key)
