@@ -197,12 +197,14 @@ def test_a_draft_marks_the_second_stage_not_entered_with_the_column_s_title(run,
     block = next(t for t in doc.tables if len(t.rows) > 3 and _texts(t.rows[2])[:1] == ["取組"])
     assert [_texts(r)[7] for r in block.rows[3:]] == [
         "a",
-        "二次評価 未入力",
-        "二次評価 未入力",
-        "二次評価 未入力",
+        "二次評価\n未入力",
+        "二次評価\n未入力",
+        "二次評価\n未入力",
     ]
-    run_ = next(r for p in block.rows[4].cells[7].paragraphs for r in p.runs)
-    assert run_.text == "二次評価 未入力" and run_.style.name == "未提出"  # the draft's red mark
+    assert [(r.text, r.style.name) for p in block.rows[4].cells[7].paragraphs for r in p.runs] == [
+        ("二次評価", "未提出"),  # the draft's red mark
+        ("未入力", "未提出"),
+    ]
     refused = run("report", "--year", "R5", "-w", ws_dir)
     assert refused.exit_code == 1
     assert "  二次評価: 事業No.2（市民協働課）、" in refused.output
@@ -271,6 +273,16 @@ def test_a_changed_department_cell_in_the_secretariat_workbook_is_a_warning(run,
         result = load_year(store, ws.plan, FiscalYear(2023))
     row = result[("1", "地域福祉課")]
     assert row.rating == "4" and dict(row.secretariat) == {"second_rating": "a", "comment": ""}
+
+
+def test_collect_sends_the_secretariat_workbook_to_import(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ws_dir = tmp_path / WS
+    run("init", ws_dir, "--sample", "two_stage")
+    book = _secretariat_book(run, ws_dir)
+    result = run("collect", book, "--year", "R5", "-w", ws_dir, "--json")
+    assert result.exit_code == 1
+    problems = [p for f in json.loads(result.output)["files"] for p in f["problems"]]
+    assert [(p["code"], p["sheet"]) for p in problems] == [("form-is-secretariat-workbook", "事務局")]
 
 
 def test_a_new_secretariat_import_replaces_the_row_s_entry_and_keeps_the_history(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -442,13 +454,13 @@ def test_the_committee_s_rating_round_trip_through_member_workbooks_and_the_tabl
     assert result.exit_code == 0, result.output
     name = next(p.name for p in (ws_dir / "out" / "R5").glob("*評価表*案.docx"))
     assert _second_stage(ws_dir, name) == [
-        ("①【事業No.1】", "二次評価 未入力"),
-        ("②【事業No.2】", "二次評価 未入力"),
-        ("①【事業No.3】", "二次評価 未入力"),
-        ("②【事業No.4】", "二次評価 未入力"),
-        ("①【事業No.5】", "二次評価 未入力"),
+        ("①【事業No.1】", "二次評価\n未入力"),
+        ("②【事業No.2】", "二次評価\n未入力"),
+        ("①【事業No.3】", "二次評価\n未入力"),
+        ("②【事業No.4】", "二次評価\n未入力"),
+        ("①【事業No.5】", "二次評価\n未入力"),
         ("②【事業No.6】", "c"),
-        ("①【事業No.7】", "二次評価 未入力"),
+        ("①【事業No.7】", "二次評価\n未入力"),
     ]
     # The minutes: the committee's decided ratings, one table (the opinions material has no empty rows).
     table = _table(

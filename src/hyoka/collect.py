@@ -762,6 +762,9 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
                 secretariat=titles("secretariat"),
             )
             return _reject(run, path, None, read.sha, [mixed], mode)
+    if mode == "form" and sheet.meta.get("kind") == SECRETARIAT_KIND:  # read by import, not collect
+        wrong = problem("form-is-secretariat-workbook", file=display, sheet=sheet.sheet)
+        return _reject(run, path, None, read.sha, [wrong], mode)
     if mode == "form":
         problems.extend(_check_year(run, sheet, path))
         if problems:  # checking rows against the wrong year would only add noise

@@ -652,7 +652,10 @@ def build_secretariat_form(
         sheet.column_dimensions[get_column_letter(j)].width = col.width
     body = Font(name=font, size=10)
     wrap = Alignment(wrap_text=True, vertical="top")
+    centred = Alignment(horizontal="center", vertical="top")
+    read_only = PatternFill("solid", fgColor="F2F2F2")  # the departments' values: for reading only
     unlocked = Protection(locked=False)
+    kinds = {c.key: (c.kind, c.source) for c in shown}
     for i, row in enumerate(plan.rows, 1):
         r = header + i
         values = {**plan_row_values(definition, row, year), **stored.get(row.key, {})}
@@ -661,7 +664,10 @@ def build_secretariat_form(
             cell = sheet.cell(row=r, column=j, value=_cell_value(values.get(col.role)))
             cell.font = body
             cell.border = border
-            cell.alignment = wrap
+            kind, source = kinds.get(col.role, ("text", "plan"))
+            cell.alignment = centred if kind in ("rating", "choice") or col.role == "no" else wrap
+            if source == "department":
+                cell.fill = read_only
             if col.input:
                 cell.fill = input_fill
                 cell.protection = unlocked

@@ -763,6 +763,13 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "各課の列と事務局の列が1つの表にある",
     ),
     (
+        "form-is-secretariat-workbook",
+        E,
+        "The secretariat's workbook given to collect",
+        "これは事務局の記入用の表（各課の調査票ではありません）です。事務局の入力は hyoka import で取り込んでください。",
+        "事務局の記入用の表を回収に指定",
+    ),
+    (
         "secretariat-department-cell-changed",
         W,
         "Department's cell changed in the secretariat's workbook",
