@@ -795,8 +795,12 @@ class Store:
         self._versions = None
 
     def years(self) -> list[FiscalYear]:
-        """Every year with rows in force, oldest first."""
-        rows = self.conn.execute("SELECT DISTINCT fiscal_year FROM current ORDER BY fiscal_year").fetchall()
+        """Every year with the departments' rows in force, oldest first (the secretariat's second stage
+        alone does not make a year stored: it has no ratings to compare or show in history)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT fiscal_year FROM current WHERE submitter <> ? ORDER BY fiscal_year",
+            (SECRETARIAT_SUBMITTER,),
+        ).fetchall()
         return [FiscalYear(r[0]) for r in rows]
 
     def submissions(self, year: FiscalYear | None = None) -> list[Submission]:
