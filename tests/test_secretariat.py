@@ -521,3 +521,21 @@ def test_a_member_s_rating_not_in_the_scale_is_refused_at_its_cell(run, tmp_path
     assert result.exit_code == 1
     problems = [p for f in json.loads(result.output)["files"] for p in f["problems"]]
     assert [(p["code"], p["cell"]) for p in problems] == [("choice-not-in-list", f"F{row}")]
+
+
+def test_the_secretariat_s_entries_alone_make_no_stored_year(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ws_dir = tmp_path / WS
+    run("init", ws_dir, "--sample", "two_stage")
+    table = ROOT / "sample_data" / "two_stage" / "secretariat_R5.csv"
+    assert run("import", table, "--year", "R5", "-w", ws_dir).exit_code == 0
+    result = run("history", "-w", ws_dir)
+    assert result.exit_code == 1
+    assert "保存済みの評価がまだありません" in result.output
+    status = run("status", "--year", "R5", "-w", ws_dir, "--json")
+    second = json.loads(status.output)["secretariat"]
+    assert (second["label"], second["entered"], second["rows"], second["missing"]) == (
+        "事務局（二次評価）",
+        7,
+        7,
+        [],
+    )

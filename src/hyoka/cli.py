@@ -570,7 +570,12 @@ def import_(
     json_out: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """過去の年度の評価を一覧表から取り込みます（調査票の回収と同じ確認をします）。"""
+    """過去の年度の評価を一覧表から取り込みます（調査票の回収と同じ確認をします）。
+
+    評価表に事務局が記入する列（二次評価など）がある場合は、hyoka forms --secretariat で作った
+    事務局の記入用の表、または 事業No | 担当課 | 二次評価 … の一覧表から事務局の入力を取り込みます
+    （各課の列と事務局の列は別の表にしてください）。
+    """
     from hyoka.collect import import_table
 
     ws = _workspace(workspace)

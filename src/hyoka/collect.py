@@ -278,7 +278,9 @@ def collect(
 
 
 def import_table(ws: Workspace, path: Path, year: FiscalYear, *, dry_run: bool = False) -> CollectResult:
-    """Bootstrap a year from a flat table ``事業No | 担当課 | 事業評価 [| 事業実績・評価理由 | 今後…]``."""
+    """Bootstrap a year from a flat table ``事業No | 担当課 | 事業評価 [| 事業実績・評価理由 | 今後…]``;
+    or, for a sheet with secretariat columns, the secretariat's input (its workbook, or a table of the
+    secretariat columns' headings): see :func:`_decide_secretariat`."""
     return _process(ws, [path], year, "import", dry_run, None, None, frozenset())
 
 
