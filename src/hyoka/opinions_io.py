@@ -991,10 +991,12 @@ def build_member_form(ws: Workspace, meeting: Meeting, member: str) -> Workbook:
         (rated, 8),
     ]
     how = "黄色の「意見」の欄に、評価全般・基本目標・基本施策・施策・事業ごとにご意見を記入してください。"
+    rating_line: list[str] = []  # its own line: the first one is as wide as the page already
     if committee is not None:
         headings.append((committee.column.title, 10))
-        how += (
-            f"「{committee.column.title}」は事業ごとに一覧から選んでください（委員会で決める評価の案です）。"
+        title = committee.column.title
+        rating_line.append(
+            f"「{title}」の欄は事業ごとに一覧から選んでください（委員会で決める評価の案になります）。"
         )
     headings.append((H_TEXT, 70))
     wb = Workbook()
@@ -1005,6 +1007,7 @@ def build_member_form(ws: Workspace, meeting: Meeting, member: str) -> Workbook:
             f"{cfg.plan_title}の進捗状況及び評価表（{year}実績）についての意見",
             f"{cfg.committee}　第{meeting.number}回（{meeting.day.month}月{meeting.day.day}日）　／　委員: {member}",
             f"【記入方法】{how}意見のない行は空欄のままにしてください。行の追加・削除はしないでください。",
+            *rating_line,
         ],
         headings,
         rows,
