@@ -374,6 +374,9 @@ def _committee_city(run: Any, tmp_path: Path) -> Path:
         text.replace(old, 'key = "second_rating"\nheading = "二次評価"\nsource = "committee"') + MEETING,
         encoding="utf-8",
     )
+    # The definition belongs to the plan version: the changed one is adopted for R5.
+    result = run("plan", "adopt", "plan.csv", "--from", "R5", "-w", ws_dir)
+    assert result.exit_code == 0, result.output
     return ws_dir
 
 
