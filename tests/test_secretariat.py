@@ -180,6 +180,21 @@ def test_the_two_stage_city_s_year_end_to_end(run, tmp_path: Path) -> None:  # t
     assert diff.exit_code == 0, diff.output
     moved = [(d["no"], d["before"], d["after"], d["change"]) for d in json.loads(diff.output)]
     assert moved == [("1", "3", "4", "up"), ("6", None, "2", "new"), ("7", "4", "3", "down")]
+    # The second stage compares too, by its own scale (a best): last year's from a table.
+    r4 = _table(
+        tmp_path / "s4.csv",
+        [
+            ["事業No", "担当課", "二次評価"],
+            ["1", "地域福祉課", "b"],
+            ["3", "地域福祉課", "a"],
+            ["7", "高齢福祉課", "b"],
+        ],
+    )
+    assert run("import", r4, "--year", "R4", "-w", ws_dir).exit_code == 0
+    diff = run("diff", "--year", "R5", "--column", "second_rating", "-w", ws_dir, "--format", "json")
+    assert diff.exit_code == 0, diff.output
+    moved = [(d["no"], d["before"], d["after"], d["change"]) for d in json.loads(diff.output)]
+    assert [m for m in moved if m[3] in ("up", "down")] == [("1", "b", "a", "up"), ("3", "a", "b", "down")]
 
 
 def test_a_draft_marks_the_second_stage_not_entered_with_the_column_s_title(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

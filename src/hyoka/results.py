@@ -224,6 +224,7 @@ class _RowReader:
             values.update({k: stored[k] for k in self.stored})
         if self.first is not None:
             values[self.first] = res.rating  # as ratings() has it: None for a 不一致 joint row
+        values.update(res.secretariat)  # the second stage (diff --column second_rating)
         if self.computes:
             for key, result in compute(sheet, values).items():
                 values[key] = result.value
