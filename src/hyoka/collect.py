@@ -862,7 +862,7 @@ def _decide_secretariat(
             submitter=SECRETARIAT_SUBMITTER,  # the store's kinds are form and import: an import it is
             kind="import",
             file_name=display,
-            file_path=readable(str(path.resolve()), "backslashreplace"),
+            file_path=readable(str(run.stored_path(path)), "backslashreplace"),
             sha256=read.sha,
             parts=parts,
             problems=[p.to_dict() for p in problems],
