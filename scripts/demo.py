@@ -88,6 +88,14 @@ def main() -> None:
         cwd=ws,
         allow_fail=True,
     )
+    print("\n--- another (invented) city: a two-stage sheet, the secretariat's second stage ---")
+    two = target / "two_stage"
+    hyoka("init", two, "--sample", "two_stage", cwd=target)
+    hyoka("collect", ROOT / "sample_data" / "two_stage" / "returned", "--year", "R5", cwd=two)
+    hyoka("forms", "--year", "R5", "--secretariat", "--out", target / "two_stage_forms", cwd=two)
+    hyoka("import", ROOT / "sample_data" / "two_stage" / "secretariat_R5.csv", "--year", "R5", cwd=two)
+    hyoka("status", "--year", "R5", cwd=two)
+    hyoka("report", "--year", "R5", "--out", target / "two_stage_R5", cwd=two)
     print(
         f"\ndemo: done — documents in {target / 'R5'} and {target / 'R6'}, the website's files in"
         f" {target / 'R5' / 'publish'}, the R6 forms in {target / 'forms_R6'}, the second meeting's pack"

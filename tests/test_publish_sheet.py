@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from lxml import html as lxml_html
 
-from hyoka.collect import collect
+from hyoka.collect import collect, import_table
 from hyoka.publish import make_publication
 from hyoka.publish.sheet import sheet_fields
 from hyoka.results import load_year
@@ -70,6 +70,9 @@ def indicator(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict
 def two_stage(tmp_path_factory: pytest.TempPathFactory) -> tuple[Workspace, dict[str, Path]]:
     base = tmp_path_factory.mktemp("two_stage")
     ws = _city(base, "two_stage")
+    # The second stage is required (二次評価): a final publication waits for the secretariat's input.
+    second = import_table(ws, CITIES / "two_stage" / "secretariat_R5.csv", R5)
+    assert second.ok and [f.status for f in second.files] == ["accepted"], second.to_dict()
     return ws, _publish(ws, base / "pub")
 
 
@@ -428,10 +431,11 @@ def test_two_stage_page_text_and_open_data_hold_every_row(
         rec = records[key]
         assert rec["self_rating"] == parts[0]["自己評価"] and rec["work"] == work, key
         assert rec["issues"] == (issues or None) and rec["prior_self"] is None, key
-        # The second stage: the secretariat's values where the store holds them, else blank.
+        # The second stage: the secretariat's values, as imported.
         second = rec["second_rating"]
-        assert second is None or second == secretariat[key]["二次評価"], key
-        assert page[key]["二次評価"] == (second or ""), key
+        assert second == secretariat[key]["二次評価"], key
+        assert page[key]["二次評価"] == second, key
+        assert rec["comment"] == (secretariat[key]["事務局コメント"] or None), key
     raw = files[".txt"].read_bytes().decode("utf-8-sig")
     assert "\r\n■ 基本方針2　相談支援体制の充実\r\n\r\n◆ 取組①　総合相談の推進\r\n" in raw
     assert "\r\n■ 評価の基準（二次評価）\r\n　a：計画どおり順調に進んでいる。\r\n" in raw

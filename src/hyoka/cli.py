@@ -570,7 +570,12 @@ def import_(
     json_out: JsonOpt = False,
     workspace: WorkspaceOpt = None,
 ) -> None:
-    """過去の年度の評価を一覧表から取り込みます（調査票の回収と同じ確認をします）。"""
+    """過去の年度の評価を一覧表から取り込みます（調査票の回収と同じ確認をします）。
+
+    評価表に事務局が記入する列（二次評価など）がある場合は、hyoka forms --secretariat で作った
+    事務局の記入用の表、または 事業No | 担当課 | 二次評価 … の一覧表から事務局の入力を取り込みます
+    （各課の列と事務局の列は別の表にしてください）。
+    """
     from hyoka.collect import import_table
 
     ws = _workspace(workspace)
@@ -769,7 +774,7 @@ def status(
     ws = _workspace(workspace)
     fy = _year(year)
     with ws.store() as store:
-        st = year_status(store, store.version_for(fy).plan, fy)
+        st = year_status(store, store.version_for(fy).plan, fy, ws.sheet_for(fy))
 
     def file_json(s: Any) -> dict[str, Any]:
         return {"file": s.file_name, "path": s.file_path, "received_at": s.received_at}
@@ -800,6 +805,22 @@ def status(
                     for d in st.disagreements
                 ],
                 "unattributed_rejections": [file_json(s) for s in st.unattributed],
+                **(
+                    {
+                        "secretariat": {
+                            "label": st.secretariat.label,
+                            "rows": st.secretariat.rows,
+                            "entered": st.secretariat.entered,
+                            "missing": [
+                                {"no": m.project_no, "department": m.department}
+                                for m in st.secretariat.missing
+                            ],
+                            "rejected": [file_json(s) for s in st.secretariat.rejected],
+                        }
+                    }
+                    if st.secretariat is not None
+                    else {}
+                ),
             }
         )
         raise typer.Exit(0 if st.complete else 1)
@@ -827,6 +848,16 @@ def status(
             typer.echo(f"    不一致: 事業No.{d.row.project_no}（{d.row.department}）{ratings_text(d)}")
     for s in st.unattributed:
         typer.echo(f"【提出課不明の差戻し】{s.file_name}（{when(s)}）")
+    second = st.secretariat
+    if second is not None:  # the second stage, beside the departments (it does not change the exit code)
+        typer.echo(f"{second.label}: {second.entered} / {second.rows} 行")
+        for s in second.rejected:
+            errors = sum(p.get("severity") == "error" for p in s.problems)
+            typer.echo(f"    差戻し: {s.file_name}（{when(s)}、エラー {errors}件）")
+        if second.missing:
+            typer.echo(
+                "    未入力: " + "、".join(f"事業No.{m.project_no}（{m.department}）" for m in second.missing)
+            )
     done = len(st.in_state("complete"))
     summary = f"\n完了 {done}/{len(st.departments)} 課"
     for state in ("not-submitted", "returned"):

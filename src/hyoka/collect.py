@@ -25,14 +25,15 @@ from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import Any, Protocol
 
+from hyoka.forms import SECRETARIAT_KIND
 from hyoka.intake import FEEDBACK_MARK, ReadSheet, formulas_at, input_fingerprint, read_csv, read_workbook
 from hyoka.plan import Plan, RowKey
 from hyoka.problems import SEVERITY_ORDER, HyokaError, Problem, Severity, problem
 from hyoka.results import prior_ratings
-from hyoka.sheet import SheetDefinition, parse_sheet
+from hyoka.sheet import SECRETARIAT_SUBMITTER, SheetDefinition, Source, parse_sheet
 from hyoka.store import Part, Store, writer_lock
 from hyoka.text import normalize_code
-from hyoka.validate import Context, validate
+from hyoka.validate import Context, validate, validate_secretariat
 from hyoka.workbook import MAX_FILE_BYTES, WorkbookError, is_lock_file, read_bounded
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
@@ -42,6 +43,9 @@ EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 FOLDER_SUFFIXES = (*EXCEL_SUFFIXES, ".xls", ".ods")
 _YEAR_IN_NAME = re.compile(r"_((?:R|H)\d{1,3})_", re.IGNORECASE)
 
+
+SECRETARIAT_LABEL = "事務局"
+"""How a secretariat import's outcome names whose file it was."""
 
 FILE_STATUS_LABEL = {
     "accepted": "受付",
@@ -228,7 +232,7 @@ class _Run:
         keys = {r.key for r in self.plan.rows if r.is_joint}
         for p in self.store.current_parts(self.year):
             key = (p.project_no, p.department)
-            if key in keys:
+            if key in keys and p.submitter != SECRETARIAT_SUBMITTER:  # the second stage is no part
                 self.joint.setdefault(key, {})[p.submitter] = p
 
     def others(self, submitter: str | None) -> dict[RowKey, list[Part]]:
@@ -274,7 +278,9 @@ def collect(
 
 
 def import_table(ws: Workspace, path: Path, year: FiscalYear, *, dry_run: bool = False) -> CollectResult:
-    """Bootstrap a year from a flat table ``事業No | 担当課 | 事業評価 [| 事業実績・評価理由 | 今後…]``."""
+    """Bootstrap a year from a flat table ``事業No | 担当課 | 事業評価 [| 事業実績・評価理由 | 今後…]``;
+    or, for a sheet with secretariat columns, the secretariat's input (its workbook, or a table of the
+    secretariat columns' headings): see :func:`_decide_secretariat`."""
     return _process(ws, [path], year, "import", dry_run, None, None, frozenset())
 
 
@@ -670,14 +676,19 @@ def _read_one(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> 
             first = definition.default_diff_column
             required = ((first,) if first else ()) if mode == "form" else ("department", *(first or "",))
             required = tuple(r for r in required if r)
-        if path.suffix.lower() == ".csv":
-            sheet_read = (
-                read_csv(path, display, required, definition)
-                if mode == "import"
-                else problem("file-not-excel", file=display)
-            )
-        else:
-            sheet_read = read_workbook(path, display, required, definition)
+        sheet_read = _read_sheet(path, display, mode, required, definition)
+        if (
+            mode == "import"
+            and definition is not None
+            and definition.secretariat_columns
+            and isinstance(sheet_read, Problem)
+            and sheet_read.code == "sheet-not-found"
+        ):  # no department rating heading: perhaps the secretariat's table (事業No | 担当課 | 二次評価 …)
+            again = _read_sheet(path, display, mode, ("department",), definition)
+            if not isinstance(again, Problem) and any(
+                c.key in again.roles for c in definition.secretariat_columns
+            ):
+                sheet_read = again
         if isinstance(sheet_read, Problem):
             return _Read(failure=sheet_read, sha=sha)
         mark = sheet_read.meta.get(FEEDBACK_MARK)
@@ -688,6 +699,16 @@ def _read_one(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> 
         return _Read(
             failure=problem("internal-error", file=display, reason=f"{type(exc).__name__}: {exc}"), sha=sha
         )
+
+
+def _read_sheet(
+    path: Path, display: str, mode: str, required: tuple[str, ...], definition: SheetDefinition | None
+) -> ReadSheet | Problem:
+    if path.suffix.lower() == ".csv":
+        if mode != "import":
+            return problem("file-not-excel", file=display)
+        return read_csv(path, display, required, definition)
+    return read_workbook(path, display, required, definition)
 
 
 # --- deciding: validate against the plan and the store, then store or reject ---------------------------
@@ -718,6 +739,34 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
     sheet = read.sheet
     problems: list[Problem] = []
     submitter: str | None = None
+    definition = run.ws.sheet_for(run.year)
+    if mode == "import" and "sheet" in definition.source and definition.secretariat_columns:
+        book = sheet.meta.get("kind") == SECRETARIAT_KIND
+        sources = {
+            definition.column(k).source
+            for k in sheet.roles
+            if definition.has(k) and definition.column(k).is_input
+        }
+        if book or sources == {"secretariat"}:
+            return _decide_secretariat(run, path, read, definition, book)
+        if "secretariat" in sources:
+
+            def titles(source: Source) -> str:
+                return "・".join(
+                    f"「{c.title}」" for c in definition.of_source(source) if c.key in sheet.roles
+                )
+
+            mixed = problem(
+                "import-mixed-sources",
+                file=display,
+                sheet=sheet.sheet,
+                department=titles("department"),
+                secretariat=titles("secretariat"),
+            )
+            return _reject(run, path, None, read.sha, [mixed], mode)
+    if mode == "form" and sheet.meta.get("kind") == SECRETARIAT_KIND:  # read by import, not collect
+        wrong = problem("form-is-secretariat-workbook", file=display, sheet=sheet.sheet)
+        return _reject(run, path, None, read.sha, [wrong], mode)
     if mode == "form":
         problems.extend(_check_year(run, sheet, path))
         if problems:  # checking rows against the wrong year would only add noise
@@ -747,7 +796,7 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
         others=run.others(submitter),
         formulas=read.formulas,
         row_ids=run.row_ids,
-        definition=run.ws.sheet_for(run.year) if "sheet" in run.ws.sheet_for(run.year).source else None,
+        definition=definition if "sheet" in definition.source else None,
     )
     parts, found = validate(ctx, sheet.rows)
     problems.extend(sheet.notes)  # warnings from reading (several sheets look like the form)
@@ -775,6 +824,54 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
     run.taken(submitter, parts, mode)
     run.taken_files[read.sha] = path
     return FileResult(path, status, submitter, len(parts), problems)
+
+
+def _decide_secretariat(
+    run: _Run, path: Path, read: _Read, definition: SheetDefinition, book: bool
+) -> FileResult:
+    """A secretariat import (its table, or the workbook ``forms --secretariat`` made): every row's
+    secretariat columns checked, stored whole or not at all as entries of ``@secretariat``, each
+    replacing that row's secretariat entry in force (the departments' parts stay as they are)."""
+    from hyoka.results import department_values, year_results
+
+    display = readable(path.name)
+    sheet = read.sheet
+    assert sheet is not None
+    stored: dict[RowKey, dict[str, object]] | None = None
+    if book:  # the department cells it shows, as stored, to tell the clerk what will not be taken
+        results = year_results(run.plan, run.store.current_parts(run.year))
+        stored = {key: department_values(definition, res) for key, res in results.items()}
+    ctx = Context(
+        plan=run.plan,
+        scale=run.ws.scale,
+        year=run.year,
+        file=display,
+        sheet=sheet.sheet,
+        submitter=None,
+        row_ids=run.row_ids,
+        definition=definition,
+    )
+    parts, problems = validate_secretariat(ctx, sheet.rows, stored)
+    problems = sorted([*sheet.notes, *problems], key=lambda p: SEVERITY_ORDER[p.severity])
+    if any(p.severity is Severity.ERROR for p in problems):
+        return _reject(run, path, SECRETARIAT_SUBMITTER, read.sha, problems, "import")
+    status = "checked"
+    if not run.dry_run:
+        run.store.add_submission(
+            year=run.year,
+            submitter=SECRETARIAT_SUBMITTER,  # the store's kinds are form and import: an import it is
+            kind="import",
+            file_name=display,
+            file_path=readable(str(run.stored_path(path)), "backslashreplace"),
+            sha256=read.sha,
+            parts=parts,
+            problems=[p.to_dict() for p in problems],
+            replace_rows=True,
+            file_mtime=read.mtime,
+        )
+        status = "accepted"
+    run.taken_files[read.sha] = path
+    return FileResult(path, status, SECRETARIAT_LABEL, len(parts), problems)
 
 
 def _duplicate(run: _Run, path: Path, read: _Read) -> FileResult:

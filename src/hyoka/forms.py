@@ -468,8 +468,9 @@ def _row_unit(definition: SheetDefinition, column: SheetColumn, values: Mapping[
     return None
 
 
-def _add_validation(sheet: Worksheet, v: Validation, cells: str) -> None:
-    """The sheet definition's check of a column as Excel's data validation over ``cells``."""
+def _add_validation(sheet: Worksheet, v: Validation, cells: str, *more: str) -> None:
+    """The sheet definition's check of a column as Excel's data validation over ``cells`` (a range),
+    and ``more`` ranges (the rows of a workbook that takes the value on some rows only)."""
     from openpyxl.worksheet.datavalidation import DataValidation
 
     dv = DataValidation(
@@ -485,7 +486,8 @@ def _add_validation(sheet: Worksheet, v: Validation, cells: str) -> None:
         prompt=v.prompt or None,
         showInputMessage=bool(v.prompt),
     )
-    dv.add(cells)
+    for ref in (cells, *more):
+        dv.add(ref)
     sheet.add_data_validation(dv)
 
 
@@ -565,6 +567,8 @@ def form_meta(plan: Plan, year: FiscalYear, submitter: str, header_row: int) -> 
 
 
 SECRETARIAT_PREFIX = "事務局"
+SECRETARIAT_KIND = "secretariat"
+"""The ``kind`` in the hidden sheet of the secretariat's workbook, and of its stored import."""
 
 
 def secretariat_filename(year: FiscalYear) -> str:
@@ -581,7 +585,7 @@ def make_secretariat_form(ws: Workspace, year: FiscalYear, out: Path | None = No
             '評価表の定義に事務局が入力する列（source = "secretariat"）がありません。'
             "hyoka.toml の [[sheet.columns]] を確認してください。"
         )
-    from hyoka.results import load_year
+    from hyoka.results import department_values, load_year
 
     plan = ws.version(year).plan
     with ws.store() as store:
@@ -589,10 +593,8 @@ def make_secretariat_form(ws: Workspace, year: FiscalYear, out: Path | None = No
     target = out or ws.out_dir / "forms" / year.short
     if target.exists() and not target.is_dir():
         raise HyokaError(f"{target} はファイルです。出力先には調査票を置くフォルダを指定してください。")
-    stored = {
-        key: {"rating": r.rating, "achievement": r.achievement, "outlook": r.outlook}
-        for key, r in results.items()
-    }
+    # What the departments sent (combined per joint rule) and what the secretariat entered so far.
+    stored = {key: {**department_values(definition, r), **r.secretariat} for key, r in results.items()}
     workbook = build_secretariat_form(ws, plan, year, stored)
     path = target / secretariat_filename(year)
     atomic_write(path, workbook.save)
@@ -650,7 +652,10 @@ def build_secretariat_form(
         sheet.column_dimensions[get_column_letter(j)].width = col.width
     body = Font(name=font, size=10)
     wrap = Alignment(wrap_text=True, vertical="top")
+    centred = Alignment(horizontal="center", vertical="top")
+    read_only = PatternFill("solid", fgColor="F2F2F2")  # the departments' values: for reading only
     unlocked = Protection(locked=False)
+    kinds = {c.key: (c.kind, c.source) for c in shown}
     for i, row in enumerate(plan.rows, 1):
         r = header + i
         values = {**plan_row_values(definition, row, year), **stored.get(row.key, {})}
@@ -659,7 +664,10 @@ def build_secretariat_form(
             cell = sheet.cell(row=r, column=j, value=_cell_value(values.get(col.role)))
             cell.font = body
             cell.border = border
-            cell.alignment = wrap
+            kind, source = kinds.get(col.role, ("text", "plan"))
+            cell.alignment = centred if kind in ("rating", "choice") or col.role == "no" else wrap
+            if source == "department":
+                cell.fill = read_only
             if col.input:
                 cell.fill = input_fill
                 cell.protection = unlocked
@@ -679,4 +687,10 @@ def build_secretariat_form(
     sheet.protection.formatColumns = False
     if cfg.form_password:
         sheet.protection.password = cfg.form_password
+    meta = wb.create_sheet(META_SHEET)
+    meta.sheet_state = "hidden"
+    fields = {**form_meta(plan, year, SECRETARIAT_PREFIX, header), "kind": SECRETARIAT_KIND}
+    for key, value in fields.items():
+        meta.append([key, value])
+    meta.protection.sheet = True
     return wb

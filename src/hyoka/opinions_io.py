@@ -9,6 +9,7 @@ file counted once, and the marked-up copies of :mod:`hyoka.feedback` for rejecte
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
@@ -38,10 +39,12 @@ from hyoka.opinions import (
 )
 from hyoka.plan import Plan
 from hyoka.problems import SEVERITY_ORDER, HyokaError, Problem, Severity, problem
+from hyoka.sheet import Column, SheetDefinition, parse_value
 from hyoka.store import Store, writer_lock
 from hyoka.text import clean_text, normalize_code, safe_filename
 from hyoka.workbook import MAX_FILE_BYTES, WorkbookError, is_lock_file, open_workbook
 from hyoka.workspace import Meeting, Workspace
+from hyoka.years import FiscalYear
 
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
@@ -232,13 +235,63 @@ def _text(value: Any, column: str, display: str, sheet: str | None, ref: str, fo
 # --- validating each kind of file (pure over the grid) ---------------------------------------------
 
 
+@dataclass(frozen=True)
+class Committee:
+    """The sheet's rating column the committee decides (``source = "committee"``), for a meeting's year."""
+
+    sheet: SheetDefinition
+    column: Column
+
+    @property
+    def heading(self) -> str:
+        return normalize_code(self.column.title)
+
+    def read(
+        self, grid: _Grid, line: int, values: tuple[Any, ...], display: str, found: list[Problem]
+    ) -> tuple[str, str]:
+        """The code in the row's rating cell ('' when blank), its cell; a code not in the scale is a
+        problem at the cell. The column's own heading is read, else the generic 委員会評価."""
+        heading = self.heading if self.heading in grid.columns else H_RATING
+        raw, ref = grid.cell(line, values, heading)
+        value, problems = parse_value(self.column, raw, sheet=self.sheet, cell=ref or None)
+        found.extend(dataclasses.replace(p, file=display, sheet=grid.sheet) for p in problems)
+        if any(p.severity is Severity.ERROR for p in problems):
+            return "", ref
+        return ("" if value is None else str(value)), ref
+
+
+def committee_of(ws: Workspace, meeting: Meeting) -> Committee | None:
+    """The committee's rating column of the sheet of the year the meeting reports on, if it has one."""
+    sheet = ws.sheet_for(meeting.report_year)
+    column = sheet.committee_column
+    return Committee(sheet, column) if column is not None else None
+
+
+def _rating_only(
+    found: list[Problem], subject: Subject, rating: str, ref: str, display: str, sheet: str | None
+) -> bool:
+    """A committee rating must be about one project; a row may carry a rating without an opinion."""
+    if rating and subject.kind != PROJECT:
+        found.append(problem("committee-rating-not-project", file=display, sheet=sheet, cell=ref or None))
+        return False
+    return bool(rating)
+
+
 def table_opinions(
-    index: SubjectIndex, plan: Plan, grid: _Grid, meeting: str, display: str
+    index: SubjectIndex,
+    plan: Plan,
+    grid: _Grid,
+    meeting: str,
+    display: str,
+    committee: Committee | None = None,
 ) -> tuple[list[Opinion], list[Problem]]:
-    """The opinions of a flat table (``opinions import``)."""
+    """The opinions of a flat table (``opinions import``). With the sheet's committee column, its
+    rating (by the column's heading, or 委員会評価) is the committee's decided rating of the project;
+    a row may carry a rating without an opinion."""
     found: list[Problem] = []
     out: list[Opinion] = []
     seen: dict[str, str] = {}
+    decided: dict[str, tuple[str, str]] = {}  # 事業No → (rating, cell) of the first row rating it
     sheet = grid.sheet
     for n, (line, values) in enumerate(grid.rows, 1):
 
@@ -248,6 +301,7 @@ def table_opinions(
 
         text_value, text_ref = grid.cell(line, values, H_TEXT)
         text = _text(text_value, H_TEXT, display, sheet, text_ref, found)
+        rating, rating_ref = committee.read(grid, line, values, display, found) if committee else ("", "")
         fields = {h: get(h) for h in (H_PROJECT, H_MEASURE, H_POLICY, H_GOAL_NO)}
         subject, bad = find_subject(
             plan,
@@ -264,8 +318,26 @@ def table_opinions(
                 )
             )
             continue
-        if not text.strip():
-            found.append(problem("opinion-text-blank", file=display, sheet=sheet, cell=text_ref))
+        rated = _rating_only(found, subject, rating, rating_ref, display, sheet) if committee else False
+        if rated:
+            first = decided.setdefault(subject.key, (rating, rating_ref or f"{line}行目"))
+            if first[0] != rating:
+                found.append(
+                    problem(
+                        "committee-rating-conflict",
+                        file=display,
+                        sheet=sheet,
+                        cell=rating_ref or None,
+                        no=subject.key,
+                        column=committee.column.title if committee else "",
+                        first=first[0],
+                        first_cell=first[1],
+                        second=rating,
+                    )
+                )
+        if not text.strip() and not rated:
+            if not (committee and rating):  # a rating refused above says so itself
+                found.append(problem("opinion-text-blank", file=display, sheet=sheet, cell=text_ref))
             continue
         named, dep_ref = get(H_DEPARTMENT)
         departments, wrong = route(index, subject, named)
@@ -295,7 +367,8 @@ def table_opinions(
             continue
         seen[key] = no_ref or f"{line}行目"
         member, _ = get(H_MEMBER)
-        rating, _ = get(H_RATING)
+        if committee is None:  # no committee column in the sheet: the cell is kept as written
+            rating, _ = get(H_RATING)
         out.append(Opinion(key, meeting, subject, text, departments, member, n, rating, sheet, text_ref))
     if not grid.rows:
         found.append(problem("opinions-table-empty", file=display, sheet=sheet))
@@ -303,16 +376,23 @@ def table_opinions(
 
 
 def form_opinions(
-    index: SubjectIndex, grid: _Grid, meeting: str, member: str, display: str
+    index: SubjectIndex,
+    grid: _Grid,
+    meeting: str,
+    member: str,
+    display: str,
+    committee: Committee | None = None,
 ) -> tuple[list[Opinion], list[Problem]]:
-    """The opinions a member wrote in the workbook ``opinions forms`` made."""
+    """The opinions a member wrote in the workbook ``opinions forms`` made; with the sheet's committee
+    column, the member's rating of each project (a proposal: see :func:`committee_ratings`)."""
     found: list[Problem] = []
     out: list[Opinion] = []
     sheet = grid.sheet
     for n, (line, values) in enumerate(grid.rows, 1):
         text_value, text_ref = grid.cell(line, values, H_TEXT)
         text = _text(text_value, H_TEXT, display, sheet, text_ref, found)
-        if not text.strip():
+        rating, rating_ref = committee.read(grid, line, values, display, found) if committee else ("", "")
+        if not text.strip() and not rating:
             continue  # a subject the member has nothing to say about
         code_value, code_ref = grid.cell(line, values, H_SUBJECT_ID)
         try:
@@ -333,8 +413,14 @@ def form_opinions(
                 )
             )
             continue
+        if committee is not None and not _rating_only(found, subject, rating, rating_ref, display, sheet):
+            if not text.strip():
+                continue
+            rating = ""
+        if committee is None:
+            rating_value, _ = grid.cell(line, values, H_RATING)
+            rating = normalize_code(rating_value)
         departments, _ = route(index, subject)
-        rating_value, _ = grid.cell(line, values, H_RATING)
         out.append(
             Opinion(
                 f"{member}|{subject.code}",
@@ -344,7 +430,7 @@ def form_opinions(
                 departments,
                 member,
                 n,
-                normalize_code(rating_value),
+                rating,
                 sheet,
                 text_ref,
             )
@@ -580,7 +666,9 @@ def import_opinions(
         grid = read_grid(p, display, H_TEXT, None)
         if isinstance(grid, Problem):
             return _reject(run, p, "", sha, [grid])
-        got, found = table_opinions(run.index, plan_for(ws, meeting), grid, meeting.id, display)
+        got, found = table_opinions(
+            run.index, plan_for(ws, meeting), grid, meeting.id, display, committee_of(ws, meeting)
+        )
         if _has_errors(found):
             return _reject(run, p, "", sha, found)
         return _accept(run, p, "", sha, mtime, found, opinions=got)
@@ -646,7 +734,7 @@ def collect_opinions(
             return _reject(
                 run, p, "", sha, [problem("opinion-member-unknown", file=display, sheet=grid.sheet)]
             )
-        got, found = form_opinions(run.index, grid, meeting.id, member, display)
+        got, found = form_opinions(run.index, grid, meeting.id, member, display, committee_of(ws, meeting))
         fingerprint = grid.meta.get("plan_fingerprint")
         if fingerprint and fingerprint != plan_for(ws, meeting).fingerprint:
             found.append(problem("form-plan-changed", file=display, sheet=grid.sheet))
@@ -735,9 +823,44 @@ def load_opinions(ws: Workspace, meeting_id: str) -> MeetingOpinions:
     meeting = meeting_of(ws, meeting_id)
     index = subject_index(ws, meeting)
     with ws.store() as store:
-        ops = ordered(index, ostore.current_opinions(store, meeting.id))
+        # A row with only the committee's rating is no opinion: nobody answers it, the material skips it.
+        ops = ordered(index, [o for o in ostore.current_opinions(store, meeting.id) if o.text.strip()])
         replies = ostore.current_replies(store, meeting.id)
     return MeetingOpinions(meeting, index, answer(ops, replies))
+
+
+def committee_ratings(opinions: Iterable[Opinion]) -> dict[str, str]:
+    """The committee's decided rating per 事業No from a meeting's opinions in force.
+
+    The imported table's rating is the committee's decision (the minutes say what was decided). A
+    project the table does not rate takes the members' workbooks' rating when every member who
+    rated it gave the same code; members who differ are proposals only, and the project has none
+    until the table decides it.
+    """
+    decided: dict[str, str] = {}
+    proposed: dict[str, set[str]] = {}
+    for o in opinions:
+        if not o.rating or o.subject.kind != PROJECT:
+            continue
+        if "|" in o.key:  # a member's workbook ('<member>|<subject>'); the table's keys are 'T<n>'
+            proposed.setdefault(o.subject.key, set()).add(o.rating)
+        else:
+            decided.setdefault(o.subject.key, o.rating)
+    for no, codes in proposed.items():
+        if no not in decided and len(codes) == 1:
+            decided[no] = next(iter(codes))
+    return decided
+
+
+def committee_values(ws: Workspace, store: Store, year: FiscalYear) -> dict[str, str]:
+    """The committee's rating per 事業No for ``year``: from the meetings that report on it, a later
+    meeting's rating over an earlier one's (it was decided again)."""
+    out: dict[str, str] = {}
+    if ws.sheet_for(year).committee_column is None:
+        return out
+    for meeting in sorted((m for m in ws.config.meetings if m.report_year == year), key=lambda m: m.day):
+        out.update(committee_ratings(ostore.current_opinions(store, meeting.id)))
+    return out
 
 
 # --- writing the workbooks -------------------------------------------------------------------------
@@ -766,9 +889,11 @@ def _sheet(
     font_name: str,
     meta: dict[str, str],
     min_height: float = 30,
+    row_inputs: tuple[int, ...] = (),
 ) -> None:
     """One protected A4-landscape sheet: title lines, headings (column 1 hidden: the keys), rows (with
-    a shaded level row where the flag says so), the ``input_col`` unlocked and yellow."""
+    a shaded level row where the flag says so), the ``input_col`` unlocked and yellow, and the
+    ``row_inputs`` columns too on the rows that are no level row (a project's rating)."""
     from openpyxl.styles import Alignment, Font, Protection
     from openpyxl.utils import get_column_letter
 
@@ -802,7 +927,7 @@ def _sheet(
             c.font = bold if level and j < input_col else body
             c.border = st["border"]
             c.alignment = st["wrap"]
-            if j == input_col:
+            if j == input_col or (j in row_inputs and not level):
                 c.fill = st["input_fill"]
                 c.protection = unlocked
             elif level:
@@ -846,13 +971,34 @@ def build_member_form(ws: Workspace, meeting: Meeting, member: str) -> Workbook:
     index = subject_index(ws, meeting)
     cfg = ws.config
     ratings = _ratings_by_project(ws, meeting, plan)
+    committee = committee_of(ws, meeting)
     rows: list[tuple[list[Any], bool]] = []
     for code, info in index.infos.items():
         kind = info.subject.kind
         rating = ratings.get(info.subject.key, "") if kind == PROJECT else ""
         departments = "・".join(dict.fromkeys(r.department for r in info.rows)) if kind == PROJECT else ""
-        rows.append(([code, KIND_LABELS[kind], info.label, departments, rating, None], kind != PROJECT))
+        own = [None] if committee is not None else []
+        rows.append(([code, KIND_LABELS[kind], info.label, departments, rating, *own, None], kind != PROJECT))
     year = meeting.report_year.label(cfg.gannen)
+    sheet_def = ws.sheet_for(meeting.report_year)
+    first = sheet_def.default_diff_column
+    rated = sheet_def.column(first).title if first and "sheet" in sheet_def.source else "事業評価"
+    headings: list[tuple[str, float]] = [
+        (H_SUBJECT_ID, 4),
+        ("区分", 9),
+        ("対象", 44),
+        ("担当課", 18),
+        (rated, 8),
+    ]
+    how = "黄色の「意見」の欄に、評価全般・基本目標・基本施策・施策・事業ごとにご意見を記入してください。"
+    rating_line: list[str] = []  # its own line: the first one is as wide as the page already
+    if committee is not None:
+        headings.append((committee.column.title, 10))
+        title = committee.column.title
+        rating_line.append(
+            f"「{title}」の欄は事業ごとに一覧から選んでください（委員会で決める評価の案になります）。"
+        )
+    headings.append((H_TEXT, 70))
     wb = Workbook()
     _sheet(
         wb,
@@ -860,16 +1006,35 @@ def build_member_form(ws: Workspace, meeting: Meeting, member: str) -> Workbook:
         [
             f"{cfg.plan_title}の進捗状況及び評価表（{year}実績）についての意見",
             f"{cfg.committee}　第{meeting.number}回（{meeting.day.month}月{meeting.day.day}日）　／　委員: {member}",
-            "【記入方法】黄色の「意見」の欄に、評価全般・基本目標・基本施策・施策・事業ごとにご意見を記入してください。"
-            "意見のない行は空欄のままにしてください。行の追加・削除はしないでください。",
+            f"【記入方法】{how}意見のない行は空欄のままにしてください。行の追加・削除はしないでください。",
+            *rating_line,
         ],
-        [(H_SUBJECT_ID, 4), ("区分", 9), ("対象", 44), ("担当課", 18), ("事業評価", 8), (H_TEXT, 70)],
+        headings,
         rows,
-        6,
+        len(headings),
         cfg.font_gothic,
         {"kind": "opinions", "meeting": meeting.id, "member": member, "plan_fingerprint": plan.fingerprint},
+        row_inputs=(len(headings) - 1,) if committee is not None else (),
     )
+    if committee is not None:
+        _committee_validation(wb, committee, len(headings) - 1, [level for _, level in rows])
     return wb
+
+
+def _committee_validation(wb: Workbook, committee: Committee, col: int, levels: list[bool]) -> None:
+    """The committee column's drop-down (its scale's codes) on the project rows."""
+    from openpyxl.utils import get_column_letter
+
+    from hyoka.forms import _add_validation
+    from hyoka.sheet import validation
+
+    v = validation(committee.sheet, committee.column)
+    sheet = wb[MEMBER_SHEET]
+    header = next(r for r in range(1, HEADER_SEARCH) if sheet.cell(r, 1).value == H_SUBJECT_ID)
+    letter = get_column_letter(col)
+    refs = [f"{letter}{header + i}" for i, level in enumerate(levels, 1) if not level]
+    if v is not None and refs:
+        _add_validation(sheet, v, *refs)
 
 
 def build_reply_form(ws: Workspace, mo: MeetingOpinions, department: str) -> Workbook:

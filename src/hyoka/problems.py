@@ -752,7 +752,54 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "Column that diff and history cannot compare",
         "{column}{reason}。比べられる列: {keys}。",
     ),
+    # --- the secretariat's second stage (issue 11 §13) ----------------------------------------------
+    (
+        "import-mixed-sources",
+        E,
+        "Table mixes the departments' and the secretariat's columns",
+        "この表には各課が記入する列（{department}）と事務局が記入する列（{secretariat}）の両方があります。"
+        "記入する人と履歴が異なるため、1つの表では取り込めません。事業No・担当課と各課の列の表、"
+        "事業No・担当課と事務局の列の表の2つに分けて、それぞれ取り込んでください。",
+        "各課の列と事務局の列が1つの表にある",
+    ),
+    (
+        "form-is-secretariat-workbook",
+        E,
+        "The secretariat's workbook given to collect",
+        "これは事務局の記入用の表（各課の調査票ではありません）です。事務局の入力は hyoka import で取り込んでください。",
+        "事務局の記入用の表を回収に指定",
+    ),
+    (
+        "secretariat-department-cell-changed",
+        W,
+        "Department's cell changed in the secretariat's workbook",
+        "「{column}」は各課が記入する欄で、保存済みの値は「{stored}」ですが、このファイルでは「{value}」になっています。"
+        "この欄の変更は取り込みません（保存済みの各課の値のままです）。直すには、その課に調査票を出し直してもらってください。",
+        "事務局の表で各課の欄が変更されている",
+    ),
+    (
+        "secretariat-rows-not-entered",
+        I,
+        "Rows without the secretariat's input",
+        "計画の{count}行は{columns}の入力がありません（{examples}）。これらの行に保存済みの事務局の入力があれば、そのまま残ります。",
+        "事務局の入力がない行",
+    ),
     # --- the committee's opinions and the departments' replies -------------------------------------
+    (
+        "committee-rating-not-project",
+        E,
+        "Committee rating for something other than a project",
+        "委員会の評価は事業ごとに記入します。この行は事業についての行ではありません。事業Noを記入するか、評価を空欄にしてください。",
+        "事業以外の行に委員会の評価",
+    ),
+    (
+        "committee-rating-conflict",
+        E,
+        "Two committee ratings for one project",
+        "事業No.{no} の「{column}」が {first_cell} では「{first}」、ここでは「{second}」です。"
+        "委員会で決まった評価を1つにしてください（同じ事業の行が複数あるときは、評価は1行だけに書くか同じにします）。",
+        "1つの事業に異なる委員会の評価",
+    ),
     (
         "opinion-subject-unknown",
         E,

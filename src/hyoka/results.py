@@ -9,10 +9,17 @@ to come) make the row 不一致: it has no rating for the year until they agree.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from hyoka.plan import Plan, PlanRow, RowKey
-from hyoka.sheet import SheetDefinition, combine_joint, compute, row_values
+from hyoka.sheet import (
+    SECRETARIAT_SUBMITTER,
+    JointConflict,
+    SheetDefinition,
+    combine_joint,
+    compute,
+    row_values,
+)
 from hyoka.store import Part, Store
 from hyoka.versions import PRIOR_SEPARATOR
 from hyoka.years import FiscalYear
@@ -28,6 +35,8 @@ class RowResult:
     """(department, rating) of each part, in plan order, when a joint row's parts disagree (不一致)."""
     parts_values: tuple[tuple[str, Mapping[str, object]], ...] = ()
     """A defined sheet's typed values of each part (submitter, values), in plan order (issue 11)."""
+    secretariat: Mapping[str, object] = field(default_factory=dict)
+    """The secretariat's entry in force for the row (its second-stage columns), or nothing."""
 
     @property
     def complete(self) -> bool:
@@ -53,6 +62,26 @@ def combine(row: PlanRow, parts: Iterable[Part]) -> RowResult:
     )
 
 
+def department_values(definition: SheetDefinition, res: RowResult | None) -> dict[str, object]:
+    """A row's department columns: the parts' typed values combined per column's joint rule (不一致 where
+    parts that must agree do not); a row stored before typed values holds rating, achievement, outlook."""
+    if res is None:
+        return {}
+    if res.parts_values:
+        combined = combine_joint(definition, res.parts_values)
+        return {k: ("不一致" if isinstance(v, JointConflict) else v) for k, v in combined.items()}
+    stored: dict[str, object] = {"rating": res.rating, "achievement": res.achievement, "outlook": res.outlook}
+    out: dict[str, object] = {}
+    for k, v in stored.items():
+        if not definition.has(k) or definition.column(k).source != "department":
+            continue
+        if definition.column(k).kind != "text" and isinstance(v, str):
+            # A joint row's parts are joined line by line as texts; a choice agrees, so once.
+            v = "／".join(dict.fromkeys(line for line in v.split("\n") if line.strip()))
+        out[k] = v
+    return out
+
+
 def year_results(plan: Plan, parts: Iterable[Part]) -> dict[RowKey, RowResult]:
     """Every row with something in force → its result, in plan order.
 
@@ -60,9 +89,20 @@ def year_results(plan: Plan, parts: Iterable[Part]) -> dict[RowKey, RowResult]:
     diff can still show them as removed.
     """
     grouped: dict[RowKey, list[Part]] = {}
+    secretariat: dict[RowKey, Mapping[str, object]] = {}
     for p in parts:
+        if p.submitter == SECRETARIAT_SUBMITTER:  # the second stage, kept beside the departments' parts
+            secretariat[(p.project_no, p.department)] = p.other_values
+            continue
         grouped.setdefault((p.project_no, p.department), []).append(p)
-    results = {row.key: combine(row, grouped.pop(row.key)) for row in plan.rows if row.key in grouped}
+    results: dict[RowKey, RowResult] = {}
+    for row in plan.rows:
+        if row.key in grouped:
+            results[row.key] = combine(row, grouped.pop(row.key))
+        elif row.key in secretariat:  # entered by the secretariat before the departments' returns
+            results[row.key] = RowResult(None, "", "", missing=row.submitters)
+        if row.key in secretariat:
+            results[row.key] = replace(results[row.key], secretariat=secretariat[row.key])
     for key, orphan in grouped.items():
         results[key] = RowResult(
             orphan[0].rating,
@@ -70,6 +110,21 @@ def year_results(plan: Plan, parts: Iterable[Part]) -> dict[RowKey, RowResult]:
             "\n".join(p.outlook for p in orphan if p.outlook),
         )
     return results
+
+
+def with_second_stage(
+    results: Mapping[RowKey, RowResult], plan: Plan, key: str, by_project: Mapping[str, str]
+) -> dict[RowKey, RowResult]:
+    """``results`` with a second-stage value per 事業No (the committee's rating of column ``key``) on
+    every row of the project; a row without a result yet gets one that is still missing its parts."""
+    out = dict(results)
+    for row in plan.rows:
+        code = by_project.get(row.project_no)
+        if code is None:
+            continue
+        res = out.get(row.key) or RowResult(None, "", "", missing=row.submitters)
+        out[row.key] = replace(res, secretariat={**res.secretariat, key: code})
+    return out
 
 
 def load_year(store: Store, plan: Plan, year: FiscalYear) -> dict[RowKey, RowResult]:
@@ -169,6 +224,7 @@ class _RowReader:
             values.update({k: stored[k] for k in self.stored})
         if self.first is not None:
             values[self.first] = res.rating  # as ratings() has it: None for a 不一致 joint row
+        values.update(res.secretariat)  # the second stage (diff --column second_rating)
         if self.computes:
             for key, result in compute(sheet, values).items():
                 values[key] = result.value

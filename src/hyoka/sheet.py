@@ -28,8 +28,8 @@ from hyoka.scale import DEFAULT_SCALE, Rating, RatingScale
 from hyoka.text import circled, clean_text, normalize_code
 from hyoka.years import FiscalYear
 
-Source = Literal["plan", "department", "secretariat", "previous", "computed"]
-SOURCES: tuple[Source, ...] = ("plan", "department", "secretariat", "previous", "computed")
+Source = Literal["plan", "department", "secretariat", "committee", "previous", "computed"]
+SOURCES: tuple[Source, ...] = ("plan", "department", "secretariat", "committee", "previous", "computed")
 Kind = Literal["text", "number", "rating", "choice"]
 KINDS: tuple[Kind, ...] = ("text", "number", "rating", "choice")
 NumberFormat = Literal["1", "(1)", "①", "1-1", "none"]
@@ -260,6 +260,12 @@ class SheetDefinition:
     @property
     def secretariat_columns(self) -> tuple[Column, ...]:
         return self.of_source("secretariat")
+
+    @property
+    def committee_column(self) -> Column | None:
+        """The rating the committee decides at a meeting (entered through ``hyoka opinions``), if any."""
+        found = self.of_source("committee")
+        return found[0] if found else None
 
     @functools.cached_property
     def rating_columns(self) -> tuple[Column, ...]:
@@ -750,6 +756,10 @@ def _parse_columns(
         if c.heading in headings:
             p.add("sheet-duplicate", where=where, key="heading", value=c.heading, first=headings[c.heading])
         keys[c.key], headings[c.heading] = where, where
+        if c.source == "committee" and any(d.column.source == "committee" for d in drafts):
+            # One rating per project and meeting is what the opinions' tables and workbooks carry.
+            first = next(d.where for d in drafts if d.column.source == "committee")
+            p.add("sheet-duplicate", where=where, key="source", value="committee", first=first)
         drafts.append(draft)
     if "columns" not in raw:
         p.add("sheet-value-missing", where="[sheet]", key="columns", expected="[[sheet.columns]] の一覧")
@@ -801,6 +811,15 @@ def _parse_column(
     if source == "computed" and kind != "number":
         p.add("sheet-value-invalid", where=where, key="type", value=kind, hint='計算する列は "number" です。')
         kind = "number"
+    if source == "committee" and kind != "rating":
+        p.add(
+            "sheet-value-invalid",
+            where=where,
+            key="type",
+            value=kind,
+            hint='委員会が決める列（source = "committee"）は評価の列（type = "rating"）だけです。',
+        )
+        kind = "rating"
     ctype = _parse_type(p, item, where, kind or "text", scales, source)
     required = _parse_required(p, item, where)
     joint_default: Joint = "join" if kind in ("text", "") else "agree"
@@ -885,7 +904,7 @@ def _parse_column(
         type=ctype,
         width=float(width) if width is not None else 20.0,
         form_width=float(form_width) if form_width is not None else None,
-        form=p.flag(item, "form", where, source != "secretariat"),
+        form=p.flag(item, "form", where, source not in ("secretariat", "committee")),
         report=p.flag(item, "report", where, True),
         export=p.flag(item, "export", where, True),
         report_heading=(p.text(item, "report_heading", where) or None),
@@ -895,7 +914,9 @@ def _parse_column(
         computation=computation,
         required=required,
         joint=joint,  # type: ignore[arg-type]  # checked above
-        summary=p.flag(item, "summary", where, kind == "rating" and source in ("department", "secretariat")),
+        summary=p.flag(
+            item, "summary", where, kind == "rating" and source in ("department", "secretariat", "committee")
+        ),
     )
     return _Draft(where, item, column)
 
@@ -2011,6 +2032,7 @@ _SOURCE_JA = {
     "plan": "計画",
     "department": "各課",
     "secretariat": "事務局",
+    "committee": "委員会（会議で決定）",
     "previous": "前年度",
     "computed": "計算",
 }
@@ -2269,7 +2291,7 @@ def validation(sheet: SheetDefinition, column: Column) -> Validation | None:
 
     Pasting bypasses validation, so collect checks everything again; this only helps while typing.
     """
-    if not column.is_input:
+    if not column.is_input and column.source != "committee":  # the committee's: on the members' workbooks
         return None
     t, title = column.type, column.title[:32]
     if isinstance(t, RatingType | ChoiceType):

@@ -13,7 +13,9 @@ from pathlib import PurePath
 
 from hyoka.plan import Plan, PlanRow
 from hyoka.results import combine
+from hyoka.sheet import SECRETARIAT_SUBMITTER, SheetDefinition
 from hyoka.store import Part, Store, Submission
+from hyoka.text import clean_text
 from hyoka.years import FiscalYear
 
 STATE_LABELS = {
@@ -72,12 +74,30 @@ class DepartmentStatus:
         return "complete"
 
 
+@dataclass(frozen=True)
+class SecretariatStatus:
+    """The secretariat's second stage: rows whose required secretariat columns (二次評価) are entered.
+
+    Shown beside the departments; it does not make the year incomplete (the year's status is the
+    departments' returns), but a final report waits for it (see ``report.build``)."""
+
+    label: str  # 事務局（二次評価）
+    rows: int
+    missing: list[PlanRow]
+    rejected: list[Submission]  # secretariat imports rejected after the last accepted one
+
+    @property
+    def entered(self) -> int:
+        return self.rows - len(self.missing)
+
+
 @dataclass
 class YearStatus:
     departments: list[DepartmentStatus]
     disagreements: list[Disagreement]
     unattributed: list[Submission]  # rejected files whose department could not be told
     shared_names: frozenset[str] = frozenset()  # file names two different files of the year share
+    secretariat: SecretariatStatus | None = None  # a sheet with secretariat columns only
 
     @property
     def complete(self) -> bool:
@@ -97,9 +117,38 @@ def covered(row: PlanRow, submitter: str, parts: list[Part]) -> bool:
     return submitter in submitters or ("" in submitters and not (submitters & set(row.submitters)))
 
 
-def year_status(store: Store, plan: Plan, year: FiscalYear) -> YearStatus:
+def secretariat_status(
+    sheet: SheetDefinition, plan: Plan, parts: list[Part], submissions: list[Submission]
+) -> SecretariatStatus | None:
+    columns = sheet.secretariat_columns
+    if not columns:
+        return None
+    needed = [c for c in columns if c.required is not None] or list(columns)
+    entries = {
+        (p.project_no, p.department): p.other_values for p in parts if p.submitter == SECRETARIAT_SUBMITTER
+    }
+
+    def entered(row: PlanRow) -> bool:
+        values = entries.get(row.key)
+        return values is not None and all(clean_text(values.get(c.key)).strip() for c in needed)
+
+    mine = [s for s in submissions if s.submitter == SECRETARIAT_SUBMITTER]
+    last = max((s.id for s in mine if s.status == "accepted"), default=0)
+    return SecretariatStatus(
+        f"事務局（{'・'.join(c.title for c in needed)}）",
+        len(plan.rows),
+        [r for r in plan.rows if not entered(r)],
+        [s for s in mine if s.status == "rejected" and s.id > last],
+    )
+
+
+def year_status(
+    store: Store, plan: Plan, year: FiscalYear, sheet: SheetDefinition | None = None
+) -> YearStatus:
+    """``sheet`` (the year's definition) adds the secretariat's progress when it has secretariat columns."""
     by_key: dict[tuple[str, str], list[Part]] = {}
-    for p in store.current_parts(year):
+    current = store.current_parts(year)
+    for p in current:
         by_key.setdefault((p.project_no, p.department), []).append(p)
     disagreements = []
     for row in plan.rows:
@@ -131,4 +180,5 @@ def year_status(store: Store, plan: Plan, year: FiscalYear) -> YearStatus:
     for s in submissions:
         paths.setdefault(s.file_name, set()).add(s.file_path)
     shared = frozenset(name for name, where in paths.items() if len(where) > 1)
-    return YearStatus(departments, disagreements, unattributed, shared)
+    second = secretariat_status(sheet, plan, current, everything) if sheet is not None else None
+    return YearStatus(departments, disagreements, unattributed, shared, second)

@@ -23,7 +23,7 @@ from typing import Any, BinaryIO
 from hyoka import __version__, migrations_v5
 from hyoka.plan import Plan
 from hyoka.problems import HyokaError
-from hyoka.sheet import source_fingerprint, source_json
+from hyoka.sheet import SECRETARIAT_SUBMITTER, source_fingerprint, source_json
 from hyoka.text import split_departments
 from hyoka.versions import Lineage, PlanVersion, VersionRow, read_extra, row_from_record
 from hyoka.years import FiscalYear
@@ -450,9 +450,15 @@ class Store:
                 db.execute("UPDATE plan_versions SET from_year = ? WHERE id = ?", (year.start, first.id))
                 self._versions = None
             if replace_rows:
+                # The secretariat's entry of a row and the departments' parts have different owners:
+                # an import of either replaces only its own kind (issue 11 §13).
+                ours = "=" if submitter == SECRETARIAT_SUBMITTER else "<>"
                 db.executemany(
-                    "DELETE FROM current WHERE fiscal_year = ? AND row_id = ?",
-                    [(year.start, rid) for rid in dict.fromkeys(rid for _, rid in resolved)],
+                    f"DELETE FROM current WHERE fiscal_year = ? AND row_id = ? AND submitter {ours} ?",
+                    [
+                        (year.start, rid, SECRETARIAT_SUBMITTER)
+                        for rid in dict.fromkeys(rid for _, rid in resolved)
+                    ],
                 )
             else:
                 db.execute(
@@ -468,7 +474,7 @@ class Store:
                         rid,
                         p.submitter,
                         p.department,
-                        _json(p.values),
+                        _json(p.other_values if p.submitter == SECRETARIAT_SUBMITTER else p.values),
                         p.sheet,
                         p.cell,
                         _json(dict(p.cells) if p.cells else ({"rating": p.cell} if p.cell else {})),
@@ -789,8 +795,12 @@ class Store:
         self._versions = None
 
     def years(self) -> list[FiscalYear]:
-        """Every year with rows in force, oldest first."""
-        rows = self.conn.execute("SELECT DISTINCT fiscal_year FROM current ORDER BY fiscal_year").fetchall()
+        """Every year with the departments' rows in force, oldest first (the secretariat's second stage
+        alone does not make a year stored: it has no ratings to compare or show in history)."""
+        rows = self.conn.execute(
+            "SELECT DISTINCT fiscal_year FROM current WHERE submitter <> ? ORDER BY fiscal_year",
+            (SECRETARIAT_SUBMITTER,),
+        ).fetchall()
         return [FiscalYear(r[0]) for r in rows]
 
     def submissions(self, year: FiscalYear | None = None) -> list[Submission]:

@@ -18,6 +18,7 @@ from hyoka.plan import Plan, PlanRow, RowKey
 from hyoka.problems import Problem, problem
 from hyoka.scale import RatingScale
 from hyoka.sheet import (
+    SECRETARIAT_SUBMITTER,
     JointConflict,
     SheetDefinition,
     combine_joint,
@@ -500,3 +501,116 @@ def _conflicts(
     """The columns (but ``skip``, the first rating: rule_joint's) the parts disagree on."""
     ordered = [(s, parts[s]) for s in submitters if s in parts]
     return [c for c in joint_conflicts(combine_joint(definition, ordered)) if c.column != skip]
+
+
+# --- the secretariat's second stage (issue 11 §13) ----------------------------------------------------
+
+
+def validate_secretariat(
+    ctx: Context,
+    rows: Sequence[ReadRow],
+    stored: Mapping[RowKey, Mapping[str, object]] | None = None,
+) -> tuple[list[Part], list[Problem]]:
+    """A secretariat import: each row's secretariat columns checked with their rules, one entry per row
+    (submitter ``@secretariat``). A row whose secretariat cells are all blank is no entry (what is in
+    force for it stays). ``stored`` — the departments' values as the secretariat's workbook showed them
+    — makes a changed department cell a warning at the cell: the department's stored value counts."""
+    definition = ctx.definition
+    assert definition is not None
+    keys = {c.key for c in definition.secretariat_columns}
+    problems: list[Problem] = []
+    if not rows:
+        problems.append(ctx.at("table-empty", None))
+    parts: list[Part] = []
+    first: dict[RowKey, str] = {}
+    entered: set[RowKey] = set()
+    for row in rows:
+        found, unresolved = resolve(ctx, row)
+        problems.extend(unresolved)
+        if found is None:
+            continue
+        key = found.plan_row.key
+        if stored is not None:
+            problems.extend(_department_cells_changed(ctx, definition, row, stored.get(key, {})))
+        cells = {k: c for k, c in row.cells.items() if k in keys}
+        if all(not clean_text(c.value).strip() for c in cells.values()):
+            continue
+        if key in first:
+            problems.append(
+                ctx.at(
+                    "row-duplicate",
+                    row.no.ref,
+                    no=found.plan_row.project_no,
+                    department=found.plan_row.department,
+                    first_cell=first[key],
+                )
+            )
+            continue
+        first[key] = row.no.ref or f"{row.line}行目"
+        ev = evaluate_row(
+            definition,
+            {k: c.value for k, c in cells.items()},
+            plan_values=found.plan_row.extra_values,
+            year=ctx.year,
+            cells={k: c.ref for k, c in cells.items()},
+            sources=("secretariat",),
+        )
+        problems.extend(dataclasses.replace(p, file=ctx.file, sheet=ctx.sheet) for p in ev.problems)
+        entered.add(key)
+        ref = next((c.ref for c in cells.values() if c.ref), None)
+        parts.append(
+            Part(
+                found.plan_row.project_no,
+                found.plan_row.department,
+                SECRETARIAT_SUBMITTER,
+                "",
+                "",
+                "",
+                ctx.sheet,
+                ref,
+                ctx.row_ids.get(key),
+                other_values={k: v for k, v in ev.values.items() if k in keys},
+                cells={k: c.ref for k, c in cells.items()},
+            )
+        )
+    absent = [r for r in ctx.plan.rows if r.key not in entered]
+    if absent and rows:
+        examples = "、".join(f"事業No.{r.project_no}（{r.department}）" for r in absent[:3])
+        more = f" ほか{len(absent) - 3}行" if len(absent) > 3 else ""
+        columns = "・".join(f"「{c.title}」" for c in definition.secretariat_columns)
+        problems.append(
+            ctx.at(
+                "secretariat-rows-not-entered",
+                None,
+                count=len(absent),
+                columns=columns,
+                examples=examples + more,
+            )
+        )
+    return parts, problems
+
+
+def _department_cells_changed(
+    ctx: Context, definition: SheetDefinition, row: ReadRow, stored: Mapping[str, object]
+) -> Iterator[Problem]:
+    for c in definition.input_columns:
+        cell = row.cells.get(c.key)
+        if cell is None or _same_value(cell.value, stored.get(c.key)):
+            continue
+        yield ctx.at(
+            "secretariat-department-cell-changed",
+            cell.ref,
+            column=c.title,
+            stored=clean_text(stored.get(c.key)).strip() or "（空欄）",
+            value=clean_text(cell.value).strip() or "（空欄）",
+        )
+
+
+def _same_value(read: object, stored: object) -> bool:
+    a, b = clean_text(read).strip(), clean_text(stored).strip()
+    if a == b or normalize_code(a) == normalize_code(b):
+        return True
+    try:
+        return float(normalize_code(a)) == float(normalize_code(b))
+    except ValueError:
+        return False

@@ -15,7 +15,7 @@ from typing import Any
 from hyoka.problems import HyokaError
 from hyoka.report import agenda, evaluation, pack, pdf, templates
 from hyoka.report.model import EarlierOpinions, Evaluation, MissingRow, build_evaluation, descendants
-from hyoka.results import load_year, prior_results
+from hyoka.results import load_year, prior_results, with_second_stage
 from hyoka.text import safe_filename
 from hyoka.workspace import Material, Meeting, Workspace
 from hyoka.years import FiscalYear
@@ -107,9 +107,14 @@ def load_evaluation(
     config, version = ws.config_for(year), ws.version(year)
     plan = version.plan
     meeting = config.meeting(meeting_id, year)
+    committee = ws.sheet_for(year).committee_column
     with ws.store() as store:
         results = load_year(store, plan, year)
         prior = prior_results(store, year)
+        if committee is not None:  # the committee's rating, stored with the meetings reporting on the year
+            from hyoka.opinions_io import committee_values
+
+            results = with_second_stage(results, plan, committee.key, committee_values(ws, store, year))
     earlier = (
         earlier_opinions(ws, year) if config.report_opinions != "none" or config.report_opinion_counts else []
     )
@@ -130,6 +135,8 @@ def load_evaluation(
     del results, prior  # the model has what it needs; the rest only costs memory for a large plan
     if ev.missing and not draft:
         raise HyokaError(missing_message(ev.year_label, ev.missing), hint="draft")
+    if ev.sheet is not None and ev.sheet.unentered and not draft:
+        raise HyokaError(unentered_message(ev.year_label, ev.sheet.unentered), hint="draft")
     return ev, meeting
 
 
@@ -170,6 +177,23 @@ def earlier_opinions(ws: Workspace, year: FiscalYear) -> list[EarlierOpinions]:
     return out
 
 
+def unentered_message(year_label: str, rows: tuple[tuple[str, str, str], ...]) -> str:
+    """The rows whose required secretariat column (二次評価) is still blank, per column."""
+    by_column: dict[str, list[str]] = {}
+    for no, department, title in rows:
+        by_column.setdefault(title, []).append(f"事業No.{no}（{department}）")
+    counts = "、".join(f"{title}が未入力の行 {len(items)} 行" for title, items in by_column.items())
+    lines = [f"{year_label}の事務局の入力がそろっていないため、評価表を作成できません（{counts}）。"]
+    for title, items in by_column.items():
+        lines.append(f"  {title}: {'、'.join(items)}")
+    lines.append(
+        "事務局の入力（記入用の表か一覧表）と委員会で決める評価（意見の一覧表か委員の意見票）を取り込んでから"
+        "再度実行するか、「案」として作成してください"
+        "（未入力の欄には「二次評価 未入力」のように列の見出しと「未入力」を表示します）。"
+    )
+    return "\n".join(lines)
+
+
 def make_report(
     ws: Workspace,
     year: FiscalYear,
@@ -203,6 +227,11 @@ def make_report(
             if n
         )
         result.notices.append(f"「案」として作成しました。{counts}あります。")
+    if ev.sheet is not None and ev.sheet.unentered:
+        titles = "・".join(dict.fromkeys(t for _, _, t in ev.sheet.unentered))
+        result.notices.append(
+            f"「案」として作成しました。{titles}が未入力の行が {len(ev.sheet.unentered)} 件あります。"
+        )
 
     table_path, table_doc = evaluation.render_evaluation(
         ev,

@@ -984,8 +984,13 @@ def sheet_block_table(
         spec.rows.append(_sheet_opinion_row(ev, opinion, spans))
     for row in block.rows:
         cells = []
+        marks = dict(row.unentered) if ev.draft else {}
         for c, lines in zip(view.columns, row.cells, strict=True):
-            if c.prose:
+            if c.key in marks:  # a draft: the second stage not entered yet, in red, one line a word
+                align = s.table_center if c.align == "center" else s.table_text
+                words = marks[c.key].split(" ")
+                cells.append(Cell(tuple(Para(((w, s.missing_mark),), align) for w in words), valign="top"))
+            elif c.prose:
                 paras = tuple(Para.of(t, s.prose, no_indent=not indents(t)) for t in lines)
                 if not lines and row.missing and ev.draft:
                     paras = (Para(((NOT_SUBMITTED, s.missing_mark),), s.prose),)

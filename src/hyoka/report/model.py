@@ -15,15 +15,14 @@ from datetime import date
 
 from hyoka.opinions import GOAL, PROJECT, WHOLE, Answered, SubjectIndex
 from hyoka.plan import Plan, PlanRow, Project, RowKey, plan_row_values
-from hyoka.results import RowResult
+from hyoka.problems import Severity
+from hyoka.results import RowResult, department_values
 from hyoka.scale import Direction, RatingScale
 from hyoka.sheet import (
     NO_VALUE,
     ColumnSummary,
-    JointConflict,
     NumberType,
     SheetDefinition,
-    combine_joint,
     compute,
     format_value,
     proposals,
@@ -41,6 +40,8 @@ NOT_SUBMITTED = "未提出"
 PROPOSAL_NOTE = "提案{code}"
 """Under a rating that differs from its proposal (``提案C``): what the numbers proposed (short enough
 for the rating column's width on one line)."""
+UNENTERED = "未入力"
+"""After a secretariat column's title in a draft where the secretariat has not entered it (二次評価 未入力)."""
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,9 @@ class SheetRowView:
     # Every column's typed value by key (plan, typed, previous, computed): what the open data exports.
     values: Mapping[str, object] = field(default_factory=dict, compare=False)
     opinions: tuple[OpinionView, ...] = ()  # on a project's last row: the earlier opinions on the project
+    # The second stage's required columns (secretariat, committee) still blank, (key, mark): a draft
+    # shows 「二次評価 未入力」 there.
+    unentered: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -233,26 +237,10 @@ class SheetView:
     summary_level: str
     # [report] opinion_counts: per group of the summary level (label, opinions), in plan order.
     opinion_groups: tuple[tuple[str, int], ...] = ()
-
-
-def department_values(definition: SheetDefinition, res: RowResult | None) -> dict[str, object]:
-    """The department's typed values of a row that the store holds today (rating, achievement, outlook:
-    the store keeps no other columns until its migration to typed values)."""
-    if res is None:
-        return {}
-    if res.parts_values:  # the typed values the store holds per part, combined per column's joint rule
-        combined = combine_joint(definition, res.parts_values)
-        return {k: ("不一致" if isinstance(v, JointConflict) else v) for k, v in combined.items()}
-    stored: dict[str, object] = {"rating": res.rating, "achievement": res.achievement, "outlook": res.outlook}
-    out: dict[str, object] = {}
-    for k, v in stored.items():
-        if not definition.has(k) or definition.column(k).source != "department":
-            continue
-        if definition.column(k).kind != "text" and isinstance(v, str):
-            # A joint row's parts are joined line by line as texts; a choice agrees, so once.
-            v = "／".join(dict.fromkeys(line for line in v.split("\n") if line.strip()))
-        out[k] = v
-    return out
+    # Rows a final table cannot show yet for the secretariat's input: (事業No, 担当課, column title), for
+    # each secretariat column that is required (an error); a ``required = "warning"`` column is only
+    # marked in a draft.
+    unentered: tuple[tuple[str, str, str], ...] = ()
 
 
 def build_sheet_view(
@@ -290,10 +278,14 @@ def build_sheet_view(
     last_of_project = {r.project_no: r.key for r in plan.rows}
     block_of: dict[RowKey, tuple[tuple[str, str], ...]] = {}
     group_of: dict[RowKey, tuple[str, str]] = {}
+    second_stage = [c for c in definition.of_source("secretariat", "committee") if c.required is not None]
+    unentered: list[tuple[str, str, str]] = []
     for row in plan.rows:
         res = results.get(row.key)
         values = plan_row_values(definition, row, year)
         values.update(department_values(definition, res))
+        if res is not None:
+            values.update(res.secretariat)  # the second stage (its keys are never the departments')
         before = prior.get(row.key)
         earlier = department_values(definition, before) if before is not None and before.parts_values else {}
         for c in definition.of_source("previous"):
@@ -340,7 +332,12 @@ def build_sheet_view(
         ops: tuple[OpinionView, ...] = ()
         if placed is not None and show_opinions and last_of_project.get(row.project_no) == row.key:
             ops = tuple(placed.projects.get(row.project_no, ()))
-        group.append(SheetRowView(row.key, tuple(cells), tuple(missing), dict(values), ops))
+        blank = [c for c in second_stage if _blank_value(values.get(c.key))]
+        unentered.extend(
+            (row.project_no, row.department, c.title) for c in blank if c.required is Severity.ERROR
+        )
+        marks = tuple((c.key, f"{c.title} {UNENTERED}") for c in blank)
+        group.append(SheetRowView(row.key, tuple(cells), tuple(missing), dict(values), ops, marks))
         block_of[row.key] = outer
         if row.path:
             no, name = row.path[min(level_index, len(row.path) - 1)]
@@ -379,7 +376,12 @@ def build_sheet_view(
         _sheet_summaries(definition, summary_rows, prior_rows, prior_of),
         definition.summary_level,
         opinion_groups,
+        tuple(unentered),
     )
+
+
+def _blank_value(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _sheet_summaries(
