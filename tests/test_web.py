@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import time
 import zipfile
 from collections.abc import Iterator
@@ -556,3 +557,145 @@ def test_plan_page_lists_the_adopted_versions(web: tuple[TestClient, Guard, Work
     assert len(rows) >= 1
     cells = [" ".join(c.text_content().split()) for c in rows[0].xpath("./th|./td")]
     assert cells[0] == str(first["id"]) and cells[3] == "57" and cells[4] == first["source_file"]
+
+
+# --- 計画: adopting a new plan version ---------------------------------------------------------------
+
+
+def _adopt(client: TestClient, guard: Guard, filename: str, data: bytes, **fields: Any) -> Any:
+    return client.post(
+        f"/plan/adopt?csrf={guard.csrf}",
+        files=[("file", (filename, data, "application/octet-stream"))],
+        data={"from": "R6", "step": "check", **fields},
+    )
+
+
+def _pre(page: lxml_html.HtmlElement, element_id: str) -> list[str]:
+    return [line for line in page.get_element_by_id(element_id).text_content().split("\n") if line]
+
+
+def test_plan_adopt_needs_the_csrf_token(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, _guard, ws = web
+    response = client.post(
+        "/plan/adopt",
+        files=[("file", ("plan.csv", (SAMPLE / "plan_R6.csv").read_bytes(), "text/csv"))],
+        data={"from": "R6", "step": "adopt"},
+    )
+    assert response.status_code == 403
+    assert not (ws.root / "received").exists()
+    with ws.store() as store:
+        assert [v.from_year.short for v in store.versions()] == ["R4"]
+
+
+def test_plan_adopt_preview_is_the_clis_dry_run(web: tuple[TestClient, Guard, Workspace], run: Any) -> None:
+    client, guard, ws = web
+    renamed = {"old": ["地域安全課", ""], "new": ["防災危機管理課", ""]}
+    response = _adopt(client, guard, "plan_R6.csv", (SAMPLE / "plan_R6.csv").read_bytes(), **renamed)
+    assert response.status_code == 200
+    page = lxml_html.fromstring(response.text)
+    kept = sorted((ws.root / "received" / "plan").glob("*/*"))
+    assert [p.name for p in kept] == ["plan_R6.csv"]  # the clerk's record
+    shutil.copy2(kept[0], ws.root / "plan_R6.csv")
+    cli = run(
+        "plan",
+        "adopt",
+        "plan_R6.csv",
+        "--from",
+        "R6",
+        "--rename",
+        "地域安全課=防災危機管理課",
+        "--dry-run",
+        "-w",
+        ws.root,
+    )
+    assert cli.exit_code == 0, cli.output
+    expected = [line for line in cli.output.split("\n") if line][:-1]  # without the --dry-run note
+    assert _pre(page, "adopt-preview") == expected
+    assert "■ 課名の変更（1件）" in expected
+    with ws.store() as store:  # a preview stores nothing
+        assert [v.from_year.short for v in store.versions()] == ["R4"]
+
+
+def test_plan_adopt_without_the_rename_suggests_it(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, _ws = web
+    page = lxml_html.fromstring(
+        _adopt(client, guard, "plan_R6.csv", (SAMPLE / "plan_R6.csv").read_bytes()).text
+    )
+    assert _text(page, "//*[@id='suspected']/p")[0].startswith(
+        "「地域安全課」がなくなり「防災危機管理課」が増えています。"
+    )
+    # the re-check form has the suspected pair filled in
+    assert page.xpath("//form[@id='recheck-form']//input[@id='old-0']/@value") == ["地域安全課"]
+    assert page.xpath("//form[@id='recheck-form']//input[@id='new-0']/@value") == ["防災危機管理課"]
+
+
+def test_plan_adopt_confirm_stores_the_new_version(
+    web: tuple[TestClient, Guard, Workspace], run: Any
+) -> None:
+    client, guard, ws = web
+    renamed = {"old": ["地域安全課"], "new": ["防災危機管理課"], "name": "改正後"}
+    preview = lxml_html.fromstring(
+        _adopt(client, guard, "plan_R6.csv", (SAMPLE / "plan_R6.csv").read_bytes(), **renamed).text
+    )
+    fields: dict[str, list[str]] = {}
+    for field in preview.xpath("//form[@id='confirm-form']//input"):
+        fields.setdefault(field.get("name"), []).append(field.get("value"))
+    action = preview.xpath("//form[@id='confirm-form']/@action")[0]
+    done = lxml_html.fromstring(client.post(action, data=fields).text)
+    assert _text(done, "//*[@id='adopt-outcome']") == ["令和6年度からの版として採用しました（版 2、行 57）。"]
+    with ws.store() as store:
+        info = store.version_info()
+    assert [(i["id"], i["name"], i["source_file"]) for i in info] == [
+        (1, info[0]["name"], "plan.csv"),
+        (2, "改正後", "plan_R6.csv"),
+    ]
+    shown = run("plan", "show", "--year", "R6", "-w", ws.root)
+    assert shown.exit_code == 0 and "防災危機管理課" in shown.output and "地域安全課" not in shown.output
+    assert "\n計画の版: 改正後（R6〜）\n" in shown.output
+
+
+def test_plan_adopt_shows_the_plan_files_errors_by_cell(
+    web: tuple[TestClient, Guard, Workspace], run: Any
+) -> None:
+    client, guard, ws = web
+    lines = (SAMPLE / "plan.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    broken = lines[1].split(",")
+    broken[header.index("担当課")] = ""
+    bad = "\n".join([lines[0], ",".join(broken), *lines[2:]]) + "\n"
+    page = lxml_html.fromstring(_adopt(client, guard, "plan_bad.csv", bad.encode("utf-8")).text)
+    (ws.root / "plan_bad.csv").write_text(bad, encoding="utf-8")
+    cli = run("plan", "check", ws.root / "plan_bad.csv", "-w", ws.root)
+    assert cli.exit_code == 1
+    expected = [line for line in cli.output.split("\n") if line][:-1]  # without the summary line
+    assert _pre(page, "plan-problems") == expected
+    assert page.xpath("//table[@class='problems']//tr[contains(@class,'sev-error')]")
+    assert _text(page, "//*[@id='adopt-outcome']") == [
+        "plan_bad.csv: 誤りがあるため採用しませんでした。該当の行を直してから、もう一度実行してください。"
+    ]
+    with ws.store() as store:
+        assert len(store.versions()) == 1
+
+
+def test_plan_adopt_upload_names_and_size(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, ws = web
+    response = _adopt(client, guard, "..\\..\\hyoka.toml.csv", (SAMPLE / "plan_R6.csv").read_bytes())
+    assert response.status_code == 200
+    assert [
+        p.relative_to(ws.root / "received" / "plan").parts[1:]
+        for p in (ws.root / "received" / "plan").glob("*/*")
+    ] == [("hyoka.toml.csv",)]
+    # a confirm naming a file outside received/plan is refused
+    sneaky = client.post(
+        f"/plan/adopt?csrf={guard.csrf}", data={"from": "R6", "step": "adopt", "upload": "../../hyoka.toml"}
+    )
+    assert "採用する計画マスタのファイルが選ばれていません。" in sneaky.text
+    big = client.post(
+        f"/plan/adopt?csrf={guard.csrf}",
+        content=b"x" * 10,
+        headers={
+            "content-length": str(MAX_BODY_BYTES + 1),
+            "content-type": "multipart/form-data; boundary=x",
+        },
+    )
+    assert big.status_code == 413

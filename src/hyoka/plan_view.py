@@ -1,11 +1,15 @@
-"""Plain-text views of the plan for the terminal."""
+"""Plain-text views of the plan for the terminal, and the words of an adoption (CLI and web page)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from hyoka.plan import Plan
 from hyoka.sheet import DEFAULT_LEVELS, Level
+
+if TYPE_CHECKING:
+    from hyoka.workspace import AdoptResult
 
 
 def render_tree(plan: Plan, levels: Sequence[Level] = DEFAULT_LEVELS) -> str:
@@ -66,3 +70,24 @@ def _render_levels(plan: Plan, levels: Sequence[Level]) -> str:
         f"担当課の行 {c['rows']} / 担当課 {c['departments']}（調査票の提出課 {c['submitters']}）"
     )
     return "\n".join(lines)
+
+
+# --- what `plan adopt` says (the CLI prints these lines; the 計画 page shows the same) ----------------
+
+
+def adoption_refused(result: AdoptResult) -> str:
+    """The line after the plan file's own errors: nothing was adopted."""
+    return f"{result.file.name}: 誤りがあるため採用しませんでした。該当の行を直してから、もう一度実行してください。"
+
+
+def adoption_heading(result: AdoptResult, gannen: bool = True) -> str:
+    """「計画マスタ plan.csv を令和6年度から採用します（前の版: …）。」, the line above the changes."""
+    before = f"（前の版: {result.previous}）" if result.previous else ""
+    if result.replacing:
+        before += f"（{result.replacing} の版を置き換えます）"
+    return f"計画マスタ {result.file.name} を{result.from_year.label(gannen)}から採用します{before}。"
+
+
+def adoption_done(result: AdoptResult, gannen: bool = True) -> str:
+    """The line once the version is stored."""
+    return f"{result.from_year.label(gannen)}からの版として採用しました（版 {result.version_id}、行 {result.rows}）。"

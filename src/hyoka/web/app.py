@@ -69,9 +69,13 @@ class Web:
             lstrip_blocks=True,
         )
         from hyoka.collect import FILE_STATUS_LABEL
+        from hyoka.plan_view import adoption_done, adoption_heading, adoption_refused
 
         # The library's words for a problem's severity and a file's outcome, as the CLI prints them.
         self.env.globals.update(nav=NAV, severity_words=SEVERITY_LABEL, file_status_words=FILE_STATUS_LABEL)
+        self.env.globals.update(
+            adoption_heading=adoption_heading, adoption_done=adoption_done, adoption_refused=adoption_refused
+        )
         self.env.filters["when"] = lambda d: f"{d:%Y-%m-%d %H:%M:%S}" if d else ""
 
     # --- common -----------------------------------------------------------------------------------------
@@ -246,6 +250,62 @@ def build(root: Path, guard: Guard) -> Any:
             counts=plan.counts() if plan is not None else {},
             problems=problems,
             plan_file=ws.config.plan_file,
+            adopt_action=web.action("/plan/adopt"),
+            adopt_year=ws.next_adoption_year(),
+            renames=[],
+            suspected=[],
+        )
+
+    async def plan_adopt(request: Request, ws: Any) -> Response:
+        """Check a plan master as ``plan adopt --dry-run`` (a new upload, or the one checked before with
+        other renames), or adopt the one the clerk has seen the preview of."""
+        from hyoka.web.uploads import save_batch
+
+        form = await request.form(max_files=1, max_fields=200)
+        try:
+            fy = FiscalYear.parse(str(form.get("from") or ""))
+        except ValueError as exc:
+            return web.failure(request, str(exc))
+        olds = [str(v).strip() for v in form.getlist("old")]
+        news = [str(v).strip() for v in form.getlist("new")]
+        renames = [(o, n) for o, n in zip(olds, news, strict=False) if o or n]
+        if any(not o or not n for o, n in renames):
+            return web.failure(
+                request,
+                "課名の変更は、旧課名と新課名の両方を書いてください（変更がなければ両方とも空けます）。",
+            )
+        name = str(form.get("name") or "").strip()
+        upload = form.get("file")
+        path: Path | None
+        if upload is not None and not isinstance(upload, str) and upload.filename:
+            path = save_batch(ws.root / "received" / "plan", [upload]).files[0].resolve()
+        else:
+            path = _received(ws, "plan", str(form.get("upload") or ""))
+        if path is None:
+            return web.failure(request, "採用する計画マスタのファイルが選ばれていません。")
+        await form.close()
+        adopting = form.get("step") == "adopt"
+        force = adopting and form.get("force") == "1"
+
+        def run() -> Any:
+            from hyoka.workspace import adopt_plan
+
+            return adopt_plan(ws, path, fy, renames=renames, name=name, dry_run=not adopting, force=force)
+
+        result = await run_in_threadpool(run)
+        return web.page(
+            request,
+            "plan_adopt.html",
+            title="計画の版の採用" if adopting and result.stored else "計画の版の採用（変更の確認）",
+            ws=ws,
+            year=fy,
+            result=result,
+            gannen=ws.config.gannen,
+            upload=path.relative_to((ws.root / "received" / "plan").resolve()).as_posix(),
+            renames=renames,
+            suspected=[p for p in result.suspected if p not in renames],
+            name=name,
+            action=web.action("/plan/adopt"),
         )
 
     # --- forms ---------------------------------------------------------------------------------------
@@ -682,6 +742,7 @@ def build(root: Path, guard: Guard) -> Any:
     routes = [
         Route("/", with_ws(home)),
         Route("/plan", with_ws(plan_page)),
+        Route("/plan/adopt", with_ws(plan_adopt), methods=["POST"]),
         Route("/forms", with_ws(forms_page), methods=["GET"]),
         Route("/forms", with_ws(forms_make), methods=["POST"]),
         Route("/forms/zip", with_ws(forms_zip)),
@@ -726,6 +787,18 @@ def build(root: Path, guard: Guard) -> Any:
     app = Starlette(routes=routes, exception_handlers={HTTPException: refused, BodyTooLarge: body_too_large})
     app.state.web = web
     return guarded(app, guard)
+
+
+def _received(ws: Any, kind: str, relative: str) -> Path | None:
+    """A file the clerk uploaded before (``received/<kind>/<日時>/<名前>``), named by the page; None for
+    anything else — a name with ``..`` or an absolute path never reaches outside that folder."""
+    base: Path = (ws.root / "received" / kind).resolve()
+    if not relative:
+        return None
+    wanted = (base / relative).resolve()
+    if not wanted.is_relative_to(base) or not wanted.is_file():
+        return None
+    return wanted
 
 
 def _modified(text: str) -> dict[str, float]:
