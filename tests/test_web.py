@@ -192,6 +192,8 @@ def test_every_page_opens_in_japanese(web: tuple[TestClient, Guard, Workspace]) 
         ("/report", "資料"),
         ("/diff", "比較"),
         ("/history", "履歴"),
+        ("/opinions", "意見・回答"),
+        ("/sheet", "評価表の定義"),
         ("/settings", "設定"),
     ):
         response = client.get(path)
@@ -699,3 +701,183 @@ def test_plan_adopt_upload_names_and_size(web: tuple[TestClient, Guard, Workspac
         },
     )
     assert big.status_code == 413
+
+
+# --- 意見・回答: the committee's opinions and the departments' replies ------------------------------------
+
+OPINIONS = SAMPLE / "opinions" / "意見_R6-1.csv"
+REPLIES = sorted((SAMPLE / "replies" / "R6-1").glob("*.xlsx"))
+
+
+def _send(client: TestClient, guard: Guard, path: str, files: list[tuple[str, bytes]], **fields: str) -> Any:
+    return client.post(
+        f"{path}?meeting=R6-1&csrf={guard.csrf}",
+        files=[("files", (name, data, "application/octet-stream")) for name, data in files],
+        data=fields,
+        follow_redirects=False,
+    )
+
+
+def _post(client: TestClient, guard: Guard, path: str, **fields: str) -> Any:
+    return client.post(f"{path}?meeting=R6-1&csrf={guard.csrf}", data=fields, follow_redirects=False)
+
+
+def test_opinion_posts_need_the_csrf_token(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, _guard, ws = web
+    for path in (
+        "/opinions/import",
+        "/opinions/collect",
+        "/replies/collect",
+        "/opinions/forms",
+        "/replies/forms",
+        "/opinions/material",
+    ):
+        response = client.post(
+            f"{path}?meeting=R6-1",
+            files=[("files", (OPINIONS.name, OPINIONS.read_bytes(), "text/csv"))],
+            follow_redirects=False,
+        )
+        assert response.status_code == 403, path
+    assert not (ws.root / "received").exists() and not (ws.out_dir / "opinions").exists()
+
+
+def test_an_oversize_reply_upload_is_refused(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, ws = web
+    response = client.post(
+        f"/replies/collect?meeting=R6-1&csrf={guard.csrf}",
+        content=b"x" * 10,
+        headers={
+            "content-length": str(MAX_BODY_BYTES + 1),
+            "content-type": "multipart/form-data; boundary=x",
+        },
+    )
+    assert response.status_code == 413
+    assert not (ws.root / "received").exists()
+
+
+def test_the_opinions_round_trip_in_the_pages(web: tuple[TestClient, Guard, Workspace], run: Any) -> None:
+    client, guard, ws = web
+    page = lxml_html.fromstring(client.get("/opinions?meeting=R6-1").text)
+    assert _text(page, "//*[@id='opinions-summary']") == [
+        "会議 R6-1 の意見がまだ記録されていません。下の「1. 意見を記録する」から取り込んでください。"
+    ]
+    # the opinions table, with path characters in its name
+    done = _wait(
+        client, _send(client, guard, "/opinions/import", [("..\\../意見.csv", OPINIONS.read_bytes())])
+    )
+    assert _text(done, "//p[@role='status']") == ["会議 R6-1 の意見: 受付 1件"]
+    kept = list((ws.root / "received" / "opinions" / "R6-1").glob("*/*"))
+    assert [p.name for p in kept] == ["意見.csv"]
+    # the status grid, as `hyoka status --meeting` counts it
+    page = lxml_html.fromstring(client.get("/opinions?meeting=R6-1").text)
+    grid = page.xpath("//table[@id='replies-grid']/tbody/tr")
+    cli = run("status", "--meeting", "R6-1", "-w", ws.root)
+    assert cli.exit_code == 1
+    departments = [line.split()[0].split("】")[1] for line in cli.output.split("\n") if line.startswith("【")]
+    assert [r.xpath("./th")[0].text_content() for r in grid] == departments
+    assert {r.xpath("./td")[0].text_content() for r in grid} == {"未回答あり"}
+    # the reply workbooks, one by one and as a zip
+    made = _wait(client, _post(client, guard, "/replies/forms"))
+    links = made.xpath("//ul[@class='files']//a")
+    assert len(links) == len(departments) == len(REPLIES)
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/replies/forms.zip?meeting=R6-1").content))
+    assert sorted(archive.namelist()) == sorted(a.text_content() for a in links)
+    # the departments' returned workbooks
+    done = _wait(
+        client, _send(client, guard, "/replies/collect", [(p.name, p.read_bytes()) for p in REPLIES])
+    )
+    assert _text(done, "//section//span[@class='badge']") == ["受付"] * len(REPLIES)
+    page = lxml_html.fromstring(client.get("/opinions?meeting=R6-1").text)
+    n = len(departments)
+    assert _text(page, "//*[@id='opinions-summary']") == [
+        f"会議 R6-1 の意見 8件 への回答状況: 回答済み {n}/{n} 課"
+    ]
+    # the material, final, read back
+    done = _wait(client, _post(client, guard, "/opinions/material"))
+    link = done.xpath("//ul[@class='files']//a")[0]
+    assert link.text_content() == "資料1_意見と市の考え方_R6-1.docx"
+    doc = Document(io.BytesIO(client.get(link.get("href")).content))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    assert any("個別避難計画" in c for c in cells)
+    assert "未回答" not in "".join(cells)
+    home = lxml_html.fromstring(client.get("/?year=R5").text)
+    step = home.xpath("//ol[@class='cycle']/li[a[@href='/opinions?meeting=R6-1']]")
+    assert _text(step[0], "./span[@class='detail']") == [f"会議 R6-1: 意見 8 件、回答済み {n}/{n} 課"]
+
+
+def test_member_workbooks_are_made_and_read_back(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, ws = web
+    made = _wait(client, _post(client, guard, "/opinions/forms"))
+    names = [a.text_content() for a in made.xpath("//ul[@class='files']//a")]
+    assert names == ["意見票_R6-1_委員A.xlsx", "意見票_R6-1_委員B.xlsx", "意見票_R6-1_委員C.xlsx"]
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/opinions/forms.zip?meeting=R6-1").content))
+    assert sorted(archive.namelist()) == names
+    from openpyxl import load_workbook
+
+    path = ws.out_dir / "opinions" / "R6-1" / names[0]
+    wb = load_workbook(path)
+    sheet = wb.worksheets[0]
+    cell = next(
+        c for row in sheet.iter_rows() for c in row if c.value is None and not c.protection.locked
+    )  # the first free-text cell
+    cell.value = "地域の見守りの担い手を増やす工夫を示してください。"
+    wb.save(path)
+    done = _wait(client, _send(client, guard, "/opinions/collect", [(path.name, path.read_bytes())]))
+    assert _text(done, "//p[@role='status']") == ["会議 R6-1 の意見票: 受付 1件"]
+
+
+def test_an_opinion_about_a_missing_project_is_shown_by_cell(
+    web: tuple[TestClient, Guard, Workspace],
+) -> None:
+    client, guard, ws = web
+    table = (
+        "意見No,基本目標No,基本施策,施策,事業No,委員,意見,担当課\n1,,,,999,委員A,存在しない事業への意見,\n"
+    )
+    done = _wait(client, _send(client, guard, "/opinions/import", [("意見.csv", table.encode("utf-8"))]))
+    assert _text(done, "//p[@role='status']") == ["会議 R6-1 の意見: 差戻し 1件"]
+    rows = done.xpath("//table[@class='problems']/tbody/tr")
+    assert [r.get("class") for r in rows] == ["sev-error"]
+    cells = [c.text_content() for c in rows[0].xpath("./td")]
+    assert cells[1].startswith("意見.csv") and "E2" in cells[1]
+    assert "999" in cells[2]
+    with ws.store() as store:
+        from hyoka import opinions_store
+
+        assert opinions_store.current_opinions(store, "R6-1") == []
+
+
+def test_the_final_material_is_refused_while_replies_are_missing(
+    web: tuple[TestClient, Guard, Workspace],
+) -> None:
+    client, guard, _ws = web
+    _wait(client, _send(client, guard, "/opinions/import", [(OPINIONS.name, OPINIONS.read_bytes())]))
+    failed = _wait(client, _post(client, guard, "/opinions/material"))
+    message = _text(failed, "//div[@role='alert']/p")[0]
+    assert message.startswith(
+        "会議 R6-1 の意見に、まだ回答のない課があるため「意見と市の考え方」を作成できません。"
+    )
+    draft = _wait(client, _post(client, guard, "/opinions/material", draft="1"))
+    assert [a.text_content() for a in draft.xpath("//ul[@class='files']//a")] == [
+        "資料1_意見と市の考え方_R6-1_案.docx"
+    ]
+
+
+def test_sheet_page_is_sheet_show_and_sheet_check(web: tuple[TestClient, Guard, Workspace], run: Any) -> None:
+    client, _guard, ws = web
+    page = lxml_html.fromstring(client.get("/sheet").text)
+    shown = run("sheet", "show", "-w", ws.root)
+    lines = [line for line in shown.output.split("\n") if line and not line.startswith("[")]
+    columns = [line for line in lines if line.startswith("  ")]
+    rows = page.xpath("//table[@id='sheet-columns']/tbody/tr")
+    cells = [[c.text_content() for c in r.xpath("./th|./td")] for r in rows]
+    expected = []
+    for line in columns:  # "  key  見出し: 説明"
+        key, rest = line.split(maxsplit=1)
+        title, _, text = rest.partition(": ")
+        expected.append([key, title, text])
+    assert cells == expected
+    assert _text(page, "//ul[@id='sheet-lines']/li") == [
+        line for line in lines[1:] if not line.startswith("  ") and line != "列:"
+    ]
+    checked = run("sheet", "check", "-w", ws.root)
+    assert _text(page, "//*[@id='sheet-outcome']") == [checked.output.strip().split("\n")[-1]]

@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 from hyoka.plan import Plan
 from hyoka.sheet import DEFAULT_LEVELS, Level
+from hyoka.years import FiscalYear
 
-if TYPE_CHECKING:
-    from hyoka.workspace import AdoptResult
+
+class AdoptResult(Protocol):
+    """What these lines need of ``workspace.AdoptResult`` (the core does not import the workspace)."""
+
+    @property
+    def file(self) -> Path: ...
+    @property
+    def from_year(self) -> FiscalYear: ...
+    @property
+    def previous(self) -> str: ...
+    @property
+    def replacing(self) -> str: ...
+    @property
+    def version_id(self) -> int: ...
+    @property
+    def rows(self) -> int: ...
 
 
 def render_tree(plan: Plan, levels: Sequence[Level] = DEFAULT_LEVELS) -> str:

@@ -50,6 +50,8 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/report", "資料"),
     ("/diff", "比較"),
     ("/history", "履歴"),
+    ("/opinions", "意見・回答"),
+    ("/sheet", "評価表の定義"),
     ("/settings", "設定"),
 )
 
@@ -358,18 +360,7 @@ def build(root: Path, guard: Guard) -> Any:
             raise HyokaError(
                 f"{year.label()}の調査票はまだ作成されていません。先に「調査票を作成」を押してください。"
             )
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            for f in files:
-                zf.write(f, f.name)
-        name = f"調査票_{year.short}.zip"
-        return _secure(
-            Response(
-                buffer.getvalue(),
-                media_type="application/zip",
-                headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
-            )
-        )
+        return _zip(files, f"調査票_{year.short}.zip")
 
     # --- collect -------------------------------------------------------------------------------------
 
@@ -633,6 +624,210 @@ def build(root: Path, guard: Guard) -> Any:
         doc, _no, _department, _sheet = history_view(request, ws)
         return _export(doc, request.query_params.get("format", "csv"), "評価推移")
 
+    # --- the committee's opinions and the departments' replies ------------------------------------------
+
+    def meeting_of(request: Request, ws: Any) -> Any:
+        """The meeting asked for (``?meeting=``), or the first of hyoka.toml."""
+        from hyoka.opinions_io import meeting_of as library_meeting
+
+        wanted = request.query_params.get("meeting") or ""
+        if not wanted:
+            if not ws.config.meetings:
+                raise HyokaError("hyoka.toml に会議がありません。[[meetings]] に設定してください。")
+            wanted = ws.config.meetings[0].id
+        return library_meeting(ws, wanted)
+
+    def opinion_files(ws: Any, kind: str, meeting: Any) -> list[tuple[str, str]]:
+        from hyoka.text import safe_filename
+
+        folder = ws.out_dir / kind / safe_filename(meeting.id)
+        files = sorted(folder.glob("*.xlsx")) if folder.is_dir() else []
+        return [(f.name, web.download_url(ws, f)) for f in files]
+
+    def opinions_page(request: Request, ws: Any) -> Response:
+        from hyoka.opinions import opinion_label
+        from hyoka.opinions_io import TABLE_HEADINGS, load_opinions
+        from hyoka.report.opinions import opinions_filename, title_for
+
+        meeting = meeting_of(request, ws)
+        mo = load_opinions(ws, meeting.id)
+        _title, label = title_for(ws, meeting.id)
+        materials = [
+            ws.out_dir / "opinions" / opinions_filename(meeting.id, label, draft=draft)
+            for draft in (False, True)
+        ]
+        q = {"meeting": meeting.id}
+        return web.page(
+            request,
+            "opinions.html",
+            title="意見・回答",
+            ws=ws,
+            year=meeting.report_year,
+            meeting=meeting,
+            meetings=ws.config.meetings,
+            mo=mo,
+            label_of=lambda o: opinion_label(mo.index, o),
+            headings=TABLE_HEADINGS,
+            member_forms=opinion_files(ws, "opinions", meeting),
+            reply_forms=opinion_files(ws, "replies", meeting),
+            materials=[(p.name, web.download_url(ws, p)) for p in materials if p.is_file()],
+            import_action=web.action("/opinions/import", **q),
+            member_forms_action=web.action("/opinions/forms", **q),
+            member_collect_action=web.action("/opinions/collect", **q),
+            reply_forms_action=web.action("/replies/forms", **q),
+            reply_collect_action=web.action("/replies/collect", **q),
+            material_action=web.action("/opinions/material", **q),
+            member_zip=f"/opinions/forms.zip?{urlencode(q)}",
+            reply_zip=f"/replies/forms.zip?{urlencode(q)}",
+            max_files=MAX_FILES_PER_UPLOAD,
+        )
+
+    def opinions_run(kind: str, what: str) -> Callable[[Request, Any], Any]:
+        """An upload of opinion or reply files, checked and stored as ``opinions import`` /
+        ``opinions collect`` / ``replies collect`` do; kept in ``received/<opinions|replies>/<会議>/``."""
+
+        async def endpoint(request: Request, ws: Any) -> Response:
+            from hyoka.text import safe_filename
+            from hyoka.web.uploads import save_batch
+
+            meeting = await run_in_threadpool(meeting_of, request, ws)
+            form = await request.form(max_files=MAX_FILES_PER_UPLOAD, max_fields=50)
+            dry_run = form.get("dry_run") == "1"
+            uploads = [u for u in form.getlist("files") if not isinstance(u, str) and u.filename]
+            if not uploads:
+                return web.failure(
+                    request, "ファイルが選ばれていません。ファイルを選んでから送ってください。"
+                )
+            if kind == "import":
+                uploads = uploads[:1]
+            folder = "replies" if kind == "replies" else "opinions"
+            batch = save_batch(
+                ws.root / "received" / folder / safe_filename(meeting.id),
+                uploads,
+                _modified(str(form.get("modified") or "")),
+            )
+            await form.close()
+
+            def work(job: Job) -> Any:
+                from hyoka.opinions_io import collect_opinions, collect_replies, import_opinions
+
+                if kind == "import":
+                    return import_opinions(ws, batch.files[0], meeting.id, dry_run=dry_run)
+                run = collect_replies if kind == "replies" else collect_opinions
+                return run(ws, batch.files, meeting.id, dry_run=dry_run, feedback_dir=batch.feedback_dir)
+
+            job = web.jobs.start(
+                "opinions",
+                f"会議 {meeting.id} の{what} {len(batch.files)} 件を確認しています",
+                meeting.report_year.short,
+                work,
+                len(batch.files),
+                f"会議 {meeting.id} の{what}の確認結果",
+            )
+            job.what = what
+            job.meeting = meeting.id
+            return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+        return endpoint
+
+    def opinion_forms_make(kind: str) -> Callable[[Request, Any], Any]:
+        async def endpoint(request: Request, ws: Any) -> Response:
+            from hyoka.opinions_io import write_member_forms, write_reply_forms
+
+            meeting = await run_in_threadpool(meeting_of, request, ws)
+            form = await request.form()
+            department = str(form.get("department") or "") or None
+            what = "回答票" if kind == "replies" else "意見票"
+
+            def work(job: Job) -> Any:
+                if kind == "replies":
+                    paths = write_reply_forms(ws, meeting.id, None, department)
+                else:
+                    paths = write_member_forms(ws, meeting.id, [])
+                return Output([(p.name, web.download_url(ws, p)) for p in paths])
+
+            return web.start_job(
+                request,
+                "forms",
+                f"会議 {meeting.id} の{what}を作成しています",
+                meeting.report_year,
+                work,
+                0,
+                f"会議 {meeting.id} の{what}を作成しました",
+            )
+
+        return endpoint
+
+    def opinion_forms_zip(kind: str) -> Callable[[Request, Any], Any]:
+        def endpoint(request: Request, ws: Any) -> Response:
+            from hyoka.text import safe_filename
+
+            meeting = meeting_of(request, ws)
+            what = "回答票" if kind == "replies" else "意見票"
+            folder = ws.out_dir / kind / safe_filename(meeting.id)
+            files = sorted(folder.glob("*.xlsx")) if folder.is_dir() else []
+            if not files:
+                raise HyokaError(
+                    f"会議 {meeting.id} の{what}はまだ作成されていません。先に「{what}を作成」を押してください。"
+                )
+            return _zip(files, f"{what}_{safe_filename(meeting.id)}.zip")
+
+        return endpoint
+
+    async def opinions_material(request: Request, ws: Any) -> Response:
+        from hyoka.report.opinions import render_opinions
+        from hyoka.report.templates import search_path
+
+        meeting = await run_in_threadpool(meeting_of, request, ws)
+        form = await request.form()
+        draft = form.get("draft") == "1"
+
+        def work(job: Job) -> Any:
+            path, _ = render_opinions(
+                ws, meeting.id, ws.out_dir / "opinions", draft=draft, templates=search_path(ws.root)
+            )
+            return Output([(path.name, web.download_url(ws, path))])
+
+        what = "（案）" if draft else ""
+        return web.start_job(
+            request,
+            "report",
+            f"会議 {meeting.id} の「意見と市の考え方」{what}を作成しています",
+            meeting.report_year,
+            work,
+            0,
+            f"会議 {meeting.id} の「意見と市の考え方」{what}を作成しました",
+        )
+
+    # --- the sheet definition ---------------------------------------------------------------------------
+
+    def sheet_page(request: Request, ws: Any) -> Response:
+        from hyoka.problems import Severity
+        from hyoka.sheet import describe_column, describe_sheet
+        from hyoka.workspace import ConfigError
+
+        sheet = ws.sheet
+        try:  # as `hyoka sheet check`: errors first
+            problems = ws.sheet_problems()
+        except ConfigError as exc:
+            problems = exc.problems
+        problems = sorted(problems, key=lambda p: p.severity != Severity.ERROR)
+        errors = sum(p.severity == Severity.ERROR for p in problems)
+        lines = describe_sheet(sheet)
+        return web.page(
+            request,
+            "sheet.html",
+            title="評価表の定義",
+            ws=ws,
+            year=web.year(request, ws),
+            sheet=sheet,
+            # describe_sheet: levels, plan headings, "列:", one line per column, then the scales
+            lines=[*lines[:2], *lines[3 + len(sheet.columns) :]],
+            columns=[(c, describe_column(sheet, c)) for c in sheet.columns],
+            problems=problems,
+            errors=errors,
+        )
+
     # --- settings ------------------------------------------------------------------------------------
 
     async def settings_page(request: Request) -> Response:
@@ -686,8 +881,14 @@ def build(root: Path, guard: Guard) -> Any:
             "year": FiscalYear.parse(job.year),
             "title": {"running": job.title, "failed": job.failed_title}.get(state, job.done_title),
             "collect": None,
+            "opinions": None,
             "feedback": {},
         }
+        if state == "done" and job.kind == "opinions":
+            context["opinions"] = job.result
+            context["feedback"] = {
+                f.name: web.download_url(ws, f.feedback) for f in job.result.files if f.feedback is not None
+            }
         if state == "done" and job.kind == "collect":
             context["collect"] = job.result
             context["feedback"] = {
@@ -757,6 +958,16 @@ def build(root: Path, guard: Guard) -> Any:
         Route("/diff/export", with_ws(diff_export)),
         Route("/history", with_ws(history_page)),
         Route("/history/export", with_ws(history_export)),
+        Route("/opinions", with_ws(opinions_page)),
+        Route("/opinions/import", with_ws(opinions_run("import", "意見")), methods=["POST"]),
+        Route("/opinions/collect", with_ws(opinions_run("members", "意見票")), methods=["POST"]),
+        Route("/replies/collect", with_ws(opinions_run("replies", "回答票")), methods=["POST"]),
+        Route("/opinions/forms", with_ws(opinion_forms_make("opinions")), methods=["POST"]),
+        Route("/replies/forms", with_ws(opinion_forms_make("replies")), methods=["POST"]),
+        Route("/opinions/forms.zip", with_ws(opinion_forms_zip("opinions"))),
+        Route("/replies/forms.zip", with_ws(opinion_forms_zip("replies"))),
+        Route("/opinions/material", with_ws(opinions_material), methods=["POST"]),
+        Route("/sheet", with_ws(sheet_page)),
         Route("/settings", settings_page),
         Route("/jobs/{job_id}.json", job_json),
         Route("/jobs/{job_id}", with_ws(job_page)),
@@ -787,6 +998,20 @@ def build(root: Path, guard: Guard) -> Any:
     app = Starlette(routes=routes, exception_handlers={HTTPException: refused, BodyTooLarge: body_too_large})
     app.state.web = web
     return guarded(app, guard)
+
+
+def _zip(files: list[Path], name: str) -> Response:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in files:
+            zf.write(f, f.name)
+    return _secure(
+        Response(
+            buffer.getvalue(),
+            media_type="application/zip",
+            headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        )
+    )
 
 
 def _received(ws: Any, kind: str, relative: str) -> Path | None:
