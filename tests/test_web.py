@@ -651,6 +651,13 @@ def test_plan_adopt_confirm_stores_the_new_version(
         (1, info[0]["name"], "plan.csv"),
         (2, "改正後", "plan_R6.csv"),
     ]
+    again = lxml_html.fromstring(client.post(action, data=fields).text)  # the same confirm sent twice
+    assert _text(again, "//div[@role='alert']/p")[0].startswith(
+        "変更を確認したあとで、計画の版が採用されています"
+    )
+    assert again.xpath("//form[@id='confirm-form']//input[@name='expect']/@value") == ["3"]
+    with ws.store() as store:
+        assert len(store.version_info()) == 2
     shown = run("plan", "show", "--year", "R6", "-w", ws.root)
     assert shown.exit_code == 0 and "防災危機管理課" in shown.output and "地域安全課" not in shown.output
     assert "\n計画の版: 改正後（R6〜）\n" in shown.output

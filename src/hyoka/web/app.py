@@ -289,9 +289,17 @@ def build(root: Path, guard: Guard) -> Any:
         adopting = form.get("step") == "adopt"
         force = adopting and form.get("force") == "1"
 
+        expected = str(form.get("expect") or "")
+        stale = False
+
         def run() -> Any:
+            nonlocal stale, adopting
             from hyoka.workspace import adopt_plan
 
+            if adopting:  # adopt what the clerk saw: not after another adoption (or the same one sent twice)
+                with ws.store() as store:
+                    stale = expected != str(store.next_version_id())
+                adopting = not stale
             return adopt_plan(ws, path, fy, renames=renames, name=name, dry_run=not adopting, force=force)
 
         result = await run_in_threadpool(run)
@@ -299,6 +307,12 @@ def build(root: Path, guard: Guard) -> Any:
             request,
             "plan_adopt.html",
             title="計画の版の採用" if adopting and result.stored else "計画の版の採用（変更の確認）",
+            error=(
+                "変更を確認したあとで、計画の版が採用されています（別の画面や CLI での採用か、同じ採用の2回目の送信）。"
+                "この画面で変更をもう一度確かめてから採用してください。"
+                if stale
+                else None
+            ),
             ws=ws,
             year=fy,
             result=result,
