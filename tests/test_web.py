@@ -860,6 +860,9 @@ def test_the_final_material_is_refused_while_replies_are_missing(
     _wait(client, _send(client, guard, "/opinions/import", [(OPINIONS.name, OPINIONS.read_bytes())]))
     failed = _wait(client, _post(client, guard, "/opinions/material"))
     message = _text(failed, "//div[@role='alert']/p")[0]
+    assert message.endswith(
+        "「案」として作るには、「…「案」として作る」の欄にチェックを入れて作成してください。"
+    )
     assert message.startswith(
         "会議 R6-1 の意見に、まだ回答のない課があるため「意見と市の考え方」を作成できません。"
     )
