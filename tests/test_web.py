@@ -891,3 +891,18 @@ def test_sheet_page_is_sheet_show_and_sheet_check(web: tuple[TestClient, Guard, 
     ]
     checked = run("sheet", "check", "-w", ws.root)
     assert _text(page, "//*[@id='sheet-outcome']") == [checked.output.strip().split("\n")[-1]]
+
+
+def test_recorded_opinions_are_listed_with_who_still_owes_a_reply(
+    web: tuple[TestClient, Guard, Workspace],
+) -> None:
+    client, guard, _ws = web
+    _wait(client, _send(client, guard, "/opinions/import", [(OPINIONS.name, OPINIONS.read_bytes())]))
+    page = lxml_html.fromstring(client.get("/opinions?year=R5").text)  # the year's first meeting
+    assert page.xpath("//select[@id='meeting-select']/option[@selected]/@value") == ["R6-1"]
+    rows = page.xpath("//table[@id='recorded']/tbody/tr")
+    assert len(rows) == 8
+    first = [c.text_content() for c in rows[0].xpath("./td")]
+    assert first[0] == "計画全体・評価全般" and first[1] == "委員A"
+    assert first[2].startswith("評価の理由が事業によって詳しさに差があります。")
+    assert first[4] == f"未回答: {first[3]}"

@@ -648,7 +648,9 @@ def build(root: Path, guard: Guard) -> Any:
         if not wanted:
             if not ws.config.meetings:
                 raise HyokaError("hyoka.toml に会議がありません。[[meetings]] に設定してください。")
-            wanted = ws.config.meetings[0].id
+            year = web.year(request, ws)  # the year chosen in the header: its first meeting
+            of_year = [m for m in ws.config.meetings if m.report_year == year]
+            wanted = (of_year or list(ws.config.meetings))[0].id
         return library_meeting(ws, wanted)
 
     def opinion_files(ws: Any, kind: str, meeting: Any) -> list[tuple[str, str]]:
