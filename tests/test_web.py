@@ -807,6 +807,19 @@ def test_the_opinions_round_trip_in_the_pages(web: tuple[TestClient, Guard, Work
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
     assert any("個別避難計画" in c for c in cells)
     assert "未回答" not in "".join(cells)
+    # the second meeting's pack, which holds the material, chosen on the 資料 page
+    report = lxml_html.fromstring(client.get("/report?year=R5").text)
+    assert report.xpath("//select[@id='report-meeting']/option/@value") == ["R6-1", "R6-2"]
+    done = _wait(
+        client,
+        client.post(f"/report?year=R5&csrf={guard.csrf}", data={"meeting": "R6-2"}, follow_redirects=False),
+    )
+    made = sorted(p.relative_to(ws.out_dir).as_posix() for p in (ws.out_dir / "R5" / "R6-2").glob("*.docx"))
+    assert made == sorted(f"R5/R6-2/{a.text_content()}" for a in done.xpath("//ul[@class='files']//a"))
+    pack = next(p for p in (ws.out_dir / "R5" / "R6-2").glob("*一式*.docx"))
+    assert any(
+        "個別避難計画" in c.text for t in Document(str(pack)).tables for row in t.rows for c in row.cells
+    )
     home = lxml_html.fromstring(client.get("/?year=R5").text)
     step = home.xpath("//ol[@class='cycle']/li[a[@href='/opinions?meeting=R6-1']]")
     assert _text(step[0], "./span[@class='detail']") == [f"会議 R6-1: 意見 8 件、回答済み {n}/{n} 課"]

@@ -470,26 +470,46 @@ def build(root: Path, guard: Guard) -> Any:
 
     # --- report --------------------------------------------------------------------------------------
 
+    def report_meetings(ws: Any, year: FiscalYear) -> list[tuple[Any, Path]]:
+        """The meetings that report on ``year``, each with the folder its documents go to: the first
+        meeting's in ``out/R5/`` (as ``hyoka report``), a later one's in ``out/R5/<会議>/`` (as
+        ``hyoka report --meeting R6-2 --out …``), so that two meetings' files never overwrite each other."""
+        from hyoka.cycle import report_folder
+        from hyoka.text import safe_filename
+
+        folder = report_folder(ws.out_dir, year)
+        meetings = [m for m in ws.config.meetings if m.report_year == year]
+        return [(m, folder if i == 0 else folder / safe_filename(m.id)) for i, m in enumerate(meetings)]
+
     def report_page(request: Request, ws: Any) -> Response:
         from hyoka.cycle import report_folder
         from hyoka.report.pdf import find_soffice
 
         year = web.year(request, ws)
-        folder = report_folder(ws.out_dir, year)
-        files = (
-            sorted(p for p in folder.glob("*") if p.suffix in {".docx", ".pdf"}) if folder.is_dir() else []
+        meetings = report_meetings(ws, year)
+        folders = (
+            [("", report_folder(ws.out_dir, year))] if not meetings else [(m.id, f) for m, f in meetings]
         )
+        groups = []
+        for meeting_id, folder in folders:
+            files = (
+                sorted(p for p in folder.glob("*") if p.suffix in {".docx", ".pdf"})
+                if folder.is_dir()
+                else []
+            )
+            groups.append((meeting_id, [(f.name, web.download_url(ws, f)) for f in files]))
         return web.page(
             request,
             "report.html",
             title="資料",
             ws=ws,
             year=year,
-            files=[(f.name, web.download_url(ws, f)) for f in files],
+            groups=groups,
+            files=[f for _m, fs in groups for f in fs],
             make_action=web.action("/report", year=year.short),
             preview_url=f"/report/preview?year={year.short}",
             has_soffice=find_soffice() is not None,
-            meetings=[m for m in ws.config.meetings if m.report_year == year],
+            meetings=[m for m, _f in meetings],
         )
 
     async def report_make(request: Request, ws: Any) -> Response:
@@ -498,9 +518,19 @@ def build(root: Path, guard: Guard) -> Any:
         year = web.year(request, ws)
         form = await request.form()
         draft, to_pdf = form.get("draft") == "1", form.get("pdf") == "1"
+        wanted = str(form.get("meeting") or "")
+        meetings = await run_in_threadpool(report_meetings, ws, year)
+        chosen = next(((m, f) for m, f in meetings if m.id == wanted), meetings[0] if meetings else None)
 
         def work(job: Job) -> Any:
-            result = make_report(ws, year, draft=draft, to_pdf=to_pdf)
+            result = make_report(
+                ws,
+                year,
+                meeting_id=chosen[0].id if chosen else None,
+                out_dir=chosen[1] if chosen else None,
+                draft=draft,
+                to_pdf=to_pdf,
+            )
             return Output(
                 [(p.name, web.download_url(ws, p)) for p in [*result.files, *result.pdfs]], result.notices
             )
