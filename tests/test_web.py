@@ -658,6 +658,15 @@ def test_plan_adopt_confirm_stores_the_new_version(
     assert again.xpath("//form[@id='confirm-form']//input[@name='expect']/@value") == ["3"]
     with ws.store() as store:
         assert len(store.version_info()) == 2
+    r6 = lxml_html.fromstring(client.get("/plan?year=R6").text)  # the tree of the version in force
+    assert _text(r6, "//*[@id='in-force']") == ["令和6年度に有効な計画の版: 版 2（改正後（R6〜））"]
+    tree = " ".join(_text(r6, "//ul[@class='tree']"))
+    assert "防災危機管理課" in tree and "地域安全課" not in tree
+    notice = ws.working_copy_notice()
+    assert notice is not None and _text(r6, "//*[@id='working-copy']/p")[0] == notice.message
+    r5 = lxml_html.fromstring(client.get("/plan?year=R5").text)
+    assert _text(r5, "//*[@id='in-force']")[0].startswith("令和5年度に有効な計画の版: 版 1")
+    assert "地域安全課" in " ".join(_text(r5, "//ul[@class='tree']"))
     shown = run("plan", "show", "--year", "R6", "-w", ws.root)
     assert shown.exit_code == 0 and "防災危機管理課" in shown.output and "地域安全課" not in shown.output
     assert "\n計画の版: 改正後（R6〜）\n" in shown.output

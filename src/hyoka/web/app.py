@@ -233,20 +233,28 @@ def build(root: Path, guard: Guard) -> Any:
     def plan_page(request: Request, ws: Any) -> Response:
         from hyoka.workspace import load_plan
 
-        plan, problems = load_plan(ws.config.plan_file, ws.sheet)
+        year = web.year(request, ws)
+        working, problems = load_plan(ws.config.plan_file, ws.sheet)
         with ws.store() as store:  # the versions as `plan versions` lists them, replaced ones too
             rows = {v.id: len(v.rows) for v in store.versions(replaced=True)}
             versions = [
                 {**i, "from": FiscalYear(i["from_year"]), "rows": rows.get(i["id"], 0)}
                 for i in store.version_info()
             ]
+        # The tree of the version in force for the year (as `plan show --year`); the working copy's
+        # check beside it, and the library's notice when the working copy is not what was adopted.
+        in_force = ws.version(year) if versions else None
+        plan = in_force.plan if in_force is not None else working
+        notice = ws.working_copy_notice() if versions else None
         return web.page(
             request,
             "plan.html",
             versions=versions,
             title="計画",
             ws=ws,
-            year=web.year(request, ws),
+            year=year,
+            in_force=in_force,
+            notice=notice,
             plan=plan,
             goals=plan.goals() if plan is not None else [],
             counts=plan.counts() if plan is not None else {},
