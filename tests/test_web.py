@@ -19,6 +19,7 @@ from hyoka.web.app import build
 from hyoka.web.security import MAX_BODY_BYTES, Guard
 from hyoka.web.uploads import upload_name
 from hyoka.workspace import Workspace
+from hyoka.years import FiscalYear
 from tests.conftest import SAMPLE
 
 HOST = "http://127.0.0.1:8765"
@@ -894,10 +895,20 @@ def test_the_final_material_is_refused_while_replies_are_missing(
     ]
 
 
-def test_sheet_page_is_sheet_show_and_sheet_check(web: tuple[TestClient, Guard, Workspace], run: Any) -> None:
+@pytest.mark.parametrize(
+    ("address", "options"), [("/sheet", []), ("/sheet?stored=1&year=R5", ["--year", "R5"])]
+)
+def test_sheet_page_is_sheet_show_and_sheet_check(
+    web: tuple[TestClient, Guard, Workspace], run: Any, address: str, options: list[str]
+) -> None:
     client, _guard, ws = web
-    page = lxml_html.fromstring(client.get("/sheet").text)
-    shown = run("sheet", "show", "-w", ws.root)
+    page = lxml_html.fromstring(client.get(address).text)
+    shown = run("sheet", "show", *options, "-w", ws.root)
+    if options:
+        label = ws.version(FiscalYear.parse("R5")).label
+        assert _text(page, "//*[@id='sheet-source']")[0].startswith(
+            f"令和5年度の計画の版 {label} に記録された定義です"
+        )
     lines = [line for line in shown.output.split("\n") if line and not line.startswith("[")]
     columns = [line for line in lines if line.startswith("  ")]
     rows = page.xpath("//table[@id='sheet-columns']/tbody/tr")

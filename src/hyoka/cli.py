@@ -302,15 +302,10 @@ def plan_check(
 
 def _print_changes(result: Any) -> None:
     """The change report of an adoption: the plan's rows, then hyoka.toml's sheet definition."""
-    if result.sheet_changes and result.changes == ["変更はありません。"]:
-        typer.echo("計画マスタの行の変更はありません。")
-    else:
-        for line in result.changes:
-            typer.echo(line)
-    if result.sheet_changes:
-        typer.echo("評価表の定義（hyoka.toml）の変更:")
-        for line in result.sheet_changes:
-            typer.echo(line)
+    from hyoka.plan_view import change_lines
+
+    for line in change_lines(result):
+        typer.echo(line)
 
 
 def _rename_hint(result: Any) -> None:

@@ -26,6 +26,10 @@ class AdoptResult(Protocol):
     def version_id(self) -> int: ...
     @property
     def rows(self) -> int: ...
+    @property
+    def changes(self) -> list[str]: ...
+    @property
+    def sheet_changes(self) -> list[str]: ...
 
 
 def render_tree(plan: Plan, levels: Sequence[Level] = DEFAULT_LEVELS) -> str:
@@ -102,6 +106,19 @@ def adoption_heading(result: AdoptResult, gannen: bool = True) -> str:
     if result.replacing:
         before += f"（{result.replacing} の版を置き換えます）"
     return f"計画マスタ {result.file.name} を{result.from_year.label(gannen)}から採用します{before}。"
+
+
+def change_lines(result: AdoptResult) -> list[str]:
+    """The change report of an adoption: the plan's rows, then hyoka.toml's sheet definition."""
+    lines = []
+    if result.sheet_changes and result.changes == ["変更はありません。"]:
+        lines.append("計画マスタの行の変更はありません。")
+    else:
+        lines.extend(result.changes)
+    if result.sheet_changes:
+        lines.append("評価表の定義（hyoka.toml）の変更:")
+        lines.extend(result.sheet_changes)
+    return lines
 
 
 def adoption_done(result: AdoptResult, gannen: bool = True) -> str:

@@ -71,12 +71,15 @@ class Web:
             lstrip_blocks=True,
         )
         from hyoka.collect import FILE_STATUS_LABEL
-        from hyoka.plan_view import adoption_done, adoption_heading, adoption_refused
+        from hyoka.plan_view import adoption_done, adoption_heading, adoption_refused, change_lines
 
         # The library's words for a problem's severity and a file's outcome, as the CLI prints them.
         self.env.globals.update(nav=NAV, severity_words=SEVERITY_LABEL, file_status_words=FILE_STATUS_LABEL)
         self.env.globals.update(
-            adoption_heading=adoption_heading, adoption_done=adoption_done, adoption_refused=adoption_refused
+            adoption_heading=adoption_heading,
+            adoption_done=adoption_done,
+            adoption_refused=adoption_refused,
+            change_lines=change_lines,
         )
         self.env.filters["when"] = lambda d: f"{d:%Y-%m-%d %H:%M:%S}" if d else ""
 
@@ -860,8 +863,10 @@ def build(root: Path, guard: Guard) -> Any:
         from hyoka.sheet import describe_column, describe_sheet
         from hyoka.workspace import ConfigError
 
-        sheet = ws.sheet
-        try:  # as `hyoka sheet check`: errors first
+        year = web.year(request, ws)
+        stored = request.query_params.get("stored") == "1"  # as `sheet show --year`: the version's own
+        sheet = ws.sheet_for(year) if stored else ws.sheet
+        try:  # as `hyoka sheet check` (hyoka.toml's definition): errors first
             problems = ws.sheet_problems()
         except ConfigError as exc:
             problems = exc.problems
@@ -873,7 +878,9 @@ def build(root: Path, guard: Guard) -> Any:
             "sheet.html",
             title="評価表の定義",
             ws=ws,
-            year=web.year(request, ws),
+            year=year,
+            stored=stored,
+            version=ws.version(year) if stored else None,
             sheet=sheet,
             # describe_sheet: levels, plan headings, "列:", one line per column, then the scales
             lines=[*lines[:2], *lines[3 + len(sheet.columns) :]],
