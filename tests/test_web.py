@@ -939,3 +939,15 @@ def test_recorded_opinions_are_listed_with_who_still_owes_a_reply(
     assert first[0] == "計画全体・評価全般" and first[1] == "委員A"
     assert first[2].startswith("評価の理由が事業によって詳しさに差があります。")
     assert first[4] == f"未回答: {first[3]}"
+
+
+def test_an_unknown_meeting_is_the_librarys_message(web: tuple[TestClient, Guard, Workspace]) -> None:
+    from hyoka.opinions_io import meeting_of
+    from hyoka.problems import HyokaError
+
+    client, _guard, ws = web
+    page = lxml_html.fromstring(client.get("/opinions?meeting=R9-9").text)
+    with pytest.raises(HyokaError) as raised:
+        meeting_of(ws, "R9-9")
+    assert str(raised.value) == "会議「R9-9」は hyoka.toml にありません。設定済みの会議: R6-1、R6-2"
+    assert _text(page, "//div[@role='alert']/p") == [str(raised.value)]
