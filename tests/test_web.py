@@ -795,6 +795,7 @@ def test_the_opinions_round_trip_in_the_pages(web: tuple[TestClient, Guard, Work
     assert {r.xpath("./td")[0].text_content() for r in grid} == {"未回答あり"}
     # the reply workbooks, one by one and as a zip
     made = _wait(client, _post(client, guard, "/replies/forms"))
+    assert made.xpath("//a[text()='意見・回答のページに戻る']/@href") == ["/opinions?meeting=R6-1"]
     links = made.xpath("//ul[@class='files']//a")
     assert len(links) == len(departments) == len(REPLIES)
     archive = zipfile.ZipFile(io.BytesIO(client.get("/replies/forms.zip?meeting=R6-1").content))

@@ -154,8 +154,10 @@ class Web:
         work: Callable[[Job], Any],
         total: int = 0,
         done_title: str = "",
+        meeting: str = "",
     ) -> Response:
         job = self.jobs.start(kind, title, year.short, work, total, done_title or title)
+        job.meeting = meeting  # the page of that meeting's opinions is linked from the result
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
@@ -811,6 +813,7 @@ def build(root: Path, guard: Guard) -> Any:
                 work,
                 0,
                 f"会議 {meeting.id} の{what}を作成しました",
+                meeting=meeting.id,
             )
 
         return endpoint
@@ -854,6 +857,7 @@ def build(root: Path, guard: Guard) -> Any:
             work,
             0,
             f"会議 {meeting.id} の「意見と市の考え方」{what}を作成しました",
+            meeting=meeting.id,
         )
 
     # --- the sheet definition ---------------------------------------------------------------------------
