@@ -952,3 +952,46 @@ def test_an_unknown_meeting_is_the_librarys_message(web: tuple[TestClient, Guard
         meeting_of(ws, "R9-9")
     assert str(raised.value) == "会議「R9-9」は hyoka.toml にありません。設定済みの会議: R6-1、R6-2"
     assert _text(page, "//div[@role='alert']/p") == [str(raised.value)]
+
+
+def test_a_reply_run_stopped_part_way_says_so_as_collect_does(sample_ws: Workspace) -> None:
+    """The job page of a reply run the store stopped (rendered directly from such a result)."""
+    from types import SimpleNamespace
+
+    from hyoka.collect import Interruption
+    from hyoka.opinions_io import OpinionsResult
+    from hyoka.web.app import Web
+
+    result = OpinionsResult(
+        "R6-1",
+        False,
+        [],
+        interrupted=Interruption(
+            "store-failed",
+            "ディスクの空きが足りないため保存できませんでした。",
+            [Path("回答票_R6-1_健康課.xlsx")],
+        ),
+    )
+    page = (
+        Web(sample_ws.root, Guard(port=8765))
+        .env.get_template("job.html")
+        .render(
+            title="確認結果",
+            committee="",
+            path="/jobs/1",
+            job=SimpleNamespace(state="done", result=result, what="回答票", meeting="R6-1"),
+            state="done",
+            collect=None,
+            opinions=result,
+            feedback={},
+            year=FiscalYear.parse("R5"),
+            years=[],
+            error=None,
+            settings_link=None,
+        )
+    )
+    doc = lxml_html.fromstring(page)
+    assert _text(doc, "//p[@role='status']") == ["会議 R6-1 の回答票: 処理したファイルなし"]
+    (alert,) = _text(doc, "//div[@id='interrupted']")
+    assert alert.startswith("ディスクの空きが足りないため保存できませんでした。")
+    assert "次の 1 件は保存していません: 回答票_R6-1_健康課.xlsx。" in alert
