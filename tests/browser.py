@@ -68,9 +68,14 @@ def screenshot(driver: Any, name: str, *, full_page: bool = True) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     if full_page:
+        before = driver.get_window_size()
         height = driver.execute_script("return document.documentElement.scrollHeight")
         width = driver.execute_script("return document.documentElement.scrollWidth")
         driver.set_window_size(max(width, 320), min(max(height, 400), 16000))
+        driver.execute_script("window.scrollTo(0, 0)")
+        driver.save_screenshot(str(path))
+        driver.set_window_size(before["width"], before["height"])  # the next pages at the usual size
+        return path
     driver.save_screenshot(str(path))
     return path
 

@@ -68,6 +68,6 @@ def test_the_web_page_adds_its_control() -> None:
     from hyoka.web.words import said
 
     assert said(HyokaError("作れません。", hint="draft")) == (
-        "作れません。\n「案」として作るには、「未提出の行があっても「案」として作る」にチェックを入れて作成してください。"
+        "作れません。\n「案」として作るには、「…「案」として作る」の欄にチェックを入れて作成してください。"
     )
     assert said(HyokaError("作れません。")) == "作れません。"

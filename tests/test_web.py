@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import time
 import zipfile
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ from hyoka.web.app import build
 from hyoka.web.security import MAX_BODY_BYTES, Guard
 from hyoka.web.uploads import upload_name
 from hyoka.workspace import Workspace
+from hyoka.years import FiscalYear
 from tests.conftest import SAMPLE
 
 HOST = "http://127.0.0.1:8765"
@@ -191,6 +193,8 @@ def test_every_page_opens_in_japanese(web: tuple[TestClient, Guard, Workspace]) 
         ("/report", "資料"),
         ("/diff", "比較"),
         ("/history", "履歴"),
+        ("/opinions", "意見・回答"),
+        ("/sheet", "評価表の定義"),
         ("/settings", "設定"),
     ):
         response = client.get(path)
@@ -556,3 +560,438 @@ def test_plan_page_lists_the_adopted_versions(web: tuple[TestClient, Guard, Work
     assert len(rows) >= 1
     cells = [" ".join(c.text_content().split()) for c in rows[0].xpath("./th|./td")]
     assert cells[0] == str(first["id"]) and cells[3] == "57" and cells[4] == first["source_file"]
+
+
+# --- 計画: adopting a new plan version ---------------------------------------------------------------
+
+
+def _adopt(client: TestClient, guard: Guard, filename: str, data: bytes, **fields: Any) -> Any:
+    return client.post(
+        f"/plan/adopt?csrf={guard.csrf}",
+        files=[("file", (filename, data, "application/octet-stream"))],
+        data={"from": "R6", "step": "check", **fields},
+    )
+
+
+def _pre(page: lxml_html.HtmlElement, element_id: str) -> list[str]:
+    return [line for line in page.get_element_by_id(element_id).text_content().split("\n") if line]
+
+
+def test_plan_adopt_needs_the_csrf_token(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, _guard, ws = web
+    response = client.post(
+        "/plan/adopt",
+        files=[("file", ("plan.csv", (SAMPLE / "plan_R6.csv").read_bytes(), "text/csv"))],
+        data={"from": "R6", "step": "adopt"},
+    )
+    assert response.status_code == 403
+    assert not (ws.root / "received").exists()
+    with ws.store() as store:
+        assert [v.from_year.short for v in store.versions()] == ["R4"]
+
+
+def test_plan_adopt_preview_is_the_clis_dry_run(web: tuple[TestClient, Guard, Workspace], run: Any) -> None:
+    client, guard, ws = web
+    renamed = {"old": ["地域安全課", ""], "new": ["防災危機管理課", ""]}
+    response = _adopt(client, guard, "plan_R6.csv", (SAMPLE / "plan_R6.csv").read_bytes(), **renamed)
+    assert response.status_code == 200
+    page = lxml_html.fromstring(response.text)
+    kept = sorted((ws.root / "received" / "plan").glob("*/*"))
+    assert [p.name for p in kept] == ["plan_R6.csv"]  # the clerk's record
+    shutil.copy2(kept[0], ws.root / "plan_R6.csv")
+    cli = run(
+        "plan",
+        "adopt",
+        "plan_R6.csv",
+        "--from",
+        "R6",
+        "--rename",
+        "地域安全課=防災危機管理課",
+        "--dry-run",
+        "-w",
+        ws.root,
+    )
+    assert cli.exit_code == 0, cli.output
+    expected = [line for line in cli.output.split("\n") if line][:-1]  # without the --dry-run note
+    assert _pre(page, "adopt-preview") == expected
+    assert "■ 課名の変更（1件）" in expected
+    with ws.store() as store:  # a preview stores nothing
+        assert [v.from_year.short for v in store.versions()] == ["R4"]
+
+
+def test_plan_adopt_without_the_rename_suggests_it(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, _ws = web
+    page = lxml_html.fromstring(
+        _adopt(client, guard, "plan_R6.csv", (SAMPLE / "plan_R6.csv").read_bytes()).text
+    )
+    assert _text(page, "//*[@id='suspected']/p")[0].startswith(
+        "「地域安全課」がなくなり「防災危機管理課」が増えています。"
+    )
+    # the re-check form has the suspected pair filled in
+    assert page.xpath("//form[@id='recheck-form']//input[@id='old-0']/@value") == ["地域安全課"]
+    assert page.xpath("//form[@id='recheck-form']//input[@id='new-0']/@value") == ["防災危機管理課"]
+
+
+def test_plan_adopt_confirm_stores_the_new_version(
+    web: tuple[TestClient, Guard, Workspace], run: Any
+) -> None:
+    client, guard, ws = web
+    renamed = {"old": ["地域安全課"], "new": ["防災危機管理課"], "name": "改正後"}
+    preview = lxml_html.fromstring(
+        _adopt(client, guard, "plan_R6.csv", (SAMPLE / "plan_R6.csv").read_bytes(), **renamed).text
+    )
+    fields: dict[str, list[str]] = {}
+    for field in preview.xpath("//form[@id='confirm-form']//input"):
+        fields.setdefault(field.get("name"), []).append(field.get("value"))
+    action = preview.xpath("//form[@id='confirm-form']/@action")[0]
+    done = lxml_html.fromstring(client.post(action, data=fields).text)
+    assert _text(done, "//*[@id='adopt-outcome']") == ["令和6年度からの版として採用しました（版 2、行 57）。"]
+    with ws.store() as store:
+        info = store.version_info()
+    assert [(i["id"], i["name"], i["source_file"]) for i in info] == [
+        (1, info[0]["name"], "plan.csv"),
+        (2, "改正後", "plan_R6.csv"),
+    ]
+    again = lxml_html.fromstring(client.post(action, data=fields).text)  # the same confirm sent twice
+    assert _text(again, "//div[@role='alert']/p")[0].startswith(
+        "変更を確認したあとで、計画の版が採用されています"
+    )
+    assert again.xpath("//form[@id='confirm-form']//input[@name='expect']/@value") == ["3"]
+    with ws.store() as store:
+        assert len(store.version_info()) == 2
+    r6 = lxml_html.fromstring(client.get("/plan?year=R6").text)  # the tree of the version in force
+    assert _text(r6, "//*[@id='in-force']") == ["令和6年度に有効な計画の版: 版 2（改正後（R6〜））"]
+    tree = " ".join(_text(r6, "//ul[@class='tree']"))
+    assert "防災危機管理課" in tree and "地域安全課" not in tree
+    notice = ws.working_copy_notice()
+    assert notice is not None and _text(r6, "//*[@id='working-copy']/p")[0] == notice.message
+    r5 = lxml_html.fromstring(client.get("/plan?year=R5").text)
+    assert _text(r5, "//*[@id='in-force']")[0].startswith("令和5年度に有効な計画の版: 版 1")
+    assert "地域安全課" in " ".join(_text(r5, "//ul[@class='tree']"))
+    shown = run("plan", "show", "--year", "R6", "-w", ws.root)
+    assert shown.exit_code == 0 and "防災危機管理課" in shown.output and "地域安全課" not in shown.output
+    assert "\n計画の版: 改正後（R6〜）\n" in shown.output
+
+
+def test_plan_adopt_shows_the_plan_files_errors_by_cell(
+    web: tuple[TestClient, Guard, Workspace], run: Any
+) -> None:
+    client, guard, ws = web
+    lines = (SAMPLE / "plan.csv").read_text(encoding="utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    broken = lines[1].split(",")
+    broken[header.index("担当課")] = ""
+    bad = "\n".join([lines[0], ",".join(broken), *lines[2:]]) + "\n"
+    page = lxml_html.fromstring(_adopt(client, guard, "plan_bad.csv", bad.encode("utf-8")).text)
+    (ws.root / "plan_bad.csv").write_text(bad, encoding="utf-8")
+    cli = run("plan", "check", ws.root / "plan_bad.csv", "-w", ws.root)
+    assert cli.exit_code == 1
+    expected = [line for line in cli.output.split("\n") if line][:-1]  # without the summary line
+    assert _pre(page, "plan-problems") == expected
+    assert page.xpath("//table[@class='problems']//tr[contains(@class,'sev-error')]")
+    assert _text(page, "//*[@id='adopt-outcome']") == [
+        "plan_bad.csv: 誤りがあるため採用しませんでした。該当の行を直してから、もう一度実行してください。"
+    ]
+    with ws.store() as store:
+        assert len(store.versions()) == 1
+
+
+def test_plan_adopt_upload_names_and_size(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, ws = web
+    response = _adopt(client, guard, "..\\..\\hyoka.toml.csv", (SAMPLE / "plan_R6.csv").read_bytes())
+    assert response.status_code == 200
+    assert [
+        p.relative_to(ws.root / "received" / "plan").parts[1:]
+        for p in (ws.root / "received" / "plan").glob("*/*")
+    ] == [("hyoka.toml.csv",)]
+    # a confirm naming a file outside received/plan is refused
+    sneaky = client.post(
+        f"/plan/adopt?csrf={guard.csrf}", data={"from": "R6", "step": "adopt", "upload": "../../hyoka.toml"}
+    )
+    assert "採用する計画マスタのファイルが選ばれていません。" in sneaky.text
+    big = client.post(
+        f"/plan/adopt?csrf={guard.csrf}",
+        content=b"x" * 10,
+        headers={
+            "content-length": str(MAX_BODY_BYTES + 1),
+            "content-type": "multipart/form-data; boundary=x",
+        },
+    )
+    assert big.status_code == 413
+
+
+# --- 意見・回答: the committee's opinions and the departments' replies ------------------------------------
+
+OPINIONS = SAMPLE / "opinions" / "意見_R6-1.csv"
+REPLIES = sorted((SAMPLE / "replies" / "R6-1").glob("*.xlsx"))
+
+
+def _send(client: TestClient, guard: Guard, path: str, files: list[tuple[str, bytes]], **fields: str) -> Any:
+    return client.post(
+        f"{path}?meeting=R6-1&csrf={guard.csrf}",
+        files=[("files", (name, data, "application/octet-stream")) for name, data in files],
+        data=fields,
+        follow_redirects=False,
+    )
+
+
+def _post(client: TestClient, guard: Guard, path: str, **fields: str) -> Any:
+    return client.post(f"{path}?meeting=R6-1&csrf={guard.csrf}", data=fields, follow_redirects=False)
+
+
+def test_opinion_posts_need_the_csrf_token(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, _guard, ws = web
+    for path in (
+        "/opinions/import",
+        "/opinions/collect",
+        "/replies/collect",
+        "/opinions/forms",
+        "/replies/forms",
+        "/opinions/material",
+    ):
+        response = client.post(
+            f"{path}?meeting=R6-1",
+            files=[("files", (OPINIONS.name, OPINIONS.read_bytes(), "text/csv"))],
+            follow_redirects=False,
+        )
+        assert response.status_code == 403, path
+    assert not (ws.root / "received").exists() and not (ws.out_dir / "opinions").exists()
+
+
+def test_an_oversize_reply_upload_is_refused(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, ws = web
+    response = client.post(
+        f"/replies/collect?meeting=R6-1&csrf={guard.csrf}",
+        content=b"x" * 10,
+        headers={
+            "content-length": str(MAX_BODY_BYTES + 1),
+            "content-type": "multipart/form-data; boundary=x",
+        },
+    )
+    assert response.status_code == 413
+    assert not (ws.root / "received").exists()
+
+
+def test_the_opinions_round_trip_in_the_pages(web: tuple[TestClient, Guard, Workspace], run: Any) -> None:
+    client, guard, ws = web
+    page = lxml_html.fromstring(client.get("/opinions?meeting=R6-1").text)
+    assert _text(page, "//*[@id='opinions-summary']") == [
+        "会議 R6-1 の意見がまだ記録されていません。下の「1. 意見を記録する」から取り込んでください。"
+    ]
+    # the opinions table, with path characters in its name
+    done = _wait(
+        client, _send(client, guard, "/opinions/import", [("..\\../意見.csv", OPINIONS.read_bytes())])
+    )
+    assert _text(done, "//p[@role='status']") == ["会議 R6-1 の意見: 受付 1件"]
+    kept = list((ws.root / "received" / "opinions" / "R6-1").glob("*/*"))
+    assert [p.name for p in kept] == ["意見.csv"]
+    # the status grid, as `hyoka status --meeting` counts it
+    page = lxml_html.fromstring(client.get("/opinions?meeting=R6-1").text)
+    grid = page.xpath("//table[@id='replies-grid']/tbody/tr")
+    cli = run("status", "--meeting", "R6-1", "-w", ws.root)
+    assert cli.exit_code == 1
+    departments = [line.split()[0].split("】")[1] for line in cli.output.split("\n") if line.startswith("【")]
+    assert [r.xpath("./th")[0].text_content() for r in grid] == departments
+    assert {r.xpath("./td")[0].text_content() for r in grid} == {"未回答あり"}
+    # the reply workbooks, one by one and as a zip
+    made = _wait(client, _post(client, guard, "/replies/forms"))
+    assert made.xpath("//a[text()='意見・回答のページに戻る']/@href") == ["/opinions?meeting=R6-1"]
+    links = made.xpath("//ul[@class='files']//a")
+    assert len(links) == len(departments) == len(REPLIES)
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/replies/forms.zip?meeting=R6-1").content))
+    assert sorted(archive.namelist()) == sorted(a.text_content() for a in links)
+    # the departments' returned workbooks
+    done = _wait(
+        client, _send(client, guard, "/replies/collect", [(p.name, p.read_bytes()) for p in REPLIES])
+    )
+    assert _text(done, "//section//span[@class='badge']") == ["受付"] * len(REPLIES)
+    page = lxml_html.fromstring(client.get("/opinions?meeting=R6-1").text)
+    n = len(departments)
+    assert _text(page, "//*[@id='opinions-summary']") == [
+        f"会議 R6-1 の意見 8件 への回答状況: 回答済み {n}/{n} 課"
+    ]
+    # the material, final, read back
+    done = _wait(client, _post(client, guard, "/opinions/material"))
+    link = done.xpath("//ul[@class='files']//a")[0]
+    assert link.text_content() == "資料1_意見と市の考え方_R6-1.docx"
+    doc = Document(io.BytesIO(client.get(link.get("href")).content))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    assert any("個別避難計画" in c for c in cells)
+    assert "未回答" not in "".join(cells)
+    # the second meeting's pack, which holds the material, chosen on the 資料 page
+    report = lxml_html.fromstring(client.get("/report?year=R5").text)
+    assert report.xpath("//select[@id='report-meeting']/option/@value") == ["R6-1", "R6-2"]
+    done = _wait(
+        client,
+        client.post(f"/report?year=R5&csrf={guard.csrf}", data={"meeting": "R6-2"}, follow_redirects=False),
+    )
+    made = sorted(p.relative_to(ws.out_dir).as_posix() for p in (ws.out_dir / "R5" / "R6-2").glob("*.docx"))
+    assert made == sorted(f"R5/R6-2/{a.text_content()}" for a in done.xpath("//ul[@class='files']//a"))
+    pack = next(p for p in (ws.out_dir / "R5" / "R6-2").glob("*一式*.docx"))
+    assert any(
+        "個別避難計画" in c.text for t in Document(str(pack)).tables for row in t.rows for c in row.cells
+    )
+    home = lxml_html.fromstring(client.get("/?year=R5").text)
+    step = home.xpath("//ol[@class='cycle']/li[a[@href='/opinions?meeting=R6-1']]")
+    assert _text(step[0], "./span[@class='detail']") == [f"会議 R6-1: 意見 8 件、回答済み {n}/{n} 課"]
+
+
+def test_member_workbooks_are_made_and_read_back(web: tuple[TestClient, Guard, Workspace]) -> None:
+    client, guard, ws = web
+    made = _wait(client, _post(client, guard, "/opinions/forms"))
+    names = [a.text_content() for a in made.xpath("//ul[@class='files']//a")]
+    assert names == ["意見票_R6-1_委員A.xlsx", "意見票_R6-1_委員B.xlsx", "意見票_R6-1_委員C.xlsx"]
+    archive = zipfile.ZipFile(io.BytesIO(client.get("/opinions/forms.zip?meeting=R6-1").content))
+    assert sorted(archive.namelist()) == names
+    from openpyxl import load_workbook
+
+    path = ws.out_dir / "opinions" / "R6-1" / names[0]
+    wb = load_workbook(path)
+    sheet = wb.worksheets[0]
+    cell = next(
+        c for row in sheet.iter_rows() for c in row if c.value is None and not c.protection.locked
+    )  # the first free-text cell
+    cell.value = "地域の見守りの担い手を増やす工夫を示してください。"
+    wb.save(path)
+    done = _wait(client, _send(client, guard, "/opinions/collect", [(path.name, path.read_bytes())]))
+    assert _text(done, "//p[@role='status']") == ["会議 R6-1 の意見票: 受付 1件"]
+
+
+def test_an_opinion_about_a_missing_project_is_shown_by_cell(
+    web: tuple[TestClient, Guard, Workspace],
+) -> None:
+    client, guard, ws = web
+    table = (
+        "意見No,基本目標No,基本施策,施策,事業No,委員,意見,担当課\n1,,,,999,委員A,存在しない事業への意見,\n"
+    )
+    done = _wait(client, _send(client, guard, "/opinions/import", [("意見.csv", table.encode("utf-8"))]))
+    assert _text(done, "//p[@role='status']") == ["会議 R6-1 の意見: 差戻し 1件"]
+    rows = done.xpath("//table[@class='problems']/tbody/tr")
+    assert [r.get("class") for r in rows] == ["sev-error"]
+    cells = [c.text_content() for c in rows[0].xpath("./td")]
+    assert cells[1].startswith("意見.csv") and "E2" in cells[1]
+    assert "999" in cells[2]
+    with ws.store() as store:
+        from hyoka import opinions_store
+
+        assert opinions_store.current_opinions(store, "R6-1") == []
+
+
+def test_the_final_material_is_refused_while_replies_are_missing(
+    web: tuple[TestClient, Guard, Workspace],
+) -> None:
+    client, guard, _ws = web
+    _wait(client, _send(client, guard, "/opinions/import", [(OPINIONS.name, OPINIONS.read_bytes())]))
+    failed = _wait(client, _post(client, guard, "/opinions/material"))
+    message = _text(failed, "//div[@role='alert']/p")[0]
+    assert message.endswith(
+        "「案」として作るには、「…「案」として作る」の欄にチェックを入れて作成してください。"
+    )
+    assert message.startswith(
+        "会議 R6-1 の意見に、まだ回答のない課があるため「意見と市の考え方」を作成できません。"
+    )
+    draft = _wait(client, _post(client, guard, "/opinions/material", draft="1"))
+    assert [a.text_content() for a in draft.xpath("//ul[@class='files']//a")] == [
+        "資料1_意見と市の考え方_R6-1_案.docx"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("address", "options"), [("/sheet", []), ("/sheet?stored=1&year=R5", ["--year", "R5"])]
+)
+def test_sheet_page_is_sheet_show_and_sheet_check(
+    web: tuple[TestClient, Guard, Workspace], run: Any, address: str, options: list[str]
+) -> None:
+    client, _guard, ws = web
+    page = lxml_html.fromstring(client.get(address).text)
+    shown = run("sheet", "show", *options, "-w", ws.root)
+    if options:
+        label = ws.version(FiscalYear.parse("R5")).label
+        assert _text(page, "//*[@id='sheet-source']")[0].startswith(
+            f"令和5年度の計画の版 {label} に記録された定義です"
+        )
+    lines = [line for line in shown.output.split("\n") if line and not line.startswith("[")]
+    columns = [line for line in lines if line.startswith("  ")]
+    rows = page.xpath("//table[@id='sheet-columns']/tbody/tr")
+    cells = [[c.text_content() for c in r.xpath("./th|./td")] for r in rows]
+    expected = []
+    for line in columns:  # "  key  見出し: 説明"
+        key, rest = line.split(maxsplit=1)
+        title, _, text = rest.partition(": ")
+        expected.append([key, title, text])
+    assert cells == expected
+    assert _text(page, "//ul[@id='sheet-lines']/li") == [
+        line for line in lines[1:] if not line.startswith("  ") and line != "列:"
+    ]
+    checked = run("sheet", "check", "-w", ws.root)
+    assert _text(page, "//*[@id='sheet-outcome']") == [checked.output.strip().split("\n")[-1]]
+
+
+def test_recorded_opinions_are_listed_with_who_still_owes_a_reply(
+    web: tuple[TestClient, Guard, Workspace],
+) -> None:
+    client, guard, _ws = web
+    _wait(client, _send(client, guard, "/opinions/import", [(OPINIONS.name, OPINIONS.read_bytes())]))
+    page = lxml_html.fromstring(client.get("/opinions?year=R5").text)  # the year's first meeting
+    assert page.xpath("//select[@id='meeting-select']/option[@selected]/@value") == ["R6-1"]
+    rows = page.xpath("//table[@id='recorded']/tbody/tr")
+    assert len(rows) == 8
+    first = [c.text_content() for c in rows[0].xpath("./td")]
+    assert first[0] == "計画全体・評価全般" and first[1] == "委員A"
+    assert first[2].startswith("評価の理由が事業によって詳しさに差があります。")
+    assert first[4] == f"未回答: {first[3]}"
+
+
+def test_an_unknown_meeting_is_the_librarys_message(web: tuple[TestClient, Guard, Workspace]) -> None:
+    from hyoka.opinions_io import meeting_of
+    from hyoka.problems import HyokaError
+
+    client, _guard, ws = web
+    page = lxml_html.fromstring(client.get("/opinions?meeting=R9-9").text)
+    with pytest.raises(HyokaError) as raised:
+        meeting_of(ws, "R9-9")
+    assert str(raised.value) == "会議「R9-9」は hyoka.toml にありません。設定済みの会議: R6-1、R6-2"
+    assert _text(page, "//div[@role='alert']/p") == [str(raised.value)]
+
+
+def test_a_reply_run_stopped_part_way_says_so_as_collect_does(sample_ws: Workspace) -> None:
+    """The job page of a reply run the store stopped (rendered directly from such a result)."""
+    from types import SimpleNamespace
+
+    from hyoka.collect import Interruption
+    from hyoka.opinions_io import OpinionsResult
+    from hyoka.web.app import Web
+
+    result = OpinionsResult(
+        "R6-1",
+        False,
+        [],
+        interrupted=Interruption(
+            "store-failed",
+            "ディスクの空きが足りないため保存できませんでした。",
+            [Path("回答票_R6-1_健康課.xlsx")],
+        ),
+    )
+    page = (
+        Web(sample_ws.root, Guard(port=8765))
+        .env.get_template("job.html")
+        .render(
+            title="確認結果",
+            committee="",
+            path="/jobs/1",
+            job=SimpleNamespace(state="done", result=result, what="回答票", meeting="R6-1"),
+            state="done",
+            collect=None,
+            opinions=result,
+            feedback={},
+            year=FiscalYear.parse("R5"),
+            years=[],
+            error=None,
+            settings_link=None,
+        )
+    )
+    doc = lxml_html.fromstring(page)
+    assert _text(doc, "//p[@role='status']") == ["会議 R6-1 の回答票: 処理したファイルなし"]
+    (alert,) = _text(doc, "//div[@id='interrupted']")
+    assert alert.startswith("ディスクの空きが足りないため保存できませんでした。")
+    assert "次の 1 件は保存していません: 回答票_R6-1_健康課.xlsx。" in alert

@@ -302,15 +302,10 @@ def plan_check(
 
 def _print_changes(result: Any) -> None:
     """The change report of an adoption: the plan's rows, then hyoka.toml's sheet definition."""
-    if result.sheet_changes and result.changes == ["変更はありません。"]:
-        typer.echo("計画マスタの行の変更はありません。")
-    else:
-        for line in result.changes:
-            typer.echo(line)
-    if result.sheet_changes:
-        typer.echo("評価表の定義（hyoka.toml）の変更:")
-        for line in result.sheet_changes:
-            typer.echo(line)
+    from hyoka.plan_view import change_lines
+
+    for line in change_lines(result):
+        typer.echo(line)
 
 
 def _rename_hint(result: Any) -> None:
@@ -411,6 +406,7 @@ def plan_adopt(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """計画マスタを、指定した年度から有効な計画の版として採用します。前の版からの変更を表示します。"""
+    from hyoka.plan_view import adoption_done, adoption_heading, adoption_refused
     from hyoka.workspace import adopt_plan
 
     ws = _workspace(workspace, notice=False)
@@ -431,14 +427,9 @@ def plan_adopt(
         for p in result.plan_problems:
             typer.echo(p.render())
         if result.errors:
-            typer.echo(
-                f"\n{file.name}: 誤りがあるため採用しませんでした。該当の行を直してから、もう一度実行してください。"
-            )
+            typer.echo("\n" + adoption_refused(result))
             raise typer.Exit(1)
-    before = f"（前の版: {result.previous}）" if result.previous else ""
-    if result.replacing:
-        before += f"（{result.replacing} の版を置き換えます）"
-    typer.echo(f"計画マスタ {file.name} を{fy.label(gannen)}から採用します{before}。")
+    typer.echo(adoption_heading(result, gannen))
     _print_changes(result)
     for p in result.problems:
         typer.echo(p.render())
@@ -455,7 +446,7 @@ def plan_adopt(
     if dry_run:
         typer.echo("（--dry-run のため採用していません）")
         return
-    typer.echo(f"{fy.label(gannen)}からの版として採用しました（版 {result.version_id}、行 {result.rows}）。")
+    typer.echo(adoption_done(result, gannen))
 
 
 @sheet_app.command("show")

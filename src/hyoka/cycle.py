@@ -1,4 +1,5 @@
-"""Where a year's cycle stands: 計画 → 調査票 → 回収 → 資料 → 比較, each done or not, and what is next.
+"""Where a year's cycle stands: 計画 → 調査票 → 回収 → 資料 → 比較 (→ 意見・回答 for each meeting that
+reports on the year and has members or opinions), each done or not, and what is next.
 
 Read from the workspace as it is (the plan check, the forms and documents in ``out/``, the store), so
 that the browser's home page and any other front end say the same thing.
@@ -18,10 +19,11 @@ from hyoka.years import FiscalYear
 
 @dataclass(frozen=True)
 class Step:
-    key: str  # plan | forms | collect | report | diff
+    key: str  # plan | forms | collect | report | diff | opinions
     title: str
     done: bool
     detail: str  # one line for the clerk
+    meeting: str = ""  # for opinions: the meeting whose opinions and replies these are
 
 
 @dataclass(frozen=True)
@@ -97,4 +99,30 @@ def cycle(ws: Workspace, year: FiscalYear) -> Cycle:
             else f"{prior_label}の評価が保存されていません（取り込むと比べられます）。",
         )
     )
+    steps.extend(opinion_steps(ws, year))
     return Cycle(year, tuple(steps))
+
+
+def opinion_steps(ws: Workspace, year: FiscalYear) -> list[Step]:
+    """意見・回答 for each meeting that reports on ``year`` and has members set or opinions recorded:
+    done when every opinion has its reply."""
+    from hyoka.opinions_io import load_opinions
+
+    steps = []
+    for m in ws.config.meetings:
+        if m.report_year != year:
+            continue
+        try:
+            mo = load_opinions(ws, m.id)
+        except HyokaError as exc:
+            steps.append(Step("opinions", "意見・回答", False, str(exc), m.id))
+            continue
+        if not mo.answered and not m.members:
+            continue  # the city records no opinions for this meeting
+        if not mo.answered:
+            detail = f"会議 {m.id} の意見はまだ記録されていません。"
+        else:
+            answered = sum(d.complete for d in mo.departments)
+            detail = f"会議 {m.id}: 意見 {len(mo.answered)} 件、回答済み {answered}/{len(mo.departments)} 課"
+        steps.append(Step("opinions", "意見・回答", bool(mo.answered) and mo.complete, detail, m.id))
+    return steps

@@ -50,6 +50,8 @@ NAV: tuple[tuple[str, str], ...] = (
     ("/report", "資料"),
     ("/diff", "比較"),
     ("/history", "履歴"),
+    ("/opinions", "意見・回答"),
+    ("/sheet", "評価表の定義"),
     ("/settings", "設定"),
 )
 
@@ -69,9 +71,16 @@ class Web:
             lstrip_blocks=True,
         )
         from hyoka.collect import FILE_STATUS_LABEL
+        from hyoka.plan_view import adoption_done, adoption_heading, adoption_refused, change_lines
 
         # The library's words for a problem's severity and a file's outcome, as the CLI prints them.
         self.env.globals.update(nav=NAV, severity_words=SEVERITY_LABEL, file_status_words=FILE_STATUS_LABEL)
+        self.env.globals.update(
+            adoption_heading=adoption_heading,
+            adoption_done=adoption_done,
+            adoption_refused=adoption_refused,
+            change_lines=change_lines,
+        )
         self.env.filters["when"] = lambda d: f"{d:%Y-%m-%d %H:%M:%S}" if d else ""
 
     # --- common -----------------------------------------------------------------------------------------
@@ -145,8 +154,10 @@ class Web:
         work: Callable[[Job], Any],
         total: int = 0,
         done_title: str = "",
+        meeting: str = "",
     ) -> Response:
         job = self.jobs.start(kind, title, year.short, work, total, done_title or title)
+        job.meeting = meeting  # the page of that meeting's opinions is linked from the result
         return RedirectResponse(f"/jobs/{job.id}", status_code=303)
 
 
@@ -227,25 +238,103 @@ def build(root: Path, guard: Guard) -> Any:
     def plan_page(request: Request, ws: Any) -> Response:
         from hyoka.workspace import load_plan
 
-        plan, problems = load_plan(ws.config.plan_file, ws.sheet)
+        year = web.year(request, ws)
+        working, problems = load_plan(ws.config.plan_file, ws.sheet)
         with ws.store() as store:  # the versions as `plan versions` lists them, replaced ones too
             rows = {v.id: len(v.rows) for v in store.versions(replaced=True)}
             versions = [
                 {**i, "from": FiscalYear(i["from_year"]), "rows": rows.get(i["id"], 0)}
                 for i in store.version_info()
             ]
+        # The tree of the version in force for the year (as `plan show --year`); the working copy's
+        # check beside it, and the library's notice when the working copy is not what was adopted.
+        in_force = ws.version(year) if versions else None
+        plan = in_force.plan if in_force is not None else working
+        notice = ws.working_copy_notice() if versions else None
         return web.page(
             request,
             "plan.html",
             versions=versions,
             title="計画",
             ws=ws,
-            year=web.year(request, ws),
+            year=year,
+            in_force=in_force,
+            notice=notice,
             plan=plan,
             goals=plan.goals() if plan is not None else [],
             counts=plan.counts() if plan is not None else {},
             problems=problems,
             plan_file=ws.config.plan_file,
+            adopt_action=web.action("/plan/adopt"),
+            adopt_year=ws.next_adoption_year(),
+            renames=[],
+            suspected=[],
+        )
+
+    async def plan_adopt(request: Request, ws: Any) -> Response:
+        """Check a plan master as ``plan adopt --dry-run`` (a new upload, or the one checked before with
+        other renames), or adopt the one the clerk has seen the preview of."""
+        from hyoka.web.uploads import save_batch
+
+        form = await request.form(max_files=1, max_fields=200)
+        try:
+            fy = FiscalYear.parse(str(form.get("from") or ""))
+        except ValueError as exc:
+            return web.failure(request, str(exc))
+        olds = [str(v).strip() for v in form.getlist("old")]
+        news = [str(v).strip() for v in form.getlist("new")]
+        renames = [(o, n) for o, n in zip(olds, news, strict=False) if o or n]
+        if any(not o or not n for o, n in renames):
+            return web.failure(
+                request,
+                "課名の変更は、旧課名と新課名の両方を書いてください（変更がなければ両方とも空けます）。",
+            )
+        name = str(form.get("name") or "").strip()
+        upload = form.get("file")
+        path: Path | None
+        if upload is not None and not isinstance(upload, str) and upload.filename:
+            path = save_batch(ws.root / "received" / "plan", [upload]).files[0].resolve()
+        else:
+            path = _received(ws, "plan", str(form.get("upload") or ""))
+        if path is None:
+            return web.failure(request, "採用する計画マスタのファイルが選ばれていません。")
+        await form.close()
+        adopting = form.get("step") == "adopt"
+        force = adopting and form.get("force") == "1"
+
+        expected = str(form.get("expect") or "")
+        stale = False
+
+        def run() -> Any:
+            nonlocal stale, adopting
+            from hyoka.workspace import adopt_plan
+
+            if adopting:  # adopt what the clerk saw: not after another adoption (or the same one sent twice)
+                with ws.store() as store:
+                    stale = expected != str(store.next_version_id())
+                adopting = not stale
+            return adopt_plan(ws, path, fy, renames=renames, name=name, dry_run=not adopting, force=force)
+
+        result = await run_in_threadpool(run)
+        return web.page(
+            request,
+            "plan_adopt.html",
+            title="計画の版の採用" if adopting and result.stored else "計画の版の採用（変更の確認）",
+            error=(
+                "変更を確認したあとで、計画の版が採用されています（別の画面や CLI での採用か、同じ採用の2回目の送信）。"
+                "この画面で変更をもう一度確かめてから採用してください。"
+                if stale
+                else None
+            ),
+            ws=ws,
+            year=fy,
+            result=result,
+            gannen=ws.config.gannen,
+            upload=path.relative_to((ws.root / "received" / "plan").resolve()).as_posix(),
+            renames=renames,
+            suspected=[p for p in result.suspected if p not in renames],
+            name=name,
+            action=web.action("/plan/adopt"),
         )
 
     # --- forms ---------------------------------------------------------------------------------------
@@ -298,18 +387,7 @@ def build(root: Path, guard: Guard) -> Any:
             raise HyokaError(
                 f"{year.label()}の調査票はまだ作成されていません。先に「調査票を作成」を押してください。"
             )
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            for f in files:
-                zf.write(f, f.name)
-        name = f"調査票_{year.short}.zip"
-        return _secure(
-            Response(
-                buffer.getvalue(),
-                media_type="application/zip",
-                headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
-            )
-        )
+        return _zip(files, f"調査票_{year.short}.zip")
 
     # --- collect -------------------------------------------------------------------------------------
 
@@ -405,26 +483,46 @@ def build(root: Path, guard: Guard) -> Any:
 
     # --- report --------------------------------------------------------------------------------------
 
+    def report_meetings(ws: Any, year: FiscalYear) -> list[tuple[Any, Path]]:
+        """The meetings that report on ``year``, each with the folder its documents go to: the first
+        meeting's in ``out/R5/`` (as ``hyoka report``), a later one's in ``out/R5/<会議>/`` (as
+        ``hyoka report --meeting R6-2 --out …``), so that two meetings' files never overwrite each other."""
+        from hyoka.cycle import report_folder
+        from hyoka.text import safe_filename
+
+        folder = report_folder(ws.out_dir, year)
+        meetings = [m for m in ws.config.meetings if m.report_year == year]
+        return [(m, folder if i == 0 else folder / safe_filename(m.id)) for i, m in enumerate(meetings)]
+
     def report_page(request: Request, ws: Any) -> Response:
         from hyoka.cycle import report_folder
         from hyoka.report.pdf import find_soffice
 
         year = web.year(request, ws)
-        folder = report_folder(ws.out_dir, year)
-        files = (
-            sorted(p for p in folder.glob("*") if p.suffix in {".docx", ".pdf"}) if folder.is_dir() else []
+        meetings = report_meetings(ws, year)
+        folders = (
+            [("", report_folder(ws.out_dir, year))] if not meetings else [(m.id, f) for m, f in meetings]
         )
+        groups = []
+        for meeting_id, folder in folders:
+            files = (
+                sorted(p for p in folder.glob("*") if p.suffix in {".docx", ".pdf"})
+                if folder.is_dir()
+                else []
+            )
+            groups.append((meeting_id, [(f.name, web.download_url(ws, f)) for f in files]))
         return web.page(
             request,
             "report.html",
             title="資料",
             ws=ws,
             year=year,
-            files=[(f.name, web.download_url(ws, f)) for f in files],
+            groups=groups,
+            files=[f for _m, fs in groups for f in fs],
             make_action=web.action("/report", year=year.short),
             preview_url=f"/report/preview?year={year.short}",
             has_soffice=find_soffice() is not None,
-            meetings=[m for m in ws.config.meetings if m.report_year == year],
+            meetings=[m for m, _f in meetings],
         )
 
     async def report_make(request: Request, ws: Any) -> Response:
@@ -433,9 +531,19 @@ def build(root: Path, guard: Guard) -> Any:
         year = web.year(request, ws)
         form = await request.form()
         draft, to_pdf = form.get("draft") == "1", form.get("pdf") == "1"
+        wanted = str(form.get("meeting") or "")
+        meetings = await run_in_threadpool(report_meetings, ws, year)
+        chosen = next(((m, f) for m, f in meetings if m.id == wanted), meetings[0] if meetings else None)
 
         def work(job: Job) -> Any:
-            result = make_report(ws, year, draft=draft, to_pdf=to_pdf)
+            result = make_report(
+                ws,
+                year,
+                meeting_id=chosen[0].id if chosen else None,
+                out_dir=chosen[1] if chosen else None,
+                draft=draft,
+                to_pdf=to_pdf,
+            )
             return Output(
                 [(p.name, web.download_url(ws, p)) for p in [*result.files, *result.pdfs]], result.notices
             )
@@ -573,6 +681,218 @@ def build(root: Path, guard: Guard) -> Any:
         doc, _no, _department, _sheet = history_view(request, ws)
         return _export(doc, request.query_params.get("format", "csv"), "評価推移")
 
+    # --- the committee's opinions and the departments' replies ------------------------------------------
+
+    def meeting_of(request: Request, ws: Any) -> Any:
+        """The meeting asked for (``?meeting=``), or the first of hyoka.toml."""
+        from hyoka.opinions_io import meeting_of as library_meeting
+
+        wanted = request.query_params.get("meeting") or ""
+        if not wanted:
+            if not ws.config.meetings:
+                raise HyokaError("hyoka.toml に会議がありません。[[meetings]] に設定してください。")
+            year = web.year(request, ws)  # the year chosen in the header: its first meeting
+            of_year = [m for m in ws.config.meetings if m.report_year == year]
+            wanted = (of_year or list(ws.config.meetings))[0].id
+        return library_meeting(ws, wanted)
+
+    def opinion_files(ws: Any, kind: str, meeting: Any) -> list[tuple[str, str]]:
+        from hyoka.text import safe_filename
+
+        folder = ws.out_dir / kind / safe_filename(meeting.id)
+        files = sorted(folder.glob("*.xlsx")) if folder.is_dir() else []
+        return [(f.name, web.download_url(ws, f)) for f in files]
+
+    def opinions_page(request: Request, ws: Any) -> Response:
+        from hyoka.opinions import opinion_label
+        from hyoka.opinions_io import TABLE_HEADINGS, load_opinions
+        from hyoka.report.opinions import opinions_filename, title_for
+
+        meeting = meeting_of(request, ws)
+        mo = load_opinions(ws, meeting.id)
+        _title, label = title_for(ws, meeting.id)
+        materials = [
+            ws.out_dir / "opinions" / opinions_filename(meeting.id, label, draft=draft)
+            for draft in (False, True)
+        ]
+        q = {"meeting": meeting.id}
+        return web.page(
+            request,
+            "opinions.html",
+            title="意見・回答",
+            ws=ws,
+            year=meeting.report_year,
+            meeting=meeting,
+            meetings=ws.config.meetings,
+            mo=mo,
+            label_of=lambda o: opinion_label(mo.index, o),
+            headings=TABLE_HEADINGS,
+            member_forms=opinion_files(ws, "opinions", meeting),
+            reply_forms=opinion_files(ws, "replies", meeting),
+            materials=[(p.name, web.download_url(ws, p)) for p in materials if p.is_file()],
+            import_action=web.action("/opinions/import", **q),
+            member_forms_action=web.action("/opinions/forms", **q),
+            member_collect_action=web.action("/opinions/collect", **q),
+            reply_forms_action=web.action("/replies/forms", **q),
+            reply_collect_action=web.action("/replies/collect", **q),
+            material_action=web.action("/opinions/material", **q),
+            member_zip=f"/opinions/forms.zip?{urlencode(q)}",
+            reply_zip=f"/replies/forms.zip?{urlencode(q)}",
+            max_files=MAX_FILES_PER_UPLOAD,
+        )
+
+    def opinions_run(kind: str, what: str) -> Callable[[Request, Any], Any]:
+        """An upload of opinion or reply files, checked and stored as ``opinions import`` /
+        ``opinions collect`` / ``replies collect`` do; kept in ``received/<opinions|replies>/<会議>/``."""
+
+        async def endpoint(request: Request, ws: Any) -> Response:
+            from hyoka.text import safe_filename
+            from hyoka.web.uploads import save_batch
+
+            meeting = await run_in_threadpool(meeting_of, request, ws)
+            form = await request.form(max_files=MAX_FILES_PER_UPLOAD, max_fields=50)
+            dry_run = form.get("dry_run") == "1"
+            uploads = [u for u in form.getlist("files") if not isinstance(u, str) and u.filename]
+            if not uploads:
+                return web.failure(
+                    request, "ファイルが選ばれていません。ファイルを選んでから送ってください。"
+                )
+            if kind == "import":
+                uploads = uploads[:1]
+            folder = "replies" if kind == "replies" else "opinions"
+            batch = save_batch(
+                ws.root / "received" / folder / safe_filename(meeting.id),
+                uploads,
+                _modified(str(form.get("modified") or "")),
+            )
+            await form.close()
+
+            def work(job: Job) -> Any:
+                from hyoka.opinions_io import collect_opinions, collect_replies, import_opinions
+
+                if kind == "import":
+                    return import_opinions(ws, batch.files[0], meeting.id, dry_run=dry_run)
+                run = collect_replies if kind == "replies" else collect_opinions
+                return run(ws, batch.files, meeting.id, dry_run=dry_run, feedback_dir=batch.feedback_dir)
+
+            job = web.jobs.start(
+                "opinions",
+                f"会議 {meeting.id} の{what} {len(batch.files)} 件を確認しています",
+                meeting.report_year.short,
+                work,
+                len(batch.files),
+                f"会議 {meeting.id} の{what}の確認結果",
+            )
+            job.what = what
+            job.meeting = meeting.id
+            return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+        return endpoint
+
+    def opinion_forms_make(kind: str) -> Callable[[Request, Any], Any]:
+        async def endpoint(request: Request, ws: Any) -> Response:
+            from hyoka.opinions_io import write_member_forms, write_reply_forms
+
+            meeting = await run_in_threadpool(meeting_of, request, ws)
+            form = await request.form()
+            department = str(form.get("department") or "") or None
+            what = "回答票" if kind == "replies" else "意見票"
+
+            def work(job: Job) -> Any:
+                if kind == "replies":
+                    paths = write_reply_forms(ws, meeting.id, None, department)
+                else:
+                    paths = write_member_forms(ws, meeting.id, [])
+                return Output([(p.name, web.download_url(ws, p)) for p in paths])
+
+            return web.start_job(
+                request,
+                "forms",
+                f"会議 {meeting.id} の{what}を作成しています",
+                meeting.report_year,
+                work,
+                0,
+                f"会議 {meeting.id} の{what}を作成しました",
+                meeting=meeting.id,
+            )
+
+        return endpoint
+
+    def opinion_forms_zip(kind: str) -> Callable[[Request, Any], Any]:
+        def endpoint(request: Request, ws: Any) -> Response:
+            from hyoka.text import safe_filename
+
+            meeting = meeting_of(request, ws)
+            what = "回答票" if kind == "replies" else "意見票"
+            folder = ws.out_dir / kind / safe_filename(meeting.id)
+            files = sorted(folder.glob("*.xlsx")) if folder.is_dir() else []
+            if not files:
+                raise HyokaError(
+                    f"会議 {meeting.id} の{what}はまだ作成されていません。先に「{what}を作成」を押してください。"
+                )
+            return _zip(files, f"{what}_{safe_filename(meeting.id)}.zip")
+
+        return endpoint
+
+    async def opinions_material(request: Request, ws: Any) -> Response:
+        from hyoka.report.opinions import render_opinions
+        from hyoka.report.templates import search_path
+
+        meeting = await run_in_threadpool(meeting_of, request, ws)
+        form = await request.form()
+        draft = form.get("draft") == "1"
+
+        def work(job: Job) -> Any:
+            path, _ = render_opinions(
+                ws, meeting.id, ws.out_dir / "opinions", draft=draft, templates=search_path(ws.root)
+            )
+            return Output([(path.name, web.download_url(ws, path))])
+
+        what = "（案）" if draft else ""
+        return web.start_job(
+            request,
+            "report",
+            f"会議 {meeting.id} の「意見と市の考え方」{what}を作成しています",
+            meeting.report_year,
+            work,
+            0,
+            f"会議 {meeting.id} の「意見と市の考え方」{what}を作成しました",
+            meeting=meeting.id,
+        )
+
+    # --- the sheet definition ---------------------------------------------------------------------------
+
+    def sheet_page(request: Request, ws: Any) -> Response:
+        from hyoka.problems import Severity
+        from hyoka.sheet import describe_column, describe_sheet
+        from hyoka.workspace import ConfigError
+
+        year = web.year(request, ws)
+        stored = request.query_params.get("stored") == "1"  # as `sheet show --year`: the version's own
+        sheet = ws.sheet_for(year) if stored else ws.sheet
+        try:  # as `hyoka sheet check` (hyoka.toml's definition): errors first
+            problems = ws.sheet_problems()
+        except ConfigError as exc:
+            problems = exc.problems
+        problems = sorted(problems, key=lambda p: p.severity != Severity.ERROR)
+        errors = sum(p.severity == Severity.ERROR for p in problems)
+        lines = describe_sheet(sheet)
+        return web.page(
+            request,
+            "sheet.html",
+            title="評価表の定義",
+            ws=ws,
+            year=year,
+            stored=stored,
+            version=ws.version(year) if stored else None,
+            sheet=sheet,
+            # describe_sheet: levels, plan headings, "列:", one line per column, then the scales
+            lines=[*lines[:2], *lines[3 + len(sheet.columns) :]],
+            columns=[(c, describe_column(sheet, c)) for c in sheet.columns],
+            problems=problems,
+            errors=errors,
+        )
+
     # --- settings ------------------------------------------------------------------------------------
 
     async def settings_page(request: Request) -> Response:
@@ -626,8 +946,14 @@ def build(root: Path, guard: Guard) -> Any:
             "year": FiscalYear.parse(job.year),
             "title": {"running": job.title, "failed": job.failed_title}.get(state, job.done_title),
             "collect": None,
+            "opinions": None,
             "feedback": {},
         }
+        if state == "done" and job.kind == "opinions":
+            context["opinions"] = job.result
+            context["feedback"] = {
+                f.name: web.download_url(ws, f.feedback) for f in job.result.files if f.feedback is not None
+            }
         if state == "done" and job.kind == "collect":
             context["collect"] = job.result
             context["feedback"] = {
@@ -682,6 +1008,7 @@ def build(root: Path, guard: Guard) -> Any:
     routes = [
         Route("/", with_ws(home)),
         Route("/plan", with_ws(plan_page)),
+        Route("/plan/adopt", with_ws(plan_adopt), methods=["POST"]),
         Route("/forms", with_ws(forms_page), methods=["GET"]),
         Route("/forms", with_ws(forms_make), methods=["POST"]),
         Route("/forms/zip", with_ws(forms_zip)),
@@ -696,6 +1023,16 @@ def build(root: Path, guard: Guard) -> Any:
         Route("/diff/export", with_ws(diff_export)),
         Route("/history", with_ws(history_page)),
         Route("/history/export", with_ws(history_export)),
+        Route("/opinions", with_ws(opinions_page)),
+        Route("/opinions/import", with_ws(opinions_run("import", "意見")), methods=["POST"]),
+        Route("/opinions/collect", with_ws(opinions_run("members", "意見票")), methods=["POST"]),
+        Route("/replies/collect", with_ws(opinions_run("replies", "回答票")), methods=["POST"]),
+        Route("/opinions/forms", with_ws(opinion_forms_make("opinions")), methods=["POST"]),
+        Route("/replies/forms", with_ws(opinion_forms_make("replies")), methods=["POST"]),
+        Route("/opinions/forms.zip", with_ws(opinion_forms_zip("opinions"))),
+        Route("/replies/forms.zip", with_ws(opinion_forms_zip("replies"))),
+        Route("/opinions/material", with_ws(opinions_material), methods=["POST"]),
+        Route("/sheet", with_ws(sheet_page)),
         Route("/settings", settings_page),
         Route("/jobs/{job_id}.json", job_json),
         Route("/jobs/{job_id}", with_ws(job_page)),
@@ -726,6 +1063,32 @@ def build(root: Path, guard: Guard) -> Any:
     app = Starlette(routes=routes, exception_handlers={HTTPException: refused, BodyTooLarge: body_too_large})
     app.state.web = web
     return guarded(app, guard)
+
+
+def _zip(files: list[Path], name: str) -> Response:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in files:
+            zf.write(f, f.name)
+    return _secure(
+        Response(
+            buffer.getvalue(),
+            media_type="application/zip",
+            headers={"content-disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
+        )
+    )
+
+
+def _received(ws: Any, kind: str, relative: str) -> Path | None:
+    """A file the clerk uploaded before (``received/<kind>/<日時>/<名前>``), named by the page; None for
+    anything else — a name with ``..`` or an absolute path never reaches outside that folder."""
+    base: Path = (ws.root / "received" / kind).resolve()
+    if not relative:
+        return None
+    wanted = (base / relative).resolve()
+    if not wanted.is_relative_to(base) or not wanted.is_file():
+        return None
+    return wanted
 
 
 def _modified(text: str) -> dict[str, float]:

@@ -32,7 +32,7 @@ class Output:
 @dataclass
 class Job:
     id: str
-    kind: str  # forms | collect | report | publish
+    kind: str  # forms | collect | opinions | report | publish
     title: str  # what the page shows while it runs: 「令和5年度の調査票を回収しています」
     year: str
     done_title: str = ""  # what the page says once it is done
@@ -42,6 +42,8 @@ class Job:
     result: Any = None
     error: str = ""
     started: float = field(default_factory=time.time)
+    what: str = ""  # for opinions: 意見 | 意見票 | 回答票, as the CLI's summary line names them
+    meeting: str = ""
     finished: float | None = None
 
     @property

@@ -1,4 +1,6 @@
-"""Uploaded returns, kept in the workspace as the clerk's record: ``received/R5/<日時>/<file>``.
+"""Uploaded files, kept in the workspace as the clerk's record: ``received/R5/<日時>/<file>`` for the
+returns, ``received/plan/<日時>/`` for a plan master, ``received/opinions/<会議>/<日時>/`` and
+``received/replies/<会議>/<日時>/`` for the committee's opinions and the departments' replies.
 
 A name is only ever a name: the browser's path parts are dropped and the rest made safe for Windows
 (:func:`hyoka.text.safe_filename`), so nothing can be written outside its batch folder. Each file is
@@ -55,8 +57,13 @@ def save_uploads(
     reads from the browser: collect orders files and compares versions by it, as it does for files on
     disk. Without it a file is as new as its upload.
     """
+    return save_batch(root / "received" / year.short, uploads, modified)
+
+
+def save_batch(parent: Path, uploads: list[Any], modified: Mapping[str, float] | None = None) -> Batch:
+    """Store the uploads in a new folder under ``parent`` named by the time (``received/plan/<日時>/``…)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")[:-3]
-    folder = root / "received" / year.short / stamp
+    folder = parent / stamp
     taken: set[str] = set()
     files: list[Path] = []
     try:

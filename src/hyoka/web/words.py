@@ -5,7 +5,8 @@ from __future__ import annotations
 from hyoka.problems import HyokaError
 
 WEB_HINTS: dict[str, str] = {
-    "draft": "「案」として作るには、「未提出の行があっても「案」として作る」にチェックを入れて作成してください。",
+    # the 資料 page's 「未提出の行があっても…」 and the 意見・回答 page's 「未回答の意見があっても…」 box
+    "draft": "「案」として作るには、「…「案」として作る」の欄にチェックを入れて作成してください。",
     "years": "比べる年度を、保存済みの年度から選び直してください。",
     "member": "委員は hyoka.toml の [[meetings]] の members に書いてください。",
     "init-plan": "ワークスペースを作るには、コマンドで `hyoka init フォルダ名 --plan 計画マスタ.xlsx` を実行します。",
