@@ -7,6 +7,7 @@ import csv
 import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -498,3 +499,17 @@ def test_three_levels_give_h2_h3_and_a_table_under_each_innermost_heading(tmp_pa
         "取組No",
         "取組",
     ]
+
+
+def test_a_year_without_its_meeting_says_the_date_is_today_and_the_text_has_no_double_gaps(
+    two_stage: tuple[Workspace, dict[str, Path]], tmp_path: Path
+) -> None:
+    ws, files = two_stage
+    result = make_publication(ws, R5, out_dir=tmp_path / "pub", to_pdf=False, today=date(2024, 8, 19))
+    assert result.notices == [
+        "令和5年度を報告する会議が hyoka.toml にないため、日付は今日の日付（令和6年8月）です。"
+        "会議の日付にするには hyoka.toml に [[meetings]] を設定し、その会議を指定して作成してください。"
+    ]
+    text = files[".txt"].read_bytes().decode("utf-8-sig")  # CRLF as written
+    # One empty line between the summaries and the first level, never two.
+    assert "（計 7件）\r\n\r\n■ 基本方針1" in text and "\r\n\r\n\r\n" not in text

@@ -91,7 +91,8 @@ def to_csv(rows: list[dict[str, Any]], fields: Sequence[Field] = FIELDS) -> str:
     """CSV with Japanese headings; the caller writes it as UTF-8 with a BOM so that Excel opens it.
 
     As in hyoka's other CSV exports, a text that a spreadsheet would run as a formula (``=``, ``+``,
-    ``-``, ``@`` first) gets a leading ``'``; the JSON carries every text exactly.
+    ``-``, ``@``, a tab or a carriage return first) gets a leading ``'`` — in every text field, the
+    names from the plan too; numbers stay numbers. The JSON carries every text exactly.
     """
     buf = io.StringIO()
     writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
@@ -102,13 +103,16 @@ def to_csv(rows: list[dict[str, Any]], fields: Sequence[Field] = FIELDS) -> str:
 
 
 def _cell(field: Field, value: Any) -> str:
+    """Numbers as numbers; every text — a name, a list, a code — made literal for a spreadsheet."""
     if value is None:
         return ""
     if field.kind == "boolean":
         return "1" if value else "0"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     if field.kind == "list":
-        return "・".join(value)
-    return spreadsheet_text(str(value)) if field.kind == "string" else str(value)
+        return spreadsheet_text("・".join(value))
+    return spreadsheet_text(str(value))
 
 
 def to_json(
@@ -118,6 +122,7 @@ def to_json(
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "title": ev.title,
+        "draft": ev.draft,  # a draft (「案」) is for checking, never open data
         "fiscal_year": ev.year_label,
         "fiscal_year_start": year.start,
         "publisher": ev.secretariat,
