@@ -416,3 +416,62 @@ def test_every_text_of_the_csv_is_safe_in_a_spreadsheet() -> None:
         [{"a": "=cmd|' /C calc'!A0", "b": ['=HYPERLINK("http://x")', "課"], "c": "-", "n": -5}], fields
     )
     assert out.splitlines()[1] == '"\'=cmd|\' /C calc\'!A0","\'=HYPERLINK(""http://x"")・課","\'-","-5"'
+
+
+def test_a_pdf_that_fails_says_nothing_of_word_files_the_clerk_never_gets(
+    sample_ws_loaded: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyoka.report import pdf
+
+    monkeypatch.setattr(pdf, "find_soffice", lambda: str(tmp_path / "no-soffice"))
+    result = make_publication(sample_ws_loaded, R5, out_dir=tmp_path / "pub")
+    assert [p.suffix for p in result.files] == [".html", ".txt", ".csv", ".json"]
+    [notice] = [n for n in result.notices if "LibreOffice" in n]
+    assert notice.startswith("LibreOffice を起動できませんでした（") and notice.endswith("）。"), notice
+    assert ".docx" not in notice  # publish keeps 資料1's Word file in a temporary folder only
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_gives_one_clean_message_and_no_leftovers(
+    sample_ws_loaded: Workspace, tmp_path: Path
+) -> None:
+    import sys
+
+    from tests.test_files import FULL_DISK
+
+    out = tmp_path / "pub"
+    args = ["publish", "--year", "R5", "--no-pdf", "--out", str(out), "-w", str(sample_ws_loaded.root)]
+    proc = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "ディスクの空きが足りない" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not out.exists() or not any(out.iterdir())  # no half-written file, no temporary one
+
+
+def test_a_meeting_of_another_year_is_noticed(sample_ws_loaded: Workspace, tmp_path: Path) -> None:
+    result = make_publication(sample_ws_loaded, R4, meeting_id="R6-1", out_dir=tmp_path / "pub", to_pdf=False)
+    assert result.notices == ["会議 R6-1 は 令和5年度 を報告する会議として設定されています。"]
+
+
+def test_a_draft_rows_disagreement_is_no_code_in_the_open_data(sample_ws: Workspace, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    parts = [
+        replace(p, rating="C") if (p.project_no, p.submitter) == ("9", "広報秘書課") else p
+        for p in sample_r5_parts()
+    ]
+    _store_r5(sample_ws, parts)
+    files = _published(sample_ws, tmp_path, draft=True)
+    [record] = [
+        r for r in json.loads(files[".json"].read_text(encoding="utf-8"))["records"] if r["project_no"] == "9"
+    ]
+    assert (
+        record["rating"] is None
+    )  # a rating field holds a code of the scale or null, never 「A／C（不一致）」
+    assert "事業評価（令和5年度）：A／C（不一致）" in files[".txt"].read_text(encoding="utf-8-sig")

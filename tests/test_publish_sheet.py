@@ -513,3 +513,70 @@ def test_a_year_without_its_meeting_says_the_date_is_today_and_the_text_has_no_d
     text = files[".txt"].read_bytes().decode("utf-8-sig")  # CRLF as written
     # One empty line between the summaries and the first level, never two.
     assert "（計 7件）\r\n\r\n■ 基本方針1" in text and "\r\n\r\n\r\n" not in text
+
+
+def test_two_stage_page_passes_axe_and_fits_a_phone(two_stage: tuple[Workspace, dict[str, Path]]) -> None:
+    _ws, files = two_stage
+    url = files[".html"].as_uri()
+    with chromium() as driver:
+        driver.get(url)
+        assert [(v["id"], v["nodes"][0]["html"][:120]) for v in axe_violations(driver)] == []
+        screenshot(driver, "publish_two_stage_desktop", full_page=False)
+    with chromium(width=500, height=900) as driver:
+        driver.get(url + "#s1")
+        assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+        assert axe_violations(driver) == []
+        screenshot(driver, "publish_two_stage_phone", full_page=False)
+
+
+def test_the_csv_reads_back_in_a_spreadsheet_with_japanese_headings_and_numbers_as_numbers(
+    indicator: tuple[Workspace, dict[str, Path]], tmp_path: Path
+) -> None:
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from hyoka.report.pdf import find_soffice
+
+    soffice = find_soffice()
+    if soffice is None:
+        pytest.skip(
+            "LibreOffice（soffice）がないため、CSVを表計算ソフトで開く検査を省略しました（.ci/run が入れます）"
+        )
+    _ws, files = indicator
+    csv_path = tmp_path / "open.csv"
+    shutil.copy(files[".csv"], csv_path)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--infilter=CSV:44,34,76,1",  # comma, double quote, UTF-8 (LibreOffice asks; Excel reads the BOM)
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path),
+            str(csv_path),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    sheet = load_workbook(tmp_path / "open.xlsx").active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:8] == (
+        "年度",
+        "年度開始年",
+        "基本目標No",
+        "基本目標",
+        "施策No",
+        "施策",
+        "事業No",
+        "事業名",
+    )
+    heads = list(rows[0])
+    second = dict(zip(heads, rows[2], strict=True))
+    assert second["年度"] == "令和5年度" and second["年度開始年"] == 2023
+    assert (second["目標値"], second["実績値"], second["達成率"]) == (1200, 1150, 95.8)
+    assert second["評価"] == "B" and second["担当課"] == "子育て支援課"

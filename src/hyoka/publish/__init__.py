@@ -177,6 +177,6 @@ def _tagged_pdfs(
             gothic=ws.config.font_gothic,
         )
         wanted = [table]
-    converted, notice = pdf.convert(wanted, tmp / "pdf", tagged=True)
+    converted, notice = pdf.convert(wanted, tmp / "pdf", tagged=True, kept="")
     result.notice(notice)
     return converted

@@ -55,8 +55,10 @@ def records(ev: Evaluation, year: FiscalYear) -> list[dict[str, Any]]:
     """One dict per department row in plan order, keyed by :data:`FIELDS`.
 
     Ratings are their scale codes (``None`` where there is none: a new project's prior year, or a
-    row not yet in for a draft); texts keep their paragraphs as line breaks.
+    row not yet in, or its departments disagreeing, for a draft); texts keep their paragraphs as line
+    breaks.
     """
+    codes = {code for code, _ in ev.legend}
     out: list[dict[str, Any]] = []
     for block in ev.blocks:
         measures = dict(block.measures)
@@ -78,7 +80,8 @@ def records(ev: Evaluation, year: FiscalYear) -> list[dict[str, Any]]:
                         "department": department,
                         "departments": list(split_departments(department)) or [department],
                         "achievement": "\n".join(row.achievement),
-                        "rating": row.rating,
+                        # A draft shows a disagreement as 「A／C（不一致）」: no code, so none here.
+                        "rating": row.rating if row.rating in codes else None,
                         "outlook": "\n".join(row.outlook),
                         "prior_fiscal_year": ev.prior_label,
                         "prior_rating": row.prior,
