@@ -580,3 +580,33 @@ def test_the_csv_reads_back_in_a_spreadsheet_with_japanese_headings_and_numbers_
     assert second["年度"] == "令和5年度" and second["年度開始年"] == 2023
     assert (second["目標値"], second["実績値"], second["達成率"]) == (1200, 1150, 95.8)
     assert second["評価"] == "B" and second["担当課"] == "子育て支援課"
+
+
+def test_a_draft_rows_disagreement_is_no_code_in_the_sheet_open_data(tmp_path: Path) -> None:
+    ws = _city(tmp_path, "indicator")
+    part = Part(
+        "3",
+        "健康推進課・子育て支援課",
+        "子育て支援課",
+        "C",
+        "",
+        "継続",
+        other_values={"status": "実施", "actual": 380},
+    )
+    with ws.store() as store:
+        store.add_submission(
+            year=R5,
+            submitter="子育て支援課",
+            kind="import",
+            file_name="x",
+            file_path="x",
+            sha256="x",
+            parts=[part],
+        )
+    result = make_publication(ws, R5, out_dir=tmp_path / "pub", to_pdf=False, draft=True)
+    # The new submission of 子育て支援課 holds row 3 only: its other row is missing now.
+    assert result.notices[0] == "「案」として作成しました。未提出の行が 1 行、不一致の行が 1 行あります。"
+    data = json.loads(next(p for p in result.files if p.suffix == ".json").read_text(encoding="utf-8"))
+    [record] = [r for r in data["records"] if r["project_no"] == "3"]
+    assert record["rating"] is None  # a rating field holds a code of its scale or null, never 「不一致」
+    assert record["actual"] == 880

@@ -423,7 +423,12 @@ def _field_value(
     if f.column is not None:
         if f.column.startswith("prior:"):
             return _typed(definition.column(f.column.removeprefix("prior:")), values.get(f.column))
-        return _typed(definition.column(f.column), values.get(f.column))
+        column = definition.column(f.column)
+        value = _typed(column, values.get(f.column))
+        if column.kind == "rating" and column.source != "previous" and value is not None:
+            # A draft shows a joint row whose departments disagree as 「不一致」: no code, so none here.
+            return value if value in definition.scale_of(column).codes else None
+        return value
     path = plan_row.path if plan_row is not None else ()
     if f.key.startswith("level"):
         i = int(f.key.removeprefix("level").removesuffix("_no")) - 1
