@@ -3,9 +3,9 @@
 Everything comes from the same :class:`~hyoka.report.model.Evaluation` as 資料1, loaded by the same
 function, so that publication refuses, and drafts, by the same rule as ``hyoka report``.
 
-Every file is made before any is written to the output folder: a refusal (a meeting material that is
-not there, for the pack) or a PDF that LibreOffice cannot make leaves the folder as it was, rather
-than new pages beside old PDFs.
+Every file is made (the PDFs in a temporary folder) before any is written to the output folder, so
+that a refusal — a meeting material that is not there, for the pack — leaves the folder as it was
+rather than new pages beside last time's PDFs.
 """
 
 from __future__ import annotations
