@@ -331,3 +331,147 @@ def test_no_control_character_or_empty_paragraph_reaches_the_published_files(
     assert "\u3000\u3000\u3000一\n\u3000\u3000\u3000二\n\n\u3000\u3000\u3000三\n" in files[".txt"].read_text(
         encoding="utf-8-sig"
     )
+
+
+# --- acceptance review: drafts, meetings, the output folder, the CSV in a spreadsheet ---------------------
+
+
+@pytest.fixture
+def fake_pdf(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """LibreOffice replaced by a copy that writes a tiny 'PDF' per document; returns what it was given."""
+    from hyoka.files import atomic_write_bytes
+    from hyoka.report import pdf
+
+    calls: list[list[str]] = []
+
+    def convert(
+        files: list[Path], out_dir: Path, *, tagged: bool = False, **_: Any
+    ) -> tuple[list[Path], str]:
+        assert tagged
+        calls.append([f.name for f in files])
+        return [atomic_write_bytes(out_dir / f"{f.stem}.pdf", b"%PDF-1.7\n") for f in files], ""
+
+    monkeypatch.setattr(pdf, "find_soffice", lambda: "soffice")
+    monkeypatch.setattr(pdf, "convert", convert)
+    return calls
+
+
+def test_a_draft_says_so_once_and_its_json_is_marked(
+    sample_ws: Workspace, tmp_path: Path, fake_pdf: list[list[str]]
+) -> None:
+    _store_r5(sample_ws, sample_r5_parts(lambda r: r["提出課"] == "公民館"))
+    result = make_publication(sample_ws, R5, out_dir=tmp_path / "pub", draft=True)
+    assert [n for n in result.notices if "「案」" in n] == [
+        "「案」として作成しました。未提出の行が 1 行あります。"
+    ]
+    assert [p.name for p in result.files][-1] == "資料1_進捗状況及び評価表_R5_案.pdf"
+    json_path = next(p for p in result.files if p.suffix == ".json")
+    assert json.loads(json_path.read_text(encoding="utf-8"))["draft"] is True
+    _store_r5(sample_ws, sample_r5_parts())
+    final = make_publication(sample_ws, R5, out_dir=tmp_path / "final", to_pdf=False)
+    json_path = next(p for p in final.files if p.suffix == ".json")
+    assert json.loads(json_path.read_text(encoding="utf-8"))["draft"] is False
+
+
+def test_the_table_pdf_needs_no_meeting_material_and_the_pack_refuses_before_writing(
+    sample_ws_loaded: Workspace, tmp_path: Path, fake_pdf: list[list[str]]
+) -> None:
+    shutil.rmtree(sample_ws_loaded.root / "materials")
+    result = make_publication(sample_ws_loaded, R5, out_dir=tmp_path / "pub")
+    assert [p.name for p in result.files] == [
+        *(f"進捗状況及び評価表_R5{s}" for s in (".html", ".txt", ".csv", ".json")),
+        "資料1_進捗状況及び評価表_R5.pdf",
+    ]
+    assert fake_pdf == [["資料1_進捗状況及び評価表_R5.docx"]]
+    with pytest.raises(HyokaError) as err:
+        make_publication(sample_ws_loaded, R5, out_dir=tmp_path / "pack", pack=True)
+    assert "会議資料のファイルが見つからない" in str(err.value)
+    assert not (tmp_path / "pack").exists()  # 「何も作成しませんでした」 holds
+
+
+def test_publishing_beside_older_drafts_names_them(sample_ws: Workspace, tmp_path: Path) -> None:
+    _store_r5(sample_ws, sample_r5_parts(lambda r: r["提出課"] == "公民館"))
+    make_publication(sample_ws, R5, out_dir=tmp_path / "pub", draft=True, to_pdf=False)
+    (tmp_path / "pub" / "メモ_案.txt").write_text("a draft of something else", encoding="utf-8")
+    _store_r5(sample_ws, sample_r5_parts())
+    result = make_publication(sample_ws, R5, out_dir=tmp_path / "pub", to_pdf=False)
+    assert result.notices == [
+        "出力先に以前の「案」のファイルが残っています。ホームページには載せないでください（不要なら削除してください）: "
+        + "、".join(f"進捗状況及び評価表_R5_案{s}" for s in (".csv", ".html", ".json", ".txt"))
+    ]
+    again = make_publication(sample_ws, R5, out_dir=tmp_path / "pub", to_pdf=False)  # twice: the same files
+    assert [p.name for p in again.files] == [p.name for p in result.files]
+
+
+def test_every_text_of_the_csv_is_safe_in_a_spreadsheet() -> None:
+    from hyoka.publish.records import Field, to_csv
+
+    fields = (
+        Field("a", "名", "string"),
+        Field("b", "課", "list"),
+        Field("c", "評価", "code"),
+        Field("n", "数", "number"),
+    )
+    out = to_csv(
+        [{"a": "=cmd|' /C calc'!A0", "b": ['=HYPERLINK("http://x")', "課"], "c": "-", "n": -5}], fields
+    )
+    assert out.splitlines()[1] == '"\'=cmd|\' /C calc\'!A0","\'=HYPERLINK(""http://x"")・課","\'-","-5"'
+
+
+def test_a_pdf_that_fails_says_nothing_of_word_files_the_clerk_never_gets(
+    sample_ws_loaded: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyoka.report import pdf
+
+    monkeypatch.setattr(pdf, "find_soffice", lambda: str(tmp_path / "no-soffice"))
+    result = make_publication(sample_ws_loaded, R5, out_dir=tmp_path / "pub")
+    assert [p.suffix for p in result.files] == [".html", ".txt", ".csv", ".json"]
+    [notice] = [n for n in result.notices if "LibreOffice" in n]
+    assert notice.startswith("LibreOffice を起動できませんでした（") and notice.endswith("）。"), notice
+    assert ".docx" not in notice  # publish keeps 資料1's Word file in a temporary folder only
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_gives_one_clean_message_and_no_leftovers(
+    sample_ws_loaded: Workspace, tmp_path: Path
+) -> None:
+    import sys
+
+    from tests.test_files import FULL_DISK
+
+    out = tmp_path / "pub"
+    args = ["publish", "--year", "R5", "--no-pdf", "--out", str(out), "-w", str(sample_ws_loaded.root)]
+    proc = subprocess.run(
+        [sys.executable, "-c", FULL_DISK, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    assert "ディスクの空きが足りない" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not out.exists() or not any(out.iterdir())  # no half-written file, no temporary one
+
+
+def test_a_meeting_of_another_year_is_noticed(sample_ws_loaded: Workspace, tmp_path: Path) -> None:
+    result = make_publication(sample_ws_loaded, R4, meeting_id="R6-1", out_dir=tmp_path / "pub", to_pdf=False)
+    assert result.notices == ["会議 R6-1 は 令和5年度 を報告する会議として設定されています。"]
+
+
+def test_a_draft_rows_disagreement_is_no_code_in_the_open_data(sample_ws: Workspace, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    parts = [
+        replace(p, rating="C") if (p.project_no, p.submitter) == ("9", "広報秘書課") else p
+        for p in sample_r5_parts()
+    ]
+    _store_r5(sample_ws, parts)
+    files = _published(sample_ws, tmp_path, draft=True)
+    [record] = [
+        r for r in json.loads(files[".json"].read_text(encoding="utf-8"))["records"] if r["project_no"] == "9"
+    ]
+    assert (
+        record["rating"] is None
+    )  # a rating field holds a code of the scale or null, never 「A／C（不一致）」
+    assert "事業評価（令和5年度）：A／C（不一致）" in files[".txt"].read_text(encoding="utf-8-sig")

@@ -7,6 +7,7 @@ import csv
 import json
 import re
 import shutil
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -502,3 +503,114 @@ def test_three_levels_give_h2_h3_and_a_table_under_each_innermost_heading(tmp_pa
         "取組No",
         "取組",
     ]
+
+
+def test_a_year_without_its_meeting_says_the_date_is_today_and_the_text_has_no_double_gaps(
+    two_stage: tuple[Workspace, dict[str, Path]], tmp_path: Path
+) -> None:
+    ws, files = two_stage
+    result = make_publication(ws, R5, out_dir=tmp_path / "pub", to_pdf=False, today=date(2024, 8, 19))
+    assert result.notices == [
+        "令和5年度を報告する会議が hyoka.toml にないため、日付は今日の日付（令和6年8月）です。"
+        "会議の日付にするには hyoka.toml に [[meetings]] を設定し、その会議を指定して作成してください。"
+    ]
+    text = files[".txt"].read_bytes().decode("utf-8-sig")  # CRLF as written
+    # One empty line between the summaries and the first level, never two.
+    assert "（計 7件）\r\n\r\n■ 基本方針1" in text and "\r\n\r\n\r\n" not in text
+
+
+def test_two_stage_page_passes_axe_and_fits_a_phone(two_stage: tuple[Workspace, dict[str, Path]]) -> None:
+    _ws, files = two_stage
+    url = files[".html"].as_uri()
+    with chromium() as driver:
+        driver.get(url)
+        assert [(v["id"], v["nodes"][0]["html"][:120]) for v in axe_violations(driver)] == []
+        screenshot(driver, "publish_two_stage_desktop", full_page=False)
+    with chromium(width=500, height=900) as driver:
+        driver.get(url + "#s1")
+        assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+        assert axe_violations(driver) == []
+        screenshot(driver, "publish_two_stage_phone", full_page=False)
+
+
+def test_the_csv_reads_back_in_a_spreadsheet_with_japanese_headings_and_numbers_as_numbers(
+    indicator: tuple[Workspace, dict[str, Path]], tmp_path: Path
+) -> None:
+    import subprocess
+
+    from openpyxl import load_workbook
+
+    from hyoka.report.pdf import find_soffice
+
+    soffice = find_soffice()
+    if soffice is None:
+        pytest.skip(
+            "LibreOffice（soffice）がないため、CSVを表計算ソフトで開く検査を省略しました（.ci/run が入れます）"
+        )
+    _ws, files = indicator
+    csv_path = tmp_path / "open.csv"
+    shutil.copy(files[".csv"], csv_path)
+    subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
+            "--headless",
+            "--infilter=CSV:44,34,76,1",  # comma, double quote, UTF-8 (LibreOffice asks; Excel reads the BOM)
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(tmp_path),
+            str(csv_path),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    sheet = load_workbook(tmp_path / "open.xlsx").active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:8] == (
+        "年度",
+        "年度開始年",
+        "基本目標No",
+        "基本目標",
+        "施策No",
+        "施策",
+        "事業No",
+        "事業名",
+    )
+    heads = list(rows[0])
+    second = dict(zip(heads, rows[2], strict=True))
+    assert second["年度"] == "令和5年度" and second["年度開始年"] == 2023
+    assert (second["目標値"], second["実績値"], second["達成率"]) == (1200, 1150, 95.8)
+    assert second["評価"] == "B" and second["担当課"] == "子育て支援課"
+
+
+def test_a_draft_rows_disagreement_is_no_code_in_the_sheet_open_data(tmp_path: Path) -> None:
+    ws = _city(tmp_path, "indicator")
+    part = Part(
+        "3",
+        "健康推進課・子育て支援課",
+        "子育て支援課",
+        "C",
+        "",
+        "継続",
+        other_values={"status": "実施", "actual": 380},
+    )
+    with ws.store() as store:
+        store.add_submission(
+            year=R5,
+            submitter="子育て支援課",
+            kind="import",
+            file_name="x",
+            file_path="x",
+            sha256="x",
+            parts=[part],
+        )
+    result = make_publication(ws, R5, out_dir=tmp_path / "pub", to_pdf=False, draft=True)
+    # The new submission of 子育て支援課 holds row 3 only: its other row is missing now.
+    assert result.notices[0] == "「案」として作成しました。未提出の行が 1 行、不一致の行が 1 行あります。"
+    data = json.loads(next(p for p in result.files if p.suffix == ".json").read_text(encoding="utf-8"))
+    [record] = [r for r in data["records"] if r["project_no"] == "3"]
+    assert record["rating"] is None  # a rating field holds a code of its scale or null, never 「不一致」
+    assert record["actual"] == 880

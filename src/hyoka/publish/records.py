@@ -55,8 +55,10 @@ def records(ev: Evaluation, year: FiscalYear) -> list[dict[str, Any]]:
     """One dict per department row in plan order, keyed by :data:`FIELDS`.
 
     Ratings are their scale codes (``None`` where there is none: a new project's prior year, or a
-    row not yet in for a draft); texts keep their paragraphs as line breaks.
+    row not yet in, or its departments disagreeing, for a draft); texts keep their paragraphs as line
+    breaks.
     """
+    codes = {code for code, _ in ev.legend}
     out: list[dict[str, Any]] = []
     for block in ev.blocks:
         measures = dict(block.measures)
@@ -78,7 +80,8 @@ def records(ev: Evaluation, year: FiscalYear) -> list[dict[str, Any]]:
                         "department": department,
                         "departments": list(split_departments(department)) or [department],
                         "achievement": "\n".join(row.achievement),
-                        "rating": row.rating,
+                        # A draft shows a disagreement as 「A／C（不一致）」: no code, so none here.
+                        "rating": row.rating if row.rating in codes else None,
                         "outlook": "\n".join(row.outlook),
                         "prior_fiscal_year": ev.prior_label,
                         "prior_rating": row.prior,
@@ -91,7 +94,8 @@ def to_csv(rows: list[dict[str, Any]], fields: Sequence[Field] = FIELDS) -> str:
     """CSV with Japanese headings; the caller writes it as UTF-8 with a BOM so that Excel opens it.
 
     As in hyoka's other CSV exports, a text that a spreadsheet would run as a formula (``=``, ``+``,
-    ``-``, ``@`` first) gets a leading ``'``; the JSON carries every text exactly.
+    ``-``, ``@``, a tab or a carriage return first) gets a leading ``'`` — in every text field, the
+    names from the plan too; numbers stay numbers. The JSON carries every text exactly.
     """
     buf = io.StringIO()
     writer = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
@@ -102,13 +106,16 @@ def to_csv(rows: list[dict[str, Any]], fields: Sequence[Field] = FIELDS) -> str:
 
 
 def _cell(field: Field, value: Any) -> str:
+    """Numbers as numbers; every text — a name, a list, a code — made literal for a spreadsheet."""
     if value is None:
         return ""
     if field.kind == "boolean":
         return "1" if value else "0"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
     if field.kind == "list":
-        return "・".join(value)
-    return spreadsheet_text(str(value)) if field.kind == "string" else str(value)
+        return spreadsheet_text("・".join(value))
+    return spreadsheet_text(str(value))
 
 
 def to_json(
@@ -118,6 +125,7 @@ def to_json(
     document: dict[str, Any] = {
         "schema": SCHEMA,
         "title": ev.title,
+        "draft": ev.draft,  # a draft (「案」) is for checking, never open data
         "fiscal_year": ev.year_label,
         "fiscal_year_start": year.start,
         "publisher": ev.secretariat,

@@ -258,7 +258,7 @@ def sheet_text_lines(ev: Evaluation, definition: SheetDefinition, plan: Plan) ->
             heads = [level_heading(lv, path, i) for i, lv in enumerate(definition.levels[: len(path)])]
             for i, head in enumerate(heads):
                 if i >= len(last) or last[i] != head:
-                    lines += ["", f"{marks[i]} {head}"]
+                    _paragraph(lines, f"{marks[i]} {head}")
                     last = heads[: i + 1] + [""] * (len(heads) - i - 1)
                     last_project = None
             last = heads
@@ -272,7 +272,7 @@ def sheet_text_lines(ev: Evaluation, definition: SheetDefinition, plan: Plan) ->
                 plan_row.project_label if plan_row is not None else row.key[0],
             )
             if project != last_project:
-                lines += ["", f"○ {project}"]
+                _paragraph(lines, f"○ {project}")
                 last_project = project
             lines.append(f"{INDENT}・担当課：{clean_text(row.key[1])}")
             for col, cells in zip(view.columns, row.cells, strict=True):
@@ -292,6 +292,13 @@ def sheet_text_lines(ev: Evaluation, definition: SheetDefinition, plan: Plan) ->
                     # A note under a rating (提案C) follows it after a space: 「評価：B　提案C」.
                     lines.append(f"{INDENT * 2}{label}：{'　'.join(shown) or '（記載なし）'}")
     return lines
+
+
+def _paragraph(lines: list[str], line: str) -> None:
+    """``line`` after one empty line (never two: the summaries end with one already)."""
+    if lines and lines[-1] != "":
+        lines.append("")
+    lines.append(line)
 
 
 def summary_lines(ev: Evaluation, view: SheetView, summary: Any) -> list[str]:
@@ -416,7 +423,12 @@ def _field_value(
     if f.column is not None:
         if f.column.startswith("prior:"):
             return _typed(definition.column(f.column.removeprefix("prior:")), values.get(f.column))
-        return _typed(definition.column(f.column), values.get(f.column))
+        column = definition.column(f.column)
+        value = _typed(column, values.get(f.column))
+        if column.kind == "rating" and column.source != "previous" and value is not None:
+            # A draft shows a joint row whose departments disagree as 「不一致」: no code, so none here.
+            return value if value in definition.scale_of(column).codes else None
+        return value
     path = plan_row.path if plan_row is not None else ()
     if f.key.startswith("level"):
         i = int(f.key.removeprefix("level").removesuffix("_no")) - 1

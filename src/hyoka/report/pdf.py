@@ -51,12 +51,21 @@ TAGGED_FILTER = (
 )
 
 
+DOCX_KEPT = ".docx は作成済みです。"
+
+
 def convert(
-    files: Sequence[Path], out_dir: Path, *, soffice: str | None = None, tagged: bool = False
+    files: Sequence[Path],
+    out_dir: Path,
+    *,
+    soffice: str | None = None,
+    tagged: bool = False,
+    kept: str = DOCX_KEPT,
 ) -> tuple[list[Path], str]:
     """Convert ``files`` to PDF in ``out_dir``; returns the PDFs and a notice ('' when all went well).
 
     ``tagged`` writes tagged PDF for publication (LibreOffice 7.4 or newer reads the filter options).
+    ``kept``: what a failure notice adds about the documents (publication keeps none: '').
     """
     exe = soffice or find_soffice()
     if exe is None:
@@ -78,9 +87,9 @@ def convert(
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
-            return [], f"PDFの作成が{TIMEOUT_S}秒で終わらなかったため中止しました。.docx は作成済みです。"
+            return [], f"PDFの作成が{TIMEOUT_S}秒で終わらなかったため中止しました。{kept}"
         except OSError as exc:
-            return [], f"LibreOffice を起動できませんでした（{exc}）。.docx は作成済みです。"
+            return [], f"LibreOffice を起動できませんでした（{exc}）。{kept}"
         written: list[Path] = []
         failed: list[str] = []
         for f in files:
