@@ -509,3 +509,46 @@ def test_member_form_made_from_another_plan_is_taken_with_a_warning(ws: Workspac
     result = collect_opinions(ws, [path], "R6-1")
     assert result.ok
     assert codes(result) == [("form-plan-changed", None)]
+
+
+def test_headings_slightly_off_are_still_read(ws: Workspace, tmp_path: Path) -> None:
+    # As a clerk types them: full-width or upper-case ＮＯ, a space, a trailing dot, 番号 for No.
+    head = ["意見 No.", "基本目標ＮＯ", "基本施策", "施策", "事業番号", "委員 ", "意見", "担当課"]
+    path = write_table(tmp_path / "意見.csv", row("5", "虐待防止について", project="12"), head=head)
+    assert import_opinions(ws, path, "R6-1").ok
+    (a,) = load_opinions(ws, "R6-1").answered
+    assert (a.opinion.key, a.opinion.subject.code, a.opinion.member) == ("T5", "project:12", "")
+
+
+def test_a_table_saved_as_ods_or_xls_is_read(ws: Workspace, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is not installed: the .ods/.xls tables are made with it")
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    assert sheet is not None
+    sheet.append(["事業No", "委員", "意見"])
+    sheet.append([12, "委員A", "虐待防止について"])
+    wb.save(tmp_path / "意見.xlsx")
+    for suffix in ("ods", "xls"):
+        out = tmp_path / suffix
+        subprocess.run(
+            [
+                "soffice",
+                "--headless",
+                "--convert-to",
+                suffix,
+                "--outdir",
+                str(out),
+                str(tmp_path / "意見.xlsx"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        result = import_opinions(ws, out / f"意見.{suffix}", "R6-1")
+        assert result.ok, codes(result)
+        (a,) = load_opinions(ws, "R6-1").answered
+        assert (a.opinion.subject.code, a.opinion.member) == ("project:12", "委員A")

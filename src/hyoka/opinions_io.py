@@ -10,7 +10,6 @@ file counted once, and the marked-up copies of :mod:`hyoka.feedback` for rejecte
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -126,7 +125,7 @@ class _Grid:
     meta: dict[str, str]
 
     def cell(self, line: int, values: tuple[Any, ...], heading: str) -> tuple[Any, str]:
-        j = self.columns.get(heading)
+        j = self.columns.get(heading_key(heading))
         if j is None:
             return None, ""
         from openpyxl.utils import get_column_letter
@@ -143,8 +142,8 @@ def _find_grid(
         if found is None:
             if line > HEADER_SEARCH:
                 return None
-            names = [normalize_code(v) for v in values]
-            if anchor in names:
+            names = [heading_key(v) for v in values]
+            if heading_key(anchor) in names:
                 cols: dict[str, int] = {}
                 for j, n in enumerate(names, 1):
                     if n:
@@ -179,23 +178,24 @@ def read_grid(path: Path, display: str, anchor: str, sheet_name: str | None) -> 
         if found is None:
             return problem("sheet-not-found", file=display, headings=anchor)
         return found
-    try:
-        wb = open_workbook(path, display=display)
+    from hyoka.book import open_any
+
+    try:  # .xlsx/.xlsm, and .xls/.ods as saved by LibreOffice or an old Excel, read as collect reads them
+        wb = open_any(path, display)
     except WorkbookError as exc:
         return exc.problem
     try:
         meta: dict[str, str] = {}
-        names = wb.sheetnames
+        names = wb.names
         if META_SHEET in names:
-            for values in wb[META_SHEET].iter_rows(min_row=1, max_row=50, max_col=2, values_only=True):
+            for values in wb.rows(META_SHEET, 50):
                 if values and values[0]:
-                    meta[str(values[0])] = clean_text(values[1])
+                    meta[str(values[0])] = clean_text(values[1] if len(values) > 1 else None)
         ordered_names = sorted((n for n in names if n != META_SHEET), key=lambda n: n != sheet_name)
         for name in ordered_names:
-            ws = wb[name]
-            if getattr(ws, "sheet_state", "visible") == "veryHidden":
+            if wb.states.get(name, "visible") == "veryHidden":
                 continue
-            result = _find_grid(ws.iter_rows(values_only=True), name, anchor, display)
+            result = _find_grid(wb.rows(name), name, anchor, display)
             if isinstance(result, Problem):
                 return result
             if result is not None:
@@ -988,5 +988,9 @@ def iter_lines(mo: MeetingOpinions) -> Iterator[str]:
             yield f"    未回答: {opinion_label(mo.index, o)}" + (f"（{o.member}）" if o.member else "")
 
 
-def _normalize_heading(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
+def heading_key(value: object) -> str:
+    """A heading as it is matched: width, case, spaces and a trailing dot do not count, and 番号 is No
+    (``意見 No.``, ``事業ＮＯ`` and ``事業番号`` are all 事業No), so a column typed slightly off is still read
+    instead of silently ignored."""
+    text = "".join(normalize_code(value).split()).rstrip(".")
+    return text.replace("番号", "No").casefold()
