@@ -552,3 +552,22 @@ def test_a_table_saved_as_ods_or_xls_is_read(ws: Workspace, tmp_path: Path) -> N
         assert result.ok, codes(result)
         (a,) = load_opinions(ws, "R6-1").answered
         assert (a.opinion.subject.code, a.opinion.member) == ("project:12", "委員A")
+
+
+def test_material_names_departments_that_replied_in_the_same_words_together(
+    imported: Workspace, tmp_path: Path
+) -> None:
+    # The sample's 基本目標1 opinion (T2) goes to eight departments, which all sent the same reply: one
+    # row naming them in plan order, as 資料1 combines them, not eight rows of the same text.
+    assert collect_replies(imported, [SAMPLE / "replies" / "R6-1"], "R6-1").ok
+    path, _ = render_opinions(imported, "R6-1", tmp_path, templates=search_path(imported.root))
+    t2 = [r for r in _texts(path) if r[0] == "2"]
+    assert len(t2) == 1
+    assert (
+        t2[0][3]
+        == "地域福祉課\n交通対策課\n自立生活支援課\n地域安全課\n健康課\n指導室\n介護福祉課\n広報秘書課"
+    )
+    assert t2[0][4].startswith("各事業の評価に当たっては、利用者アンケートや窓口に寄せられた声")
+    # different replies keep one row each, in plan order
+    t4 = [r for r in _texts(path) if r[0] == "4"]
+    assert [r[3] for r in t4] == ["地域福祉課", "健康課"]
