@@ -571,3 +571,32 @@ def test_material_names_departments_that_replied_in_the_same_words_together(
     # different replies keep one row each, in plan order
     t4 = [r for r in _texts(path) if r[0] == "4"]
     assert [r[3] for r in t4] == ["地域福祉課", "健康課"]
+
+
+def test_reply_forms_for_a_department_by_its_name_after_a_rename(
+    imported: Workspace, run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # 組織改正: the R6 plan renames 地域安全課 to 防災危機管理課 after R6-1's opinions were routed to the old
+    # name; the clerk asks for the form by the department's name of today and gets the one routed to it.
+    import shutil
+
+    shutil.copy2(SAMPLE / "plan_R6.csv", imported.root / "plan.csv")
+    adopted = run(
+        "plan",
+        "adopt",
+        "plan.csv",
+        "--from",
+        "R6",
+        "--rename",
+        "地域安全課=防災危機管理課",
+        "-w",
+        imported.root,
+    )
+    assert adopted.exit_code == 0, adopted.output
+    (path,) = write_reply_forms(imported, "R6-1", tmp_path, "防災危機管理課")
+    assert path.name == "回答票_R6-1_地域安全課.xlsx"
+    sheet = openpyxl.load_workbook(path)["回答"]
+    header = next(r for r in range(1, 40) if sheet.cell(r, 7).value == H_REPLY)
+    assert [sheet.cell(r, 1).value for r in range(header + 1, sheet.max_row + 1)] == ["T2"]
+    with pytest.raises(HyokaError, match="「公民館」に回付された意見はありません"):
+        write_reply_forms(imported, "R6-1", tmp_path, "公民館")

@@ -964,6 +964,8 @@ def write_reply_forms(
     departments = [d.department for d in mo.departments]
     if department is not None:
         wanted = normalize_code(department)
+        if wanted not in departments:  # a department renamed since (組織改正) asks by its name of today
+            wanted = next((d for d in departments if _current_name(ws, d) == wanted), wanted)
         if wanted not in departments:
             raise HyokaError(
                 f"「{department}」に回付された意見はありません。回付先: {'、'.join(departments)}"
@@ -977,6 +979,15 @@ def write_reply_forms(
         atomic_write(path, build_reply_form(ws, mo, dep).save)
         paths.append(path)
     return paths
+
+
+def _current_name(ws: Workspace, department: str) -> str:
+    """The department's name after the renames declared with the plan versions (itself if none)."""
+    from hyoka.versions import accumulate_renames
+
+    with ws.store() as store:
+        renames = accumulate_renames(v.renames for v in store.versions())
+    return renames.get(department, department)
 
 
 def iter_lines(mo: MeetingOpinions) -> Iterator[str]:
