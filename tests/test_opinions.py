@@ -600,3 +600,13 @@ def test_reply_forms_for_a_department_by_its_name_after_a_rename(
     assert [sheet.cell(r, 1).value for r in range(header + 1, sheet.max_row + 1)] == ["T2"]
     with pytest.raises(HyokaError, match="「公民館」に回付された意見はありません"):
         write_reply_forms(imported, "R6-1", tmp_path, "公民館")
+
+
+def test_import_of_a_folder_says_to_name_the_table(ws: Workspace, tmp_path: Path) -> None:
+    # `opinions import` takes one table; a folder (the member workbooks' one) is not "a damaged file".
+    with pytest.raises(HyokaError) as err:
+        import_opinions(ws, tmp_path, "R6-1")
+    assert str(err.value) == (
+        f"{tmp_path}: フォルダです。意見の一覧表のファイル（.xlsx・.xls・.ods・.csv）を1つ指定してください"
+        "（委員ごとの意見票のフォルダは hyoka opinions collect で取り込みます）。"
+    )

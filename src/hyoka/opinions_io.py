@@ -587,6 +587,11 @@ def import_opinions(
 
     if not path.exists():
         raise HyokaError(f"{path}: ファイルが見つかりません。パスを確認してください。")
+    if path.is_dir():
+        raise HyokaError(
+            f"{path}: フォルダです。意見の一覧表のファイル（.xlsx・.xls・.ods・.csv）を1つ指定してください"
+            "（委員ごとの意見票のフォルダは hyoka opinions collect で取り込みます）。"
+        )
     return _run(
         ws,
         meeting,
