@@ -610,3 +610,21 @@ def test_import_of_a_folder_says_to_name_the_table(ws: Workspace, tmp_path: Path
         f"{tmp_path}: フォルダです。意見の一覧表のファイル（.xlsx・.xls・.ods・.csv）を1つ指定してください"
         "（委員ごとの意見票のフォルダは hyoka opinions collect で取り込みます）。"
     )
+
+
+def test_a_measure_named_by_its_number_under_its_policy_and_an_ambiguous_one(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    # 施策 by its number (as in the plan's 施策No) is taken with its 基本施策; alone it names a 施策 of
+    # several 基本施策, which the table must say (not "the plan does not have 施策 1").
+    ok = write_table(tmp_path / "ok.csv", row("1", "a", policy="福祉を支える基盤の整備", measure="(2)"))
+    assert import_opinions(ws, ok, "R6-1").ok
+    (a,) = load_opinions(ws, "R6-1").answered
+    assert a.opinion.subject.code == "measure:福祉を支える基盤の整備/2"
+    bad = write_table(tmp_path / "bad.csv", row("1", "a", measure="1"))
+    result = import_opinions(ws, bad, "R6-1")
+    assert codes(result) == [("opinion-subject-ambiguous", "D2")]
+    (p,) = result.files[0].problems
+    assert p.message.startswith(
+        "施策「1」は複数の基本施策にあります（福祉を支える基盤の整備、災害に備える体制づくり、"
+    )

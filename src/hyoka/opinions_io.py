@@ -30,6 +30,7 @@ from hyoka.opinions import (
     SubjectIndex,
     answer,
     find_subject,
+    measure_policies,
     opinion_label,
     ordered,
     reply_status,
@@ -258,6 +259,19 @@ def table_opinions(
         )
         if subject is None:
             value, ref = fields[bad]
+            shared = measure_policies(plan, value) if bad == H_MEASURE and not fields[H_POLICY][0] else ()
+            if len(shared) > 1:
+                found.append(
+                    problem(
+                        "opinion-subject-ambiguous",
+                        file=display,
+                        sheet=sheet,
+                        cell=ref,
+                        value=value,
+                        policies="、".join(shared),
+                    )
+                )
+                continue
             found.append(
                 problem(
                     "opinion-subject-unknown", file=display, sheet=sheet, cell=ref, heading=bad, value=value
