@@ -628,3 +628,18 @@ def test_a_measure_named_by_its_number_under_its_policy_and_an_ambiguous_one(
     assert p.message.startswith(
         "施策「1」は複数の基本施策にあります（福祉を支える基盤の整備、災害に備える体制づくり、"
     )
+
+
+def test_a_csv_saved_by_excel_in_shift_jis_is_read(ws: Workspace, tmp_path: Path) -> None:
+    # Excel's 「CSV（コンマ区切り）」 saves cp932 with CRLF and no BOM.
+    path = tmp_path / "意見.csv"
+    with path.open("w", encoding="cp932", newline="\r\n") as fh:
+        fh.write("意見No,事業No,委員,意見\n3,12,委員Ｂ,虐待防止の取組について\n")
+    assert import_opinions(ws, path, "R6-1").ok
+    (a,) = load_opinions(ws, "R6-1").answered
+    assert (a.opinion.key, a.opinion.subject.code, a.opinion.member, a.opinion.text) == (
+        "T3",
+        "project:12",
+        "委員B",
+        "虐待防止の取組について",
+    )
