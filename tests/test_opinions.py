@@ -509,3 +509,137 @@ def test_member_form_made_from_another_plan_is_taken_with_a_warning(ws: Workspac
     result = collect_opinions(ws, [path], "R6-1")
     assert result.ok
     assert codes(result) == [("form-plan-changed", None)]
+
+
+def test_headings_slightly_off_are_still_read(ws: Workspace, tmp_path: Path) -> None:
+    # As a clerk types them: full-width or upper-case ＮＯ, a space, a trailing dot, 番号 for No.
+    head = ["意見 No.", "基本目標ＮＯ", "基本施策", "施策", "事業番号", "委員 ", "意見", "担当課"]
+    path = write_table(tmp_path / "意見.csv", row("5", "虐待防止について", project="12"), head=head)
+    assert import_opinions(ws, path, "R6-1").ok
+    (a,) = load_opinions(ws, "R6-1").answered
+    assert (a.opinion.key, a.opinion.subject.code, a.opinion.member) == ("T5", "project:12", "")
+
+
+def test_a_table_saved_as_ods_or_xls_is_read(ws: Workspace, tmp_path: Path) -> None:
+    import shutil
+    import subprocess
+
+    if shutil.which("soffice") is None:
+        pytest.skip("LibreOffice (soffice) is not installed: the .ods/.xls tables are made with it")
+    wb = openpyxl.Workbook()
+    sheet = wb.active
+    assert sheet is not None
+    sheet.append(["事業No", "委員", "意見"])
+    sheet.append([12, "委員A", "虐待防止について"])
+    wb.save(tmp_path / "意見.xlsx")
+    for suffix in ("ods", "xls"):
+        out = tmp_path / suffix
+        subprocess.run(
+            [
+                "soffice",
+                "--headless",
+                "--convert-to",
+                suffix,
+                "--outdir",
+                str(out),
+                str(tmp_path / "意見.xlsx"),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        result = import_opinions(ws, out / f"意見.{suffix}", "R6-1")
+        assert result.ok, codes(result)
+        (a,) = load_opinions(ws, "R6-1").answered
+        assert (a.opinion.subject.code, a.opinion.member) == ("project:12", "委員A")
+
+
+def test_material_names_departments_that_replied_in_the_same_words_together(
+    imported: Workspace, tmp_path: Path
+) -> None:
+    # The sample's 基本目標1 opinion (T2) goes to eight departments, which all sent the same reply: one
+    # row naming them in plan order, as 資料1 combines them, not eight rows of the same text.
+    assert collect_replies(imported, [SAMPLE / "replies" / "R6-1"], "R6-1").ok
+    path, _ = render_opinions(imported, "R6-1", tmp_path, templates=search_path(imported.root))
+    t2 = [r for r in _texts(path) if r[0] == "2"]
+    assert len(t2) == 1
+    assert (
+        t2[0][3]
+        == "地域福祉課\n交通対策課\n自立生活支援課\n地域安全課\n健康課\n指導室\n介護福祉課\n広報秘書課"
+    )
+    assert t2[0][4].startswith("各事業の評価に当たっては、利用者アンケートや窓口に寄せられた声")
+    # different replies keep one row each, in plan order
+    t4 = [r for r in _texts(path) if r[0] == "4"]
+    assert [r[3] for r in t4] == ["地域福祉課", "健康課"]
+
+
+def test_reply_forms_for_a_department_by_its_name_after_a_rename(
+    imported: Workspace, run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # 組織改正: the R6 plan renames 地域安全課 to 防災危機管理課 after R6-1's opinions were routed to the old
+    # name; the clerk asks for the form by the department's name of today and gets the one routed to it.
+    import shutil
+
+    shutil.copy2(SAMPLE / "plan_R6.csv", imported.root / "plan.csv")
+    adopted = run(
+        "plan",
+        "adopt",
+        "plan.csv",
+        "--from",
+        "R6",
+        "--rename",
+        "地域安全課=防災危機管理課",
+        "-w",
+        imported.root,
+    )
+    assert adopted.exit_code == 0, adopted.output
+    (path,) = write_reply_forms(imported, "R6-1", tmp_path, "防災危機管理課")
+    assert path.name == "回答票_R6-1_地域安全課.xlsx"
+    sheet = openpyxl.load_workbook(path)["回答"]
+    header = next(r for r in range(1, 40) if sheet.cell(r, 7).value == H_REPLY)
+    assert [sheet.cell(r, 1).value for r in range(header + 1, sheet.max_row + 1)] == ["T2"]
+    with pytest.raises(HyokaError, match="「公民館」に回付された意見はありません"):
+        write_reply_forms(imported, "R6-1", tmp_path, "公民館")
+
+
+def test_import_of_a_folder_says_to_name_the_table(ws: Workspace, tmp_path: Path) -> None:
+    # `opinions import` takes one table; a folder (the member workbooks' one) is not "a damaged file".
+    with pytest.raises(HyokaError) as err:
+        import_opinions(ws, tmp_path, "R6-1")
+    assert str(err.value) == (
+        f"{tmp_path}: フォルダです。意見の一覧表のファイル（.xlsx・.xls・.ods・.csv）を1つ指定してください"
+        "（委員ごとの意見票のフォルダは hyoka opinions collect で取り込みます）。"
+    )
+
+
+def test_a_measure_named_by_its_number_under_its_policy_and_an_ambiguous_one(
+    ws: Workspace, tmp_path: Path
+) -> None:
+    # 施策 by its number (as in the plan's 施策No) is taken with its 基本施策; alone it names a 施策 of
+    # several 基本施策, which the table must say (not "the plan does not have 施策 1").
+    ok = write_table(tmp_path / "ok.csv", row("1", "a", policy="福祉を支える基盤の整備", measure="(2)"))
+    assert import_opinions(ws, ok, "R6-1").ok
+    (a,) = load_opinions(ws, "R6-1").answered
+    assert a.opinion.subject.code == "measure:福祉を支える基盤の整備/2"
+    bad = write_table(tmp_path / "bad.csv", row("1", "a", measure="1"))
+    result = import_opinions(ws, bad, "R6-1")
+    assert codes(result) == [("opinion-subject-ambiguous", "D2")]
+    (p,) = result.files[0].problems
+    assert p.message.startswith(
+        "施策「1」は複数の基本施策にあります（福祉を支える基盤の整備、災害に備える体制づくり、"
+    )
+
+
+def test_a_csv_saved_by_excel_in_shift_jis_is_read(ws: Workspace, tmp_path: Path) -> None:
+    # Excel's 「CSV（コンマ区切り）」 saves cp932 with CRLF and no BOM.
+    path = tmp_path / "意見.csv"
+    with path.open("w", encoding="cp932", newline="\r\n") as fh:
+        fh.write("意見No,事業No,委員,意見\n3,12,委員Ｂ,虐待防止の取組について\n")
+    assert import_opinions(ws, path, "R6-1").ok
+    (a,) = load_opinions(ws, "R6-1").answered
+    assert (a.opinion.key, a.opinion.subject.code, a.opinion.member, a.opinion.text) == (
+        "T3",
+        "project:12",
+        "委員B",
+        "虐待防止の取組について",
+    )

@@ -169,15 +169,10 @@ def find_subject(
     if project_no:
         return (Subject(PROJECT, project_no), "") if plan.project(project_no) else (None, "事業No")
     if measure:
-        found = [
-            r
-            for r in plan.rows
-            if normalize_code(r.measure) == measure
-            or normalize_code(f"{r.measure_label}{r.measure}") == measure
-        ]
+        found = _measure_rows(plan, measure)
         if policy:
             found = [r for r in found if normalize_code(r.policy) == policy]
-        if not found:
+        if len({r.policy for r in found}) != 1:  # none, or one of several 基本施策 (see measure_policies)
             return None, "施策"
         return Subject(MEASURE, f"{found[0].policy}/{found[0].measure_no}"), ""
     if policy:
@@ -191,6 +186,27 @@ def find_subject(
                 return Subject(GOAL, r.goal_no), ""
         return None, "基本目標No"
     return Subject(WHOLE), ""
+
+
+def _measure_rows(plan: Plan, measure: str) -> list[PlanRow]:
+    """The rows of the 施策 named by its name, its printed label, or its number (``1``, ``(1)``)."""
+    return [
+        r
+        for r in plan.rows
+        if measure
+        in (
+            normalize_code(r.measure),
+            normalize_code(f"{r.measure_label}{r.measure}"),
+            normalize_code(r.measure_no),
+            normalize_code(f"({r.measure_no})"),
+        )
+    ]
+
+
+def measure_policies(plan: Plan, measure: str) -> tuple[str, ...]:
+    """The 基本施策 (in plan order) that have a 施策 named ``measure``: more than one when it is named
+    without its 基本施策 by a number or a name they share."""
+    return tuple(dict.fromkeys(r.policy for r in _measure_rows(plan, normalize_code(measure))))
 
 
 def route(index: SubjectIndex, subject: Subject, named: str = "") -> tuple[tuple[str, ...], list[str]]:

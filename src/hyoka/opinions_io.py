@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from hyoka.opinions import (
     SubjectIndex,
     answer,
     find_subject,
+    measure_policies,
     opinion_label,
     ordered,
     reply_status,
@@ -129,7 +129,7 @@ class _Grid:
     meta: dict[str, str]
 
     def cell(self, line: int, values: tuple[Any, ...], heading: str) -> tuple[Any, str]:
-        j = self.columns.get(heading)
+        j = self.columns.get(heading_key(heading))
         if j is None:
             return None, ""
         from openpyxl.utils import get_column_letter
@@ -146,8 +146,8 @@ def _find_grid(
         if found is None:
             if line > HEADER_SEARCH:
                 return None
-            names = [normalize_code(v) for v in values]
-            if anchor in names:
+            names = [heading_key(v) for v in values]
+            if heading_key(anchor) in names:
                 cols: dict[str, int] = {}
                 for j, n in enumerate(names, 1):
                     if n:
@@ -182,23 +182,24 @@ def read_grid(path: Path, display: str, anchor: str, sheet_name: str | None) -> 
         if found is None:
             return problem("sheet-not-found", file=display, headings=anchor)
         return found
-    try:
-        wb = open_workbook(path, display=display)
+    from hyoka.book import open_any
+
+    try:  # .xlsx/.xlsm, and .xls/.ods as saved by LibreOffice or an old Excel, read as collect reads them
+        wb = open_any(path, display)
     except WorkbookError as exc:
         return exc.problem
     try:
         meta: dict[str, str] = {}
-        names = wb.sheetnames
+        names = wb.names
         if META_SHEET in names:
-            for values in wb[META_SHEET].iter_rows(min_row=1, max_row=50, max_col=2, values_only=True):
+            for values in wb.rows(META_SHEET, 50):
                 if values and values[0]:
-                    meta[str(values[0])] = clean_text(values[1])
+                    meta[str(values[0])] = clean_text(values[1] if len(values) > 1 else None)
         ordered_names = sorted((n for n in names if n != META_SHEET), key=lambda n: n != sheet_name)
         for name in ordered_names:
-            ws = wb[name]
-            if getattr(ws, "sheet_state", "visible") == "veryHidden":
+            if wb.states.get(name, "visible") == "veryHidden":
                 continue
-            result = _find_grid(ws.iter_rows(values_only=True), name, anchor, display)
+            result = _find_grid(wb.rows(name), name, anchor, display)
             if isinstance(result, Problem):
                 return result
             if result is not None:
@@ -312,6 +313,19 @@ def table_opinions(
         )
         if subject is None:
             value, ref = fields[bad]
+            shared = measure_policies(plan, value) if bad == H_MEASURE and not fields[H_POLICY][0] else ()
+            if len(shared) > 1:
+                found.append(
+                    problem(
+                        "opinion-subject-ambiguous",
+                        file=display,
+                        sheet=sheet,
+                        cell=ref,
+                        value=value,
+                        policies="、".join(shared),
+                    )
+                )
+                continue
             found.append(
                 problem(
                     "opinion-subject-unknown", file=display, sheet=sheet, cell=ref, heading=bad, value=value
@@ -675,6 +689,11 @@ def import_opinions(
 
     if not path.exists():
         raise HyokaError(f"{path}: ファイルが見つかりません。パスを確認してください。")
+    if path.is_dir():
+        raise HyokaError(
+            f"{path}: フォルダです。意見の一覧表のファイル（.xlsx・.xls・.ods・.csv）を1つ指定してください"
+            "（委員ごとの意見票のフォルダは hyoka opinions collect で取り込みます）。"
+        )
     return _run(
         ws,
         meeting,
@@ -1129,6 +1148,8 @@ def write_reply_forms(
     departments = [d.department for d in mo.departments]
     if department is not None:
         wanted = normalize_code(department)
+        if wanted not in departments:  # a department renamed since (組織改正) asks by its name of today
+            wanted = next((d for d in departments if _current_name(ws, d) == wanted), wanted)
         if wanted not in departments:
             raise HyokaError(
                 f"「{department}」に回付された意見はありません。回付先: {'、'.join(departments)}"
@@ -1144,6 +1165,15 @@ def write_reply_forms(
     return paths
 
 
+def _current_name(ws: Workspace, department: str) -> str:
+    """The department's name after the renames declared with the plan versions (itself if none)."""
+    from hyoka.versions import accumulate_renames
+
+    with ws.store() as store:
+        renames = accumulate_renames(v.renames for v in store.versions())
+    return renames.get(department, department)
+
+
 def iter_lines(mo: MeetingOpinions) -> Iterator[str]:
     """Plain lines of the status (used by the CLI)."""
     for d in mo.departments:
@@ -1153,5 +1183,9 @@ def iter_lines(mo: MeetingOpinions) -> Iterator[str]:
             yield f"    未回答: {opinion_label(mo.index, o)}" + (f"（{o.member}）" if o.member else "")
 
 
-def _normalize_heading(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip()
+def heading_key(value: object) -> str:
+    """A heading as it is matched: width, case, spaces and a trailing dot do not count, and 番号 is No
+    (``意見 No.``, ``事業ＮＯ`` and ``事業番号`` are all 事業No), so a column typed slightly off is still read
+    instead of silently ignored."""
+    text = "".join(normalize_code(value).split()).rstrip(".")
+    return text.replace("番号", "No").casefold()

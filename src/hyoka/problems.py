@@ -809,6 +809,14 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "計画にない事業・基本施策への意見",
     ),
     (
+        "opinion-subject-ambiguous",
+        E,
+        "Opinion about a 施策 several 基本施策 have",
+        "施策「{value}」は複数の基本施策にあります（{policies}）。同じ行の基本施策の欄に、どの基本施策の施策かを"
+        "書いてください。",
+        "どの基本施策の施策か分からない意見",
+    ),
+    (
         "opinion-text-blank",
         E,
         "Opinion text blank",

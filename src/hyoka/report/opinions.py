@@ -206,9 +206,10 @@ def _paras(text: str, style: str) -> list[Para]:
 
 
 def _opinion_rows(mo: MeetingOpinions, n: int, a: Answered) -> list[Row]:
-    """One row per answering department, in plan order, under the opinion's merged No, 対象 and 意見
-    cells: each row is kept whole on its page, and an opinion many departments answer can still run
-    over several pages."""
+    """One row per answer, in plan order, under the opinion's merged No, 対象 and 意見 cells: departments
+    that replied in the same words share one row (named one per line, as 資料1 names them together),
+    each unanswered department has its own; each row is kept whole on its page, and an opinion many
+    departments answer can still run over several pages."""
     s = STYLES
     o = a.opinion
     info = mo.index.info(o.subject)
@@ -217,14 +218,18 @@ def _opinion_rows(mo: MeetingOpinions, n: int, a: Answered) -> list[Row]:
     if o.member:
         opinion.append(Para.of(f"（{o.member}）", s.table_text, align="right"))
     got = {r.department: r for r in a.replies}
-    rows = []
-    for i, d in enumerate(o.departments):
+    answers: dict[str, tuple[list[str], str | None]] = {}
+    for d in o.departments:
         r = got.get(d)
+        key = f"\0{d}" if r is None else clean_text(r.text).strip()
+        answers.setdefault(key, ([], None if r is None else r.text))[0].append(d)
+    joint = len(answers) > 1
+    rows = []
+    for i, (who, text) in enumerate(answers.values()):
         reply = (
-            [Para(((UNANSWERED, s.missing_mark),), s.table_text)] if r is None else _paras(r.text, s.prose)
+            [Para(((UNANSWERED, s.missing_mark),), s.table_text)] if text is None else _paras(text, s.prose)
         )
         merge = "restart" if i == 0 else "continue"
-        joint = len(o.departments) > 1
         rows.append(
             Row(
                 (
@@ -237,7 +242,7 @@ def _opinion_rows(mo: MeetingOpinions, n: int, a: Answered) -> list[Row]:
                         vmerge=merge if joint else None,
                     ),
                     Cell(tuple(opinion) if i == 0 else (), valign="top", vmerge=merge if joint else None),
-                    Cell((Para.of(d, s.table_text),), valign="top"),
+                    Cell(tuple(Para.of(d, s.table_text) for d in who), valign="top"),
                     Cell(tuple(reply), valign="top"),
                 )
             )
