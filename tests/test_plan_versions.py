@@ -262,6 +262,26 @@ def test_editing_the_plan_file_in_place_leaves_r5_unchanged_and_is_reported(
     assert "採用するには: hyoka plan adopt plan.csv --from R" in result.output
 
 
+def test_a_plan_adopted_from_another_file_makes_the_working_copy_an_earlier_version_s(
+    sample_ws_loaded: Workspace, run, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    # As the browser's 計画 page adopts: from an uploaded file, hyoka.toml's plan file untouched.
+    ws = sample_ws_loaded
+    uploaded = tmp_path / "計画_R6.csv"
+    shutil.copy2(SAMPLE / "plan_R6.csv", uploaded)
+    _ok(run("plan", "adopt", uploaded, "--from", "R6", "--rename", RENAME, "-w", ws.root))
+    result = run("status", "--year", "R6", "-w", ws.root)
+    notices = [line for line in result.output.splitlines() if "plan-working-copy" in line]
+    assert notices == [
+        "[お知らせ] plan-working-copy-older: 計画マスタ「plan.csv」は前の版（R4〜）のものです。最新の版（R6〜）は"
+        "ファイル「計画_R6.csv」から採用されています。次に計画を改正するときは「計画_R6.csv」をもとにしてください"
+        "（hyoka.toml の [plan] の file をそのファイルにすると、この表示は出なくなります）。"
+    ]
+    assert "採用するには" not in result.output  # adopting plan.csv again would undo the new version
+    shutil.copy2(uploaded, ws.config.plan_file)
+    assert "plan-working-copy" not in run("status", "--year", "R6", "-w", ws.root).output
+
+
 # --- adopting for a year with returns ---------------------------------------------------------------------
 
 

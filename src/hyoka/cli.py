@@ -159,8 +159,10 @@ def _working_copy_notice(ws: "Workspace") -> None:
     lines = [found.render()] if found is not None else []
     if sheet is not None:
         lines += [sheet[0].render(), *sheet[1]]
-    adopt = f"hyoka plan adopt {ws.config.plan_file.name} --from {ws.next_adoption_year().short}"
-    typer.echo("\n".join([*lines, f"  採用するには: {adopt}"]), err=True)
+    if sheet is not None or (found is not None and found.code == "plan-working-copy-changed"):
+        adopt = f"hyoka plan adopt {ws.config.plan_file.name} --from {ws.next_adoption_year().short}"
+        lines.append(f"  採用するには: {adopt}")
+    typer.echo("\n".join(lines), err=True)
 
 
 def _print_notices(ws: "Workspace") -> None:

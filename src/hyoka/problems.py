@@ -538,6 +538,15 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "この内容は、新しい版として採用するまでどの年度にも使われません。",
     ),
     (
+        "plan-working-copy-older",
+        I,
+        "Plan file is an earlier version's",
+        "計画マスタ「{plan_file}」は前の版（{old}）のものです。最新の版（{version}）はファイル「{source}」から"
+        "採用されています。次に計画を改正するときは「{source}」をもとにしてください"
+        "（hyoka.toml の [plan] の file をそのファイルにすると、この表示は出なくなります）。",
+        "計画マスタが前の版のもの",
+    ),
+    (
         "sheet-working-copy-changed",
         I,
         "Sheet definition differs from the latest adopted version's",

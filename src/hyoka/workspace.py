@@ -903,19 +903,40 @@ class Workspace:
         self._configs.clear()
 
     def working_copy_notice(self) -> Problem | None:
-        """``plan-working-copy-changed`` when the plan file differs from the latest adopted version
-        (None when it does not, or there is no store yet). A broken file is reported the same way."""
+        """``plan-working-copy-changed`` when the plan file differs from the latest adopted version;
+        ``plan-working-copy-older`` when it is an earlier version's (a later one was adopted from
+        another file, e.g. uploaded in the browser); None when it is the latest's, or there is no
+        store yet. A broken file is reported as changed."""
         if not self.store_path.exists():
             return None
-        latest = self.lineage.versions[-1]
+        versions = self.lineage.versions
+        latest = versions[-1]
         with self.store() as store:
-            adopted_sha = store.source_sha256(latest.id)
-        if adopted_sha and adopted_sha == file_sha256(self.config.plan_file):
+            adopted = {v.id: store.source_sha256(v.id) for v in versions}
+        sha = file_sha256(self.config.plan_file)
+        if adopted[latest.id] and adopted[latest.id] == sha:
             return None  # the very file adopted: no need to read the plan
         plan, problems = load_plan(self.config.plan_file, self.config.sheet)
         valid = plan is not None and not any(p.severity == "error" for p in problems)
         if valid and plan is not None and plan.fingerprint == latest.fingerprint:
             return None
+        older = next(
+            (
+                v
+                for v in reversed(versions[:-1])
+                if (adopted[v.id] and adopted[v.id] == sha)
+                or (valid and plan is not None and plan.fingerprint == v.fingerprint)
+            ),
+            None,
+        )
+        if older is not None:
+            return problem(
+                "plan-working-copy-older",
+                plan_file=self.config.plan_file.name,
+                old=older.label,
+                version=latest.label,
+                source=latest.source or "不明",
+            )
         return problem(
             "plan-working-copy-changed", plan_file=self.config.plan_file.name, version=latest.label
         )
