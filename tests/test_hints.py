@@ -48,6 +48,9 @@ def test_the_cli_s_words_under_problems_are_for_catalogued_codes() -> None:
     from hyoka.cli import PROBLEM_HINTS
 
     assert set(PROBLEM_HINTS) <= set(CATALOGUE)
+    from hyoka.collect import OLDER_CODES
+
+    assert set(PROBLEM_HINTS) == OLDER_CODES  # the web page offers its button for the same problems
 
 
 def test_an_unknown_hint_is_a_programming_error() -> None:

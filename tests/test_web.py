@@ -259,6 +259,42 @@ def test_collect_upload_shows_each_file_and_offers_the_feedback_copy(sample_ws: 
         assert _text(status, "//p[@role='status']") == ["完了 11/11 課"]
 
 
+def test_an_older_version_is_refused_then_brought_back_with_one_button(
+    sample_ws: Workspace, tmp_path: Path
+) -> None:
+    import json
+
+    import openpyxl
+
+    client, guard = _client(sample_ws)
+    with client:
+        form = sorted((SAMPLE / "returned" / "R5").glob("*.xlsx"))[0]
+        newer_page = _wait(client, _upload(client, guard, [form]))
+        assert _text(newer_page, "//section//span[@class='badge']") == ["受付"]
+        with sample_ws.store() as store:
+            stored = {p.achievement for p in store.current_parts(FiscalYear(2023))}
+        older = tmp_path / "old" / form.name
+        older.parent.mkdir()
+        book = openpyxl.load_workbook(form)
+        cell = next(c for row in book["調査票"].iter_rows() for c in row if c.value in stored)
+        cell.value = "前の版の記述です。"
+        book.save(older)
+        an_hour_ago = json.dumps({form.name: (time.time() - 3600) * 1000})
+        page = _wait(client, _upload(client, guard, [older], modified=an_hour_ago))
+        assert page.xpath("//tr[contains(@class, 'sev-error')]//td[contains(., 'file-older-than-current')]")
+        (action,) = page.xpath("//form[.//button[contains(., '古い版として受け付ける')]]/@action")
+        assert "csrf=" in action and "received%2FR5%2F" in action
+        back = _wait(client, client.post(action, follow_redirects=False))
+        assert _text(back, "//section//span[@class='badge']") == ["受付"]
+        assert "older-file-accepted" in back.text_content()
+        with sample_ws.store() as store:
+            assert "前の版の記述です。" in {p.achievement for p in store.current_parts(FiscalYear(2023))}
+        # Only a file the page kept for that year can be brought back.
+        outside = client.post(f"/collect/accept-older?year=R5&file=hyoka.toml&csrf={guard.csrf}")
+        assert outside.status_code == 404
+        assert client.post(action.replace(f"csrf={guard.csrf}", "csrf=x")).status_code == 403
+
+
 def test_report_is_made_and_the_docx_reads_back(web: tuple[TestClient, Guard, Workspace]) -> None:
     client, guard, _ws = web
     page = _wait(client, client.post(f"/report?year=R5&csrf={guard.csrf}", data={}, follow_redirects=False))

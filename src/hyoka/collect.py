@@ -57,6 +57,10 @@ FILE_STATUS_LABEL = {
 """How a file's outcome is named to the clerk (the CLI's lines and the browser's badges)."""
 
 
+OLDER_CODES = frozenset({"file-older-than-current", "file-duplicate-superseded"})
+"""A file's problems that naming it in ``accept_older`` overrides: it goes in force although older."""
+
+
 @dataclass
 class FileResult:
     path: Path

@@ -432,6 +432,28 @@ def build(root: Path, guard: Guard) -> Any:
         done = f"{year.label()}の調査票 {len(batch.files)} 件の確認結果"
         return web.start_job(request, "collect", title, year, work, total=len(batch.files), done_title=done)
 
+    def accept_older(request: Request, ws: Any) -> Response:
+        """The clerk brings back a version older than the one in force (collect's accept_older): only a
+        file this page stored in the received folder of the year."""
+        year = web.year(request, ws)
+        kept = (ws.root / str(request.query_params.get("file") or "")).resolve()
+        folder = (ws.root / "received" / year.short).resolve()
+        if not kept.is_relative_to(folder) or not kept.is_file():
+            return web.failure(
+                request,
+                "このファイルは受け付けられません。回収の画面からもう一度取り込んでください。",
+                status=404,
+            )
+
+        def work(job: Job) -> Any:
+            from hyoka.collect import collect
+
+            return collect(ws, [], year, accept_older=[kept], on_file=job.step)
+
+        title = f"{kept.name} を古い版として受け付けています"
+        done = f"{kept.name} を古い版として受け付けた結果"
+        return web.start_job(request, "collect", title, year, work, total=1, done_title=done)
+
     async def import_upload(request: Request, ws: Any) -> Response:
         from hyoka.web.uploads import save_uploads
 
@@ -948,6 +970,7 @@ def build(root: Path, guard: Guard) -> Any:
             "collect": None,
             "opinions": None,
             "feedback": {},
+            "older": {},
         }
         if state == "done" and job.kind == "opinions":
             context["opinions"] = job.result
@@ -958,6 +981,15 @@ def build(root: Path, guard: Guard) -> Any:
             context["collect"] = job.result
             context["feedback"] = {
                 f.name: web.download_url(ws, f.feedback) for f in job.result.files if f.feedback is not None
+            }
+            from hyoka.collect import OLDER_CODES
+
+            context["older"] = {
+                f.name: web.action(
+                    "/collect/accept-older", year=job.year, file=str(f.path.relative_to(ws.root))
+                )
+                for f in job.result.files
+                if any(p.code in OLDER_CODES for p in f.problems) and f.path.is_relative_to(ws.root)
             }
         return web.page(request, "job.html", **context)
 
@@ -1014,6 +1046,7 @@ def build(root: Path, guard: Guard) -> Any:
         Route("/forms/zip", with_ws(forms_zip)),
         Route("/collect", with_ws(collect_page), methods=["GET"]),
         Route("/collect", with_ws(collect_upload), methods=["POST"]),
+        Route("/collect/accept-older", with_ws(accept_older), methods=["POST"]),
         Route("/import", with_ws(import_upload), methods=["POST"]),
         Route("/status", with_ws(status_page)),
         Route("/report", with_ws(report_page), methods=["GET"]),
