@@ -12,6 +12,7 @@ import pytest
 from docx import Document
 
 from hyoka.collect import collect
+from hyoka.opinions import LEVEL, Subject, SubjectIndex, find_level_subject
 from hyoka.opinions_io import (
     H_OPINION_ID,
     H_REPLY,
@@ -27,8 +28,10 @@ from hyoka.opinions_io import (
     write_member_forms,
     write_reply_forms,
 )
+from hyoka.plan import Plan
 from hyoka.report.opinions import render_opinions
 from hyoka.report.templates import search_path
+from hyoka.sheet import Level
 from hyoka.workspace import Workspace, init_workspace
 from hyoka.years import FiscalYear
 from tests.conftest import ROOT
@@ -230,6 +233,8 @@ def test_member_workbook_replies_and_material_follow_the_levels(kaede: Workspace
     for department, values in texts.items():
         (path,) = replies.glob(f"回答票_R6-1_{department}.xlsx")
         fill(path, "回答", H_OPINION_ID, H_REPLY, values)
+    for path in replies.glob("*.xlsx"):
+        assert not [v for v in _cells(path) if any(w in v for w in KOGANEI_WORDS)], path.name
     result = collect_replies(kaede, [replies], "R6-1")
     assert result.ok, codes(result)
     assert load_opinions(kaede, "R6-1").complete
@@ -324,3 +329,55 @@ def test_a_table_with_the_default_level_headings_is_refused_for_the_city(
         "事業No で書いてください（見出しを直すか、その列を消してください）。"
     )
     assert load_opinions(kaede, "R6-1").answered == []
+
+
+def _plan(levels: tuple[Level, ...], *rows: list[str]) -> Plan:
+    from hyoka.plan import build_plan, headings_for
+    from hyoka.tables import Table
+
+    heads = list(headings_for(levels))
+    table = Table(
+        "plan.csv", heads, 1, [(n, dict(zip(heads, r, strict=True))) for n, r in enumerate(rows, 2)]
+    )
+    plan, problems = build_plan(table, levels)
+    assert plan is not None and not problems, problems
+    return plan
+
+
+def test_three_levels_and_one_level_make_their_subjects_headings_and_groups() -> None:
+    three = (Level("分野", True, "1"), Level("方針", False, "none"), Level("取組", True, "1-1"))
+    plan = _plan(
+        three,
+        ["1", "くらし", "見守り", "1", "見守りの輪", "1", "訪問", "", "A課", ""],
+        ["1", "くらし", "見守り", "2", "見守りの網", "2", "通報", "", "B課", ""],
+        ["2", "しごと", "就労", "1", "就労の場", "3", "就労支援", "", "C課", ""],
+    )
+    index = SubjectIndex.of(plan, "事務局", three)
+    assert index.level_columns == ("分野No", "方針", "取組")
+    got = [(code, i.label, i.groups, i.departments) for code, i in index.infos.items()]
+    assert got[1:6] == [
+        ("level:1:1", "分野1 くらし", ("分野1 くらし",), ("A課", "B課")),
+        ("level:2:1/見守り", "方針 見守り", ("分野1 くらし", "方針 見守り"), ("A課", "B課")),
+        ("level:3:1/見守り/1", "取組1-1 見守りの輪", ("分野1 くらし", "方針 見守り"), ("A課",)),
+        ("project:1", "①【事業No.1】訪問", ("分野1 くらし", "方針 見守り"), ("A課",)),
+        ("level:3:1/見守り/2", "取組1-2 見守りの網", ("分野1 くらし", "方針 見守り"), ("B課",)),
+    ]
+    # by the printed number, or the number beside its 分野 and 方針
+    assert find_level_subject(index, ["", "", "2-1"])[0] == Subject(LEVEL, "3:2/就労/1")
+    assert find_level_subject(index, ["1", "見守り", "2"])[0] == Subject(LEVEL, "3:1/見守り/2")
+    assert find_level_subject(index, ["", "", "1"]) == (None, 2, ("方針 見守り", "方針 就労"))
+    assert find_level_subject(index, ["", "見守り", ""])[0] == Subject(LEVEL, "2:1/見守り")
+    assert index.code_of(Subject.parse("policy:見守り")) == "level:2:1/見守り"
+    one = (Level("施策", True, "1"),)
+    plan = _plan(
+        one, ["1", "くらし", "1", "訪問", "", "A課", ""], ["2", "しごと", "2", "就労", "", "C課", ""]
+    )
+    index = SubjectIndex.of(plan, "事務局", one)
+    assert index.level_columns == ("施策No",)
+    assert [(c, i.groups) for c, i in index.infos.items()] == [
+        ("whole:", ()),
+        ("level:1:1", ()),
+        ("project:1", ()),
+        ("level:1:2", ()),
+        ("project:2", ()),
+    ]
