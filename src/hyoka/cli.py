@@ -1228,7 +1228,7 @@ def opinions_import(
         Path,
         typer.Argument(
             metavar="ファイル",
-            help="意見の一覧表（.xlsx または .csv。見出しは 意見・事業No・基本施策・委員・担当課 など）",
+            help="意見の一覧表（.xlsx または .csv。見出しは 意見・事業No・階層の列（既定は 基本目標No・基本施策・施策。評価シートに階層を定義した市はその名前）・委員・担当課 など）",
         ),
     ],
     meeting: MeetingOpt,

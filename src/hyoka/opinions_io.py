@@ -30,6 +30,7 @@ from hyoka.opinions import (
     Subject,
     SubjectIndex,
     answer,
+    find_level_subject,
     find_subject,
     measure_policies,
     opinion_label,
@@ -59,10 +60,18 @@ HEADER_SEARCH = 40
 EMPTY_RUN_END = 30
 
 # Headings of the flat table (``opinions import``): 意見 is required; the subject is the most specific
-# of 事業No, 施策, 基本施策, 基本目標No that is filled in (none: the whole evaluation).
+# of 事業No, 施策, 基本施策, 基本目標No that is filled in (none: the whole evaluation). A sheet with its
+# own levels has their columns instead (:func:`hyoka.opinions.level_columns`; see table_headings).
 H_NO, H_GOAL_NO, H_POLICY, H_MEASURE, H_PROJECT = "意見No", "基本目標No", "基本施策", "施策", "事業No"
 H_MEMBER, H_TEXT, H_DEPARTMENT, H_RATING = "委員", "意見", "担当課", "委員会評価"
 TABLE_HEADINGS = (H_NO, H_GOAL_NO, H_POLICY, H_MEASURE, H_PROJECT, H_MEMBER, H_TEXT, H_DEPARTMENT)
+
+
+def table_headings(index: SubjectIndex) -> tuple[str, ...]:
+    """The flat table's headings for the sheet's levels: 意見No | <levels> | 事業No | 委員 | 意見 | 担当課."""
+    return (H_NO, *index.level_columns, H_PROJECT, H_MEMBER, H_TEXT, H_DEPARTMENT)
+
+
 # The workbooks hyoka makes: a hidden key column first, then what the reader sees.
 H_SUBJECT_ID, H_OPINION_ID, H_REPLY = "対象ID", "意見ID", "対応・市の考え方"
 
@@ -77,7 +86,8 @@ def plan_for(ws: Workspace, meeting: Meeting) -> Plan:
 
 
 def subject_index(ws: Workspace, meeting: Meeting) -> SubjectIndex:
-    return SubjectIndex.of(plan_for(ws, meeting), ws.config.secretariat)
+    levels = ws.sheet_for(meeting.report_year).levels
+    return SubjectIndex.of(plan_for(ws, meeting), ws.config.secretariat, levels)
 
 
 def meeting_of(ws: Workspace, meeting_id: str) -> Meeting:
@@ -294,6 +304,25 @@ def table_opinions(
     seen: dict[str, str] = {}
     decided: dict[str, tuple[str, str]] = {}  # 事業No → (rating, cell) of the first row rating it
     sheet = grid.sheet
+    if not index.default_levels:
+        from openpyxl.utils import get_column_letter
+
+        own = {heading_key(h) for h in index.level_columns}
+        for h in (H_GOAL_NO, H_POLICY, H_MEASURE):
+            j = grid.columns.get(heading_key(h))
+            if j is not None and heading_key(h) not in own:
+                found.append(
+                    problem(
+                        "opinion-level-heading-unknown",
+                        file=display,
+                        sheet=sheet,
+                        cell=f"{get_column_letter(j)}{grid.header}",
+                        heading=h,
+                        columns="・".join(index.level_columns),
+                    )
+                )
+        if found:
+            return out, found
     for n, (line, values) in enumerate(grid.rows, 1):
 
         def get(h: str, line: int = line, values: tuple[Any, ...] = values) -> tuple[str, str]:
@@ -303,34 +332,11 @@ def table_opinions(
         text_value, text_ref = grid.cell(line, values, H_TEXT)
         text = _text(text_value, H_TEXT, display, sheet, text_ref, found)
         rating, rating_ref = committee.read(grid, line, values, display, found) if committee else ("", "")
-        fields = {h: get(h) for h in (H_PROJECT, H_MEASURE, H_POLICY, H_GOAL_NO)}
-        subject, bad = find_subject(
-            plan,
-            project_no=fields[H_PROJECT][0],
-            measure=fields[H_MEASURE][0],
-            policy=fields[H_POLICY][0],
-            goal_no=fields[H_GOAL_NO][0],
-        )
+        if index.default_levels:
+            subject = _default_subject(plan, get, display, sheet, found)
+        else:
+            subject = _level_subject(index, get, display, sheet, found)
         if subject is None:
-            value, ref = fields[bad]
-            shared = measure_policies(plan, value) if bad == H_MEASURE and not fields[H_POLICY][0] else ()
-            if len(shared) > 1:
-                found.append(
-                    problem(
-                        "opinion-subject-ambiguous",
-                        file=display,
-                        sheet=sheet,
-                        cell=ref,
-                        value=value,
-                        policies="、".join(shared),
-                    )
-                )
-                continue
-            found.append(
-                problem(
-                    "opinion-subject-unknown", file=display, sheet=sheet, cell=ref, heading=bad, value=value
-                )
-            )
             continue
         rated = _rating_only(found, subject, rating, rating_ref, display, sheet) if committee else False
         if rated:
@@ -389,6 +395,95 @@ def table_opinions(
     return out, found
 
 
+def _default_subject(
+    plan: Plan, get: Callable[[str], tuple[str, str]], display: str, sheet: str | None, found: list[Problem]
+) -> Subject | None:
+    """The subject a row names by 事業No, 施策, 基本施策, 基本目標No (the default sheet's levels)."""
+    fields = {h: get(h) for h in (H_PROJECT, H_MEASURE, H_POLICY, H_GOAL_NO)}
+    subject, bad = find_subject(
+        plan,
+        project_no=fields[H_PROJECT][0],
+        measure=fields[H_MEASURE][0],
+        policy=fields[H_POLICY][0],
+        goal_no=fields[H_GOAL_NO][0],
+    )
+    if subject is None:
+        value, ref = fields[bad]
+        shared = measure_policies(plan, value) if bad == H_MEASURE and not fields[H_POLICY][0] else ()
+        if len(shared) > 1:
+            found.append(
+                problem(
+                    "opinion-subject-ambiguous",
+                    file=display,
+                    sheet=sheet,
+                    cell=ref,
+                    level=H_MEASURE,
+                    outer=H_POLICY,
+                    value=value,
+                    policies="、".join(shared),
+                )
+            )
+            return None
+        found.append(
+            problem(
+                "opinion-subject-unknown",
+                file=display,
+                sheet=sheet,
+                cell=ref,
+                heading=bad,
+                value=value,
+                blank="・".join((H_PROJECT, H_MEASURE, H_POLICY, H_GOAL_NO)),
+            )
+        )
+        return None
+    return subject
+
+
+def _level_subject(
+    index: SubjectIndex,
+    get: Callable[[str], tuple[str, str]],
+    display: str,
+    sheet: str | None,
+    found: list[Problem],
+) -> Subject | None:
+    """The subject a row names by 事業No or the columns of the sheet's levels."""
+    columns = index.level_columns
+    cells = [get(h) for h in columns]
+    project = get(H_PROJECT)
+    subject, bad, parents = find_level_subject(index, [v for v, _ in cells], project[0])
+    if subject is not None:
+        return subject
+    heading = columns[bad] if bad < len(columns) else H_PROJECT
+    value, ref = cells[bad] if bad < len(columns) else project
+    if parents:
+        outer = index.levels[bad - 1].name if bad else index.levels[0].name
+        found.append(
+            problem(
+                "opinion-subject-ambiguous",
+                file=display,
+                sheet=sheet,
+                cell=ref,
+                level=heading,
+                outer=outer,
+                value=value,
+                policies="、".join(parents),
+            )
+        )
+        return None
+    found.append(
+        problem(
+            "opinion-subject-unknown",
+            file=display,
+            sheet=sheet,
+            cell=ref,
+            heading=heading,
+            value=value,
+            blank="・".join(reversed((*columns, H_PROJECT))),
+        )
+    )
+    return None
+
+
 def form_opinions(
     index: SubjectIndex,
     grid: _Grid,
@@ -424,6 +519,7 @@ def form_opinions(
                     cell=code_ref or text_ref,
                     heading=H_SUBJECT_ID,
                     value=normalize_code(code_value) or clean_text(label_value),
+                    blank="・".join(reversed((*index.level_columns, H_PROJECT))),
                 )
             )
             continue
@@ -997,7 +1093,7 @@ def build_member_form(ws: Workspace, meeting: Meeting, member: str) -> Workbook:
         rating = ratings.get(info.subject.key, "") if kind == PROJECT else ""
         departments = "・".join(dict.fromkeys(r.department for r in info.rows)) if kind == PROJECT else ""
         own = [None] if committee is not None else []
-        rows.append(([code, KIND_LABELS[kind], info.label, departments, rating, *own, None], kind != PROJECT))
+        rows.append(([code, info.kind_label, info.label, departments, rating, *own, None], kind != PROJECT))
     year = meeting.report_year.label(cfg.gannen)
     sheet_def = ws.sheet_for(meeting.report_year)
     first = sheet_def.default_diff_column
@@ -1009,7 +1105,8 @@ def build_member_form(ws: Workspace, meeting: Meeting, member: str) -> Workbook:
         ("担当課", 18),
         (rated, 8),
     ]
-    how = "黄色の「意見」の欄に、評価全般・基本目標・基本施策・施策・事業ごとにご意見を記入してください。"
+    each = "・".join(["評価全般", *(lv.name for lv in index.levels), KIND_LABELS[PROJECT]])
+    how = f"黄色の「意見」の欄に、{each}ごとにご意見を記入してください。"
     rating_line: list[str] = []  # its own line: the first one is as wide as the page already
     if committee is not None:
         headings.append((committee.column.title, 10))

@@ -814,14 +814,14 @@ CATALOGUE: dict[str, ProblemType] = _types(
         E,
         "Opinion about something the plan does not have",
         "{heading}「{value}」は計画にありません。計画マスタにある{heading}にしてください"
-        "（評価全般についての意見なら、事業No・施策・基本施策・基本目標Noを空欄にします）。",
+        "（評価全般についての意見なら、{blank}を空欄にします）。",
         "計画にない事業・基本施策への意見",
     ),
     (
         "opinion-subject-ambiguous",
         E,
-        "Opinion about a 施策 several 基本施策 have",
-        "施策「{value}」は複数の基本施策にあります（{policies}）。同じ行の基本施策の欄に、どの基本施策の施策かを"
+        "Opinion about a level several of its outer level have",
+        "{level}「{value}」は複数の{outer}にあります（{policies}）。同じ行の{outer}の欄に、どの{outer}の{level}かを"
         "書いてください。",
         "どの基本施策の施策か分からない意見",
     ),
@@ -846,6 +846,14 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "Opinion number used twice",
         "意見No.{no} が{first}と重複しています。意見ごとに別の番号にしてください。",
         "意見Noの重複",
+    ),
+    (
+        "opinion-level-heading-unknown",
+        E,
+        "Opinion table heading of a level the year's sheet does not have",
+        "見出し「{heading}」は、この年度の評価シートの階層にありません。何についての意見かは、階層の列 {columns} と"
+        "事業No で書いてください（見出しを直すか、その列を消してください）。",
+        "評価シートにない階層の見出し",
     ),
     (
         "opinions-table-empty",

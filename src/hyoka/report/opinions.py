@@ -2,7 +2,8 @@
 
 Rendered on the same template as 資料1 (``evaluation_base.docx``: A4 landscape, BIZ UD fonts, 「資料n」
 and 「案」 in the header, page numbers in the footer), whose cover and legend are replaced by a title
-and one table: opinions grouped by level in plan order (計画全体, then each 基本目標 and 基本施策), each
+and one table: opinions grouped by level in plan order (計画全体, then each 基本目標 and 基本施策 — for a
+sheet with its own levels, each of them but the innermost, by its name), each
 with the departments that answer it and their reply. The heading row repeats on every page and rows
 never split. Unanswered opinions are marked 「未回答」 in a draft; otherwise the material is refused.
 """
@@ -178,20 +179,19 @@ def opinions_table(mo: MeetingOpinions, width: float) -> TableSpec:
             header=True,
         )
     )
-    goal = policy = None
+    # The level headings open above the current opinion (the default sheet: its 基本目標 and 基本施策;
+    # another sheet: each of its levels but the innermost), a new one printed where it changes.
+    open_groups: tuple[str, ...] | None = None
     for n, a in enumerate(mo.answered, 1):
         info = mo.index.info(a.opinion.subject)
-        g = info.goal if info else ""
-        p = info.policy if info else ""
-        if a.opinion.subject.kind == WHOLE and goal is None:
+        groups = info.groups if info else ()
+        if a.opinion.subject.kind == WHOLE and open_groups is None:
             spec.rows.append(_group_row("計画全体・評価全般", LABEL_FILL))
-            goal = ""
-        if g and g != goal:
-            spec.rows.append(_group_row(g, LABEL_FILL))
-            goal, policy = g, None
-        if p and p != policy:
-            spec.rows.append(_group_row(f"基本施策　{p}", POLICY_FILL))
-            policy = p
+            open_groups = ()
+        for i, g in enumerate(groups):
+            if open_groups is None or open_groups[: i + 1] != groups[: i + 1]:
+                spec.rows.append(_group_row(g, LABEL_FILL if i == 0 else POLICY_FILL))
+                open_groups = groups[: i + 1]
         spec.rows.extend(_opinion_rows(mo, n, a))
     return spec
 

@@ -727,7 +727,7 @@ def build(root: Path, guard: Guard) -> Any:
 
     def opinions_page(request: Request, ws: Any) -> Response:
         from hyoka.opinions import opinion_label
-        from hyoka.opinions_io import TABLE_HEADINGS, load_opinions
+        from hyoka.opinions_io import load_opinions, table_headings
         from hyoka.report.opinions import opinions_filename, title_for
 
         meeting = meeting_of(request, ws)
@@ -748,7 +748,7 @@ def build(root: Path, guard: Guard) -> Any:
             meetings=ws.config.meetings,
             mo=mo,
             label_of=lambda o: opinion_label(mo.index, o),
-            headings=TABLE_HEADINGS,
+            headings=table_headings(mo.index),
             member_forms=opinion_files(ws, "opinions", meeting),
             reply_forms=opinion_files(ws, "replies", meeting),
             materials=[(p.name, web.download_url(ws, p)) for p in materials if p.is_file()],
