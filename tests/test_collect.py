@@ -486,7 +486,12 @@ def test_import_needs_rows_and_maps_one_department_of_a_joint_row(
 ) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("事業No,担当課,事業評価\n", encoding="utf-8")
-    assert [p.code for p in import_table(sample_ws, empty, R4).files[0].problems] == ["table-empty"]
+    assert [(p.code, p.message) for p in import_table(sample_ws, empty, R4).files[0].problems] == [
+        (
+            "table-empty",
+            "見出しの下に行がありません。事業No・担当課・事業評価を1行に1件ずつ入力してください。",
+        )
+    ]
     joint = tmp_path / "joint.csv"
     joint.write_text("事業No,担当課,事業評価\n9,介護福祉課,A\n9,広報秘書課,A\n", encoding="utf-8")
     result = import_table(sample_ws, joint, R4)

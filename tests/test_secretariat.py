@@ -264,6 +264,20 @@ def test_a_table_of_department_and_secretariat_columns_is_refused(run, tmp_path:
     assert "2つに分けて、それぞれ取り込んでください" in result.output
 
 
+def test_an_empty_secretariat_table_names_the_secretariat_s_columns(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    ws_dir = tmp_path / WS
+    run("init", ws_dir, "--sample", "two_stage")
+    table = _table(tmp_path / "empty.csv", [["事業No", "担当課", "二次評価", "事務局コメント"]])
+    result = run("import", table, "--year", "R5", "-w", ws_dir, "--json")
+    problems = [p for f in json.loads(result.output)["files"] for p in f["problems"]]
+    assert [(p["code"], p["message"]) for p in problems] == [
+        (
+            "table-empty",
+            "見出しの下に行がありません。事業No・担当課・二次評価・事務局コメントを1行に1件ずつ入力してください。",
+        )
+    ]
+
+
 def test_a_changed_department_cell_in_the_secretariat_workbook_is_a_warning(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     import openpyxl
 

@@ -356,7 +356,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "table-empty",
         E,
         "Table has no rows",
-        "見出しの下に行がありません。事業No・担当課・事業評価を1行に1件ずつ入力してください。",
+        "見出しの下に行がありません。{columns}を1行に1件ずつ入力してください。",
     ),
     (
         "import-rows-missing",
@@ -815,7 +815,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "Opinion about something the plan does not have",
         "{heading}「{value}」は計画にありません。計画マスタにある{heading}にしてください"
         "（評価全般についての意見なら、{blank}を空欄にします）。",
-        "計画にない事業・基本施策への意見",
+        "計画にない事業・階層への意見",
     ),
     (
         "opinion-subject-ambiguous",
@@ -823,7 +823,7 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "Opinion about a level several of its outer level have",
         "{level}「{value}」は複数の{outer}にあります（{policies}）。同じ行の{outer}の欄に、どの{outer}の{level}かを"
         "書いてください。",
-        "どの基本施策の施策か分からない意見",
+        "どの上位の階層のものか分からない意見",
     ),
     (
         "opinion-text-blank",

@@ -365,7 +365,9 @@ def validate(ctx: Context, rows: Sequence[ReadRow]) -> tuple[list[Part], list[Pr
     """Run every rule; the parts are meaningful only when no problem is an error."""
     problems: list[Problem] = []
     if ctx.submitter is None and not rows:  # an imported table with headings only
-        problems.append(ctx.at("table-empty", None))
+        first = ctx.definition.default_diff_column if ctx.definition is not None else None
+        rating = ctx.definition.column(first).title if ctx.definition is not None and first else "事業評価"
+        problems.append(ctx.at("table-empty", None, columns=f"事業No・担当課・{rating}"))
     resolved: list[Resolved] = []
     typed: dict[int, dict[str, object]] = {}
     for row in rows:
@@ -520,7 +522,8 @@ def validate_secretariat(
     keys = {c.key for c in definition.secretariat_columns}
     problems: list[Problem] = []
     if not rows:
-        problems.append(ctx.at("table-empty", None))
+        wanted = "・".join(c.title for c in definition.secretariat_columns)
+        problems.append(ctx.at("table-empty", None, columns=f"事業No・担当課・{wanted}"))
     parts: list[Part] = []
     first: dict[RowKey, str] = {}
     entered: set[RowKey] = set()
