@@ -295,6 +295,23 @@ def test_an_older_version_is_refused_then_brought_back_with_one_button(
         assert client.post(action.replace(f"csrf={guard.csrf}", "csrf=x")).status_code == 403
 
 
+def test_status_shows_the_secretariat_s_second_stage_as_the_cli_does(tmp_path: Path) -> None:
+    from hyoka.collect import collect
+    from hyoka.workspace import init_workspace
+
+    ws = init_workspace(tmp_path / "ts", None, sample=True, sample_name="two_stage")
+    assert collect(ws, [SAMPLE.parent / "two_stage" / "returned"], FiscalYear(2023)).ok
+    client, _guard = _client(ws)
+    with client:
+        page = lxml_html.fromstring(client.get("/status?year=R5").text)
+    assert _text(page, "//h2") == ["事務局（二次評価）"]
+    assert _text(page, "//h2/following-sibling::p") == [
+        "事務局（二次評価）: 0 / 7 行",
+        "未入力: 事業No.1（地域福祉課）、事業No.2（市民協働課）、事業No.3（地域福祉課）、事業No.4（福祉総務課）、"
+        "事業No.5（福祉総務課・地域福祉課）、事業No.6（障害福祉課）、事業No.7（高齢福祉課）",
+    ]
+
+
 def test_report_is_made_and_the_docx_reads_back(web: tuple[TestClient, Guard, Workspace]) -> None:
     client, guard, _ws = web
     page = _wait(client, client.post(f"/report?year=R5&csrf={guard.csrf}", data={}, follow_redirects=False))

@@ -491,7 +491,7 @@ def build(root: Path, guard: Guard) -> Any:
 
         year = web.year(request, ws)
         with ws.store() as store:
-            status = year_status(store, store.version_for(year).plan, year)
+            status = year_status(store, store.version_for(year).plan, year, ws.sheet_for(year))
         return web.page(
             request,
             "status.html",
