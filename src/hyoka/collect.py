@@ -101,32 +101,43 @@ class Interruption:
         }
 
 
-@dataclass
-class CollectResult:
-    year: FiscalYear
+class RunOutcome:
+    """What a run over files reports (collect, import, and the opinion and reply runs): every file's
+    result, and why the run stopped part-way, if it did."""
+
     dry_run: bool
-    files: list[FileResult] = field(default_factory=list)
+    files: list[FileResult]
     # Set when Ctrl-C or a failing store stopped the run: ``files`` are the files done (each stored or
     # recorded as its status says), the rest were not stored.
-    interrupted: Interruption | None = None
+    interrupted: Interruption | None
 
     @property
     def ok(self) -> bool:
         return self.interrupted is None and not any(f.status == "rejected" for f in self.files)
 
-    def to_dict(self) -> dict[str, Any]:
+    def outcome_dict(self) -> dict[str, Any]:
+        """The JSON fields every run shares, after the ones that say what the run was for."""
         counts: dict[str, int] = {}
         for f in self.files:
             counts[f.status] = counts.get(f.status, 0) + 1
         return {
-            "schema": SCHEMA,
-            "fiscal_year": self.year.short,
             "dry_run": self.dry_run,
             "valid": self.ok,
             "counts": counts,
             "files": [f.to_dict() for f in self.files],
             "interrupted": self.interrupted.to_dict() if self.interrupted else None,
         }
+
+
+@dataclass
+class CollectResult(RunOutcome):
+    year: FiscalYear
+    dry_run: bool
+    files: list[FileResult] = field(default_factory=list)
+    interrupted: Interruption | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": SCHEMA, "fiscal_year": self.year.short, **self.outcome_dict()}
 
 
 def readable(text: str, errors: str = "replace") -> str:

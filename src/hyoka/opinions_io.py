@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hyoka import opinions_store as ostore
-from hyoka.collect import FileResult, Interruption, against_in_force, discover, resolved_paths
+from hyoka.collect import (
+    FileResult,
+    Interruption,
+    RunOutcome,
+    against_in_force,
+    discover,
+    resolved_paths,
+)
 from hyoka.files import atomic_write
 from hyoka.opinions import (
     KIND_LABELS,
@@ -101,30 +108,14 @@ def meeting_of(ws: Workspace, meeting_id: str) -> Meeting:
 
 
 @dataclass
-class OpinionsResult:
+class OpinionsResult(RunOutcome):
     meeting: str
     dry_run: bool
     files: list[FileResult] = field(default_factory=list)
-    # Set when Ctrl-C or a failing store stopped the run (as collect's): ``files`` are the files done.
     interrupted: Interruption | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.interrupted is None and not any(f.status == "rejected" for f in self.files)
-
     def to_dict(self) -> dict[str, Any]:
-        counts: dict[str, int] = {}
-        for f in self.files:
-            counts[f.status] = counts.get(f.status, 0) + 1
-        return {
-            "schema": SCHEMA,
-            "meeting": self.meeting,
-            "dry_run": self.dry_run,
-            "valid": self.ok,
-            "counts": counts,
-            "files": [f.to_dict() for f in self.files],
-            "interrupted": self.interrupted.to_dict() if self.interrupted else None,
-        }
+        return {"schema": SCHEMA, "meeting": self.meeting, **self.outcome_dict()}
 
 
 # --- reading a grid safely -------------------------------------------------------------------------
