@@ -26,7 +26,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from hyoka.diff import Change, Diff, DiffRow, GroupSummary, History, Value
 from hyoka.files import atomic_write, atomic_write_bytes
@@ -100,6 +100,30 @@ def _number(value: str, numeric: bool) -> Cell:
     return int(value) if numeric and value.isdecimal() else value
 
 
+IDENTITY_HEADS = ("基本目標No", "基本目標", "事業No", "事業名", "担当課")
+"""The columns that say which row a line of a diff is (every diff document starts with them)."""
+
+
+class _Labelled(Protocol):
+    """A diff or history row: the labels of the plan row it is (frozen dataclasses: read-only)."""
+
+    @property
+    def goal_no(self) -> str: ...
+    @property
+    def goal(self) -> str: ...
+    @property
+    def no(self) -> str: ...
+    @property
+    def project(self) -> str: ...
+    @property
+    def department(self) -> str: ...
+
+
+def _identity(r: _Labelled, goal_numeric: bool, no_numeric: bool) -> tuple[Cell, ...]:
+    """A diff row's :data:`IDENTITY_HEADS` cells (numbers as numbers where the plan's all are)."""
+    return (_number(r.goal_no, goal_numeric), r.goal, _number(r.no, no_numeric), r.project, r.department)
+
+
 def diff_document(
     diff: Diff, *, show_all: bool = False, gannen: bool = True, plan: Plan | None = None
 ) -> Document:
@@ -116,24 +140,10 @@ def diff_document(
     moved = any(r.before_no is not None for r in shown)  # 備考 only where a row's identity moved
     rows = Sheet(
         "比較",
-        (
-            "基本目標No",
-            "基本目標",
-            "事業No",
-            "事業名",
-            "担当課",
-            before,
-            after,
-            "変化",
-            *(("備考",) if moved else ()),
-        ),
+        (*IDENTITY_HEADS, before, after, "変化", *(("備考",) if moved else ())),
         tuple(
             (
-                _number(r.goal_no, goal_numeric),
-                r.goal,
-                _number(r.no, no_numeric),
-                r.project,
-                r.department,
+                *_identity(r, goal_numeric, no_numeric),
                 _code(r.before),
                 _code(r.after),
                 _change_cell(r.change),
@@ -202,11 +212,7 @@ def column_diff_document(
     rows = Sheet(
         "比較",
         (
-            "基本目標No",
-            "基本目標",
-            "事業No",
-            "事業名",
-            "担当課",
+            *IDENTITY_HEADS,
             before,
             after,
             *(("増減",) if number else ()),
@@ -215,11 +221,7 @@ def column_diff_document(
         ),
         tuple(
             (
-                _number(r.goal_no, goal_numeric),
-                r.goal,
-                _number(r.no, no_numeric),
-                r.project,
-                r.department,
+                *_identity(r, goal_numeric, no_numeric),
                 _value_text(column, r.before, r.unit),
                 _value_text(column, r.after, r.unit),
                 *((_delta_text(column, r.delta, r.unit),) if number else ()),
@@ -350,22 +352,10 @@ def history_document(history: History, *, gannen: bool = True, plan: Plan | None
     notes = any(r.note for r in history.rows)  # 備考 only where a row was renamed or renumbered
     sheet = Sheet(
         "推移",
-        (
-            "基本目標No",
-            "基本目標",
-            "事業No",
-            "事業名",
-            "担当課",
-            *(fy.label(gannen) for fy in history.years),
-            *(("備考",) if notes else ()),
-        ),
+        (*IDENTITY_HEADS, *(fy.label(gannen) for fy in history.years), *(("備考",) if notes else ())),
         tuple(
             (
-                _number(r.goal_no, goal_numeric),
-                r.goal,
-                _number(r.no, no_numeric),
-                r.project,
-                r.department,
+                *_identity(r, goal_numeric, no_numeric),
                 *(
                     (_code(code) for code in r.ratings)
                     if column is None
