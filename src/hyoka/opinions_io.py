@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -401,33 +401,46 @@ def _default_subject(
     if subject is None:
         value, ref = fields[bad]
         shared = measure_policies(plan, value) if bad == H_MEASURE and not fields[H_POLICY][0] else ()
-        if len(shared) > 1:
-            found.append(
-                problem(
-                    "opinion-subject-ambiguous",
-                    file=display,
-                    sheet=sheet,
-                    cell=ref,
-                    level=H_MEASURE,
-                    outer=H_POLICY,
-                    value=value,
-                    policies="、".join(shared),
-                )
-            )
-            return None
-        found.append(
-            problem(
-                "opinion-subject-unknown",
-                file=display,
-                sheet=sheet,
-                cell=ref,
-                heading=bad,
-                value=value,
-                blank="・".join((H_PROJECT, H_MEASURE, H_POLICY, H_GOAL_NO)),
-            )
-        )
+        blank = (H_PROJECT, H_MEASURE, H_POLICY, H_GOAL_NO)
+        parents = shared if len(shared) > 1 else ()
+        found.append(_not_found(display, sheet, ref, bad, value, blank, H_POLICY, parents))
         return None
     return subject
+
+
+def _not_found(
+    display: str,
+    sheet: str | None,
+    ref: str | None,
+    heading: str,
+    value: str,
+    blank: Sequence[str],
+    outer: str,
+    parents: Sequence[str],
+) -> Problem:
+    """Why a row's subject was not found: ``value`` lies under several ``outer`` levels (``parents``,
+    their labels), or the plan has no such ``heading`` (``blank``: the cells to leave empty for the
+    whole evaluation)."""
+    if parents:
+        return problem(
+            "opinion-subject-ambiguous",
+            file=display,
+            sheet=sheet,
+            cell=ref,
+            level=heading,
+            outer=outer,
+            value=value,
+            policies="、".join(parents),
+        )
+    return problem(
+        "opinion-subject-unknown",
+        file=display,
+        sheet=sheet,
+        cell=ref,
+        heading=heading,
+        value=value,
+        blank="・".join(blank),
+    )
 
 
 def _level_subject(
@@ -446,30 +459,10 @@ def _level_subject(
         return subject
     heading = columns[bad] if bad < len(columns) else H_PROJECT
     value, ref = cells[bad] if bad < len(columns) else project
-    if parents:
-        outer = index.levels[bad - 1].name if bad else index.levels[0].name
-        found.append(
-            problem(
-                "opinion-subject-ambiguous",
-                file=display,
-                sheet=sheet,
-                cell=ref,
-                level=heading,
-                outer=outer,
-                value=value,
-                policies="、".join(parents),
-            )
-        )
-        return None
+    outer = index.levels[bad - 1].name if bad else index.levels[0].name
     found.append(
-        problem(
-            "opinion-subject-unknown",
-            file=display,
-            sheet=sheet,
-            cell=ref,
-            heading=heading,
-            value=value,
-            blank="・".join(reversed((*columns, H_PROJECT))),
+        _not_found(
+            display, sheet, ref, heading, value, tuple(reversed((*columns, H_PROJECT))), outer, parents
         )
     )
     return None
