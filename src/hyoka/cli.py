@@ -9,6 +9,7 @@ imported inside the commands that need them, so that ``hyoka --help`` stays fast
 import os
 import sys
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
@@ -1287,18 +1288,9 @@ def opinions_collect(
     """委員から返ってきた意見票を確認して取り込みます。誤りのあるファイルは丸ごと差し戻します。"""
     from hyoka.opinions_io import collect_opinions
 
-    ws = _workspace(workspace)
-    older = accept_older or []
-    files = _found_files([*paths, *map(str, older)])
-    result = collect_opinions(
-        ws,
-        files,
-        _meeting_of_files(ws, files, meeting),
-        dry_run=dry_run,
-        feedback_dir=feedback,
-        accept_older=older,
+    _collect_workbooks(
+        collect_opinions, "意見票", paths, meeting, dry_run, json_out, feedback, accept_older, workspace
     )
-    _finish_opinions(result, json_out, "意見票")
 
 
 @opinions_app.command("report")
@@ -1362,18 +1354,29 @@ def replies_collect(
     """課から返ってきた回答票を確認して取り込みます。誤りのあるファイルは丸ごと差し戻します。"""
     from hyoka.opinions_io import collect_replies
 
+    _collect_workbooks(
+        collect_replies, "回答票", paths, meeting, dry_run, json_out, feedback, accept_older, workspace
+    )
+
+
+def _collect_workbooks(
+    run: Callable[..., Any],
+    what: str,
+    paths: list[str],
+    meeting: str | None,
+    dry_run: bool,
+    json_out: bool,
+    feedback: Path | None,
+    accept_older: list[Path] | None,
+    workspace: Path | None,
+) -> NoReturn:
+    """``opinions collect`` and ``replies collect``: the files found, their meeting, one run, its report."""
     ws = _workspace(workspace)
     older = accept_older or []
     files = _found_files([*paths, *map(str, older)])
-    result = collect_replies(
-        ws,
-        files,
-        _meeting_of_files(ws, files, meeting),
-        dry_run=dry_run,
-        feedback_dir=feedback,
-        accept_older=older,
-    )
-    _finish_opinions(result, json_out, "回答票")
+    meeting_id = _meeting_of_files(ws, files, meeting)
+    result = run(ws, files, meeting_id, dry_run=dry_run, feedback_dir=feedback, accept_older=older)
+    _finish_opinions(result, json_out, what)
 
 
 def _opinions_status(meeting: str, json_out: bool, workspace: Path | None) -> NoReturn:
