@@ -1235,6 +1235,8 @@ def test_marks_are_not_indented_and_blank_lines_are_kept(sample_ws_loaded: Works
         ("12,160件", 4.25),
         ("①※・", 3.0),
         ("a字b", 2.5),
+        ("ｱｲｳ", 1.5),
+        ("Ａ１", 2.0),
     ],
 )
 def test_text_width_in_em(text: str, em: float) -> None:

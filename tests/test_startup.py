@@ -108,3 +108,65 @@ def test_forms_imports_openpyxl_without_numpy(sample_ws: Workspace, tmp_path: Pa
     found = imported(tmp_path, "forms", "--year", "R5", "-w", sample_ws.root, "--out", tmp_path / "f")
     assert "openpyxl" in found
     assert [m for m in ("numpy", "pydantic", "docx") if m in found] == []
+
+
+EXIT_PROBE = textwrap.dedent(
+    """
+    import atexit, sys, tempfile, weakref
+    from pathlib import Path
+
+    marker = Path(sys.argv[1])
+    atexit.register(lambda: marker.write_text("atexit ran", encoding="utf-8"))
+    holder = tempfile.TemporaryDirectory()  # cleaned by weakref.finalize at exit
+    (Path(holder.name) / "x").write_text("x")
+    print("TEMP " + holder.name, flush=True)
+    print("buffered, not flushed", end="")
+    sys.argv = ["hyoka", *sys.argv[2:]]
+    from hyoka.cli import main
+
+    main()
+    """
+)
+
+
+@pytest.mark.parametrize(("args", "status"), [(["--help"], 0), (["nosuch-command"], 2)])
+def test_a_process_ends_as_sys_exit_would_without_the_teardown(
+    tmp_path: Path, args: list[str], status: int
+) -> None:
+    script = tmp_path / "probe.py"
+    script.write_text(EXIT_PROBE, encoding="utf-8")
+    marker = tmp_path / "marker.txt"
+    done = subprocess.run(
+        [sys.executable, str(script), str(marker), *args], capture_output=True, text=True, encoding="utf-8"
+    )
+    assert done.returncode == status
+    assert marker.read_text(encoding="utf-8") == "atexit ran"
+    first, _, rest = done.stdout.partition("\n")
+    assert not Path(first.removeprefix("TEMP ")).exists()  # weakref.finalize ran too
+    assert rest.startswith("buffered, not flushed")
+    if status == 0:
+        assert rest.splitlines()[-1].split()[0] == "replies"  # the help's last line: all of it was flushed
+    else:
+        assert "nosuch-command" in done.stderr
+
+
+def test_a_thread_still_running_gets_the_ordinary_exit(tmp_path: Path) -> None:
+    script = tmp_path / "probe.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import sys, threading, time
+            def late():
+                time.sleep(0.3)
+                print("thread finished", flush=True)
+            threading.Thread(target=late).start()
+            sys.argv = ["hyoka", "--version"]
+            from hyoka.cli import main
+            main()
+            """
+        ),
+        encoding="utf-8",
+    )
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, encoding="utf-8")
+    assert done.returncode == 0
+    assert done.stdout.rstrip().endswith("thread finished")

@@ -1466,4 +1466,38 @@ def main() -> None:
     # whatever matters about a file is reported as a problem.
     warnings.filterwarnings("ignore", module="openpyxl")
     warnings.filterwarnings("ignore", module="docx")
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        _exit(exc.code)
+    _exit(0)
+
+
+def _exit(code: str | int | None) -> NoReturn:
+    """End the process as ``sys.exit(code)`` would, without the interpreter's teardown.
+
+    Freeing every object and module at exit took 20 ms after ``hyoka diff`` and 70 ms after
+    ``hyoka report`` (of a 0.5 s run) and does nothing a clerk needs: every file hyoka writes is
+    closed and renamed into place and every store transaction committed or rolled back before the
+    command returns. What the teardown would still do is done here: the exit functions (atexit,
+    ``weakref.finalize``) and flushing both streams. A thread still running (none of hyoka's, but a
+    library's) gets the ordinary exit, which waits for it.
+    """
+    import atexit
+    import contextlib
+    import threading
+
+    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+        sys.exit(code)
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:  # sys.exit("message"): the message on stderr, status 1
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe (`hyoka … | head`), a closed stream
+            stream.flush()
+    os._exit(status)

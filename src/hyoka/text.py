@@ -92,19 +92,15 @@ def text_em(text: str) -> float:
 @functools.cache
 def _width_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     """Runs of half-width characters, and the places where an ASCII letter or digit touches a wide
-    one — built once from the Unicode tables (every report and form asks for thousands of widths,
-    and a Python loop over each character was most of the report's time at scale)."""
-    ranges: list[tuple[int, int]] = []
-    for cp in range(0x10000):
-        if 0xD800 <= cp <= 0xDFFF or unicodedata.east_asian_width(chr(cp)) in "WFA":
-            continue
-        if ranges and ranges[-1][1] == cp - 1:
-            ranges[-1] = (ranges[-1][0], cp)
-        else:
-            ranges.append((cp, cp))
-    klass = "".join(
-        re.escape(chr(a)) if a == b else f"{re.escape(chr(a))}-{re.escape(chr(b))}" for a, b in ranges
-    )
+    one — compiled once from :data:`hyoka.widths.NARROW_RANGES` (every report and form asks for
+    thousands of widths, and a Python loop over each character was most of the report's time at scale)."""
+    from hyoka.widths import NARROW_RANGES
+
+    def item(hex_range: str) -> str:
+        a, _, b = hex_range.partition("-")
+        return re.escape(chr(int(a, 16))) + (f"-{re.escape(chr(int(b, 16)))}" if b else "")
+
+    klass = "".join(item(r) for r in "".join(NARROW_RANGES).split())
     narrow = re.compile(f"[{klass}]+")
     wide = f"[^{klass}]"
     return narrow, re.compile(f"[A-Za-z0-9](?={wide})"), re.compile(f"(?<={wide})[A-Za-z0-9]")

@@ -75,10 +75,11 @@ def meeting_context(config: Config, meeting: Meeting, *, draft: bool = False) ->
 
 def render_meeting_doc(
     template: Path, context: dict[str, Any], out: Path, *, mincho: str, gothic: str, title: str
-) -> Path:
-    """Render one of the meeting templates to ``out`` (atomically)."""
+) -> tuple[Path, Any]:
+    """Render one of the meeting templates to ``out`` (atomically); the path and the Document, which
+    the pack takes as it is instead of reading the file back."""
     tpl = render_docxtpl(template, context)
     apply_fonts(tpl.docx, mincho, gothic)
     props = tpl.docx.core_properties
     props.title, props.author, props.last_modified_by = title, context["secretariat"], "hyoka"
-    return save_docx(tpl, out)
+    return save_docx(tpl, out), tpl.docx

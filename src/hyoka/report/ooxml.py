@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from xml.sax.saxutils import escape
 
 from docx.oxml import OxmlElement
 from docx.oxml.ns import nsdecls, qn
@@ -195,8 +194,13 @@ def paragraph_xml(p: Para, style_ids: dict[str, str], *, keep_next: bool = False
     return f"{head}{props}{''.join(runs)}</w:p>"
 
 
+def escape(text: str) -> str:
+    """``&``, ``<`` and ``>`` as XML text needs them (xml.sax.saxutils would import urllib and http)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _attr(value: str) -> str:
-    return escape(value, {'"': "&quot;"})
+    return escape(value).replace('"', "&quot;")
 
 
 def tiny_paragraph(*, page_break_before: bool = False) -> Element:
