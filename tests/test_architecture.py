@@ -15,6 +15,7 @@ CORE = (
     "scale",
     "years",
     "text",
+    "widths",  # the half-width table text.py reads
     "problems",
     "validate",
     "results",
