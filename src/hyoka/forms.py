@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hyoka.files import atomic_write
 from hyoka.plan import Plan, RowKey, plan_row_values
@@ -369,6 +369,7 @@ def build_form(
     centred = Alignment(horizontal="center", vertical="top", wrap_text=True)
     right = Alignment(horizontal="right", vertical="top", wrap_text=True)
     unlocked = Protection(locked=False)
+    styles = _CellStyles()
     prior_of = definition.default_diff_column
     for i, row in enumerate(rows, 1):
         rr = header + i
@@ -381,34 +382,33 @@ def build_form(
         refs = {key: f"{letter}{rr}" for key, letter in letters.items()}
         for j, (col, spec) in enumerate(layout, 1):
             cell = sheet.cell(row=rr, column=j, value=_cell_value(values.get(col.role)))
-            cell.font = body_font
-            cell.border = border
+            style: dict[str, object] = {"font": body_font, "border": border}
             if spec is None:  # the 提案 beside a rating
                 rating = definition.column(col.role.removeprefix(PROPOSAL_ROLE))
                 if all(k in refs for k in _proposal_inputs(rating)):
                     cell.value = excel_proposal_formula(rating, refs)
-                cell.alignment = centred
-                cell.fill = computed_fill
+                styles.apply(cell, alignment=centred, fill=computed_fill, **style)
                 continue
             unit = _row_unit(definition, spec, values)
             if spec.kind == "number":
-                cell.alignment = right
+                style["alignment"] = right
                 fmt = excel_number_format(spec, unit)
                 if fmt:
-                    cell.number_format = fmt
+                    style["number_format"] = fmt
             elif spec.kind in ("rating", "choice"):
-                cell.alignment = centred
+                style["alignment"] = centred
             else:
-                cell.alignment = wrap_top
+                style["alignment"] = wrap_top
             if spec.computation is not None:
                 if all(k in refs for k in spec.computation.inputs):
                     actual = definition.column(spec.computation.actual)
                     lower = not higher_is_better(actual, values)
                     cell.value = excel_formula(definition, spec, refs, lower_is_better=lower)
-                cell.fill = computed_fill
+                style["fill"] = computed_fill
             if col.input:
-                cell.fill = input_fill
-                cell.protection = unlocked
+                style["fill"] = input_fill
+                style["protection"] = unlocked
+            styles.apply(cell, **style)
 
     last_row = header + len(rows)
     # Sized to the static texts, with room left for the department's; rows stay resizable
@@ -445,6 +445,32 @@ def build_form(
         meta.append(["sheet_fingerprint", definition.fingerprint])
     meta.protection.sheet = True
     return wb
+
+
+class _CellStyles:
+    """Each combination of styles a body cell gets, registered with the workbook once.
+
+    Assigning ``cell.font`` (or fill, border, …) makes openpyxl hash the style object in full to find
+    its index in the workbook's list, every time: for the same few objects on every cell that was
+    most of the time of ``hyoka forms``. The first cell of a combination is styled through openpyxl;
+    the others get a copy of its style indices (``StyleArray``), which is what openpyxl itself
+    stores per cell. Only for cells without a style yet, and only within one workbook.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple[tuple[str, object], ...], Any] = {}
+
+    def apply(self, cell: Any, **style: object) -> None:
+        from openpyxl.styles.cell_style import StyleArray
+
+        key = tuple((name, value if isinstance(value, str) else id(value)) for name, value in style.items())
+        array = self._arrays.get(key)
+        if array is not None:
+            cell._style = StyleArray(array)
+            return
+        for name, value in style.items():
+            setattr(cell, name, value)
+        self._arrays[key] = StyleArray(cell._style)
 
 
 def _cell_value(value: object) -> str | int | float | None:
