@@ -23,7 +23,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT, WD_TAB_LEADER
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt
 
-from hyoka.report.ooxml import el, set_lang_ja, set_rfonts, strip_theme_fonts
+from hyoka.report.ooxml import el, set_lang_ja, set_rfonts, slim_default_document, strip_theme_fonts
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "sample_data" / "koganei" / "materials"
@@ -276,6 +276,7 @@ def main() -> None:
 
 def save(doc: Any, path: Path) -> None:
     """Save with fixed zip timestamps, so that rebuilding unchanged files leaves them byte-identical."""
+    slim_default_document(doc)
     buffer = io.BytesIO()
     doc.save(buffer)
     with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:

@@ -37,6 +37,7 @@ from hyoka.report.ooxml import (
     field_runs,
     set_lang_ja,
     set_rfonts,
+    slim_default_document,
     sort_children,
     table,
 )
@@ -384,25 +385,6 @@ def tidy(doc: Any) -> None:
         sort_children(rpr, RPR_ORDER)
 
 
-# Parts python-docx's default document brings that hyoka's documents do not need: the Word 2010 copy of
-# the styles (438 KB), a thumbnail of another document, a bibliography store.
-UNUSED_PARTS = ("/stylesWithEffects", "/thumbnail", "/customXml")
-
-
-def slim(doc: Any) -> None:
-    """Drop what python-docx's default document carries and no hyoka document uses: its 100 table
-    styles (306 KB of a 352 KB styles.xml; hyoka's tables draw their own borders, and Word offers
-    its built-in table styles from the latent styles when a clerk picks one) and the parts above.
-    Every document made from a template is parsed, compared in the pack and saved with its styles."""
-    styles = doc.styles.element
-    for style in list(styles.iter(qn("w:style"))):
-        if style.get(qn("w:type")) == "table" and style.get(qn("w:default")) not in ("1", "true"):
-            styles.remove(style)
-    for rels in (doc.part.rels, doc.part.package.rels):
-        for rid in [rid for rid, rel in rels.items() if rel.reltype.endswith(UNUSED_PARTS)]:
-            rels.pop(rid)
-
-
 def main() -> None:
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "templates"
     target.mkdir(parents=True, exist_ok=True)
@@ -413,7 +395,7 @@ def main() -> None:
     ):
         doc = build()
         tidy(doc)
-        slim(doc)
+        slim_default_document(doc)
         doc.save(str(target / name))
         print(f"wrote {target / name}")
 

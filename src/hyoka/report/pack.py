@@ -73,7 +73,7 @@ def compose(
         raise ValueError("nothing to compose")
     loaded = loaded or {}
     docs = [loaded[p] if p in loaded else open_docx(p) for p in parts]
-    base = max(range(len(parts)), key=lambda i: parts[i].stat().st_size)
+    base = max(range(len(parts)), key=lambda i: _body_size(parts[i], docs[i]))
     master = docs[base]
     warnings: list[str] = []
     for i in range(base - 1, -1, -1):
@@ -88,6 +88,18 @@ def compose(
     if title:
         master.core_properties.title = title
     return save_docx(master, out), warnings
+
+
+def _body_size(path: Path, doc: Any) -> int:
+    """The size of a document's main part as written (not the file's: images, styles and
+    compression say nothing about how much body there is to copy)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return zf.getinfo(doc.part.partname.membername).file_size
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return path.stat().st_size
 
 
 class _Appender:
