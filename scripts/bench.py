@@ -283,8 +283,23 @@ def run_size(size: int, base: Path, hy: list[str], report: bool, sheet: str = "d
     return res
 
 
+KOGANEI_RUNS = 3
+
+
 def run_koganei(base: Path, hy: list[str], report: bool) -> dict[str, Measured]:
-    """The real sample's cycle, each step its own process, as the README shows it."""
+    """The real sample's cycle, each step its own process, as the README shows it: run
+    ``KOGANEI_RUNS`` times in fresh workspaces, each step's median run kept (as for ``--help``, a
+    process of a fifth of a second is at the mercy of whatever else the two cores are doing)."""
+    runs = [_koganei_once(base / f"run{i}", hy, report) for i in range(KOGANEI_RUNS)]
+    steps: dict[str, Measured] = {}
+    for name in runs[0]:
+        ordered = sorted((r[name] for r in runs if name in r), key=lambda m: m.wall_s)
+        steps[name] = ordered[len(ordered) // 2]
+    return steps
+
+
+def _koganei_once(base: Path, hy: list[str], report: bool) -> dict[str, Measured]:
+    base.mkdir(parents=True, exist_ok=True)
     ws = base / "koganei"
     steps: dict[str, Measured] = {}
     plan: list[tuple[str, list[str | Path], Path]] = [
