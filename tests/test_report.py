@@ -461,6 +461,14 @@ def test_draft_marks_header_and_missing_rows(sample_ws: Workspace, tmp_path: Pat
     assert next(s for s in pack.styles if s.style_id == style).name == "案"  # shared with 資料1's
     mark_para = next(p for p in pack.sections[0].header.paragraphs if p.text)
     assert mark_para.style.paragraph_format.alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    # the documents' titles (what a PDF keeps and a screen reader announces) say it as well
+    titles = {name: Document(str(tmp_path / DRAFT[name])).core_properties.title for name in DRAFT}
+    assert titles == {
+        TABLE_NAME: "地域福祉計画の進捗状況及び評価表（案）",
+        AGENDA_NAME: "令和6年度第1回小金井市地域福祉推進委員会次第（案）",
+        LIST_NAME: "小金井市地域福祉推進委員会 配布資料一覧（案）",
+        PACK_NAME: "令和6年度第1回小金井市地域福祉推進委員会 会議資料（案）",
+    }
 
 
 def test_draft_summary_says_not_submitted_and_its_heads_fit_on_one_line(

@@ -260,14 +260,16 @@ def make_report(
             templates.find_template(templates.AGENDA, folders),
             context,
             target / agenda_name,
-            title=f"{context['nendo']}第{meeting.number}回{context['committee']}次第",
+            title=templates.document_title(
+                f"{context['nendo']}第{meeting.number}回{context['committee']}次第", draft=draft
+            ),
             **fonts,
         )
         list_path, list_doc = agenda.render_meeting_doc(
             templates.find_template(templates.MATERIALS_LIST, folders),
             context,
             target / list_name,
-            title=f"{context['committee']} 配布資料一覧",
+            title=templates.document_title(f"{context['committee']} 配布資料一覧", draft=draft),
             **fonts,
         )
         result.files += [agenda_path, list_path]
@@ -315,7 +317,9 @@ def make_report(
             parts,
             target / pack_name,
             loaded=loaded,
-            title=f"{context['nendo']}第{meeting.number}回{context['committee']} 会議資料",
+            title=templates.document_title(
+                f"{context['nendo']}第{meeting.number}回{context['committee']} 会議資料", draft=draft
+            ),
         )
         result.files.append(pack_path)
         result.notices.extend(warnings)

@@ -31,7 +31,7 @@ from hyoka.report.model import (
     indents,
 )
 from hyoka.report.ooxml import Cell, Element, Para, Row, TableSpec, paragraph, table, tiny_paragraph
-from hyoka.report.templates import TABLES_MARKER, apply_fonts, render_docxtpl, save_docx
+from hyoka.report.templates import TABLES_MARKER, apply_fonts, document_title, render_docxtpl, save_docx
 from hyoka.text import text_em
 
 
@@ -146,7 +146,8 @@ def render_evaluation(
         elements = [*summary_elements(ev, ids, width), *table_elements(ev, ids, width)]
     _put_at_marker(doc, elements)
     props = doc.core_properties
-    props.title, props.author, props.last_modified_by = ev.title, ev.secretariat, "hyoka"
+    props.title = document_title(ev.title, draft=ev.draft)
+    props.author, props.last_modified_by = ev.secretariat, "hyoka"
     props.subject = f"{ev.year_label}実績報告"
     return save_docx(tpl, out), doc
 

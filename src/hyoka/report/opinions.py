@@ -25,6 +25,7 @@ from hyoka.report.templates import (
     EVALUATION,
     TABLES_MARKER,
     apply_fonts,
+    document_title,
     find_template,
     render_docxtpl,
     save_docx,
@@ -148,7 +149,8 @@ def render_opinions(
     elements.append(tiny_paragraph())
     _replace_body(doc, elements)
     props = doc.core_properties
-    props.title, props.author, props.last_modified_by = title, cfg.secretariat, "hyoka"
+    props.title = document_title(title, draft=draft)
+    props.author, props.last_modified_by = cfg.secretariat, "hyoka"
     props.subject = f"{nendo}第{m.number}回 意見と市の考え方"
     out = out_dir / opinions_filename(m.id, material_label, draft=draft)
     return save_docx(tpl, out), doc

@@ -79,6 +79,12 @@ def _unreadable() -> tuple[type[BaseException], ...]:
     return (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError)
 
 
+def document_title(title: str, *, draft: bool) -> str:
+    """The title in a document's properties, which a PDF keeps and a reader or screen reader announces:
+    a draft says 案 there as its file name and pages do."""
+    return f"{title}（案）" if draft else title
+
+
 def open_docx(path: Path) -> Any:
     """python-docx Document of a template or material, with a clear message for a bad file."""
     from docx import Document
