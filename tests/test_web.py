@@ -1048,3 +1048,33 @@ def test_a_reply_run_stopped_part_way_says_so_as_collect_does(sample_ws: Workspa
     (alert,) = _text(doc, "//div[@id='interrupted']")
     assert alert.startswith("ディスクの空きが足りないため保存できませんでした。")
     assert "次の 1 件は保存していません: 回答票_R6-1_健康課.xlsx。" in alert
+
+
+def test_the_sheet_and_plan_pages_say_when_hyoka_toml_s_sheet_is_not_the_adopted_one(
+    sample_ws_loaded: Workspace,
+) -> None:
+    toml = sample_ws_loaded.root / "hyoka.toml"
+    text = toml.read_text(encoding="utf-8")
+    toml.write_text(
+        text.replace('description = "ほぼ施策内容を達成した。"', 'description = "施策内容をほぼ達成した。"'),
+        encoding="utf-8",
+    )
+    ws = Workspace.find(sample_ws_loaded.root)
+    found = ws.sheet_notice()
+    assert found is not None
+    notice, changes = found
+    client, _guard = _client(ws)
+    with client:
+        for address in ("/sheet", "/plan"):
+            page = lxml_html.fromstring(client.get(address).text)
+            assert _text(page, "//*[@id='sheet-working-copy']/p")[0] == notice.message, address
+            assert _text(page, "//*[@id='sheet-working-copy']//li") == [c.strip() for c in changes]
+    assert changes == ["■ 評価基準の変更（1件）", "  default: A・B・C・D"]
+
+
+def test_no_sheet_notice_when_hyoka_toml_s_sheet_is_the_adopted_one(
+    web: tuple[TestClient, Guard, Workspace],
+) -> None:
+    client, _guard, _ws = web
+    for address in ("/sheet", "/plan"):
+        assert lxml_html.fromstring(client.get(address).text).xpath("//*[@id='sheet-working-copy']") == []

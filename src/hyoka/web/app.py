@@ -254,6 +254,7 @@ def build(root: Path, guard: Guard) -> Any:
         return web.page(
             request,
             "plan.html",
+            sheet_notice=ws.sheet_notice() if versions else None,
             versions=versions,
             title="計画",
             ws=ws,
@@ -913,6 +914,7 @@ def build(root: Path, guard: Guard) -> Any:
             columns=[(c, describe_column(sheet, c)) for c in sheet.columns],
             problems=problems,
             errors=errors,
+            sheet_notice=ws.sheet_notice(),
         )
 
     # --- settings ------------------------------------------------------------------------------------
