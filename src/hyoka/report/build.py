@@ -30,9 +30,8 @@ class ReportResult:
 
 # A draft's files end in 「_案」, so that a draft never replaces (or is taken for) the final document.
 DRAFT_SUFFIX = "_案"
-LARGE_DOCX_BYTES = (
-    1_000_000  # a 資料1 of about 1,000 rows and more: worth a garbage collection before the pack
-)
+# A 資料1 of about 1,000 rows and more: worth a garbage collection before the pack is built.
+LARGE_DOCX_BYTES = 1_000_000
 
 
 def evaluation_filename(label: str | None, year: FiscalYear, *, draft: bool = False) -> str:
