@@ -1039,6 +1039,8 @@ def diff(
     行は事業Noと担当課で対応させ、上がった・下がったは評価基準の順序で判定します。
     計画にあってその年度の評価がまだない行は未提出として行数だけを示し、比較しません。
     JSON は no・project・department・before・after・change（up・down・same・new・removed）の一覧です。
+    2つの年度で評価基準が異なる（計画の版で記号や順序が変わった）ときは上がった・下がったを判定せず、
+    評価が変わった行は変更（changed）とし、そのことを一度だけ表示します。
     --column で別の列を比べます。数値の列は、高いほど良いか（低いほど良い指標か）で
     改善（up）・悪化（down）を判定し、JSON に増減 delta が加わります。選択肢の列は変更（changed）です。
     """
@@ -1063,7 +1065,7 @@ def diff(
         raise typer.Exit(2) from None
     with ws.store() as store:
         rows = stored_rows_by_id(store, ws.sheet_for)
-    result = compare_column(ws.lineage, sheet, chosen, rows, fy, base)
+    result = compare_column(ws.lineage, sheet, chosen, rows, fy, base, sheet_for=ws.sheet_for)
     doc = diff_document(result, show_all=show_all, gannen=ws.config.gannen, plan=ws.version(fy).plan)
     _emit(doc, kind, out, ws.out_dir / f"評価比較_{fy.short}_{base.short}.xlsx")
 
@@ -1102,7 +1104,9 @@ def history(
     except ColumnError as exc:
         typer.echo(f"エラー: {exc}", err=True)
         raise typer.Exit(2) from None
-    result = history_column(ws.lineage, sheet, chosen, rows, no=no, department=department)
+    result = history_column(
+        ws.lineage, sheet, chosen, rows, no=no, department=department, sheet_for=ws.sheet_for
+    )
     _emit(
         history_document(result, gannen=ws.config.gannen, plan=ws.lineage.versions[-1].plan),
         kind,
@@ -1434,8 +1438,11 @@ def _output_format(fmt: str | None, out: Path | None) -> str:
 
 
 def _emit(doc: Any, kind: str, out: Path | None, default_xlsx: Path) -> None:
-    from hyoka.export import file_bytes, render, save
+    from hyoka.export import NOTE_FORMATS, file_bytes, render, save
 
+    if kind not in NOTE_FORMATS:  # CSV and JSON are data: what the document says goes beside them
+        for notice in doc.notices:
+            typer.echo(notice.render(), err=True)
     if out is None and kind == "xlsx":
         typer.echo(f"{save(doc, kind, default_xlsx)} に保存しました（保存先は --out で指定できます）。")
     elif out is not None:

@@ -6,6 +6,13 @@ dataclasses. Rows are matched by their identity through the versions (a renamed 
 row); better or worse is decided by the scale's order only, never by the codes' letters. ``compare`` and
 ``history`` take one plan and ratings by (事業No, 担当課), for callers that have no versions.
 
+Each year is read by its own definition (``sheet_for``): a year's ratings are checked against that
+year's scale. Where the scale of the compared column differs between the two years (other codes, or the
+same codes in another order), a rating is not ranked: a row whose code changed is ``changed``, and the
+comparison carries a :class:`ScaleChange` to say so once. A number whose unit differs between the years
+(the row's ``unit_column`` value, or the column's ``unit``) is ``changed`` too, without a delta
+(:class:`UnitChange`). Where the definitions agree, everything is as it was.
+
 A row the plan has but the later year has no rating for is not a change: its return has not come in
 yet (未提出). It is left out of the comparison and counted apart (:attr:`Diff.unsubmitted`); ``removed``
 is kept for rows the plan no longer has.
@@ -22,7 +29,7 @@ from hyoka.migrations_v5 import legacy_version
 from hyoka.plan import Plan, PlanRow, RowKey
 from hyoka.problems import HyokaError, Problem, problem
 from hyoka.scale import RatingScale
-from hyoka.sheet import Column, NumberType, SheetDefinition, compare_values
+from hyoka.sheet import Column, NumberType, RatingType, SheetDefinition, compare_values
 from hyoka.text import normalize_code, split_departments
 from hyoka.versions import PRIOR_SEPARATOR, Lineage, PlanVersion, VersionRow
 from hyoka.years import FiscalYear
@@ -44,6 +51,77 @@ StoredById = Mapping[FiscalYear, Mapping[int, str]]
 StoredRows = Mapping[FiscalYear, Mapping[int, Mapping[str, object]]]
 """Every stored year → each row's values by column key, by row id: the departments' combined
 values, the plan's and the computed ones (:func:`hyoka.results.stored_rows_by_id`)."""
+
+SheetFor = Callable[[FiscalYear], SheetDefinition]
+"""The sheet definition of a year (``Workspace.sheet_for``: the plan version's in force)."""
+
+MAX_LISTED_ROWS = 10
+"""Rows a :class:`UnitChange` notice names before it says how many more."""
+
+
+@dataclass(frozen=True)
+class ScaleChange:
+    """The compared rating column's scale differs between two years: other codes, or the same codes
+    in another order. Its ratings are not ranked across the two years."""
+
+    column: str
+    """The column's heading (``事業評価``)."""
+    before_year: FiscalYear
+    after_year: FiscalYear
+    before_codes: tuple[str, ...]
+    after_codes: tuple[str, ...]
+
+    def notice(self, *, gannen: bool = True, history: bool = False) -> Problem:
+        """``diff-scale-differs``, said once for the pair of years (a diff, or a history's pair)."""
+        before, after = self.before_year.label(gannen), self.after_year.label(gannen)
+        if history:
+            consequence = (
+                "同じ記号でも意味が同じとは限りません。各年度の評価はその年度の評価基準で読んでください。"
+            )
+        else:
+            consequence = "上がった・下がったは判定せず、評価が変わった行は「変更」としています。"
+        return problem(
+            "diff-scale-differs",
+            column=self.column,
+            before=before,
+            after=after,
+            before_codes="・".join(self.before_codes),
+            after_codes="・".join(self.after_codes),
+            consequence=consequence,
+        )
+
+
+@dataclass(frozen=True)
+class UnitChange:
+    """Rows of the compared number column whose unit differs between two years (人 → 回): their
+    numbers are not compared (no delta, no better or worse)."""
+
+    column: str
+    before_year: FiscalYear
+    after_year: FiscalYear
+    rows: tuple[tuple[str, str, str], ...]
+    """(事業No, the earlier year's unit, the later year's unit) of each such row, in plan order."""
+
+    def notice(self, *, gannen: bool = True, history: bool = False) -> Problem:
+        """``diff-unit-differs``, once for the pair of years, naming the rows (the first ten)."""
+        listed = "、".join(
+            f"事業No.{no} {before or '単位なし'} → {after or '単位なし'}"
+            for no, before, after in self.rows[:MAX_LISTED_ROWS]
+        )
+        if len(self.rows) > MAX_LISTED_ROWS:
+            listed += f" ほか{len(self.rows) - MAX_LISTED_ROWS}行"
+        if history:
+            consequence = "値はそれぞれの年度の単位で示しています。"
+        else:
+            consequence = "その行は増減と改善・悪化を判定せず「変更」としています。"
+        return problem(
+            "diff-unit-differs",
+            column=self.column,
+            before=self.before_year.label(gannen),
+            after=self.after_year.label(gannen),
+            rows=listed,
+            consequence=consequence,
+        )
 
 
 @dataclass(frozen=True)
@@ -71,6 +149,12 @@ class DiffRow:
     """A number column's after − before (None for ratings, choices and rows without both numbers)."""
     unit: str | None = None
     """A number column's unit for this row (its ``unit_column``), for printing."""
+    before_unit: str | None = None
+    """The earlier year's unit, where it differs from :attr:`unit` (None: the same unit)."""
+
+    @property
+    def before_unit_or_unit(self) -> str | None:
+        return self.before_unit if self.before_unit is not None else self.unit
 
 
 @dataclass(frozen=True)
@@ -101,6 +185,15 @@ class Diff:
     """Plan rows without a rating in the later year (未提出), in plan order: not compared, counted apart."""
     column: Column | None = None
     """The column compared (``--column``); None for the default: the first rating column, as ever."""
+    scale_change: ScaleChange | None = None
+    """Set when the two years' scales of the column differ: then no row is ``up`` or ``down``."""
+    unit_change: UnitChange | None = None
+    """Set when some rows' unit differs between the two years: those rows are ``changed``."""
+
+    @property
+    def notices(self) -> tuple[ScaleChange | UnitChange, ...]:
+        """What to say once about the comparison (each gives its Japanese notice)."""
+        return tuple(c for c in (self.scale_change, self.unit_change) if c is not None)
 
     @property
     def changed(self) -> tuple[DiffRow, ...]:
@@ -128,6 +221,8 @@ class History:
     rows: tuple[HistoryRow, ...]
     column: Column | None = None
     """The column shown (``--column``); None for the default: the first rating column."""
+    notices: tuple[ScaleChange | UnitChange, ...] = ()
+    """Each pair of adjacent years whose scale (or some rows' unit) of the column differs."""
 
 
 def compare(
@@ -156,6 +251,9 @@ def compare_versions(
     stored: StoredById,
     year: FiscalYear,
     against: FiscalYear | None = None,
+    *,
+    base_scale: RatingScale | None = None,
+    title: str = "評価",
 ) -> Diff:
     """Compare ``year`` with ``against`` (by default the year before), row by row, through the lineage.
 
@@ -164,23 +262,52 @@ def compare_versions(
     predecessor rated is ``new``; rows of the earlier year no row descends from are ``removed``, with
     their labels of that year. Plan rows ``year`` has no rating for are not compared: they are listed
     in :attr:`Diff.unsubmitted`. Raises :class:`HyokaError` when either year has nothing stored.
+
+    ``scale`` is ``year``'s scale, ``base_scale`` the other year's (default: the same). Each year's
+    ratings are checked against its own; where the two differ (:func:`same_scale`), ratings are not
+    ranked: a row whose code changed is ``changed`` and :attr:`Diff.scale_change` says so
+    (``title`` names the column there).
     """
     base = _base(year, against)
     for fy in (year, base):
         _require_year(stored, fy)
     before, after = stored[base], stored[year]
+    earlier = base_scale or scale
     _check_codes(
-        scale,
         {
-            base: _labelled(before, lineage.version_for(base)),
-            year: _labelled(after, lineage.version_for(year)),
+            base: (earlier, _labelled(before, lineage.version_for(base))),
+            year: (scale, _labelled(after, lineage.version_for(year))),
         },
     )
+    found = _compare(lineage, stored, year, base, _codes(earlier, scale), _rating_direction(earlier, scale))
+    return replace(found, scale_change=_scale_change(title, base, year, earlier, scale))
 
-    def direction(_rid: int, b: Value | None, a: Value) -> tuple[Change, int | float | None]:
-        return scale.direction(str(b), str(a)), None
 
-    return _compare(lineage, stored, year, base, tuple(scale.codes), direction)
+def same_scale(before: RatingScale, after: RatingScale) -> bool:
+    """Whether ratings of the two scales can be ranked against each other: the same codes in the
+    same order (labels, descriptions and the note may differ)."""
+    return before.codes == after.codes
+
+
+def _scale_change(
+    title: str, base: FiscalYear, year: FiscalYear, before: RatingScale, after: RatingScale
+) -> ScaleChange | None:
+    if same_scale(before, after):
+        return None
+    return ScaleChange(title, base, year, tuple(before.codes), tuple(after.codes))
+
+
+def _codes(before: RatingScale, after: RatingScale) -> tuple[str, ...]:
+    """The codes counted per year: the later scale's, then the earlier's the later does not have."""
+    return (*after.codes, *(c for c in before.codes if c not in after.codes))
+
+
+def _rating_direction(before: RatingScale, after: RatingScale) -> Direction:
+    """Ranked by the scale's order where both years have the same scale; otherwise only whether the
+    code changed."""
+    if same_scale(before, after):
+        return lambda _rid, b, a: (after.direction(str(b), str(a)), None)
+    return lambda _rid, b, a: ("same" if str(b) == str(a) else "changed", None)
 
 
 def _base(year: FiscalYear, against: FiscalYear | None) -> FiscalYear:
@@ -203,9 +330,13 @@ def _compare(
     direction: Direction,
     column: Column | None = None,
     units: Mapping[int, str | None] | None = None,
+    before_units: Mapping[int, str | None] | None = None,
 ) -> Diff:
     """The comparison itself, for any column: ``stored`` holds each year's value by row id (a row
-    present with None has its return in force but this column blank)."""
+    present with None has its return in force but this column blank).
+
+    ``units``/``before_units``: a number column's unit per row in each year; a row whose unit differs
+    is ``changed`` without a delta, and listed in :attr:`Diff.unit_change`."""
     before, after = stored[base], stored[year]
     new_version, old_version = lineage.version_for(year), lineage.version_for(base)
     links = lineage.links(year, base)
@@ -214,6 +345,7 @@ def _compare(
     groups: dict[str | None, _Group] = {}
     counted: set[int] = set()
     units = units or {}
+    unit_rows: list[tuple[str, str, str]] = []
 
     def group_of(r: VersionRow) -> list[_Group]:
         key = r.row.goal_no if r.row.goal else None
@@ -244,6 +376,10 @@ def _compare(
             b = known[0]
         change: Change
         delta: int | float | None = None
+        unit, before_unit = units.get(r.row_id), None
+        if before_units is not None and len(known) == 1 and len(preds) == 1:
+            old = before_units.get(preds[0])
+            before_unit = (old or "") if old != unit else None  # '': the earlier year had no unit
         if a is None:
             if not r.dropped:
                 continue  # 未提出: still in the plan, its return is not in yet
@@ -254,6 +390,9 @@ def _compare(
             change = "changed"  # the column was blank last year (another column's return was in)
         elif len(preds) > 1:
             change = "merged"
+        elif before_unit is not None:
+            change = "changed"  # 90人 → 90回: not the same quantity, so neither better nor worse
+            unit_rows.append((r.no, before_unit, unit or ""))
         else:
             change, delta = direction(r.row_id, b, a)
         olds = [old_by_id[p] for p in preds if p in old_by_id]
@@ -277,7 +416,8 @@ def _compare(
                 old_nos if moved_no or moved_department else None,
                 old_departments if moved_no or moved_department else None,
                 delta,
-                units.get(r.row_id),
+                unit,
+                before_unit,
             )
         )
     reached = {p for preds in links.values() for p in preds}
@@ -297,7 +437,7 @@ def _compare(
                 None,
                 "removed",
                 False,
-                unit=units.get(o.row_id),
+                unit=(before_units if before_units is not None else units).get(o.row_id),
             )
         )
     for row in rows:
@@ -312,6 +452,7 @@ def _compare(
         goals=tuple(g.summary() for g in groups.values()),
         unsubmitted=tuple(unsubmitted),
         column=column,
+        unit_change=UnitChange(column.title, base, year, tuple(unit_rows)) if column and unit_rows else None,
     )
 
 
@@ -458,19 +599,52 @@ def comparable_columns(sheet: SheetDefinition) -> tuple[Column, ...]:
 
 
 def column_values(
-    rows: StoredRows, column: Column
+    rows: StoredRows, column: Column, own: Mapping[FiscalYear, Column] | None = None
 ) -> tuple[dict[FiscalYear, dict[int, Value | None]], dict[FiscalYear, dict[int, str | None]]]:
     """Each year's value of ``column`` by row id (None where the row's cell is blank), and the row's
-    unit for a number column with a ``unit_column``."""
-    t = column.type
-    unit_key = t.unit_column if isinstance(t, NumberType) else None
+    unit for a number column with a ``unit_column``.
+
+    ``own``: the column as each year's definition has it (:func:`own_columns`). Where the column's
+    own ``unit`` differs between those years, every row of a year gets that year's unit."""
     values: dict[FiscalYear, dict[int, Value | None]] = {}
     units: dict[FiscalYear, dict[int, str | None]] = {}
+    own = own or {}
+    numbers = {fy: c.type for fy, c in own.items() if isinstance(c.type, NumberType)}
+    differ = isinstance(column.type, NumberType) and len({t.unit for t in numbers.values()}) > 1
     for fy, by_id in rows.items():
         values[fy] = {rid: _value(v.get(column.key)) for rid, v in by_id.items()}
-        if unit_key:
-            units[fy] = {rid: _unit_text(v.get(unit_key)) for rid, v in by_id.items()}
+        t = numbers.get(fy, column.type)
+        if not isinstance(t, NumberType):
+            continue
+        fallback = (t.unit or None) if differ else None
+        if t.unit_column:
+            units[fy] = {rid: _unit_text(v.get(t.unit_column)) or fallback for rid, v in by_id.items()}
+        elif differ:
+            units[fy] = dict.fromkeys(by_id, fallback)
     return values, units
+
+
+def own_columns(
+    sheet_for: SheetFor | None, column: Column, years: Iterable[FiscalYear]
+) -> dict[FiscalYear, Column]:
+    """``column`` as each year's definition has it (same key and kind); a year whose definition
+    lacks it, or has it of another kind, reads it as ``column``."""
+    found: dict[FiscalYear, Column] = {}
+    for fy in years:
+        sheet = sheet_for(fy) if sheet_for is not None else None
+        mine = sheet.column(column.key) if sheet is not None and sheet.has(column.key) else column
+        found[fy] = mine if mine.kind == column.kind else column
+    return found
+
+
+def _own_scale(sheet_for: SheetFor | None, fy: FiscalYear, column: Column) -> RatingScale | None:
+    if sheet_for is None:
+        return None
+    sheet = sheet_for(fy)
+    mine = sheet.column(column.key) if sheet.has(column.key) else None
+    if mine is None or not isinstance(mine.type, RatingType) or mine.type.scale not in sheet.scales:
+        return None
+    return sheet.scale_of(mine)
 
 
 def _value(v: object) -> Value | None:
@@ -492,32 +666,71 @@ def compare_column(
     rows: StoredRows,
     year: FiscalYear,
     against: FiscalYear | None = None,
+    *,
+    sheet_for: SheetFor | None = None,
 ) -> Diff:
     """:func:`compare_versions` for any column :func:`diff_column` accepts. The default column gives
     exactly the default comparison. A rating moves by its scale's order; a number ``up`` (better) or
     ``down`` by whether higher is better for the row (its direction column), with the delta; a choice
-    is ``changed`` or ``same`` (拡充 and 縮小 are decisions, not better and worse)."""
-    values, units = column_values(rows, column)
-    if column.key == sheet.default_diff_column and column.kind == "rating":
+    is ``changed`` or ``same`` (拡充 and 縮小 are decisions, not better and worse).
+
+    ``sheet`` is ``year``'s definition; ``sheet_for`` gives the other year's (without it, ``sheet``
+    stands for both): a rating is checked against its own year's scale and not ranked where the two
+    scales differ, a number whose unit differs between the years is ``changed``."""
+    base = _base(year, against)
+    own = own_columns(sheet_for, column, (base, year)) if sheet_for is not None else None
+    values, units = column_values(rows, column, own)
+    if column.kind == "rating":
+        scale = sheet.scale_of(column)
+        base_scale = _own_scale(sheet_for, base, column) or scale
         ratings = {
             fy: {rid: str(v) for rid, v in by_id.items() if v is not None} for fy, by_id in values.items()
         }
-        return compare_versions(lineage, sheet.scale_of(column), ratings, year, against)
-    base = _base(year, against)
+        if column.key == sheet.default_diff_column:
+            return compare_versions(
+                lineage, scale, ratings, year, against, base_scale=base_scale, title=column.title
+            )
+        for fy in (year, base):
+            _require_year(rows, fy)
+        _check_codes(
+            {
+                base: (base_scale, _labelled(ratings[base], lineage.version_for(base))),
+                year: (scale, _labelled(ratings[year], lineage.version_for(year))),
+            }
+        )
+        found = _compare(
+            lineage,
+            values,
+            year,
+            base,
+            _codes(base_scale, scale),
+            _rating_direction(base_scale, scale),
+            column,
+        )
+        return replace(found, scale_change=_scale_change(column.title, base, year, base_scale, scale))
     for fy in (year, base):
         _require_year(rows, fy)
     later = rows[year]
     codes: tuple[str, ...] = ()
-    if column.kind == "rating":
-        codes = tuple(sheet.scale_of(column).codes)
-    elif column.kind == "choice":
+    if column.kind == "choice":
         codes = tuple(getattr(column.type, "choices", ()))
 
     def direction(rid: int, b: Value | None, a: Value) -> tuple[Change, int | float | None]:
         change: Change = compare_values(sheet, column, b, a, later.get(rid, {}))
         return change, _delta(b, a) if column.kind == "number" else None
 
-    return _compare(lineage, values, year, base, codes, direction, column, units.get(year))
+    number = column.kind == "number"
+    return _compare(
+        lineage,
+        values,
+        year,
+        base,
+        codes,
+        direction,
+        column,
+        units.get(year),
+        units.get(base, {}) if number and units else None,
+    )
 
 
 def _delta(before: Value | None, after: Value) -> int | float | None:
@@ -537,15 +750,41 @@ def history_column(
     *,
     no: str | None = None,
     department: str | None = None,
+    sheet_for: SheetFor | None = None,
 ) -> History:
     """:func:`history_versions` for any column :func:`diff_column` accepts (the default column gives
-    exactly the default history)."""
-    values, units = column_values(rows, column)
+    exactly the default history).
+
+    With ``sheet_for``, each year's values are read by that year's definition (a number with its
+    own unit) and :attr:`History.notices` names each pair of adjacent years whose scale of the column
+    differs, or in which some rows' unit differs."""
+    years = sorted(rows)
+    own = own_columns(sheet_for, column, years) if sheet_for is not None else None
+    values, units = column_values(rows, column, own)
     if column.key == sheet.default_diff_column and column.kind == "rating":
         ratings = {fy: {rid: v for rid, v in by_id.items() if v is not None} for fy, by_id in values.items()}
-        return history_versions(lineage, ratings, no=no, department=department)
-    found = history_versions(lineage, values, no=no, department=department, units=units or None)
-    return replace(found, column=column)
+        found = history_versions(lineage, ratings, no=no, department=department)
+    else:
+        found = history_versions(lineage, values, no=no, department=department, units=units or None)
+        found = replace(found, column=column)
+    notices: list[ScaleChange | UnitChange] = []
+    for i, (before, after) in enumerate(zip(found.years, found.years[1:], strict=False)):
+        if column.kind == "rating":
+            old, new = _own_scale(sheet_for, before, column), _own_scale(sheet_for, after, column)
+            scale = _scale_change(column.title, before, after, old, new) if old and new else None
+            notices.extend([scale] if scale is not None else [])
+        if column.kind == "number" and units:
+            moved = tuple(
+                (r.no, r.units[i] or "", r.units[i + 1] or "")
+                for r in found.rows
+                if r.units
+                and r.ratings[i] is not None
+                and r.ratings[i + 1] is not None
+                and r.units[i] != r.units[i + 1]
+            )
+            if moved:
+                notices.append(UnitChange(column.title, before, after, moved))
+    return replace(found, notices=tuple(notices))
 
 
 class _Group:
@@ -568,15 +807,21 @@ class _Group:
         return GroupSummary(self.goal_no, self.goal, self.before, self.after, self.changes)
 
 
-def _check_codes(scale: RatingScale, years: Mapping[FiscalYear, Mapping[RowKey, str]]) -> None:
-    # A stored rating outside the scale means hyoka.toml's [scale] changed after collection; its
+def _check_codes(years: Mapping[FiscalYear, tuple[RatingScale, Mapping[RowKey, str]]]) -> None:
+    # A stored rating outside its year's scale means the scale changed after collection; its
     # direction would be a guess, so say so instead of ranking it.
-    for fy, ratings in years.items():
+    for fy, (scale, ratings) in years.items():
         for (no, department), code in ratings.items():
             if scale.get(code) is None:
                 raise HyokaError(
-                    f"{fy.label()}の事業No.{no}（{department}）の評価「{code}」は評価基準（{scale.codes_text}）に"
-                    "ありません。hyoka.toml の [scale] を確認してください。"
+                    problem(
+                        "diff-rating-not-in-scale",
+                        year=fy.label(),
+                        no=no,
+                        department=department,
+                        rating=code,
+                        codes=scale.codes_text,
+                    ).message
                 )
 
 

@@ -7,11 +7,17 @@ in one format. openpyxl is imported only when an .xlsx is written, so the CLI st
 JSON shapes (stable, for machines):
 
 - diff: a list of ``{"no", "project", "department", "before", "after", "change"}``; ``before``/``after``
-  are null where the year has no rating, ``change`` is one of up, down, same, new, removed. Plan rows
-  the later year has no rating for yet (未提出) are not in the list: they are not a change.
+  are null where the year has no rating, ``change`` is one of up, down, same, new, removed (and
+  changed where the two years' scales differ). Plan rows the later year has no rating for yet (未提出)
+  are not in the list: they are not a change.
 - history: a list of ``{"no", "project", "department", "ratings": {"R4": "B", "R5": "A"}}`` with every
   stored year as a key, oldest first, null where the year has no rating. (The short year keys are for
   machines; every human-facing format heads its columns 令和4年度.)
+
+What a document says once about the whole comparison (the two years' scales differ:
+:attr:`Document.notices`) is printed under the title in the table and Markdown, below the first table
+in .xlsx and on the web page; CSV and JSON are data and leave it out (:data:`NOTE_FORMATS`), so the
+CLI says it on standard error.
 
 In CSV, .xlsx, the table and Markdown, 事業No and 基本目標No are numbers when every one of the plan is
 an integer (so they sort 2 before 10 and Excel shows no "number stored as text" marks), text otherwise.
@@ -24,12 +30,13 @@ import io
 import json
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
 from hyoka.diff import Change, Diff, DiffRow, GroupSummary, History, Value
 from hyoka.files import atomic_write, atomic_write_bytes
+from hyoka.problems import Problem
 from hyoka.sheet import Column, format_value
 
 if TYPE_CHECKING:
@@ -38,6 +45,8 @@ if TYPE_CHECKING:
     from hyoka.plan import Plan
 
 FORMATS = ("table", "csv", "xlsx", "json", "md")
+NOTE_FORMATS = ("table", "xlsx", "md")
+"""The formats that carry a document's notices (CSV and JSON hold the data only)."""
 SUFFIX_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".md": "md", ".txt": "table"}
 XLSX_TITLE_ROWS = 1  # the title above each sheet's table; the headings follow on the next row
 
@@ -83,6 +92,8 @@ class Document:
     title: str
     sheets: tuple[Sheet, ...]
     records: tuple[dict[str, object], ...]
+    notices: tuple[Problem, ...] = ()
+    """Said once about the whole document (``diff-scale-differs``), under the title."""
 
 
 # --- documents -----------------------------------------------------------------------------------------
@@ -166,9 +177,12 @@ def diff_document(
     )
     # 統合 only where a version merged rows: the table of a year without merges stays as it was.
     kinds = [c for c in CHANGE_LABELS if c != "merged" or diff.overall.changes.get("merged")]
+    if diff.scale_change is not None:  # not ranked: 変更 in place of 上昇 and 低下
+        kinds = ["changed", *(c for c in kinds if c not in ("up", "down"))]
+    labels = {**CHANGE_LABELS, **OTHER_CHANGE_LABELS}
     changes = Sheet(
         "変化の内訳",
-        ("区分", *(CHANGE_LABELS[c] for c in kinds)),
+        ("区分", *(labels[c] for c in kinds)),
         tuple((_group_label(g, g is diff.overall), *(g.changes[c] for c in kinds)) for g in groups),
         notes=_unsubmitted_notes(diff, after),
     )
@@ -176,6 +190,7 @@ def diff_document(
     return Document(
         title=f"事業評価の比較 {before} → {after}（{what}）",
         sheets=(rows, counts, changes),
+        notices=tuple(c.notice(gannen=gannen) for c in diff.notices),
         records=tuple(
             {
                 "no": r.no,
@@ -222,7 +237,7 @@ def column_diff_document(
         tuple(
             (
                 *_identity(r, goal_numeric, no_numeric),
-                _value_text(column, r.before, r.unit),
+                _value_text(column, r.before, r.before_unit_or_unit),
                 _value_text(column, r.after, r.unit),
                 *((_delta_text(column, r.delta, r.unit),) if number else ()),
                 CHANGE_MARKS.get(r.change, "") * (not number) + labels[r.change],
@@ -248,7 +263,7 @@ def column_diff_document(
             )
         )
     always: tuple[Change, ...] = ("changed", "same", "new", "removed")
-    if column.kind != "choice":
+    if column.kind != "choice" and diff.scale_change is None:  # scales that differ are not ranked
         always = ("up", "down", "same", "new", "removed")
     order: tuple[Change, ...] = ("up", "down", "changed", "same", "new", "removed", "merged")
     kinds = [c for c in order if c in always or diff.overall.changes.get(c)]
@@ -269,6 +284,7 @@ def column_diff_document(
     return Document(
         title=f"「{column.title}」の比較 {before} → {after}（{what}）",
         sheets=tuple(sheets),
+        notices=tuple(c.notice(gannen=gannen) for c in diff.notices),
         records=tuple(
             {
                 "no": r.no,
@@ -376,6 +392,7 @@ def history_document(history: History, *, gannen: bool = True, plan: Plan | None
     return Document(
         title=f"{what}の推移 {span}（{len(history.rows)} 行）",
         sheets=(sheet,),
+        notices=tuple(c.notice(gannen=gannen, history=True) for c in history.notices),
         records=tuple(
             {
                 "no": r.no,
@@ -390,7 +407,7 @@ def history_document(history: History, *, gannen: bool = True, plan: Plan | None
 
 
 def _change_cell(change: Change) -> str:
-    return CHANGE_MARKS.get(change, "") + CHANGE_LABELS[change]
+    return CHANGE_MARKS.get(change, "") + {**CHANGE_LABELS, **OTHER_CHANGE_LABELS}[change]
 
 
 def _group_label(group: GroupSummary, overall: bool) -> str:
@@ -445,7 +462,12 @@ def render(doc: Document, fmt: str) -> str:
 def save(doc: Document, fmt: str, path: Path) -> Path:
     """Write the document to ``path`` atomically; CSV gets a BOM so that Excel reads it as UTF-8."""
     if fmt == "xlsx":
-        return atomic_write(path, lambda stream: write_xlsx(doc.sheets, stream, title=doc.title))
+        sheets = doc.sheets
+        if doc.notices and sheets:  # below the first table, before its own notes
+            first = sheets[0]
+            notes = (*(p.message for p in doc.notices), *first.notes)
+            sheets = (replace(first, notes=notes), *sheets[1:])
+        return atomic_write(path, lambda stream: write_xlsx(sheets, stream, title=doc.title))
     return atomic_write_bytes(path, file_bytes(doc, fmt))
 
 
@@ -493,6 +515,8 @@ def _text_block(sheet: Sheet) -> list[str]:
 def render_table(doc: Document) -> str:
     """A plain-text table aligned for double-width Japanese characters (the main table untitled)."""
     lines = [doc.title, ""]
+    if doc.notices:
+        lines += [*(p.message for p in doc.notices), ""]
     for i, sheet in enumerate(doc.sheets):
         if i:
             lines += ["", f"【{sheet.title}】"]
@@ -508,6 +532,8 @@ def _md_cell(value: Cell) -> str:
 
 def render_markdown(doc: Document) -> str:
     lines = [f"# {_md_cell(doc.title)}"]
+    if doc.notices:
+        lines += ["", *(_md_cell(p.message) for p in doc.notices)]
     for sheet in doc.sheets:
         lines += ["", f"## {sheet.title}", ""]
         headings, rows = _columns(sheet)

@@ -761,6 +761,29 @@ CATALOGUE: dict[str, ProblemType] = _types(
         "Column that diff and history cannot compare",
         "{column}{reason}。比べられる列: {keys}。",
     ),
+    (
+        "diff-rating-not-in-scale",
+        E,
+        "Stored rating outside its year's scale",
+        "{year}の事業No.{no}（{department}）の評価「{rating}」は評価基準（{codes}）にありません。"
+        "hyoka.toml の [scale] を確認してください。",
+        "年度の評価基準にない保存済みの評価",
+    ),
+    (
+        "diff-scale-differs",
+        I,
+        "Rating scales differ between the years compared",
+        "{before}と{after}では「{column}」の評価基準が異なります（{before}は {before_codes}、"
+        "{after}は {after_codes}）。{consequence}",
+        "比べる年度の間で評価基準が異なる",
+    ),
+    (
+        "diff-unit-differs",
+        I,
+        "Units differ between the years compared",
+        "「{column}」の単位が{before}と{after}で異なる行があります（{rows}）。{consequence}",
+        "比べる年度の間で数値の単位が異なる",
+    ),
     # --- the secretariat's second stage (issue 11 §13) ----------------------------------------------
     (
         "import-mixed-sources",

@@ -614,7 +614,7 @@ def build(root: Path, guard: Guard) -> Any:
         column = diff_column(sheet, filters.get("column"))
         with ws.store() as store:
             stored = stored_rows_by_id(store, ws.sheet_for)
-        result = compare_column(ws.lineage, sheet, column, stored, year, against)
+        result = compare_column(ws.lineage, sheet, column, stored, year, against, sheet_for=ws.sheet_for)
         shown = select_rows(
             result,
             goal_no=filters["goal"] or None,
@@ -624,7 +624,7 @@ def build(root: Path, guard: Guard) -> Any:
         return shown, year, against, filters
 
     def diff_page(request: Request, ws: Any) -> Response:
-        from hyoka.export import CHANGE_LABELS, diff_document
+        from hyoka.export import CHANGE_LABELS, OTHER_CHANGE_LABELS, diff_document
 
         shown, year, against, filters = diff_view(request, ws)
         doc = diff_document(
@@ -645,7 +645,12 @@ def build(root: Path, guard: Guard) -> Any:
             filters=filters,
             goals=[(g.no, g.name) for g in ws.version(year).plan.goals()],
             departments=ws.version(year).plan.submitters,
-            change_labels=CHANGE_LABELS,
+            # 変更 only where the comparison has such rows (a choice, or scales that differ)
+            change_labels=(
+                {**CHANGE_LABELS, **OTHER_CHANGE_LABELS}
+                if shown.overall.changes["changed"] or shown.notices
+                else CHANGE_LABELS
+            ),
             export_base=f"/diff/export?{query}",
             **_column_choices(ws.sheet_for(year), filters.get("column", "")),
         )
@@ -676,7 +681,9 @@ def build(root: Path, guard: Guard) -> Any:
             stored = stored_rows_by_id(store, ws.sheet_for)
         sheet = ws.sheet_for(years[-1]) if years else ws.sheet
         column = diff_column(sheet, request.query_params.get("column") or None)
-        found = history_column(ws.lineage, sheet, column, stored, no=no, department=department)
+        found = history_column(
+            ws.lineage, sheet, column, stored, no=no, department=department, sheet_for=ws.sheet_for
+        )
         plan = ws.lineage.versions[-1].plan  # as the CLI: the numbers typed by the latest plan
         return history_document(found, gannen=ws.config.gannen, plan=plan), no, department, sheet
 
