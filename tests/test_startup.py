@@ -170,3 +170,38 @@ def test_a_thread_still_running_gets_the_ordinary_exit(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, encoding="utf-8")
     assert done.returncode == 0
     assert done.stdout.rstrip().endswith("thread finished")
+
+
+TEARDOWN_PROBE = textwrap.dedent(
+    """
+    import os, sys
+    from pathlib import Path
+
+    marker, real_exit = Path(sys.argv[1]), os._exit
+
+    def exit_now(status):  # the process ends here only when the teardown is skipped
+        marker.write_text("os._exit", encoding="utf-8")
+        real_exit(status)
+
+    os._exit = exit_now
+    if sys.argv[2] == "profiled":
+        sys.setprofile(lambda frame, event, arg: None)
+    sys.argv = ["hyoka", "--version"]
+    from hyoka.cli import main
+
+    main()
+    """
+)
+
+
+@pytest.mark.parametrize(("mode", "skipped"), [("plain", True), ("profiled", False)])
+def test_the_teardown_is_skipped_unless_a_profiler_waits_for_it(
+    tmp_path: Path, mode: str, skipped: bool
+) -> None:
+    script = tmp_path / "probe.py"
+    script.write_text(TEARDOWN_PROBE, encoding="utf-8")
+    marker = tmp_path / "marker.txt"
+    done = subprocess.run([sys.executable, str(script), str(marker), mode], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("hyoka ")
+    assert marker.exists() is skipped

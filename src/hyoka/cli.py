@@ -1488,13 +1488,17 @@ def _exit(code: str | int | None) -> NoReturn:
     closed and renamed into place and every store transaction committed or rolled back before the
     command returns. What the teardown would still do is done here: the exit functions (atexit,
     ``weakref.finalize``) and flushing both streams. A thread still running (none of hyoka's, but a
-    library's) gets the ordinary exit, which waits for it.
+    library's) gets the ordinary exit, which waits for it, and so does a process being profiled.
     """
     import atexit
     import contextlib
     import threading
 
-    if any(t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()):
+    running = any(
+        t.is_alive() and not t.daemon for t in threading.enumerate() if t is not threading.main_thread()
+    )
+    # A profiler or tracer (pyinstrument, coverage, a debugger) reports at the interpreter's exit.
+    if running or sys.getprofile() is not None or sys.gettrace() is not None:
         sys.exit(code)
     if code is None:
         status = 0
