@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
+from lxml import html as lxml_html
 
 from hyoka.collect import collect
 from hyoka.report import pdf
@@ -180,8 +181,6 @@ def test_publish_says_it_once_and_marks_the_changes_changed(rescaled: Path, run,
     i = text.index("　令和5年度")
     assert text[i + 3] == "　　合計：S 0件、A 3件、B 3件、C 2件、D 2件（計 10件）"
     page = next(out.glob("*.html")).read_text(encoding="utf-8")
-    from lxml import html as lxml_html
-
     tree = lxml_html.fromstring(page)
     assert [p.text_content() for p in tree.xpath("//p[@role='note']")] == [NOTICE]
     changed = tree.xpath("//caption[@id='cap-changes']/..")[0].xpath(".//tbody/tr")
@@ -282,3 +281,5 @@ def test_the_sheet_s_summary_counts_each_year_under_its_own_codes(tmp_path: Path
     _ok(run("publish", "--year", "R6", "--draft", "--no-pdf", "--out", site, "-w", ws.root))
     lines = next(site.glob("*.txt")).read_bytes().decode("utf-8-sig").split("\r\n")
     assert lines.count(f"　{SHEET_NOTICE}") == 1
+    page = lxml_html.fromstring(next(site.glob("*.html")).read_text(encoding="utf-8"))
+    assert [p.text_content() for p in page.xpath("//p[@role='note']")] == [SHEET_NOTICE]
