@@ -28,7 +28,7 @@ from typing import Literal
 from hyoka.migrations_v5 import legacy_version
 from hyoka.plan import Plan, PlanRow, RowKey
 from hyoka.problems import HyokaError, Problem, problem
-from hyoka.scale import RatingScale
+from hyoka.scale import RatingScale, same_scale
 from hyoka.sheet import Column, NumberType, RatingType, SheetDefinition, compare_values
 from hyoka.text import normalize_code, split_departments
 from hyoka.versions import PRIOR_SEPARATOR, Lineage, PlanVersion, VersionRow
@@ -281,12 +281,6 @@ def compare_versions(
     )
     found = _compare(lineage, stored, year, base, _codes(earlier, scale), _rating_direction(earlier, scale))
     return replace(found, scale_change=_scale_change(title, base, year, earlier, scale))
-
-
-def same_scale(before: RatingScale, after: RatingScale) -> bool:
-    """Whether ratings of the two scales can be ranked against each other: the same codes in the
-    same order (labels, descriptions and the note may differ)."""
-    return before.codes == after.codes
 
 
 def _scale_change(

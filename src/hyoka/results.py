@@ -8,20 +8,23 @@ to come) make the row 不一致: it has no rating for the year until they agree.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from hyoka.plan import Plan, PlanRow, RowKey
+from hyoka.scale import RatingScale, same_scale
 from hyoka.sheet import (
     SECRETARIAT_SUBMITTER,
     JointConflict,
     SheetDefinition,
     combine_joint,
     compute,
+    parse_sheet,
     row_values,
 )
 from hyoka.store import Part, Store
-from hyoka.versions import PRIOR_SEPARATOR
+from hyoka.versions import PRIOR_SEPARATOR, PlanVersion
 from hyoka.years import FiscalYear
 
 
@@ -149,20 +152,68 @@ def stored_ratings_by_id(store: Store) -> dict[FiscalYear, dict[int, str]]:
     return {fy: ratings_by_id(store, fy) for fy in store.years()}
 
 
-def prior_ratings(store: Store, year: FiscalYear) -> dict[RowKey, str]:
+class PriorRatings(dict[RowKey, str]):
+    """:func:`prior_ratings`: last year's codes as they were given, by this year's row labels.
+
+    ``scale`` is the scale they were given in where it differs from this year's (another plan version
+    rated by other codes, or the same codes in another order: :func:`hyoka.scale.same_scale`); then
+    the two years' codes are not ranked against each other. None: the same scale (or no other
+    version), so that they are ranked as ever."""
+
+    scale: RatingScale | None = None
+
+
+def rating_scale(sheet: SheetDefinition) -> RatingScale | None:
+    """The scale of the sheet's first rating column: the rating 資料1 counts, the 前年度 column shows,
+    diff compares by default and collect's rating-jump reads."""
+    key = sheet.default_diff_column
+    return sheet.scale_of(sheet.column(key)) if key else None
+
+
+def scale_change(before: SheetDefinition, after: SheetDefinition) -> RatingScale | None:
+    """``before``'s :func:`rating_scale` where it differs from ``after``'s; None: the same scale."""
+    earlier, later = rating_scale(before), rating_scale(after)
+    if earlier is None or later is None or same_scale(earlier, later):
+        return None
+    return earlier
+
+
+def _version_sheet(version: PlanVersion) -> SheetDefinition | None:
+    """The definition stored with ``version``; None where none was recorded or it does not read
+    (the commands that need it say so through ``Workspace.sheet_for``)."""
+    try:
+        data = json.loads(version.sheet_json)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not data:
+        return None
+    definition, problems = parse_sheet(data)
+    return None if any(p.severity == "error" for p in problems) else definition
+
+
+def prior_ratings(store: Store, year: FiscalYear) -> PriorRatings:
     """The year before's ratings for the rows of ``year``'s version, by that version's labels.
 
     Follows the lineage through any number of versions: a renamed or renumbered row takes its
     predecessor's rating, a merged row each predecessor's (``A／B``), a split row its predecessor's.
+    Where the year before's version rated by another scale, :attr:`PriorRatings.scale` is that scale.
     """
     versions = store.versions()
     if not versions:
-        return {}
+        return PriorRatings()
     lineage = store.lineage()
     version = lineage.version_for(year)
     before = year.previous()
     priors = lineage.priors(year, {before: ratings_by_id(store, before)}, before)
-    return {version.by_id[rid].row.key: value for rid, value in priors.items() if rid in version.by_id}
+    out = PriorRatings(
+        {version.by_id[rid].row.key: value for rid, value in priors.items() if rid in version.by_id}
+    )
+    old = lineage.version_for(before)
+    if old is not version and old.sheet_json != version.sheet_json:
+        earlier, later = _version_sheet(old), _version_sheet(version)
+        if earlier is not None and later is not None:
+            out.scale = scale_change(earlier, later)
+    return out
 
 
 def prior_results(store: Store, year: FiscalYear) -> dict[RowKey, RowResult]:

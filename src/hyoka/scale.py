@@ -113,3 +113,10 @@ DEFAULT_SCALE = RatingScale(
     ),
     note="「今後の事業計画・展望」に次年度に向けての課題、検討内容について記載する。",
 )
+
+
+def same_scale(before: RatingScale, after: RatingScale) -> bool:
+    """Whether ratings of the two scales can be ranked against each other: the same codes in the
+    same order (labels, descriptions and the note may differ). diff, history, the report's summary
+    and collect's rating-jump all compare two years' ratings by this one rule."""
+    return before.codes == after.codes

@@ -16,6 +16,7 @@ from typing import Any
 from hyoka.intake import ReadRow
 from hyoka.plan import Plan, PlanRow, RowKey
 from hyoka.problems import Problem, problem
+from hyoka.results import PriorRatings
 from hyoka.scale import RatingScale
 from hyoka.sheet import (
     SECRETARIAT_SUBMITTER,
@@ -194,6 +195,8 @@ def rule_prior(ctx: Context, r: Resolved) -> Iterator[Problem]:
 
 
 def rule_jump(ctx: Context, r: Resolved) -> Iterator[Problem]:
+    if isinstance(ctx.prior, PriorRatings) and ctx.prior.scale is not None:
+        return  # last year rated by another scale: its codes are not steps of this year's
     before = ctx.prior.get(r.plan_row.key)
     if r.rating is None or before is None or ctx.scale.get(before) is None:
         return

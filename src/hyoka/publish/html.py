@@ -14,8 +14,7 @@ from pathlib import Path
 
 from hyoka.problems import HyokaError
 from hyoka.publish.sheet import Section, ordered_summaries
-from hyoka.report.model import NO_RATING, NOT_SUBMITTED, Evaluation, PolicyBlock
-from hyoka.scale import Direction
+from hyoka.report.model import NO_RATING, NOT_SUBMITTED, ChangeKind, Evaluation, PolicyBlock
 
 TEMPLATE = "publish.html"
 
@@ -28,7 +27,12 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("rating", "事業評価"),
     ("outlook", "今後の事業計画・展望"),
 )
-DIRECTION_WORDS: dict[Direction, str] = {"up": "上がった", "down": "下がった", "same": "変わらない"}
+DIRECTION_WORDS: dict[ChangeKind, str] = {
+    "up": "上がった",
+    "down": "下がった",
+    "same": "変わらない",
+    "changed": "変更",  # last year rated by another scale: not ranked
+}
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,8 @@ def to_json(
         "fields": [{"key": f.key, "heading": f.heading, "type": f.kind} for f in fields],
         "records": rows,
     }
+    if ev.prior_legend:  # last year rated by another scale: what its prior_rating codes mean
+        document["prior_scale"] = [{"code": code, "description": text} for code, text in ev.prior_legend]
     if ev.sheet is not None:
         document["scales"] = [
             {

@@ -312,6 +312,8 @@ def summary_lines(ev: Evaluation, view: SheetView, summary: Any) -> list[str]:
     years = [(ev.year_label, [cells for _, cells in summary.groups])]
     if summary.prior:
         years.append((ev.prior_label, list(summary.prior)))
+        if ev.scale_notice:
+            out.append(f"{INDENT}{ev.scale_notice}")
     for label_year, table in years:
         out.append(f"{INDENT}{label_year}")
         for (label, _), cells in zip(summary.groups, table, strict=True):

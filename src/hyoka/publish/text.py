@@ -29,6 +29,8 @@ def render_text(ev: Evaluation, sheet_lines: Sequence[str] | None = None) -> str
     lines += [f"{INDENT}{code}：{description}" for code, description in ev.legend]
     lines += [f"{INDENT}{note}" for note in ev.note]
     lines += ["", "■ 評価の集計（件数）"]
+    if ev.scale_notice:
+        lines.append(f"{INDENT}{ev.scale_notice}")
     for which, label in (("this_year", ev.year_label), ("prior_year", ev.prior_label)):
         lines.append(f"{INDENT}{label}")
         for g in (*ev.summary.goals, ev.summary.total):
@@ -38,7 +40,7 @@ def render_text(ev: Evaluation, sheet_lines: Sequence[str] | None = None) -> str
             lines.append(f"{INDENT * 2}{name}：{parts}（計 {sum(counts.values())}件）")
     lines.append(f"{INDENT}前年度から評価が変わった事業：{len(ev.summary.changes)}件")
     for ch in ev.summary.changes:
-        word = {"up": "上がった", "down": "下がった"}.get(ch.direction, "変わらない")
+        word = {"up": "上がった", "down": "下がった", "changed": "変更"}.get(ch.direction, "変わらない")
         lines.append(f"{INDENT * 2}{ch.project}（{ch.department}）：{ch.before} → {ch.after}（{word}）")
     last_goal = None
     for block in ev.blocks:

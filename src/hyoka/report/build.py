@@ -133,6 +133,7 @@ def load_evaluation(
         period=version.name,
         sheet=ws.sheet_for(year),
         earlier_opinions=earlier,
+        prior_sheet=ws.sheet_for(year.previous()),
     )
     del results, prior  # the model has what it needs; the rest only costs memory for a large plan
     if ev.missing and not draft:

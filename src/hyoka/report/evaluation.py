@@ -100,7 +100,7 @@ HEAD_ROW_MM = 10.5  # the column heads (前年度/事業/評価 on three lines: 
 LABEL_FILL = "E7E6E6"
 HEAD_FILL = "D9D9D9"
 TOTAL_FILL = "F2F2F2"
-ARROWS = {"up": "↑ 上昇", "down": "↓ 低下", "same": ""}
+ARROWS = {"up": "↑ 上昇", "down": "↓ 低下", "same": "", "changed": "変更"}
 HEAD_PT = 9.0  # the size of 「表 列見出し」 in the standard template
 COUNT_PAD_MM = 0.8  # the count table's cell margins, narrower than the others' to hold the year labels
 GOAL_MIN_MM = 40.0  # the narrowest 基本目標 column of the count table
@@ -214,8 +214,10 @@ def summary_elements(ev: Evaluation, ids: dict[str, str], width: float) -> list[
             ),
             ids,
         ),
-        table(_count_table(ev, summary, width), ids),
     ]
+    if ev.scale_notice:  # last year rated by another scale: said once, above the counts
+        out.append(paragraph(Para.of(ev.scale_notice, s.explain), ids))
+    out.append(table(_count_table(ev, summary, width), ids))
     if ev.opinion_counts is not None:
         out.append(paragraph(Para.of(opinion_count_note(ev), s.explain), ids))
     if _no_rating_head(summary) == NOT_SUBMITTED and summary.total.prior_year.get(NO_RATING, 0):
@@ -224,12 +226,10 @@ def summary_elements(ev: Evaluation, ids: dict[str, str], width: float) -> list[
         out.append(paragraph(Para.of(note, s.explain), ids))
     ups = sum(1 for c in summary.changes if c.direction == "up")
     downs = sum(1 for c in summary.changes if c.direction == "down")
+    moved = f"：上昇 {ups}件、低下 {downs}件" if summary.ranked else ""
     out.append(
         paragraph(
-            Para.of(
-                f"{ev.prior_label}から評価が変わった事業（{len(summary.changes)}件：上昇 {ups}件、低下 {downs}件）",
-                s.heading2,
-            ),
+            Para.of(f"{ev.prior_label}から評価が変わった事業（{len(summary.changes)}件{moved}）", s.heading2),
             ids,
         )
     )
@@ -866,6 +866,8 @@ def sheet_summary_elements(
                 ids,
             )
         )
+        if summary.prior and ev.scale_notice:  # said once, above the counts it is about
+            out.append(paragraph(Para.of(ev.scale_notice, s.explain), ids))
         out.append(table(_summary_table(ev, view, summary, width), ids))
     if ev.opinion_counts is not None:
         if not first:

@@ -7,21 +7,24 @@ reaches a document passes :func:`hyoka.text.clean_text` here, once.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Literal
 
 from hyoka.opinions import GOAL, PROJECT, WHOLE, Answered, SubjectIndex
 from hyoka.plan import Plan, PlanRow, Project, RowKey, plan_row_values
-from hyoka.problems import Severity
-from hyoka.results import RowResult, department_values
-from hyoka.scale import Direction, RatingScale
+from hyoka.problems import Severity, problem
+from hyoka.results import RowResult, department_values, rating_scale, scale_change
+from hyoka.scale import RatingScale
 from hyoka.sheet import (
     NO_VALUE,
     ColumnSummary,
     NumberType,
+    RatingType,
     SheetDefinition,
     compute,
     format_value,
@@ -41,6 +44,13 @@ PROPOSAL_NOTE = "提案{code}"
 """Under a rating that differs from its proposal (``提案C``): what the numbers proposed (short enough
 for the rating column's width on one line)."""
 UNENTERED = "未入力"
+SCALE_DIFFERS_COUNTED = "件数は各年度の評価基準の記号で数えています。"
+SCALE_DIFFERS_CHANGES = "上がった・下がったは判定せず、評価が変わった事業は「変更」としています。"
+SCALE_DIFFERS_MEANING = "同じ記号でも意味が同じとは限りません。"
+
+ChangeKind = Literal["up", "down", "same", "changed"]
+"""How a rating moved from last year: by the scale's order, or ``changed`` where last year rated by
+another scale (its codes are not ranked against this year's)."""
 """After a secretariat column's title in a draft where the secretariat has not entered it (二次評価 未入力)."""
 
 
@@ -111,7 +121,7 @@ class Change:
     department: str
     before: str
     after: str
-    direction: Direction
+    direction: ChangeKind
 
 
 @dataclass(frozen=True)
@@ -119,6 +129,7 @@ class Summary:
     goals: tuple[GoalCount, ...]
     columns: tuple[str, ...]  # scale codes, then NO_RATING when some row has none
     changes: tuple[Change, ...]
+    ranked: bool = True  # False: last year rated by another scale, every change is ``changed``
 
     @property
     def total(self) -> GoalCount:
@@ -164,6 +175,10 @@ class Evaluation:
     opinions_label: str = ""  # 令和6年度第1回 (the meetings whose opinions are shown and counted)
     # [report] opinion_counts: per 基本目標 of the summary (goal no → opinions), and the total.
     opinion_counts: OpinionCounts | None = None
+    # Last year's plan version rated by another scale: said once on the summary page
+    # (diff-scale-differs), and that scale's levels (code, description), best first; else empty.
+    scale_notice: str = ""
+    prior_legend: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,10 +267,12 @@ def build_sheet_view(
     gannen: bool,
     placed: PlacedOpinions | None = None,
     show_opinions: bool = False,
+    prior_scale: RatingScale | None = None,
 ) -> SheetView:
     """資料1's table, legend and summary as the sheet defines them; with ``placed`` (the earlier
     meetings' opinions) a project's under its last row and a level's atop the block of its first row
-    where ``show_opinions``, and their counts per summary group."""
+    where ``show_opinions``, and their counts per summary group. ``prior_scale``: the scale last
+    year's ratings were given in where it differs from this year's (each year counted by its own)."""
     shown = [c for c in definition.columns if c.report]
     columns = tuple(
         ColumnView(
@@ -373,7 +390,7 @@ def build_sheet_view(
         columns,
         blocks,
         legends,
-        _sheet_summaries(definition, summary_rows, prior_rows, prior_of),
+        _sheet_summaries(definition, summary_rows, prior_rows, prior_of, prior_scale),
         definition.summary_level,
         opinion_groups,
         tuple(unentered),
@@ -389,12 +406,20 @@ def _sheet_summaries(
     groups: Mapping[tuple[str, str], list[dict[str, object]]],
     prior_groups: Mapping[tuple[str, str], list[dict[str, object]]] | None = None,
     prior_of: str | None = None,
+    prior_scale: RatingScale | None = None,
 ) -> tuple[SummaryTable, ...]:
     per_group = {g: summarize(definition, rows) for g, rows in groups.items()}
     everything = summarize(definition, [r for rows in groups.values() for r in rows])
     prior_groups = prior_groups or {}
-    last_group = {g: summarize(definition, rows) for g, rows in prior_groups.items()}
-    last_total = summarize(definition, [r for rows in prior_groups.values() for r in rows])
+    last_year = definition
+    if prior_scale is not None and prior_of is not None:
+        # Last year's ratings counted under last year's codes: this year's codes first, then the
+        # codes only last year had (as diff's 評価ごとの行数).
+        t = definition.column(prior_of).type
+        assert isinstance(t, RatingType)
+        last_year = dataclasses.replace(definition, scales={**definition.scales, t.scale: prior_scale})
+    last_group = {g: summarize(last_year, rows) for g, rows in prior_groups.items()}
+    last_total = summarize(last_year, [r for rows in prior_groups.values() for r in rows])
     out = []
     for c in definition.columns:
         if not c.summary or c.key not in everything:
@@ -627,13 +652,18 @@ def build_evaluation(
     period: str = "",
     sheet: SheetDefinition | None = None,
     earlier_opinions: Sequence[EarlierOpinions] = (),
+    prior_sheet: SheetDefinition | None = None,
 ) -> Evaluation:
     """Everything the 資料1 document shows, in plan order. ``period`` is the name of the plan version
     in force (第3期), printed with the plan's title when the version has one. ``sheet`` is the year's
     sheet definition (``Workspace.sheet_for``); None: hyoka.toml's. ``earlier_opinions``: the meetings
-    whose opinions ``[report] opinions`` / ``opinion_counts`` show."""
+    whose opinions ``[report] opinions`` / ``opinion_counts`` show. ``prior_sheet`` is the year
+    before's definition: where its first rating column's scale differs from this year's (other codes,
+    or the same codes in another order), the summary counts each year under its own codes, marks no
+    change 上昇/低下 (a changed code is 変更) and :attr:`Evaluation.scale_notice` says so once."""
     gannen = config.gannen
     definition = sheet if sheet is not None else config.sheet
+    prior_scale = scale_change(prior_sheet, definition) if prior_sheet is not None else None
     layout = config.report_opinions
     placed = place_opinions(plan, earlier_opinions) if earlier_opinions else None
     shown = placed is not None and layout != "none"
@@ -674,15 +704,45 @@ def build_evaluation(
         material_label=material_label(meeting),
         draft=draft,
         blocks=blocks,
-        summary=_summary(plan, scale, results, prior),
+        summary=_summary(plan, scale, results, prior, prior_scale),
         missing=tuple(missing_rows(plan, results)),
         sheet=(
-            build_sheet_view(definition, plan, year, results, prior, gannen, placed, shown) if own else None
+            build_sheet_view(definition, plan, year, results, prior, gannen, placed, shown, prior_scale)
+            if own
+            else None
         ),
         legend_heading=legend_heading,
         opinions_layout=layout if shown else "none",
         opinions_label="・".join(clean_text(e.label) for e in earlier_opinions),
         opinion_counts=placed.counts if placed is not None and config.report_opinion_counts else None,
+        scale_notice=_scale_notice(definition, year, prior_scale, gannen, own),
+        prior_legend=(
+            tuple((clean_text(r.code), clean_text(r.description)) for r in prior_scale.levels)
+            if prior_scale is not None
+            else ()
+        ),
+    )
+
+
+def _scale_notice(
+    definition: SheetDefinition, year: FiscalYear, prior_scale: RatingScale | None, gannen: bool, own: bool
+) -> str:
+    """``diff-scale-differs`` in 資料1's words: the table of changes (Koganei's layout) marks 変更."""
+    key = definition.default_diff_column
+    scale = rating_scale(definition)
+    if prior_scale is None or key is None or scale is None:
+        return ""
+    consequence = SCALE_DIFFERS_COUNTED + (SCALE_DIFFERS_MEANING if own else SCALE_DIFFERS_CHANGES)
+    return clean_text(
+        problem(
+            "diff-scale-differs",
+            column=definition.column(key).title,
+            before=year.previous().label(gannen),
+            after=year.label(gannen),
+            before_codes="・".join(prior_scale.codes),
+            after_codes="・".join(scale.codes),
+            consequence=consequence,
+        ).message
     )
 
 
@@ -728,7 +788,12 @@ def _summary(
     scale: RatingScale,
     results: Mapping[RowKey, RowResult],
     prior: Mapping[RowKey, RowResult],
+    prior_scale: RatingScale | None = None,
 ) -> Summary:
+    """Counts per 基本目標 and the changed ratings. ``prior_scale``: last year's, where it differs
+    from ``scale``: each year counted under its own codes, a changed code ``changed``."""
+    earlier = prior_scale or scale
+
     def code(res: RowResult | None) -> str:
         # A rating the scale no longer knows (the scale changed) still counts, in its own column.
         return res.rating if res is not None and res.rating else NO_RATING
@@ -749,7 +814,7 @@ def _summary(
                 for c in (now, *before.split(PRIOR_SEPARATOR)):
                     if c not in scale.codes:
                         extra.setdefault(c, None)
-                if now in scale.codes and before in scale.codes and now != before:
+                if now in scale.codes and before in earlier.codes and now != before:
                     changes.append(
                         Change(
                             goal_no=clean_text(goal.no),
@@ -757,11 +822,15 @@ def _summary(
                             department=clean_text(row.department),
                             before=before,
                             after=now,
-                            direction=scale.direction(before, now),
+                            direction="changed" if prior_scale else scale.direction(before, now),
                         )
                     )
         goals.append(GoalCount(clean_text(goal.no), clean_text(goal.name), this, last))
-    # Unknown codes before the "no rating" column, so that — always comes last.
-    others = sorted(c for c in extra if c != NO_RATING)
-    columns = (*scale.codes, *others, *([NO_RATING] if NO_RATING in extra else []))
-    return Summary(tuple(goals), tuple(clean_text(c) for c in columns), tuple(changes))
+    # Then the codes only last year's scale had (all of them, as diff's counts), and unknown codes
+    # before the "no rating" column, so that — always comes last.
+    only_before = [c for c in earlier.codes if c not in scale.codes]
+    others = sorted(c for c in extra if c != NO_RATING and c not in only_before)
+    columns = (*scale.codes, *only_before, *others, *([NO_RATING] if NO_RATING in extra else []))
+    return Summary(
+        tuple(goals), tuple(clean_text(c) for c in columns), tuple(changes), ranked=prior_scale is None
+    )
