@@ -185,8 +185,9 @@ def _scan_xlsx(path: Path, name: str) -> dict[str, dict[str, str]] | None:
                 return None
             refs = _CELL_REF.findall(data)
             if refs:
-                rows = max(int(r) for _, r in refs)
-                cols = max(_column(c) for c in {c for c, _ in refs})
+                letters, numbers = zip(*refs, strict=True)
+                rows = max(map(int, set(numbers)))
+                cols = max(map(_column, set(letters)))
                 if rows * cols > MAX_GRID_CELLS:
                     return None  # openpyxl reads it lazily, bounded by the layout
             found[sheet.get("name", "")] = _formulas(data)

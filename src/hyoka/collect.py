@@ -232,6 +232,7 @@ class _Run:
     accept_older: frozenset[Path] = frozenset()
     row_ids: dict[RowKey, int] = field(default_factory=dict)
     folders: dict[Path, Path] = field(default_factory=dict)  # resolved, for stored_path
+    _others: dict[RowKey, list[Part]] | None = None  # others(), until taken() changes it
 
     def stored_path(self, path: Path) -> Path:
         """``path.resolve()``, with each folder resolved once per run (an lstat per path component
@@ -249,16 +250,20 @@ class _Run:
             key = (p.project_no, p.department)
             if key in keys and p.submitter != SECRETARIAT_SUBMITTER:  # the second stage is no part
                 self.joint.setdefault(key, {})[p.submitter] = p
+        self._others = None
 
     def others(self, submitter: str | None) -> dict[RowKey, list[Part]]:
         """The joint rows' parts in force a file is checked against — the same for every submitter:
         the other departments' parts, which a form's part should agree with, and the department's own
         earlier part, which the form replaces (the rule tells them apart by submitter, and needs the
         latter to see that a form ends a disagreement). For an import, what it would replace."""
-        return {k: list(parts.values()) for k, parts in self.joint.items()}
+        if self._others is None:  # the same for every file until a file changes what is in force
+            self._others = {k: list(parts.values()) for k, parts in self.joint.items()}
+        return self._others
 
     def taken(self, submitter: str | None, parts: list[Part], mode: str) -> None:
         """What an accepted (or, in a dry run, acceptable) file puts in force for the next files."""
+        self._others = None
         if mode == "form":  # a form replaces everything its department had in force
             for by_submitter in self.joint.values():
                 by_submitter.pop(submitter or "", None)

@@ -137,7 +137,12 @@ def column_letter(col: int) -> str:
 
 
 def _ref(col: int, row: int) -> str:
-    return f"{column_letter(col)}{row}"
+    return f"{_letters(col)}{row}"
+
+
+@lru_cache(maxsize=256)
+def _letters(col: int) -> str:
+    return column_letter(col)
 
 
 def read_rows(
@@ -154,6 +159,7 @@ def read_rows(
     Returns None when this sheet has no header, a Problem when it has too many rows.
     """
     found: ReadSheet | None = None
+    inputs: list[tuple[str, int]] = []  # with a definition: (column key, position) of its input cells
     empty_run = 0
     for index, values in enumerate(grid_rows, 1):
         if found is None:
@@ -169,6 +175,12 @@ def read_rows(
             has_id = "no" in roles or "project" in roles
             if has_id and all(r in roles for r in required):
                 found = ReadSheet(file, sheet, index, roles)
+                if definition is not None:
+                    inputs = [
+                        (c.key, at)
+                        for c in definition.columns
+                        if c.is_input and (at := roles.get(c.key)) is not None
+                    ]
                 if "achievement" in roles:
                     m = _YEAR_IN_HEADING.search(
                         unicodedata.normalize("NFKC", str(values[roles["achievement"] - 1]))
@@ -185,10 +197,9 @@ def read_rows(
             return problem("file-too-many-rows", file=file, sheet=sheet, limit=MAX_DATA_ROWS)
         row = _row(found.roles, values, index)
         if definition is not None:
+            width = len(values)
             row.cells = {
-                c.key: Cell(values[at - 1] if at <= len(values) else None, _ref(at, index))
-                for c in definition.columns
-                if c.is_input and (at := found.roles.get(c.key)) is not None
+                key: Cell(values[at - 1] if at <= width else None, _ref(at, index)) for key, at in inputs
             }
         found.rows.append(row)
     return found

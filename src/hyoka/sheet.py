@@ -2229,6 +2229,14 @@ _ANY_YEAR = "(?:(?:令和|平成|昭和)?(?:\\d+|元)年度|R\\d+|\\d{4})"
 
 def heading_text(value: object) -> str:
     """A heading as collect compares it: NFKC, without spaces, line breaks and 【】."""
+    if isinstance(value, str):
+        return _heading_text(value)
+    return _HEADING_NOISE.sub("", normalize_code(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _heading_text(value: str) -> str:
+    # Every returned form repeats the same title lines and headings: each is worked out once.
     return _HEADING_NOISE.sub("", normalize_code(value))
 
 
@@ -2248,16 +2256,14 @@ def heading_keys(sheet: SheetDefinition, headings: Sequence[object]) -> dict[str
     first heading that matches; ``no``, ``department``, ``submitter`` also by 事業No / 担当課 / 提出課."""
     found: dict[str, int] = {}
     texts = [heading_text(h) for h in headings]
-    wanted = [c for c in sheet.columns if c.is_input or c.plan_from in ("project", "department", "submitter")]
-    patterns = [(c, heading_pattern(c)) for c in wanted]
+    patterns = _heading_patterns(sheet)
     for j, text in enumerate(texts, 1):
         if not text:
             continue
         if text.upper().startswith("事業NO") and "no" not in found:
             found["no"] = j
             continue
-        for c, pattern in patterns:
-            role = c.plan_from if c.source == "plan" else c.key
+        for role, pattern in patterns:
             if role and role not in found and pattern.fullmatch(text):
                 found[role] = j
                 break
@@ -2266,6 +2272,24 @@ def heading_keys(sheet: SheetDefinition, headings: Sequence[object]) -> dict[str
                 if role not in found and text in names:
                     found[role] = j
     return found
+
+
+_PATTERNS: dict[int, tuple[SheetDefinition, list[tuple[str | None, re.Pattern[str]]]]] = {}
+
+
+def _heading_patterns(sheet: SheetDefinition) -> list[tuple[str | None, re.Pattern[str]]]:
+    """(role, heading pattern) of the columns :func:`heading_keys` looks for, once per definition
+    (collect searched every row above a form's header with patterns built afresh: a tenth of
+    reading an indicator form)."""
+    cached = _PATTERNS.get(id(sheet))
+    if cached is not None and cached[0] is sheet:
+        return cached[1]
+    wanted = [c for c in sheet.columns if c.is_input or c.plan_from in ("project", "department", "submitter")]
+    patterns = [(c.plan_from if c.source == "plan" else c.key, heading_pattern(c)) for c in wanted]
+    if len(_PATTERNS) > 16:
+        _PATTERNS.clear()
+    _PATTERNS[id(sheet)] = (sheet, patterns)  # the definition is kept, so its id is not reused
+    return patterns
 
 
 # --- what the form's cells carry ----------------------------------------------------------------------
