@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 import stat
 import time
@@ -626,7 +627,7 @@ class _Reader:
         for i in [*range(head, len(self.files)), *range(head)]:
             path = self.files[i]
             self.futures[i] = self.pool.submit(
-                _read_one, path, self.mode, self.known_for(path), *_sheet_arg(self.sheet)
+                _read_pickled, path, self.mode, self.known_for(path), *_sheet_arg(self.sheet)
             )
 
     def _pooled(self) -> Iterator[tuple[Path, _Read]]:
@@ -639,7 +640,7 @@ class _Reader:
                 read = self.read_here(path)
             else:
                 try:
-                    read = future.result()
+                    read = pickle.loads(future.result())
                 except Exception as exc:  # a worker that died (memory) costs this file, not the run
                     reason = f"{type(exc).__name__}: {exc}"
                     read = _Read(failure=problem("internal-error", file=readable(path.name), reason=reason))
@@ -790,6 +791,13 @@ def _read_one(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> 
         return _Read(
             failure=problem("internal-error", file=display, reason=f"{type(exc).__name__}: {exc}"), sha=sha
         )
+
+
+def _read_pickled(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> bytes:
+    """:func:`_read_one` in a reader process, pickled there: the run unpickles it when it takes the
+    file. (Left to the pool, the unpickling runs in a thread of the run's process that takes the
+    interpreter from the run each time the run waits for the disk or the store.)"""
+    return pickle.dumps(_read_one(path, mode, known, sheet), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _read_sheet(

@@ -920,8 +920,13 @@ def _refuse_lost_store(path: Path) -> None:
         )
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""``json.dumps(value, ensure_ascii=False)``, without building an encoder per call (collect writes
+two JSON texts per entry, 11,000 entries at 100x)."""
+
+
 def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def _sheet_fingerprint(text: str) -> str:
