@@ -18,7 +18,7 @@ import pickle
 import re
 import stat
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -233,12 +233,12 @@ class _Run:
     accept_older: frozenset[Path] = frozenset()
     row_ids: dict[RowKey, int] = field(default_factory=dict)
     folders: dict[Path, Path] = field(default_factory=dict)  # resolved, for stored_path
-    _others: dict[RowKey, list[Part]] | None = None  # others(), until taken() changes it
 
-    def stored_path(self, path: Path) -> Path:
+    def stored_path(self, path: Path, link: bool | None = None) -> Path:
         """``path.resolve()``, with each folder resolved once per run (an lstat per path component
-        per file was a tenth of collect's time at 10x on a busy disk)."""
-        if path.is_symlink():
+        per file was a tenth of collect's time at 10x on a busy disk). ``link``: whether the file
+        is a symbolic link, as its reading found (None: look now)."""
+        if path.is_symlink() if link is None else link:
             return path.resolve()
         folder = self.folders.get(path.parent)
         if folder is None:
@@ -251,20 +251,16 @@ class _Run:
             key = (p.project_no, p.department)
             if key in keys and p.submitter != SECRETARIAT_SUBMITTER:  # the second stage is no part
                 self.joint.setdefault(key, {})[p.submitter] = p
-        self._others = None
 
-    def others(self, submitter: str | None) -> dict[RowKey, list[Part]]:
+    def others(self, submitter: str | None) -> Mapping[RowKey, list[Part]]:
         """The joint rows' parts in force a file is checked against — the same for every submitter:
         the other departments' parts, which a form's part should agree with, and the department's own
         earlier part, which the form replaces (the rule tells them apart by submitter, and needs the
         latter to see that a form ends a disagreement). For an import, what it would replace."""
-        if self._others is None:  # the same for every file until a file changes what is in force
-            self._others = {k: list(parts.values()) for k, parts in self.joint.items()}
-        return self._others
+        return _PartsInForce(self.joint)
 
     def taken(self, submitter: str | None, parts: list[Part], mode: str) -> None:
         """What an accepted (or, in a dry run, acceptable) file puts in force for the next files."""
-        self._others = None
         if mode == "form":  # a form replaces everything its department had in force
             for by_submitter in self.joint.values():
                 by_submitter.pop(submitter or "", None)
@@ -275,6 +271,23 @@ class _Run:
             row = self.plan.by_key.get((p.project_no, p.department))
             if row is not None and row.is_joint:
                 self.joint.setdefault(row.key, {})[p.submitter] = p
+
+
+class _PartsInForce(Mapping[RowKey, list[Part]]):
+    """The joint rows' parts in force, each row's as a list when it is looked up (a file's rules look
+    up only its own joint rows; copying them all for every file was most of a file's own cost)."""
+
+    def __init__(self, joint: dict[RowKey, dict[str, Part]]) -> None:
+        self._joint = joint
+
+    def __getitem__(self, key: RowKey) -> list[Part]:
+        return list(self._joint[key].values())
+
+    def __iter__(self) -> Iterator[RowKey]:
+        return iter(self._joint)
+
+    def __len__(self) -> int:
+        return len(self._joint)
 
 
 def collect(
@@ -547,6 +560,7 @@ class _Read:
     known: bool = False  # an identical file was already accepted for the year
     sheet: ReadSheet | None = None
     formulas: dict[str, str] = field(default_factory=dict)
+    link: bool | None = None  # the file is a symbolic link (looked at when read; None: not known)
 
 
 def _read_all(
@@ -786,7 +800,8 @@ def _read_one(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> 
         mark = sheet_read.meta.get(FEEDBACK_MARK)
         if mark and mark == input_fingerprint(sheet_read):  # the copy hyoka wrote, sent back unchanged
             return _Read(skipped=problem("file-feedback-copy", file=display), sha=sha)
-        return _Read(sha=sha, mtime=mtime, sheet=sheet_read, formulas=_formulas(path, sheet_read))
+        formulas = _formulas(path, sheet_read)
+        return _Read(sha=sha, mtime=mtime, sheet=sheet_read, formulas=formulas, link=path.is_symlink())
     except Exception as exc:  # a bug in reading must not cost the other files
         return _Read(
             failure=problem("internal-error", file=display, reason=f"{type(exc).__name__}: {exc}"), sha=sha
@@ -910,7 +925,7 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
             submitter=submitter or "",
             kind=mode,
             file_name=display,
-            file_path=readable(str(run.stored_path(path)), "backslashreplace"),
+            file_path=readable(str(run.stored_path(path, read.link)), "backslashreplace"),
             sha256=read.sha,
             parts=parts,
             problems=[p.to_dict() for p in problems],

@@ -8,6 +8,7 @@ Every loop is bounded by the layout or by a run of empty rows, never by the shee
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -85,13 +86,13 @@ class ReadRow:
     # A row without a project: its first non-empty cell in any column (a note below or beside the table).
     note: Cell | None = None
 
-    @property
+    @functools.cached_property
     def project_no(self) -> str:
-        """事業No from its own column, or from ``①【事業No.12】name`` in the project column."""
+        """事業No from its own column, or from ``①【事業No.12】name`` in the project column.
+        (Cached: collect asks for it twice per row, and each label is a new string.)"""
         raw = self.no.value
-        text = normalize_code(raw)
         m = _NO_IN_LABEL.search(unicodedata.normalize("NFKC", str(raw or "")))
-        return normalize_code(m.group(1)) if m else text
+        return normalize_code(m.group(1)) if m else normalize_code(raw)
 
 
 @dataclass
