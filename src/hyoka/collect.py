@@ -638,11 +638,15 @@ class _Reader:
             max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start
         )
         head = min(HEAD_FILES, len(self.files))
-        for i in [*range(head, len(self.files)), *range(head)]:
-            path = self.files[i]
-            self.futures[i] = self.pool.submit(
-                _read_pickled, path, self.mode, self.known_for(path), *_sheet_arg(self.sheet)
-            )
+        try:
+            for i in [*range(head, len(self.files)), *range(head)]:
+                path = self.files[i]
+                self.futures[i] = self.pool.submit(
+                    _read_pickled, path, self.mode, self.known_for(path), *_sheet_arg(self.sheet)
+                )
+        except BaseException:  # Ctrl-C while the workers start: the caller never gets to close this
+            self.close()
+            raise
 
     def _pooled(self) -> Iterator[tuple[Path, _Read]]:
         """By a worker or by the run itself, whichever gets to the file first: a file no worker has
