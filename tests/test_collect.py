@@ -542,6 +542,24 @@ def test_many_files_are_read_in_worker_processes_with_the_same_result(
     assert [f.to_dict() for f in parallel.files] == [f.to_dict() for f in sequential.files]
 
 
+def test_a_return_reached_through_a_symbolic_link_is_stored_with_the_file_it_links_to(
+    ws_r4: Workspace, tmp_path: Path
+) -> None:
+    form = make_form(ws_r4, tmp_path / "src")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    link = folder / "調査票_R5_地域安全課.xlsx"
+    try:
+        link.symlink_to(form)
+    except OSError:
+        pytest.skip("this file system or user cannot make symbolic links")
+    result = collect(ws_r4, [link], R5)
+    assert [f.status for f in result.files] == ["accepted"]
+    with ws_r4.store() as s:
+        paths = [(x.file_name, x.file_path) for x in s.submissions() if x.kind == "form"]
+    assert paths == [(link.name, str(form.resolve()))]
+
+
 # --- a run stopped or failing part-way (issue 9: 1.3, 1.4) -------------------------------------------
 
 

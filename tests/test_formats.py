@@ -210,6 +210,34 @@ def test_sparse_xlsx_does_not_abort_the_process(tmp_path: Path) -> None:
     assert (run.returncode, run.stdout.strip()) == (0, "sheet-not-found")
 
 
+def test_a_far_cell_whose_reference_is_not_its_first_attribute_does_not_abort_the_process(
+    tmp_path: Path,
+) -> None:
+    """The sheet scan measured the extent only from cells written ``<c r="…"`` first, as Excel writes
+    them; ``<c t="s" r="XFD1048576">`` is as valid, and calamine reads it (and aborted)."""
+    import re
+
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "x"
+    wb.active["XFD1048576"] = "y"
+    plain = tmp_path / "plain.xlsx"
+    wb.save(plain)
+    path = tmp_path / "sparse.xlsx"
+    with zipfile.ZipFile(plain) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data, n = re.subn(rb'<c r="(XFD1048576)"([^>]*)>', rb'<c\2 r="\1">', data)
+                assert n == 1
+            zout.writestr(item, data)
+    code = (
+        "import sys; from pathlib import Path; from hyoka.intake import read_workbook;"
+        "r = read_workbook(Path(sys.argv[1]), 'sparse.xlsx', ('rating',)); print(r.code)"
+    )
+    run = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    assert (run.returncode, run.stdout.strip()) == (0, "sheet-not-found")
+
+
 def test_returned_forms_are_read_by_calamine(ws_r4: Workspace, tmp_path: Path) -> None:
     from hyoka.book import Book, open_book
 

@@ -40,8 +40,9 @@ from hyoka.workbook import (
 MAX_GRID_CELLS = 2_000_000
 """Largest first-to-last-cell rectangle read with calamine (a form is a few hundred cells)."""
 
-_CELL_REF = re.compile(rb"<c\s+r=[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
-_CELL_WITHOUT_REF = re.compile(rb"<c(?=[\s>/])(?![^>]*\sr=)")
+# A cell's reference, wherever in its start tag (Excel writes it first; other writers need not).
+_CELL_REF = re.compile(rb"<c\s(?:[^>]*?\s)?r=[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
+_CELL_TAG = re.compile(rb"<c[\s>/]")
 _PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>/]")
 _FORMULA = re.compile(rb"<f[\s>/]")
 _FORMULA_TEXT = re.compile(rb"<f(?:\s[^>]*)?>(.*?)</f>", re.S)
@@ -181,12 +182,15 @@ def _scan_xlsx(path: Path, name: str) -> dict[str, dict[str, str]] | None:
                 continue
             data = zf.read(part)
             _refuse_dtd(data[:4096], name)
-            if _CELL_WITHOUT_REF.search(data) or _PREFIXED_CELL.search(data):
-                return None
             refs = _CELL_REF.findall(data)
+            # A cell without a reference calamine could place (none, or one it reads otherwise)
+            # leaves the extent unknown: openpyxl reads the sheet, bounded by the form's layout.
+            if len(refs) != len(_CELL_TAG.findall(data)) or _PREFIXED_CELL.search(data):
+                return None
             if refs:
-                rows = max(int(r) for _, r in refs)
-                cols = max(_column(c) for c in {c for c, _ in refs})
+                letters, numbers = zip(*refs, strict=True)
+                rows = max(map(int, set(numbers)))
+                cols = max(map(_column, set(letters)))
                 if rows * cols > MAX_GRID_CELLS:
                     return None  # openpyxl reads it lazily, bounded by the layout
             found[sheet.get("name", "")] = _formulas(data)

@@ -14,10 +14,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 import stat
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -233,10 +234,11 @@ class _Run:
     row_ids: dict[RowKey, int] = field(default_factory=dict)
     folders: dict[Path, Path] = field(default_factory=dict)  # resolved, for stored_path
 
-    def stored_path(self, path: Path) -> Path:
+    def stored_path(self, path: Path, link: bool | None = None) -> Path:
         """``path.resolve()``, with each folder resolved once per run (an lstat per path component
-        per file was a tenth of collect's time at 10x on a busy disk)."""
-        if path.is_symlink():
+        per file was a tenth of collect's time at 10x on a busy disk). ``link``: whether the file
+        is a symbolic link, as its reading found (None: look now)."""
+        if path.is_symlink() if link is None else link:
             return path.resolve()
         folder = self.folders.get(path.parent)
         if folder is None:
@@ -250,12 +252,12 @@ class _Run:
             if key in keys and p.submitter != SECRETARIAT_SUBMITTER:  # the second stage is no part
                 self.joint.setdefault(key, {})[p.submitter] = p
 
-    def others(self, submitter: str | None) -> dict[RowKey, list[Part]]:
+    def others(self, submitter: str | None) -> Mapping[RowKey, list[Part]]:
         """The joint rows' parts in force a file is checked against — the same for every submitter:
         the other departments' parts, which a form's part should agree with, and the department's own
         earlier part, which the form replaces (the rule tells them apart by submitter, and needs the
         latter to see that a form ends a disagreement). For an import, what it would replace."""
-        return {k: list(parts.values()) for k, parts in self.joint.items()}
+        return _PartsInForce(self.joint)
 
     def taken(self, submitter: str | None, parts: list[Part], mode: str) -> None:
         """What an accepted (or, in a dry run, acceptable) file puts in force for the next files."""
@@ -269,6 +271,23 @@ class _Run:
             row = self.plan.by_key.get((p.project_no, p.department))
             if row is not None and row.is_joint:
                 self.joint.setdefault(row.key, {})[p.submitter] = p
+
+
+class _PartsInForce(Mapping[RowKey, list[Part]]):
+    """The joint rows' parts in force, each row's as a list when it is looked up (a file's rules look
+    up only its own joint rows; copying them all for every file was most of a file's own cost)."""
+
+    def __init__(self, joint: dict[RowKey, dict[str, Part]]) -> None:
+        self._joint = joint
+
+    def __getitem__(self, key: RowKey) -> list[Part]:
+        return list(self._joint[key].values())
+
+    def __iter__(self) -> Iterator[RowKey]:
+        return iter(self._joint)
+
+    def __len__(self) -> int:
+        return len(self._joint)
 
 
 def collect(
@@ -328,11 +347,19 @@ def _process(
         # The store is opened before the writer lock is taken: opening it checks that a store which
         # had data has not gone missing, and the lock file is one sign that it had (see Store.open).
         store = stack.enter_context(ws.store())
+        # SQLite's default page cache (2 MB) is smaller than a large year's indexes: at 100x each
+        # file's entries then read index pages back from the OS, most of the entries' insert time.
+        store.conn.execute(f"PRAGMA cache_size = -{STORE_CACHE_KIB}")
         if not dry_run:
             stack.enter_context(writer_lock(ws.store_path))
             stack.enter_context(store.batch())  # what is not committed below is rolled back
         commits = _Commits(store, result)
         try:
+            known = frozenset(store.accepted_hashes(year))
+            own = ws.sheet_for(year).source if "sheet" in ws.sheet_for(year).source else None
+            sheet_json = json.dumps(own, ensure_ascii=False, default=str) if own else ""
+            # Reader processes, when the run has them, start now: while the run prepares below.
+            reader = stack.enter_context(closing(_Reader(files, mode, known, accept_older, sheet_json)))
             # The version of the plan in force for the year: its labels name the rows of the forms.
             version = store.version_for(year)
             plan = version.plan
@@ -340,11 +367,7 @@ def _process(
             run.row_ids = {r.row.key: r.row_id for r in version.rows if not r.dropped}
             run.accept_older = accept_older
             run.load_joint()
-            known = frozenset(store.accepted_hashes(year))
-            own = ws.sheet_for(year).source if "sheet" in ws.sheet_for(year).source else None
-            sheet_json = json.dumps(own, ensure_ascii=False, default=str) if own else ""
-            reads = stack.enter_context(closing(_read_all(files, mode, known, accept_older, sheet_json)))
-            for path, read in reads:
+            for path, read in reader:
                 with _interrupts_deferred():  # what the run reports must be what was stored
                     if on_file:
                         on_file(path)
@@ -367,6 +390,9 @@ def _process(
             result.interrupted = Interruption("store-failed", str(exc), files[len(result.files) :])
     return result
 
+
+STORE_CACHE_KIB = 32 * 1024
+"""The store's page cache during a run (SQLite takes the memory only as pages are read)."""
 
 COMMIT_MAX_FILES = 64
 COMMIT_MAX_S = 1.0
@@ -511,10 +537,16 @@ def _feedback(outcome: FileResult, folder: Path) -> None:
 
 # --- reading: no store, no run state, so that it can run in worker processes --------------------------
 
-PARALLEL_MIN_FILES = 2000
-"""From this many files on, reading is spread over the machine's cores. calamine reads a form in a few
-milliseconds, and a worker's start and imports cost more than hundreds of forms, so only very large
-runs gain from it (measured in docs/performance.md)."""
+PARALLEL_MIN_FILES = 120
+"""From this many files on, reading is shared with worker processes (at most :data:`MAX_WORKERS`).
+A worker's start and imports cost about as much as reading a hundred forms, and the run reads the
+first files itself meanwhile, so smaller runs gain nothing from them (docs/performance.md)."""
+MAX_WORKERS = 2
+"""Reader processes beside the run's own (none on a one-core machine): the run itself reads too,
+and decides and stores every file, so more readers would only wait for it."""
+HEAD_FILES = 24
+"""The first files of a pooled run are queued last: the run reads them itself while the workers
+start, and workers take them only if the run has not come to them yet."""
 
 
 @dataclass
@@ -528,6 +560,7 @@ class _Read:
     known: bool = False  # an identical file was already accepted for the year
     sheet: ReadSheet | None = None
     formulas: dict[str, str] = field(default_factory=dict)
+    link: bool | None = None  # the file is a symbolic link (looked at when read; None: not known)
 
 
 def _read_all(
@@ -537,7 +570,7 @@ def _read_all(
     fresh: frozenset[Path] = frozenset(),
     sheet: str = "",
 ) -> Generator[tuple[Path, _Read], None, None]:
-    """Each file read, in order; in worker processes when there are many (results stream back).
+    """Each file read, in order; with worker processes when there are many (results stream back).
 
     ``fresh`` files are read whole even when an identical file was accepted (the clerk brings it back).
     Workers are started with ``spawn``, so that they hold nothing of the parent's (above all not the
@@ -545,38 +578,100 @@ def _read_all(
     parent does (see :func:`_worker_start`). As with every spawned pool, a script that calls
     :func:`collect` keeps its top level under ``if __name__ == "__main__":`` (workers import it).
     """
-
-    def known_for(path: Path) -> frozenset[str]:
-        return frozenset() if fresh and _resolved([path]) <= fresh else known
-
-    workers = min(os.cpu_count() or 1, 4)
-    if len(files) < 2:
-        for path in files:
-            with _interrupts_noted():
-                read = _read_one(path, mode, known_for(path), *_sheet_arg(sheet))
-            yield path, read
-        return
-    if len(files) < PARALLEL_MIN_FILES or workers < 2:
-        yield from _read_ahead(files, mode, known_for, sheet)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start
-    )
+    reader = _Reader(files, mode, known, fresh, sheet)
     try:
-        futures = [pool.submit(_read_one, path, mode, known_for(path), *_sheet_arg(sheet)) for path in files]
-        for path, future in zip(files, futures, strict=True):
-            try:
-                read = future.result()
-            except Exception as exc:  # a worker that died (memory) costs this file, not the run
-                reason = f"{type(exc).__name__}: {exc}"
-                read = _Read(failure=problem("internal-error", file=readable(path.name), reason=reason))
-            yield path, read
+        yield from reader
     finally:
-        # Ctrl-C or a failing store: files not yet started are dropped, not read for nothing.
-        pool.shutdown(wait=True, cancel_futures=True)
+        reader.close()
+
+
+def _workers(count: int) -> int:
+    """Reader processes for a run of ``count`` files (0: the run reads without them)."""
+    if count < PARALLEL_MIN_FILES:
+        return 0
+    workers = min(os.cpu_count() or 1, MAX_WORKERS)
+    return workers if workers >= 2 else 0
+
+
+class _Reader:
+    """Each file read, in order: with worker processes (:meth:`_pooled`, started at once, so that
+    they start while the run prepares), or by a thread a few files ahead (:func:`_read_ahead`)."""
+
+    def __init__(
+        self,
+        files: list[Path],
+        mode: str,
+        known: frozenset[str],
+        fresh: frozenset[Path] = frozenset(),
+        sheet: str = "",
+    ) -> None:
+        self.files, self.mode, self.known, self.fresh, self.sheet = files, mode, known, fresh, sheet
+        self.pool: Any = None
+        self.futures: dict[int, Any] = {}
+        self.started: Iterator[tuple[Path, _Read]] | None = None
+        workers = _workers(len(files))
+        if workers and len(files) >= 2:
+            self._start(workers)
+
+    def known_for(self, path: Path) -> frozenset[str]:
+        return frozenset() if self.fresh and _resolved([path]) <= self.fresh else self.known
+
+    def read_here(self, path: Path) -> _Read:
+        with _interrupts_noted():
+            return _read_one(path, self.mode, self.known_for(path), *_sheet_arg(self.sheet))
+
+    def __iter__(self) -> Iterator[tuple[Path, _Read]]:
+        if self.pool is not None:
+            self.started = self._pooled()
+        elif len(self.files) < 2:
+            self.started = iter([(path, self.read_here(path)) for path in self.files])
+        else:
+            self.started = _read_ahead(self.files, self.mode, self.known_for, self.sheet)
+        return self.started
+
+    def _start(self, workers: int) -> None:
+        """Every file queued for the workers, the first :data:`HEAD_FILES` last (see :meth:`_pooled`)."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start
+        )
+        head = min(HEAD_FILES, len(self.files))
+        try:
+            for i in [*range(head, len(self.files)), *range(head)]:
+                path = self.files[i]
+                self.futures[i] = self.pool.submit(
+                    _read_pickled, path, self.mode, self.known_for(path), *_sheet_arg(self.sheet)
+                )
+        except BaseException:  # Ctrl-C while the workers start: the caller never gets to close this
+            self.close()
+            raise
+
+    def _pooled(self) -> Iterator[tuple[Path, _Read]]:
+        """By a worker or by the run itself, whichever gets to the file first: a file no worker has
+        taken yet when the run needs it is taken back and read here. So the run reads the first files
+        while the workers start, and reads on by itself where they fall behind (a loaded machine)."""
+        for i, path in enumerate(self.files):
+            future = self.futures.pop(i)
+            if future.cancel():  # no worker has it: read it here rather than wait
+                read = self.read_here(path)
+            else:
+                try:
+                    read = pickle.loads(future.result())
+                except Exception as exc:  # a worker that died (memory) costs this file, not the run
+                    reason = f"{type(exc).__name__}: {exc}"
+                    read = _Read(failure=problem("internal-error", file=readable(path.name), reason=reason))
+            yield path, read
+
+    def close(self) -> None:
+        """Ctrl-C or a failing store: files not yet started are dropped, not read for nothing."""
+        close = getattr(self.started, "close", None)
+        if close is not None:
+            close()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
 
 def _worker_start() -> None:
@@ -709,11 +804,19 @@ def _read_one(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> 
         mark = sheet_read.meta.get(FEEDBACK_MARK)
         if mark and mark == input_fingerprint(sheet_read):  # the copy hyoka wrote, sent back unchanged
             return _Read(skipped=problem("file-feedback-copy", file=display), sha=sha)
-        return _Read(sha=sha, mtime=mtime, sheet=sheet_read, formulas=_formulas(path, sheet_read))
+        formulas = _formulas(path, sheet_read)
+        return _Read(sha=sha, mtime=mtime, sheet=sheet_read, formulas=formulas, link=path.is_symlink())
     except Exception as exc:  # a bug in reading must not cost the other files
         return _Read(
             failure=problem("internal-error", file=display, reason=f"{type(exc).__name__}: {exc}"), sha=sha
         )
+
+
+def _read_pickled(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> bytes:
+    """:func:`_read_one` in a reader process, pickled there: the run unpickles it when it takes the
+    file. (Left to the pool, the unpickling runs in a thread of the run's process that takes the
+    interpreter from the run each time the run waits for the disk or the store.)"""
+    return pickle.dumps(_read_one(path, mode, known, sheet), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _read_sheet(
@@ -826,7 +929,7 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
             submitter=submitter or "",
             kind=mode,
             file_name=display,
-            file_path=readable(str(run.stored_path(path)), "backslashreplace"),
+            file_path=readable(str(run.stored_path(path, read.link)), "backslashreplace"),
             sha256=read.sha,
             parts=parts,
             problems=[p.to_dict() for p in problems],
@@ -916,7 +1019,7 @@ def _against_current(run: _Run, path: Path, read: _Read, submitter: str) -> list
         readable(path.name),
         read.mtime,
         run.store.in_force(run.year, submitter),
-        accept=_resolved([path]) <= run.accept_older,
+        accept=bool(run.accept_older) and _resolved([path]) <= run.accept_older,
     )
 
 

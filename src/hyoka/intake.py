@@ -8,6 +8,7 @@ Every loop is bounded by the layout or by a run of empty rows, never by the shee
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -85,13 +86,13 @@ class ReadRow:
     # A row without a project: its first non-empty cell in any column (a note below or beside the table).
     note: Cell | None = None
 
-    @property
+    @functools.cached_property
     def project_no(self) -> str:
-        """事業No from its own column, or from ``①【事業No.12】name`` in the project column."""
+        """事業No from its own column, or from ``①【事業No.12】name`` in the project column.
+        (Cached: collect asks for it twice per row, and each label is a new string.)"""
         raw = self.no.value
-        text = normalize_code(raw)
         m = _NO_IN_LABEL.search(unicodedata.normalize("NFKC", str(raw or "")))
-        return normalize_code(m.group(1)) if m else text
+        return normalize_code(m.group(1)) if m else normalize_code(raw)
 
 
 @dataclass
@@ -137,7 +138,12 @@ def column_letter(col: int) -> str:
 
 
 def _ref(col: int, row: int) -> str:
-    return f"{column_letter(col)}{row}"
+    return f"{_letters(col)}{row}"
+
+
+@lru_cache(maxsize=256)
+def _letters(col: int) -> str:
+    return column_letter(col)
 
 
 def read_rows(
@@ -154,6 +160,7 @@ def read_rows(
     Returns None when this sheet has no header, a Problem when it has too many rows.
     """
     found: ReadSheet | None = None
+    inputs: list[tuple[str, int]] = []  # with a definition: (column key, position) of its input cells
     empty_run = 0
     for index, values in enumerate(grid_rows, 1):
         if found is None:
@@ -169,6 +176,12 @@ def read_rows(
             has_id = "no" in roles or "project" in roles
             if has_id and all(r in roles for r in required):
                 found = ReadSheet(file, sheet, index, roles)
+                if definition is not None:
+                    inputs = [
+                        (c.key, at)
+                        for c in definition.columns
+                        if c.is_input and (at := roles.get(c.key)) is not None
+                    ]
                 if "achievement" in roles:
                     m = _YEAR_IN_HEADING.search(
                         unicodedata.normalize("NFKC", str(values[roles["achievement"] - 1]))
@@ -185,10 +198,9 @@ def read_rows(
             return problem("file-too-many-rows", file=file, sheet=sheet, limit=MAX_DATA_ROWS)
         row = _row(found.roles, values, index)
         if definition is not None:
+            width = len(values)
             row.cells = {
-                c.key: Cell(values[at - 1] if at <= len(values) else None, _ref(at, index))
-                for c in definition.columns
-                if c.is_input and (at := found.roles.get(c.key)) is not None
+                key: Cell(values[at - 1] if at <= width else None, _ref(at, index)) for key, at in inputs
             }
         found.rows.append(row)
     return found

@@ -293,6 +293,20 @@ def record_from_db(values: Sequence[Any]) -> dict[str, Any]:
     return {k: (json.loads(v) if k in _JSON_COLUMNS else v) for k, v in zip(ROW_COLUMNS, values, strict=True)}
 
 
+_PLAIN_COLUMNS = tuple(c for c in ROW_COLUMNS if c not in _JSON_COLUMNS)
+_JSON_IN_ORDER = tuple(c for c in ROW_COLUMNS if c in _JSON_COLUMNS)
+ROW_SELECT = ", ".join(_PLAIN_COLUMNS) + ", '[' || " + " || ',' || ".join(_JSON_IN_ORDER) + " || ']'"
+"""The ``plan_rows`` columns for :func:`record_from_select`: the plain ones, then the JSON ones as one
+JSON array (decoded at once: six ``json.loads`` a row were half of reading a 5,800-row plan)."""
+
+
+def record_from_select(values: Sequence[Any]) -> dict[str, Any]:
+    """A ``plan_rows`` row selected as :data:`ROW_SELECT` — the same record as :func:`record_from_db`."""
+    record = dict(zip(_PLAIN_COLUMNS, values[:-1], strict=True))
+    record.update(zip(_JSON_IN_ORDER, json.loads(values[-1]), strict=True))
+    return record
+
+
 def migration_params(
     version: PlanVersion,
     legacy: Mapping[RowKey, int],

@@ -315,6 +315,40 @@ class SheetDefinition:
                 break
         return tuple(done.values())
 
+    @functools.cached_property
+    def plan_value_columns(self) -> tuple[Column, ...]:
+        """The plan columns that read a plan master heading, units before numbers (row_values' order).
+        Cached, as the others below: collect asks for them once per row of every form."""
+        ordered = sorted(self.of_source("plan"), key=lambda c: c.kind != "text")
+        return tuple(c for c in ordered if c.plan_from is not None and _is_heading(c.plan_from))
+
+    @functools.cached_property
+    def _typed_columns(self) -> dict[tuple[Source, ...], tuple[Column, ...]]:
+        return {}
+
+    def typed_columns(self, sources: Sequence[Source]) -> tuple[Column, ...]:
+        """The input columns of ``sources`` (a department's form, the secretariat's import), in order."""
+        key = tuple(sources)
+        found = self._typed_columns.get(key)
+        if found is None:
+            found = self._typed_columns[key] = tuple(
+                c for c in self.columns if c.source in key and c.is_input
+            )
+        return found
+
+    @functools.cached_property
+    def heading_patterns(self) -> tuple[tuple[str | None, re.Pattern[str]], ...]:
+        """(role, heading pattern) of the columns :func:`heading_keys` looks for."""
+        wanted = [
+            c for c in self.columns if c.is_input or c.plan_from in ("project", "department", "submitter")
+        ]
+        return tuple((c.plan_from if c.source == "plan" else c.key, heading_pattern(c)) for c in wanted)
+
+    @functools.cached_property
+    def allowed_codes(self) -> dict[str, tuple[str, ...]]:
+        """Each rating and choice column's codes, by key."""
+        return {c.key: _allowed(c, self.scales) for c in self.columns}
+
     @property
     def reads_plan_values(self) -> bool:
         """Whether a plan column reads a plan master heading (指標, 目標値): rows then have typed plan values."""
@@ -1555,9 +1589,8 @@ def row_values(
     """The typed values of every plan column (per year where it applies) merged over ``values``."""
     merged: dict[str, object] = dict(values)
     problems: list[Problem] = []
-    plan_columns = sorted(sheet.of_source("plan"), key=lambda c: c.kind != "text")  # units before numbers
-    for c in plan_columns:
-        if c.plan_from is None or not _is_heading(c.plan_from) or c.key in values:
+    for c in sheet.plan_value_columns:  # units before numbers
+        if c.key in values:
             continue
         raw = plan_value(c, plan_values, year)
         if c.kind == "text":
@@ -1695,9 +1728,7 @@ def check_row(
     """
     cells = cells or {}
     out: list[Problem] = []
-    for c in sheet.columns:
-        if c.source not in sources or not c.is_input:
-            continue
+    for c in sheet.typed_columns(sources):
         cell = cells.get(c.key)
         if c.key in invalid or not _blank(values.get(c.key)):
             continue
@@ -1742,7 +1773,7 @@ def proposal_problems(
     for c in sheet.columns:
         if c.proposal is None or c.source not in sources:
             continue
-        proposed, rating = proposal.get(c.key), _match_code(values.get(c.key), _allowed(c, sheet.scales))
+        proposed, rating = proposal.get(c.key), _match_code(values.get(c.key), sheet.allowed_codes[c.key])
         if proposed is None or not rating or rating == proposed:
             continue
         reason = c.proposal.reason
@@ -1793,9 +1824,7 @@ def evaluate_row(
     if plan_values is not None and year is not None:
         values, found = row_values(sheet, values, plan_values, year)
         problems.extend(found)
-    for c in sheet.columns:
-        if c.source not in sources or not c.is_input:
-            continue
+    for c in sheet.typed_columns(sources):
         cell = cells.get(c.key)
         value, found = parse_value(
             c,
@@ -2229,6 +2258,14 @@ _ANY_YEAR = "(?:(?:令和|平成|昭和)?(?:\\d+|元)年度|R\\d+|\\d{4})"
 
 def heading_text(value: object) -> str:
     """A heading as collect compares it: NFKC, without spaces, line breaks and 【】."""
+    if isinstance(value, str):
+        return _heading_text(value)
+    return _HEADING_NOISE.sub("", normalize_code(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _heading_text(value: str) -> str:
+    # Every returned form repeats the same title lines and headings: each is worked out once.
     return _HEADING_NOISE.sub("", normalize_code(value))
 
 
@@ -2248,16 +2285,14 @@ def heading_keys(sheet: SheetDefinition, headings: Sequence[object]) -> dict[str
     first heading that matches; ``no``, ``department``, ``submitter`` also by 事業No / 担当課 / 提出課."""
     found: dict[str, int] = {}
     texts = [heading_text(h) for h in headings]
-    wanted = [c for c in sheet.columns if c.is_input or c.plan_from in ("project", "department", "submitter")]
-    patterns = [(c, heading_pattern(c)) for c in wanted]
+    patterns = sheet.heading_patterns
     for j, text in enumerate(texts, 1):
         if not text:
             continue
         if text.upper().startswith("事業NO") and "no" not in found:
             found["no"] = j
             continue
-        for c, pattern in patterns:
-            role = c.plan_from if c.source == "plan" else c.key
+        for role, pattern in patterns:
             if role and role not in found and pattern.fullmatch(text):
                 found[role] = j
                 break

@@ -668,14 +668,14 @@ class Store:
         sql = "SELECT * FROM plan_versions" + ("" if replaced else " WHERE replaced_by IS NULL")
         heads = self.conn.execute(sql + " ORDER BY from_year, id").fetchall()
         rows: dict[int, list[VersionRow]] = {}
-        columns = ", ".join(migrations_v5.ROW_COLUMNS)
+        columns = migrations_v5.ROW_SELECT
         where = (
             ""
             if replaced
             else " WHERE version_id IN (SELECT id FROM plan_versions WHERE replaced_by IS NULL)"
         )
         for r in self.conn.execute(f"SELECT {columns} FROM plan_rows{where} ORDER BY version_id, position"):
-            rows.setdefault(r[0], []).append(row_from_record(migrations_v5.record_from_db(tuple(r))))
+            rows.setdefault(r[0], []).append(row_from_record(migrations_v5.record_from_select(tuple(r))))
         return [
             PlanVersion(
                 h["id"],
@@ -920,8 +920,13 @@ def _refuse_lost_store(path: Path) -> None:
         )
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""``json.dumps(value, ensure_ascii=False)``, without building an encoder per call (collect writes
+two JSON texts per entry, 11,000 entries at 100x)."""
+
+
 def _json(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def _sheet_fingerprint(text: str) -> str:
