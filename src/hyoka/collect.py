@@ -363,7 +363,7 @@ def _process(
             # The version of the plan in force for the year: its labels name the rows of the forms.
             version = store.version_for(year)
             plan = version.plan
-            run = _Run(ws, plan, store, year, prior_ratings(store, year), dry_run)
+            run = _Run(ws, plan, store, year, prior_ratings(store, year, ws.sheet_for), dry_run)
             run.row_ids = {r.row.key: r.row_id for r in version.rows if not r.dropped}
             run.accept_older = accept_older
             run.load_joint()

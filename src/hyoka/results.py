@@ -8,11 +8,12 @@ to come) make the row 不一致: it has no rating for the year until they agree.
 
 from __future__ import annotations
 
-import json
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from hyoka.plan import Plan, PlanRow, RowKey
+from hyoka.problems import HyokaError
 from hyoka.scale import RatingScale, same_scale
 from hyoka.sheet import (
     SECRETARIAT_SUBMITTER,
@@ -20,11 +21,10 @@ from hyoka.sheet import (
     SheetDefinition,
     combine_joint,
     compute,
-    parse_sheet,
     row_values,
 )
 from hyoka.store import Part, Store
-from hyoka.versions import PRIOR_SEPARATOR, PlanVersion
+from hyoka.versions import PRIOR_SEPARATOR
 from hyoka.years import FiscalYear
 
 
@@ -178,25 +178,15 @@ def scale_change(before: SheetDefinition, after: SheetDefinition) -> RatingScale
     return earlier
 
 
-def _version_sheet(version: PlanVersion) -> SheetDefinition | None:
-    """The definition stored with ``version``; None where none was recorded or it does not read
-    (the commands that need it say so through ``Workspace.sheet_for``)."""
-    try:
-        data = json.loads(version.sheet_json)
-    except ValueError:
-        return None
-    if not isinstance(data, dict) or not data:
-        return None
-    definition, problems = parse_sheet(data)
-    return None if any(p.severity == "error" for p in problems) else definition
-
-
-def prior_ratings(store: Store, year: FiscalYear) -> PriorRatings:
+def prior_ratings(
+    store: Store, year: FiscalYear, sheet_for: Callable[[FiscalYear], SheetDefinition] | None = None
+) -> PriorRatings:
     """The year before's ratings for the rows of ``year``'s version, by that version's labels.
 
     Follows the lineage through any number of versions: a renamed or renumbered row takes its
     predecessor's rating, a merged row each predecessor's (``A／B``), a split row its predecessor's.
-    Where the year before's version rated by another scale, :attr:`PriorRatings.scale` is that scale.
+    Given each year's definition (``sheet_for``, as ``Workspace.sheet_for``): where the year before's
+    version rated by another scale, :attr:`PriorRatings.scale` is that scale.
     """
     versions = store.versions()
     if not versions:
@@ -209,10 +199,10 @@ def prior_ratings(store: Store, year: FiscalYear) -> PriorRatings:
         {version.by_id[rid].row.key: value for rid, value in priors.items() if rid in version.by_id}
     )
     old = lineage.version_for(before)
-    if old is not version and old.sheet_json != version.sheet_json:
-        earlier, later = _version_sheet(old), _version_sheet(version)
-        if earlier is not None and later is not None:
-            out.scale = scale_change(earlier, later)
+    if sheet_for is not None and old is not version and old.sheet_json != version.sheet_json:
+        # last year's stored definition that does not read: that year's commands say so
+        with contextlib.suppress(HyokaError):
+            out.scale = scale_change(sheet_for(before), sheet_for(year))
     return out
 
 
