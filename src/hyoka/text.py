@@ -19,11 +19,9 @@ _EXCEL_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 _ZERO_WIDTH = re.compile("[\u200b-\u200d\u2060\ufeff]")
 _TRAILING_BLANKS = re.compile(r"[ \t\u3000]+(?=\n|$)")
-# Anything clean_text would change; one search is much cheaper than the five substitutions.
-_NEEDS_CLEANING = re.compile(
-    "_x[0-9A-Fa-f]{4}_|[\r\x0b\u2028\x00-\x08\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]"
-    "|[ \t\u3000](?:\n|$)|^\n|\n$"
-)
+# A character clean_text removes or turns into a line break.
+_CONTROL = re.compile("[\r\x0b\u2028\x00-\x08\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+_BLANKS = (" ", "\t", "\u3000")
 _SEPARATORS = re.compile(r"[・、]")  # the plan master's documented separators for a joint row
 
 
@@ -61,7 +59,7 @@ def clean_text(value: object) -> str:
     if value is None:
         return ""
     text = value if isinstance(value, str) else _number_text(value)
-    if not _NEEDS_CLEANING.search(text):
+    if not _needs_cleaning(text):
         return text  # the common case, and collect's hot path: nothing to change
     text = _EXCEL_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n").replace("\u2028", "\n")
@@ -69,6 +67,22 @@ def clean_text(value: object) -> str:
     text = _NOT_XML.sub("", text)
     text = _TRAILING_BLANKS.sub("", text)
     return text.strip("\n")
+
+
+def _needs_cleaning(text: str) -> bool:
+    """Whether :func:`clean_text` would change ``text``: a control character, an ``_xHHHH_`` escape,
+    blanks before a line break or at the end, an empty first or last line. One character-class
+    search and a few substring tests: a third of the time of one regex with all the alternatives,
+    and most texts (two per row of every return) need nothing."""
+    return (
+        _CONTROL.search(text) is not None
+        or ("_x" in text and _EXCEL_ESCAPE.search(text) is not None)
+        or " \n" in text
+        or "\t\n" in text
+        or "\u3000\n" in text
+        or text.startswith("\n")
+        or text.endswith(("\n", *_BLANKS))
+    )
 
 
 def split_departments(label: str) -> tuple[str, ...]:
