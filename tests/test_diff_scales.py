@@ -16,8 +16,7 @@ from hyoka.store import Part
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 from tests.conftest import MIDORI
-from tests.test_diff_column import _city, _indicator_part
-from tests.test_diff_column import _store as _store_parts
+from tests.test_diff_column import indicator  # noqa: F401 - the fixture: two years of 実績値
 
 R4, R5, R6 = FiscalYear(2022), FiscalYear(2023), FiscalYear(2024)
 GOLDEN = Path(__file__).parent / "data" / "golden"
@@ -272,35 +271,13 @@ def _change_unit(ws: Workspace, no: str, unit: str) -> None:
         writer.writerows(rows)
 
 
-@pytest.fixture
-def indicator(tmp_path: Path) -> Workspace:
-    """The indicator city's R5 and R6 実績値 (as tests/test_diff_column.py's fixture)."""
-    ws = _city(tmp_path, "indicator")
-    for year, rows in (
-        (R5, [("1", "保育課", "A", 8, "継続"), ("2", "子育て支援課", "B", 1150, "改善")]),
-        (R6, [("1", "保育課", "C", 12, "継続"), ("2", "子育て支援課", "A", 1400, "継続")]),
-    ):
-        joint = (500, 380) if year == R5 else (520, 400)
-        _store_parts(
-            ws,
-            year,
-            [
-                *(_indicator_part(*r) for r in rows),
-                _indicator_part("3", "健康推進課", "B", joint[0]),
-                _indicator_part("3", "子育て支援課", "B", joint[1]),
-                _indicator_part("4", "健康推進課", "B", 90, "拡充"),
-            ],
-        )
-    return ws
-
-
 UNIT_NOTICE = (
     "「実績値」の単位が令和5年度と令和6年度で異なる行があります（事業No.4 人 → 回）。"
     "その行は増減と改善・悪化を判定せず「変更」としています。"
 )
 
 
-def test_a_number_whose_unit_changed_is_changed_without_a_delta(indicator: Workspace, run) -> None:  # type: ignore[no-untyped-def]
+def test_a_number_whose_unit_changed_is_changed_without_a_delta(indicator: Workspace, run) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     _change_unit(indicator, "4", "回")
     _ok(run("plan", "adopt", "plan.csv", "--from", "R6", "-w", indicator.root))
     result = run("diff", "--year", "R6", "--column", "actual", "-f", "json", "-w", indicator.root)
