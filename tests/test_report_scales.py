@@ -91,7 +91,10 @@ def test_the_summary_counts_each_year_under_its_own_codes_and_says_so_once(
     run,  # type: ignore[no-untyped-def]
     tmp_path: Path,
 ) -> None:
-    doc = _report(rescaled, run, tmp_path / "out")
+    result = run("report", "--year", "R6", "--out", tmp_path / "out", "-w", rescaled)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines().count(f"お知らせ: {NOTICE}") == 1  # on the terminal too
+    doc = Document(str(tmp_path / "out" / TABLE))
     counts, changes = [grid(t) for t in doc.element.body.iter(qn("w:tbl"))][:2]
     # This year's codes, then the code only last year had.
     assert [c.text for c in counts[0]] == ["基本目標", "S", "A", "B", "C", "D", "計"]

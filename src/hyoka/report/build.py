@@ -230,6 +230,8 @@ def make_report(
             if n
         )
         result.notices.append(f"「案」として作成しました。{counts}あります。")
+    if ev.scale_notice:  # what the summary page says above the counts, said on the terminal too
+        result.notices.append(ev.scale_notice)
     if ev.sheet is not None and ev.sheet.unentered:
         titles = "・".join(dict.fromkeys(t for _, _, t in ev.sheet.unentered))
         result.notices.append(
