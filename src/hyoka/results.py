@@ -137,7 +137,11 @@ def load_year(store: Store, plan: Plan, year: FiscalYear) -> dict[RowKey, RowRes
 def ratings(store: Store, plan: Plan, year: FiscalYear) -> dict[RowKey, str]:
     """Rows with a rating in force in ``year`` (a partial joint row carries its first part's rating;
     a 不一致 joint row has none: diff counts it with the rows not yet rated, history shows it blank)."""
-    return {k: r.rating for k, r in load_year(store, plan, year).items() if r.rating}
+    return {
+        k: r.rating
+        for k, r in year_results(plan, store.current_parts(year, ratings_only=True)).items()
+        if r.rating
+    }
 
 
 def ratings_by_id(store: Store, year: FiscalYear) -> dict[int, str]:

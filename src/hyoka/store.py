@@ -596,23 +596,36 @@ class Store:
             self._versions = None
         return out
 
-    def current_parts(self, year: FiscalYear) -> list[Part]:
+    def current_parts(self, year: FiscalYear, *, ratings_only: bool = False) -> list[Part]:
         """The parts in force for ``year``, labelled as the version in force for it names their rows.
 
         Parts of rows that version has no place for (an adoption forced over stored returns) are left
-        out: they stay stored, but not in that year's documents.
+        out: they stay stored, but not in that year's documents. ``ratings_only``: each part with its
+        rating and nothing else (the prior year's ratings of collect, forms and diff: SQLite picks the
+        rating out of the stored JSON, which Python would otherwise decode with every text).
         """
         versions = self.versions()
         if not versions:
             return []
         version = Lineage(versions).version_for(year)
+        by_id = version.by_id
+        if ratings_only:
+            picked = self.conn.execute(
+                "SELECT e.row_id, e.submitter, json_extract(e.values_json, '$.rating'), e.sheet, e.cell"
+                " FROM current c JOIN entries e ON e.id = c.entry_id WHERE c.fiscal_year = ? ORDER BY e.id",
+                (year.start,),
+            ).fetchall()
+            return [
+                Part(by_id[rid].no, by_id[rid].department, submitter, _text(rating), "", "", sheet, cell, rid)
+                for rid, submitter, rating, sheet, cell in picked
+                if rid in by_id
+            ]
         rows = self.conn.execute(
             "SELECT e.row_id, e.submitter, e.values_json, e.sheet, e.cell, e.cells"
             " FROM current c JOIN entries e ON e.id = c.entry_id WHERE c.fiscal_year = ? ORDER BY e.id",
             (year.start,),
         ).fetchall()
         out = []
-        by_id = version.by_id
         for rid, submitter, values_json, sheet, cell, cells in rows:
             row = by_id.get(rid)
             if row is None:
