@@ -191,24 +191,7 @@ def diff_document(
         title=f"事業評価の比較 {before} → {after}（{what}）",
         sheets=(rows, counts, changes),
         notices=tuple(c.notice(gannen=gannen) for c in diff.notices),
-        records=tuple(
-            {
-                "no": r.no,
-                "project": r.project,
-                "department": r.department,
-                "before": r.before,
-                "after": r.after,
-                "change": r.change,
-                # Only when the row's identity moved (renamed, renumbered, merged): the JSON of a
-                # year without such rows stays as it was.
-                **(
-                    {"before_no": r.before_no, "before_department": r.before_department}
-                    if r.before_no is not None
-                    else {}
-                ),
-            }
-            for r in shown
-        ),
+        records=tuple(_diff_record(r) for r in shown),
     )
 
 
@@ -285,24 +268,28 @@ def column_diff_document(
         title=f"「{column.title}」の比較 {before} → {after}（{what}）",
         sheets=tuple(sheets),
         notices=tuple(c.notice(gannen=gannen) for c in diff.notices),
-        records=tuple(
-            {
-                "no": r.no,
-                "project": r.project,
-                "department": r.department,
-                "before": r.before,
-                "after": r.after,
-                "change": r.change,
-                **({"delta": r.delta} if number else {}),
-                **(
-                    {"before_no": r.before_no, "before_department": r.before_department}
-                    if r.before_no is not None
-                    else {}
-                ),
-            }
-            for r in shown
-        ),
+        records=tuple(_diff_record(r, delta=number) for r in shown),
     )
+
+
+def _diff_record(r: DiffRow, *, delta: bool = False) -> dict[str, object]:
+    """One row of a diff's JSON (the default comparison's and a column's); ``delta`` for a number column."""
+    return {
+        "no": r.no,
+        "project": r.project,
+        "department": r.department,
+        "before": r.before,
+        "after": r.after,
+        "change": r.change,
+        **({"delta": r.delta} if delta else {}),
+        # Only when the row's identity moved (renamed, renumbered, merged): the JSON of a year
+        # without such rows stays as it was.
+        **(
+            {"before_no": r.before_no, "before_department": r.before_department}
+            if r.before_no is not None
+            else {}
+        ),
+    }
 
 
 def _code(value: Value | None) -> str:
