@@ -344,8 +344,8 @@ def use_plain_param(p: Any) -> None:
             p._runtime_param = PlainParam(parameter_info=desc.parameter_info, annotation=desc.annotation)
 
 
-class JaCommand(TyperCommand):
-    context_class = JaContext
+class _PlainParams(click.Command):
+    """A command or group whose parameters (and help option) are coerced by :class:`PlainParam`."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -358,20 +358,14 @@ class JaCommand(TyperCommand):
         return option
 
 
-class JaGroup(TyperGroup):
+class JaCommand(_PlainParams, TyperCommand):
+    context_class = JaContext
+
+
+class JaGroup(_PlainParams, TyperGroup):
     """A group whose help and usage errors speak Japanese (and whose subcommands do too)."""
 
     context_class = JaContext
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for p in self.params:
-            use_plain_param(p)
-
-    def get_help_option(self, ctx: click.Context) -> Any:
-        option = super().get_help_option(ctx)
-        use_plain_param(option)
-        return option
 
     def built(self, name: str) -> click.Command | None:
         """The subcommand ``name``, built now if it was waiting (:class:`LazyCommand`)."""

@@ -99,13 +99,9 @@ def _meeting_notices(
 ) -> None:
     """What the clerk should know before putting the files on the website: a draft, and the date."""
     if ev.missing:
-        differing = sum(r.disagreeing for r in ev.missing)
-        counts = "、".join(
-            f"{what}の行が {n} 行"
-            for what, n in (("未提出", len(ev.missing) - differing), ("不一致", differing))
-            if n
-        )
-        result.notice(f"「案」として作成しました。{counts}あります。")
+        from hyoka.report.model import draft_notice
+
+        result.notice(draft_notice(ev.missing))
     if meeting is None:
         result.notice(
             f"{ev.year_label}を報告する会議が hyoka.toml にないため、日付は今日の日付（{ev.date_text}）です。"

@@ -14,7 +14,14 @@ from typing import Any
 
 from hyoka.problems import HyokaError
 from hyoka.report import agenda, evaluation, pack, pdf, templates
-from hyoka.report.model import EarlierOpinions, Evaluation, MissingRow, build_evaluation, descendants
+from hyoka.report.model import (
+    EarlierOpinions,
+    Evaluation,
+    MissingRow,
+    build_evaluation,
+    descendants,
+    draft_notice,
+)
 from hyoka.results import load_year, prior_results, with_second_stage
 from hyoka.text import safe_filename
 from hyoka.workspace import Material, Meeting, Workspace
@@ -223,13 +230,7 @@ def make_report(
     fonts = {"mincho": config.font_mincho, "gothic": config.font_gothic}
     result = ReportResult()
     if ev.missing:
-        differing = sum(r.disagreeing for r in ev.missing)
-        counts = "、".join(
-            f"{what}の行が {n} 行"
-            for what, n in (("未提出", len(ev.missing) - differing), ("不一致", differing))
-            if n
-        )
-        result.notices.append(f"「案」として作成しました。{counts}あります。")
+        result.notices.append(draft_notice(ev.missing))
     if ev.scale_notice:  # what the summary page says above the counts, said on the terminal too
         result.notices.append(ev.scale_notice)
     if ev.sheet is not None and ev.sheet.unentered:

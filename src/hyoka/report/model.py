@@ -153,6 +153,17 @@ class MissingRow:
         return bool(self.ratings)
 
 
+def draft_notice(missing: Sequence[MissingRow]) -> str:
+    """What a draft made with rows still missing tells the clerk (report and publish alike)."""
+    differing = sum(r.disagreeing for r in missing)
+    counts = "、".join(
+        f"{what}の行が {n} 行"
+        for what, n in (("未提出", len(missing) - differing), ("不一致", differing))
+        if n
+    )
+    return f"「案」として作成しました。{counts}あります。"
+
+
 @dataclass(frozen=True)
 class Evaluation:
     title: str
