@@ -290,7 +290,7 @@ def test_read_ahead_stops_when_the_run_stops(tmp_path: Path, monkeypatch: pytest
 
     monkeypatch.setattr(collect_module, "_read_one", slow_read)
     files = [tmp_path / f"{i}.xlsx" for i in range(20)]
-    stream = collect_module._read_all(files, "form", frozenset())
-    assert next(stream)[0] == files[0]
-    stream.close()  # as when storing a file fails or Ctrl-C stops the run
+    reader = collect_module._Reader(files, "form", frozenset())
+    assert next(iter(reader))[0] == files[0]
+    reader.close()  # as when storing a file fails or Ctrl-C stops the run
     assert len(read) <= 3 < 1 + collect_module.READ_AHEAD  # the files queued but not started are not read

@@ -18,7 +18,7 @@ import pickle
 import re
 import stat
 import time
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -563,28 +563,6 @@ class _Read:
     link: bool | None = None  # the file is a symbolic link (looked at when read; None: not known)
 
 
-def _read_all(
-    files: list[Path],
-    mode: str,
-    known: frozenset[str],
-    fresh: frozenset[Path] = frozenset(),
-    sheet: str = "",
-) -> Generator[tuple[Path, _Read], None, None]:
-    """Each file read, in order; with worker processes when there are many (results stream back).
-
-    ``fresh`` files are read whole even when an identical file was accepted (the clerk brings it back).
-    Workers are started with ``spawn``, so that they hold nothing of the parent's (above all not the
-    writer lock, which a forked child would keep after a killed parent), and each exits when its
-    parent does (see :func:`_worker_start`). As with every spawned pool, a script that calls
-    :func:`collect` keeps its top level under ``if __name__ == "__main__":`` (workers import it).
-    """
-    reader = _Reader(files, mode, known, fresh, sheet)
-    try:
-        yield from reader
-    finally:
-        reader.close()
-
-
 def _workers(count: int) -> int:
     """Reader processes for a run of ``count`` files (0: the run reads without them)."""
     if count < PARALLEL_MIN_FILES:
@@ -595,7 +573,15 @@ def _workers(count: int) -> int:
 
 class _Reader:
     """Each file read, in order: with worker processes (:meth:`_pooled`, started at once, so that
-    they start while the run prepares), or by a thread a few files ahead (:func:`_read_ahead`)."""
+    they start while the run prepares), or by a thread a few files ahead (:func:`_read_ahead`);
+    :meth:`close` stops it (files not started are not read).
+
+    ``fresh`` files are read whole even when an identical file was accepted (the clerk brings it back).
+    Workers are started with ``spawn``, so that they hold nothing of the parent's (above all not the
+    writer lock, which a forked child would keep after a killed parent), and each exits when its
+    parent does (see :func:`_worker_start`). As with every spawned pool, a script that calls
+    :func:`collect` keeps its top level under ``if __name__ == "__main__":`` (workers import it).
+    """
 
     def __init__(
         self,
