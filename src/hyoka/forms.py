@@ -458,19 +458,20 @@ class _CellStyles:
     """
 
     def __init__(self) -> None:
+        from openpyxl.styles.cell_style import StyleArray
+
+        self._array = StyleArray
         self._arrays: dict[tuple[tuple[str, object], ...], Any] = {}
 
     def apply(self, cell: Any, **style: object) -> None:
-        from openpyxl.styles.cell_style import StyleArray
-
         key = tuple((name, value if isinstance(value, str) else id(value)) for name, value in style.items())
         array = self._arrays.get(key)
         if array is not None:
-            cell._style = StyleArray(array)
+            cell._style = self._array(array)
             return
         for name, value in style.items():
             setattr(cell, name, value)
-        self._arrays[key] = StyleArray(cell._style)
+        self._arrays[key] = self._array(cell._style)
 
 
 def _cell_value(value: object) -> str | int | float | None:
