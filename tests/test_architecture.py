@@ -33,6 +33,7 @@ ADAPTERS = {
     "hyoka.workbook",
     "hyoka.book",  # reads workbooks through python-calamine
     "hyoka.intake",
+    "hyoka.reading",  # one returned file read, in collect's reader processes
     "hyoka.tables",
     "hyoka.forms",
     "hyoka.feedback",

@@ -598,21 +598,21 @@ def test_a_file_that_fails_while_stored_does_not_count_for_the_rest_of_the_run(
 def test_ctrl_c_while_a_file_is_parsed_is_not_a_rejection(
     ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hyoka import collect as collect_module
+    from hyoka import reading as reading_module
 
     first = make_form(ws_r4, tmp_path / "1")
     second = make_form(ws_r4, tmp_path / "2", department="健康課", values={"7": ("会議を開催", "B", "継続")})
     import os
 
     os.utime(first, (1_700_000_000, 1_700_000_000))
-    real_read = collect_module.read_workbook
+    real_read = reading_module.read_workbook
 
     def interrupted_on_second(path: Path, *args: object) -> object:
         if path == second:
             raise KeyboardInterrupt
         return real_read(path, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(collect_module, "read_workbook", interrupted_on_second)
+    monkeypatch.setattr(reading_module, "read_workbook", interrupted_on_second)
     result = collect(ws_r4, [first, second], R5)
     assert [(f.name, f.status) for f in result.files] == [(first.name, "accepted")]
     assert result.interrupted is not None and result.interrupted.reason == "keyboard-interrupt"
@@ -798,14 +798,14 @@ def test_two_commands_migrating_an_old_store_at_once(tmp_path: Path, monkeypatch
 def test_a_fault_while_reading_is_reported_but_not_recorded_as_a_rejection(
     ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from hyoka import collect as collect_module
+    from hyoka import reading as reading_module
 
     path = make_form(ws_r4, tmp_path)
 
     def broken(*args: object) -> object:
         raise RuntimeError("a bug in reading")
 
-    monkeypatch.setattr(collect_module, "read_workbook", broken)
+    monkeypatch.setattr(reading_module, "read_workbook", broken)
     (f,) = collect(ws_r4, [path], R5).files
     assert (f.status, [p.code for p in f.problems]) == ("rejected", ["internal-error"])
     with ws_r4.store() as s:
@@ -818,7 +818,7 @@ def test_ctrl_c_that_a_parser_swallows_is_still_not_a_rejection(
     import contextlib
     import signal
 
-    from hyoka import collect as collect_module
+    from hyoka import reading as reading_module
     from hyoka.problems import problem
 
     path = make_form(ws_r4, tmp_path)
@@ -830,7 +830,7 @@ def test_ctrl_c_that_a_parser_swallows_is_still_not_a_rejection(
             signal.raise_signal(signal.SIGINT)
         return problem("file-corrupt", file=display, reason="形式が正しくありません: TypeError")
 
-    monkeypatch.setattr(collect_module, "read_workbook", swallowing)
+    monkeypatch.setattr(reading_module, "read_workbook", swallowing)
     result = collect(ws_r4, [path], R5)
     assert result.files == []
     assert result.interrupted is not None and result.interrupted.reason == "keyboard-interrupt"

@@ -280,15 +280,16 @@ def test_password_protected_xls_keeps_its_own_message(ws_r4: Workspace, tmp_path
 
 def test_read_ahead_stops_when_the_run_stops(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import hyoka.collect as collect_module
+    import hyoka.reading as reading_module
 
     read: list[str] = []
 
     def slow_read(path: Path, mode: str, known: frozenset[str]) -> object:
         read.append(path.name)
         time.sleep(0.05)
-        return collect_module._Read()
+        return reading_module.Read()
 
-    monkeypatch.setattr(collect_module, "_read_one", slow_read)
+    monkeypatch.setattr(collect_module, "read_one", slow_read)
     files = [tmp_path / f"{i}.xlsx" for i in range(20)]
     reader = collect_module._Reader(files, "form", frozenset())
     assert next(iter(reader))[0] == files[0]

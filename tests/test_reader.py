@@ -212,11 +212,11 @@ def test_two_sheets_that_look_like_the_form_warn_naming_both(ws_r4: Workspace, t
 def test_a_file_that_grows_while_read_is_not_read_without_limit(
     ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import hyoka.collect as collect_module
+    import hyoka.reading as reading_module
     import hyoka.workbook as workbook
 
     path = make_form(ws_r4, tmp_path)
-    monkeypatch.setattr(collect_module, "MAX_FILE_BYTES", 1000)  # the file is larger than the limit
+    monkeypatch.setattr(reading_module, "MAX_FILE_BYTES", 1000)  # the file is larger than the limit
     monkeypatch.setattr(workbook, "MAX_FILE_BYTES", 1000)
     monkeypatch.setattr(Path, "stat", _lying_stat(Path.stat))
     (f,) = collect(ws_r4, [path], R5).files

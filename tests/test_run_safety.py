@@ -116,21 +116,22 @@ def test_killed_collect_does_not_keep_the_workspace_locked(
 
 # --- Ctrl-C and a failing store part-way: say exactly what was stored -------------------------------
 
-INTERRUPTIBLE_CLI = textwrap.dedent(
+SLOWED_READING = textwrap.dedent(
     """
     import sys, time
-    import hyoka.collect
+    import hyoka.reading
     import hyoka.store
 
-    # Parsing is slowed in every process (spawned workers import this file too), so that Ctrl-C
-    # reaches the workers while they parse; each store is announced and then lingers.
-    real_read = hyoka.collect.read_workbook
+    # Parsing is slowed in every process, so that Ctrl-C reaches the workers while they parse (this
+    # is a sitecustomize: reader processes do not run the parent's script, but they do start Python);
+    # each store is announced and then lingers.
+    real_read = hyoka.reading.read_workbook
 
     def slow_read(*args, **kwargs):
         time.sleep(0.15)
         return real_read(*args, **kwargs)
 
-    hyoka.collect.read_workbook = slow_read
+    hyoka.reading.read_workbook = slow_read
     real_add = hyoka.store.Store.add_submission
 
     def announced_add(self, **kwargs):
@@ -140,15 +141,20 @@ INTERRUPTIBLE_CLI = textwrap.dedent(
         return sid
 
     hyoka.store.Store.add_submission = announced_add
+    """
+)
+INTERRUPTIBLE_CLI = textwrap.dedent(
+    """
+    import os, sys
 
-    if __name__ == "__main__":
-        import os
+    import hyoka.collect
 
-        os.cpu_count = lambda: 2  # from 24 files on, worker processes even on a one-core machine
-        from hyoka.cli import main
+    os.cpu_count = lambda: 2  # from 24 files on, worker processes even on a one-core machine
+    hyoka.collect.PARALLEL_MIN_FILES = 24
+    from hyoka.cli import main
 
-        sys.argv = ["hyoka", *sys.argv[1:]]
-        main()
+    sys.argv = ["hyoka", *sys.argv[1:]]
+    main()
     """
 )
 
@@ -181,6 +187,10 @@ def test_ctrl_c_part_way_says_what_was_stored(
     files = distinct_files(ws_r4, tmp_path / "in", count)
     script = tmp_path / "hyoka_cli.py"
     script.write_text(INTERRUPTIBLE_CLI, encoding="utf-8")
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOWED_READING, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
     args = [
         sys.executable,
         str(script),
@@ -196,6 +206,7 @@ def test_ctrl_c_part_way_says_what_was_stored(
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
         start_new_session=True,  # its own process group, as a terminal would make it
     )
     assert proc.stderr is not None

@@ -705,7 +705,7 @@ def _print_collect(result: Any, json_out: bool) -> None:
 
 def _print_interruption(result: Any) -> None:
     """Exactly what a stopped run stored and what it did not (each file is stored whole or not at all)."""
-    from hyoka.collect import readable
+    from hyoka.reading import readable
 
     stopped = result.interrupted
     typer.echo(f"エラー: {stopped.message}", err=True)

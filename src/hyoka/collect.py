@@ -11,31 +11,30 @@ Files of one run are taken oldest first (by modification time), so the newest re
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
 import re
-import stat
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
 from pathlib import Path, PurePath
 from typing import Any, Protocol
 
 from hyoka.forms import SECRETARIAT_KIND
-from hyoka.intake import FEEDBACK_MARK, ReadSheet, formulas_at, input_fingerprint, read_csv, read_workbook
+from hyoka.intake import ReadSheet
 from hyoka.plan import Plan, RowKey
 from hyoka.problems import SEVERITY_ORDER, HyokaError, Problem, Severity, problem
+from hyoka.reading import ARCHIVES, NOT_FORMS, Read, read_one, read_pickled, readable, sheet_arg, worker_start
 from hyoka.results import prior_ratings
-from hyoka.sheet import SECRETARIAT_SUBMITTER, SheetDefinition, Source, parse_sheet
+from hyoka.sheet import SECRETARIAT_SUBMITTER, SheetDefinition, Source
 from hyoka.store import Part, Store, writer_lock
 from hyoka.text import normalize_code
 from hyoka.validate import Context, validate, validate_secretariat
-from hyoka.workbook import MAX_FILE_BYTES, WorkbookError, is_lock_file, read_bounded
+from hyoka.workbook import WorkbookError, is_lock_file
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 
@@ -141,45 +140,6 @@ class CollectResult(RunOutcome):
         return {"schema": SCHEMA, "fiscal_year": self.year.short, **self.outcome_dict()}
 
 
-def readable(text: str, errors: str = "replace") -> str:
-    """A file name as a clerk can read it and SQLite can store it.
-
-    On Linux a name that is not UTF-8 (zips made on Japanese Windows carry cp932 bytes) arrives with
-    its bytes smuggled in as lone surrogates, which no terminal can print and SQLite refuses; they
-    become U+FFFD (or ``\\x82``-style escapes with ``errors="backslashreplace"``).
-    """
-    try:
-        raw = os.fsencode(text)
-    except UnicodeEncodeError:  # a surrogate that is not an escaped byte
-        raw = text.encode("utf-8", "surrogatepass")
-    return raw.decode("utf-8", errors)
-
-
-NOT_FORMS = {
-    ".pdf": "PDFファイル",
-    ".doc": "Wordの文書",
-    ".docx": "Wordの文書",
-    ".docm": "Wordの文書",
-    ".rtf": "文書ファイル（.rtf）",
-    ".odt": "LibreOffice/OpenOfficeの文書（.odt）",
-    ".csv": "CSVファイル（調査票の様式ではありません）",
-    ".xlsb": "Excelバイナリブック（.xlsb）",
-    ".numbers": "Numbersの書類",
-    ".ppt": "PowerPointのファイル",
-    ".pptx": "PowerPointのファイル",
-    ".jpg": "画像ファイル",
-    ".jpeg": "画像ファイル",
-    ".png": "画像ファイル",
-    ".heic": "画像ファイル",
-}
-"""Kinds of file found beside the returns that are listed as skipped, with what they are."""
-ARCHIVES = {
-    ".zip": "ZIPファイル（圧縮ファイル）",
-    ".lzh": "LZHファイル（圧縮ファイル）",
-    ".7z": "7-Zipファイル（圧縮ファイル）",
-    ".rar": "RARファイル（圧縮ファイル）",
-}
-"""Archives beside the returns: listed as skipped, with the advice to unpack them (never read inside)."""
 _SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
 
 
@@ -446,7 +406,7 @@ class _Commits:
         return None
 
 
-def _decide_safely(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
+def _decide_safely(run: _Run, path: Path, read: Read, mode: str) -> FileResult:
     try:
         return _decide(run, path, read, mode)
     except HyokaError:
@@ -549,20 +509,6 @@ HEAD_FILES = 24
 start, and workers take them only if the run has not come to them yet."""
 
 
-@dataclass
-class _Read:
-    """What reading one file found, before anything is decided."""
-
-    skipped: Problem | None = None  # a lock file
-    failure: Problem | None = None  # the file cannot be read as a form
-    sha: str = ""
-    mtime: float = 0.0
-    known: bool = False  # an identical file was already accepted for the year
-    sheet: ReadSheet | None = None
-    formulas: dict[str, str] = field(default_factory=dict)
-    link: bool | None = None  # the file is a symbolic link (looked at when read; None: not known)
-
-
 def _workers(count: int) -> int:
     """Reader processes for a run of ``count`` files (0: the run reads without them)."""
     if count < PARALLEL_MIN_FILES:
@@ -579,8 +525,8 @@ class _Reader:
     ``fresh`` files are read whole even when an identical file was accepted (the clerk brings it back).
     Workers are started with ``spawn``, so that they hold nothing of the parent's (above all not the
     writer lock, which a forked child would keep after a killed parent), and each exits when its
-    parent does (see :func:`_worker_start`). As with every spawned pool, a script that calls
-    :func:`collect` keeps its top level under ``if __name__ == "__main__":`` (workers import it).
+    parent does (see :func:`hyoka.reading.worker_start`). A worker imports :mod:`hyoka.reading` and
+    nothing of the program that started it (see :func:`_main_left_out`).
     """
 
     def __init__(
@@ -594,7 +540,7 @@ class _Reader:
         self.files, self.mode, self.known, self.fresh, self.sheet = files, mode, known, fresh, sheet
         self.pool: Any = None
         self.futures: dict[int, Any] = {}
-        self.started: Iterator[tuple[Path, _Read]] | None = None
+        self.started: Iterator[tuple[Path, Read]] | None = None
         workers = _workers(len(files))
         if workers and len(files) >= 2:
             self._start(workers)
@@ -602,11 +548,11 @@ class _Reader:
     def known_for(self, path: Path) -> frozenset[str]:
         return frozenset() if self.fresh and _resolved([path]) <= self.fresh else self.known
 
-    def read_here(self, path: Path) -> _Read:
+    def read_here(self, path: Path) -> Read:
         with _interrupts_noted():
-            return _read_one(path, self.mode, self.known_for(path), *_sheet_arg(self.sheet))
+            return read_one(path, self.mode, self.known_for(path), *sheet_arg(self.sheet))
 
-    def __iter__(self) -> Iterator[tuple[Path, _Read]]:
+    def __iter__(self) -> Iterator[tuple[Path, Read]]:
         if self.pool is not None:
             self.started = self._pooled()
         elif len(self.files) < 2:
@@ -621,20 +567,21 @@ class _Reader:
         from concurrent.futures import ProcessPoolExecutor
 
         self.pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_start
+            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=worker_start
         )
         head = min(HEAD_FILES, len(self.files))
         try:
-            for i in [*range(head, len(self.files)), *range(head)]:
-                path = self.files[i]
-                self.futures[i] = self.pool.submit(
-                    _read_pickled, path, self.mode, self.known_for(path), *_sheet_arg(self.sheet)
-                )
+            with _main_left_out():  # the workers are spawned by the first submissions
+                for i in [*range(head, len(self.files)), *range(head)]:
+                    path = self.files[i]
+                    self.futures[i] = self.pool.submit(
+                        read_pickled, path, self.mode, self.known_for(path), *sheet_arg(self.sheet)
+                    )
         except BaseException:  # Ctrl-C while the workers start: the caller never gets to close this
             self.close()
             raise
 
-    def _pooled(self) -> Iterator[tuple[Path, _Read]]:
+    def _pooled(self) -> Iterator[tuple[Path, Read]]:
         """By a worker or by the run itself, whichever gets to the file first: a file no worker has
         taken yet when the run needs it is taken back and read here. So the run reads the first files
         while the workers start, and reads on by itself where they fall behind (a loaded machine)."""
@@ -647,7 +594,7 @@ class _Reader:
                     read = pickle.loads(future.result())
                 except Exception as exc:  # a worker that died (memory) costs this file, not the run
                     reason = f"{type(exc).__name__}: {exc}"
-                    read = _Read(failure=problem("internal-error", file=readable(path.name), reason=reason))
+                    read = Read(failure=problem("internal-error", file=readable(path.name), reason=reason))
             yield path, read
 
     def close(self) -> None:
@@ -660,27 +607,30 @@ class _Reader:
             self.pool = None
 
 
-def _worker_start() -> None:
-    """In each reader process: Ctrl-C is the parent's to handle (a terminal sends it to the whole
-    group, and a worker must never turn it into a failure of the file it reads), and the worker
-    exits as soon as its parent is gone (killed, closed terminal), instead of waiting for work forever."""
-    import multiprocessing
-    import signal
-    import threading
+@contextmanager
+def _main_left_out() -> Iterator[None]:
+    """While reader processes are spawned: the parent's main module is not run again in them.
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    parent = multiprocessing.parent_process()
-    if parent is None:
+    ``spawn`` runs the parent's main script in each child before its first task (under another name),
+    which for the ``hyoka`` console script imports :mod:`hyoka.cli` and with it the command line, and
+    for a clerk's own script that calls :func:`collect` runs that script's top level. A reader needs
+    neither: its task, :func:`hyoka.reading.read_pickled`, names everything it imports. The main
+    module's ``__file__`` and ``__spec__``, which ``spawn`` reads to find the script, are hidden
+    while the processes start and put back after. (Should a later Python find the script another
+    way, the workers only start slower.)
+    """
+    main = sys.modules.get("__main__")
+    if main is None:
+        yield
         return
-    sentinel = parent.sentinel
-
-    def watch() -> None:
-        from multiprocessing.connection import wait
-
-        wait([sentinel])  # ready when the parent is gone: its end of the pipe (or its handle) closed
-        os._exit(1)
-
-    threading.Thread(target=watch, name="hyoka-parent-watch", daemon=True).start()
+    names = ("__file__", "__spec__")
+    saved: dict[str, Any] = {name: main.__dict__.pop(name) for name in names if name in main.__dict__}
+    main.__spec__ = None
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
 
 
 READ_AHEAD = 4
@@ -689,7 +639,7 @@ READ_AHEAD = 4
 
 def _read_ahead(
     files: list[Path], mode: str, known_for: Callable[[Path], frozenset[str]], sheet: str = ""
-) -> Iterator[tuple[Path, _Read]]:
+) -> Iterator[tuple[Path, Read]]:
     """Each file read, in order, by one background thread a few files ahead of the caller.
 
     Storing a file mostly waits for the disk (the commit's fsync, which releases the GIL), so reading
@@ -701,10 +651,10 @@ def _read_ahead(
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hyoka-read")
     try:
-        pending: deque[tuple[Path, Future[_Read]]] = deque()
+        pending: deque[tuple[Path, Future[Read]]] = deque()
         queue = iter(files)
         for path in queue:
-            pending.append((path, pool.submit(_read_one, path, mode, known_for(path), *_sheet_arg(sheet))))
+            pending.append((path, pool.submit(read_one, path, mode, known_for(path), *sheet_arg(sheet))))
             if len(pending) >= READ_AHEAD:
                 break
         while pending:
@@ -714,105 +664,13 @@ def _read_ahead(
                 pending.append(
                     (
                         following,
-                        pool.submit(_read_one, following, mode, known_for(following), *_sheet_arg(sheet)),
+                        pool.submit(read_one, following, mode, known_for(following), *sheet_arg(sheet)),
                     )
                 )
             yield path, future.result()
     finally:
         # Ctrl-C or a failed store: the files not started yet are not read (the one being read ends).
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _sheet_arg(sheet: str) -> tuple[str, ...]:
-    """``_read_one``'s sheet argument, given only for a workspace's own sheet (Koganei's call is as before)."""
-    return (sheet,) if sheet else ()
-
-
-@lru_cache(maxsize=4)
-def _definition(sheet: str) -> SheetDefinition | None:
-    """A workspace's own sheet definition from its JSON (worker processes get it as text)."""
-    if not sheet:
-        return None
-    definition, _ = parse_sheet(json.loads(sheet))
-    return definition
-
-
-def _read_one(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> _Read:
-    display = readable(path.name)
-    if is_lock_file(path):
-        return _Read(skipped=problem("file-lock", file=display))
-    archive = ARCHIVES.get(path.suffix.lower())
-    if archive is not None:
-        return _Read(skipped=problem("file-archive", file=display, kind=archive))
-    kind = NOT_FORMS.get(path.suffix.lower())
-    if kind is not None and not (mode == "import" and path.suffix.lower() == ".csv"):
-        return _Read(skipped=problem("file-not-a-form", file=display, kind=kind))
-    try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # /dev/zero, a pipe: reading would never end
-            return _Read(failure=problem("file-not-regular", file=display))
-        size, mtime = info.st_size, info.st_mtime
-        if size == 0:
-            return _Read(failure=problem("file-empty", file=display))
-        if size > MAX_FILE_BYTES:
-            return _Read(failure=problem("file-too-large", file=display, reason=f"{size:,} バイト"))
-        sha = hashlib.sha256(read_bounded(path, display)).hexdigest()
-    except WorkbookError as exc:
-        return _Read(failure=exc.problem)
-    except FileNotFoundError:
-        return _Read(failure=problem("file-not-found", file=display))
-    except OSError as exc:
-        return _Read(failure=problem("file-corrupt", file=display, reason=exc.strerror or str(exc)))
-    if sha in known:
-        return _Read(sha=sha, known=True)
-    try:
-        required: tuple[str, ...] = ("rating",) if mode == "form" else ("department", "rating")
-        definition = _definition(sheet)
-        if definition is not None:  # a workspace's own [sheet]: its first rating column's heading
-            first = definition.default_diff_column
-            required = ((first,) if first else ()) if mode == "form" else ("department", *(first or "",))
-            required = tuple(r for r in required if r)
-        sheet_read = _read_sheet(path, display, mode, required, definition)
-        if (
-            mode == "import"
-            and definition is not None
-            and definition.secretariat_columns
-            and isinstance(sheet_read, Problem)
-            and sheet_read.code == "sheet-not-found"
-        ):  # no department rating heading: perhaps the secretariat's table (事業No | 担当課 | 二次評価 …)
-            again = _read_sheet(path, display, mode, ("department",), definition)
-            if not isinstance(again, Problem) and any(
-                c.key in again.roles for c in definition.secretariat_columns
-            ):
-                sheet_read = again
-        if isinstance(sheet_read, Problem):
-            return _Read(failure=sheet_read, sha=sha)
-        mark = sheet_read.meta.get(FEEDBACK_MARK)
-        if mark and mark == input_fingerprint(sheet_read):  # the copy hyoka wrote, sent back unchanged
-            return _Read(skipped=problem("file-feedback-copy", file=display), sha=sha)
-        formulas = _formulas(path, sheet_read)
-        return _Read(sha=sha, mtime=mtime, sheet=sheet_read, formulas=formulas, link=path.is_symlink())
-    except Exception as exc:  # a bug in reading must not cost the other files
-        return _Read(
-            failure=problem("internal-error", file=display, reason=f"{type(exc).__name__}: {exc}"), sha=sha
-        )
-
-
-def _read_pickled(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> bytes:
-    """:func:`_read_one` in a reader process, pickled there: the run unpickles it when it takes the
-    file. (Left to the pool, the unpickling runs in a thread of the run's process that takes the
-    interpreter from the run each time the run waits for the disk or the store.)"""
-    return pickle.dumps(_read_one(path, mode, known, sheet), protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _read_sheet(
-    path: Path, display: str, mode: str, required: tuple[str, ...], definition: SheetDefinition | None
-) -> ReadSheet | Problem:
-    if path.suffix.lower() == ".csv":
-        if mode != "import":
-            return problem("file-not-excel", file=display)
-        return read_csv(path, display, required, definition)
-    return read_workbook(path, display, required, definition)
 
 
 # --- deciding: validate against the plan and the store, then store or reject ---------------------------
@@ -822,7 +680,7 @@ FUTURE_TOLERANCE_S = 3600
 """A saved time more than this after the moment it is judged at is taken for a wrong clock."""
 
 
-def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
+def _decide(run: _Run, path: Path, read: Read, mode: str) -> FileResult:
     display = readable(path.name)
     if read.skipped is not None:
         return FileResult(path, "skipped", problems=[read.skipped])
@@ -931,7 +789,7 @@ def _decide(run: _Run, path: Path, read: _Read, mode: str) -> FileResult:
 
 
 def _decide_secretariat(
-    run: _Run, path: Path, read: _Read, definition: SheetDefinition, book: bool
+    run: _Run, path: Path, read: Read, definition: SheetDefinition, book: bool
 ) -> FileResult:
     """A secretariat import (its table, or the workbook ``forms --secretariat`` made): every row's
     secretariat columns checked, stored whole or not at all as entries of ``@secretariat``, each
@@ -978,7 +836,7 @@ def _decide_secretariat(
     return FileResult(path, status, SECRETARIAT_LABEL, len(parts), problems)
 
 
-def _duplicate(run: _Run, path: Path, read: _Read) -> FileResult:
+def _duplicate(run: _Run, path: Path, read: Read) -> FileResult:
     """An identical file was accepted for the year: nothing changes — say what is in force."""
     display = readable(path.name)
     earlier = run.store.accepted_with_hash(run.year, read.sha)
@@ -999,7 +857,7 @@ def _duplicate(run: _Run, path: Path, read: _Read) -> FileResult:
     return FileResult(path, "unchanged", earlier.submitter or None, earlier.row_count, [found])
 
 
-def _against_current(run: _Run, path: Path, read: _Read, submitter: str) -> list[Problem]:
+def _against_current(run: _Run, path: Path, read: Read, submitter: str) -> list[Problem]:
     """May this return replace the department's return in force? See :func:`against_in_force`."""
     return against_in_force(
         readable(path.name),
@@ -1141,24 +999,6 @@ def _identify_submitter(plan: Plan, sheet: ReadSheet, path: Path) -> str | None:
     return None
 
 
-def _formulas(path: Path, sheet: ReadSheet) -> dict[str, str]:
-    """Look for formulas only behind cells that read empty — most files have none, and this re-reads."""
-    if sheet.sheet is None:
-        return {}
-    if sheet.formulas is not None:  # found while the file was read (calamine's sheet scan)
-        return sheet.formulas
-    refs = [
-        c.ref
-        for row in sheet.rows
-        for c in (row.rating, row.achievement, row.outlook)
-        if c.ref and (c.value is None or str(c.value) == "")
-    ]
-    try:
-        return formulas_at(path, sheet.sheet, refs)
-    except Exception:  # the values were readable; failing to look behind them is not a new error
-        return {}
-
-
 def _when(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 
@@ -1196,8 +1036,7 @@ def decide_year(
 
 def recorded_year(path: Path) -> FiscalYear | None:
     """The year in a form's hidden ``_hyoka`` sheet; None for anything else (its problems come later)."""
-    from hyoka.forms import META_SHEET
-    from hyoka.workbook import WorkbookError, open_workbook
+    from hyoka.workbook import META_SHEET, open_workbook
 
     if is_lock_file(path) or path.suffix.lower() not in EXCEL_SUFFIXES:
         return None

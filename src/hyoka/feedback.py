@@ -198,8 +198,8 @@ def mark_feedback_copy(wb: Workbook) -> None:
     collect reads a file with the mark whose input still has that fingerprint as the copy hyoka wrote
     (sent back unchanged, skipped), and any other as a corrected return.
     """
-    from hyoka.forms import META_SHEET
     from hyoka.intake import FEEDBACK_MARK, ReadSheet, form_sheet_order, input_fingerprint, read_rows
+    from hyoka.workbook import META_SHEET
 
     fingerprint = None
     for name in form_sheet_order(wb.sheetnames):

@@ -35,6 +35,8 @@ from hyoka.sheet import (
 )
 from hyoka.sheet import Column as SheetColumn
 from hyoka.text import safe_filename, text_em, wrapped_lines
+from hyoka.workbook import META_SHEET as META_SHEET  # the form's sheets, re-exported for writers
+from hyoka.workbook import SHEET_NAME as SHEET_NAME
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 
@@ -44,8 +46,6 @@ if TYPE_CHECKING:
     from openpyxl.worksheet.worksheet import Worksheet
 
 FORM_VERSION = "1"
-SHEET_NAME = "調査票"
-META_SHEET = "_hyoka"
 FILE_PREFIX = "調査票"
 MAX_PROMPT = 250  # Excel refuses a data-validation message longer than 255 characters
 MAX_EXAMPLES = 10  # rows named in a warning; the rest are counted

@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from hyoka.book import open_any
-from hyoka.forms import META_SHEET, SHEET_NAME
 from hyoka.problems import Problem, problem
 from hyoka.sheet import SheetDefinition, heading_keys
 from hyoka.tables import decode_csv
 from hyoka.text import clean_text, normalize_code
-from hyoka.workbook import WorkbookError, failure_reason, read_bounded
+from hyoka.workbook import META_SHEET, SHEET_NAME, WorkbookError, failure_reason, read_bounded
 
 HEADER_SEARCH_ROWS = 40
 EMPTY_RUN_END = 30

@@ -17,6 +17,11 @@ from hyoka.problems import HyokaError, Problem, problem
 if TYPE_CHECKING:
     from openpyxl.workbook.workbook import Workbook
 
+SHEET_NAME = "調査票"
+META_SHEET = "_hyoka"
+"""The sheets of the forms hyoka writes: the form, and the hidden one with what the form was made from
+(here, so that reading a return does not import the module that writes forms)."""
+
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_UNCOMPRESSED_BYTES = 400 * 1024 * 1024
 MAX_RATIO = 200
