@@ -531,13 +531,23 @@ def test_many_files_are_read_in_worker_processes_with_the_same_result(
     ws_r4: Workspace, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from hyoka import collect as collect_module
+    from hyoka import reading as reading_module
 
-    monkeypatch.setattr(collect_module, "PARALLEL_MIN_FILES", 2)
-    monkeypatch.setattr(collect_module.os, "cpu_count", lambda: 2)
+    started: list[int] = []
+
+    def start_workers(files: int) -> list[reading_module.Worker]:
+        workers = reading_module.start_workers(files)
+        started.append(len(workers))
+        return workers
+
+    monkeypatch.setattr(collect_module, "start_workers", start_workers)
+    monkeypatch.setattr(reading_module, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(reading_module.os, "cpu_count", lambda: 2)
     files = [SAMPLE / "returned" / "R5", SAMPLE / "returned" / "mistakes"]
     parallel = collect(ws_r4, files, R5, dry_run=True)
-    monkeypatch.setattr(collect_module, "PARALLEL_MIN_FILES", 10_000)
+    monkeypatch.setattr(reading_module, "PARALLEL_MIN_FILES", 10_000)
     sequential = collect(ws_r4, files, R5, dry_run=True)
+    assert started == [2, 0]
     assert len(parallel.files) == 17
     assert [f.to_dict() for f in parallel.files] == [f.to_dict() for f in sequential.files]
 

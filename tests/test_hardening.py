@@ -504,7 +504,7 @@ def test_two_collect_processes_at_once_store_each_file_once_and_keep_joint_rows_
 def test_same_file_twice_in_one_run_and_feedback_copies_are_skipped(ws_r4: Workspace, tmp_path: Path) -> None:
     import shutil
 
-    from hyoka.collect import discover
+    from hyoka.reading import discover
 
     path = make_form(ws_r4, tmp_path / "in")
     shutil.copy(path, path.with_name("コピー.xlsx"))

@@ -9,10 +9,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from hyoka.collect import collect, discover
+from hyoka.collect import collect
 from hyoka.forms import META_SHEET, SHEET_NAME
 from hyoka.plan import HEADINGS
 from hyoka.problems import CATALOGUE, HyokaError
+from hyoka.reading import discover
 from hyoka.workspace import Workspace, load_plan
 from tests.conftest import SAMPLE, read_csv
 from tests.helpers import R5, header_of, make_form

@@ -7,6 +7,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from hyoka.workspace import Workspace
+from tests.helpers import make_form
+
 # What a reader process must not load: the store, the plan's versions, forms, the command line.
 HEAVY = ("hyoka.cli", "hyoka.collect", "hyoka.store", "hyoka.forms", "hyoka.workspace", "openpyxl", "typer")
 
@@ -34,7 +39,7 @@ SPAWN = textwrap.dedent(
         from concurrent.futures import ProcessPoolExecutor
         from contextlib import nullcontext
 
-        from hyoka.collect import _main_left_out
+        from hyoka.reading import _main_left_out
 
         hide = sys.argv[2] == "hidden"
         with (_main_left_out() if hide else nullcontext()):
@@ -58,3 +63,72 @@ def test_spawned_readers_do_not_run_the_parent_s_script_again(tmp_path: Path) ->
         )
         assert (out.returncode, out.stdout.strip()) == (0, "OK"), out.stderr
         assert marker.exists() is runs_again, how
+
+
+def test_a_read_file_comes_out_of_a_reader_process_as_it_went_in(ws_r4: Workspace, tmp_path: Path) -> None:
+    import pickle
+    from datetime import datetime
+
+    from hyoka.intake import Cell
+    from hyoka.reading import read_one, read_pickled
+
+    path = make_form(ws_r4, tmp_path)
+    read = read_one(path, "form", frozenset())
+    assert read.sheet is not None and read.sheet.rows
+    assert pickle.loads(read_pickled(path, "form", frozenset())) == read
+    for value in ("A", 5, 5.5, None, datetime(2024, 3, 31), True):
+        cell = pickle.loads(pickle.dumps(Cell(value, "C14")))
+        assert (type(cell), cell, type(cell.value)) == (Cell, Cell(value, "C14"), type(value))
+
+
+DYING_READER = textwrap.dedent(
+    """
+    import multiprocessing, os
+    import hyoka.reading
+
+    real_read = hyoka.reading.read_workbook
+
+    def read(path, *args, **kwargs):
+        # In a reader process only: the file that kills it (as memory running out would).
+        if multiprocessing.parent_process() is not None and path.name.startswith("05_"):
+            os._exit(9)
+        return real_read(path, *args, **kwargs)
+
+    hyoka.reading.read_workbook = read
+    """
+)
+
+
+def test_a_reader_process_that_dies_costs_the_file_it_was_reading_only(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import shutil
+
+    from hyoka import reading
+    from hyoka.collect import collect
+    from tests.conftest import SAMPLE
+    from tests.helpers import R5
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(DYING_READER, encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(reading.os, "cpu_count", lambda: 2)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, path in enumerate(sorted((SAMPLE / "returned" / "R5").iterdir())):
+        shutil.copy(path, folder / f"{i:02d}_{path.name}")
+        os.utime(folder / f"{i:02d}_{path.name}", (1_700_000_000 + i, 1_700_000_000 + i))
+    result = collect(ws_r4, [folder], R5, dry_run=True)
+    outcomes = [(f.name[:3], f.status, [p.code for p in f.problems]) for f in result.files]
+    assert outcomes[5] == ("05_", "rejected", ["internal-error"])
+    assert "読み取りのプロセスが終了しました（終了コード 9）" in result.files[5].problems[0].message
+    # The other worker's files, and the dead one's queued files (read by the run itself), as ever.
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 10_000)
+    alone = collect(ws_r4, [folder], R5, dry_run=True)
+    assert len(result.files) == len(alone.files) == 11
+    assert [f.to_dict() for i, f in enumerate(result.files) if i != 5] == [
+        f.to_dict() for i, f in enumerate(alone.files) if i != 5
+    ]

@@ -38,13 +38,13 @@ SLOW_COLLECT = textwrap.dedent(
         seen.append(path)
         time.sleep(0.3)
 
-    if __name__ == "__main__":  # worker processes are spawned: they import this file again
+    if __name__ == "__main__":
         import os
 
-        import hyoka.collect
+        import hyoka.reading
 
         os.cpu_count = lambda: 2  # worker processes even on a one-core machine
-        hyoka.collect.PARALLEL_MIN_FILES = 24  # the worker path, whatever size the run needs for it
+        hyoka.reading.PARALLEL_MIN_FILES = 24  # the worker path, whatever size the run needs for it
         ws = Workspace.load(Path(sys.argv[1]))
         collect(ws, [Path(sys.argv[2])], FiscalYear(2023), on_file=on_file)
         print("DONE", flush=True)
@@ -147,10 +147,10 @@ INTERRUPTIBLE_CLI = textwrap.dedent(
     """
     import os, sys
 
-    import hyoka.collect
+    import hyoka.reading
 
     os.cpu_count = lambda: 2  # from 24 files on, worker processes even on a one-core machine
-    hyoka.collect.PARALLEL_MIN_FILES = 24
+    hyoka.reading.PARALLEL_MIN_FILES = 24
     from hyoka.cli import main
 
     sys.argv = ["hyoka", *sys.argv[1:]]

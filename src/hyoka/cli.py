@@ -616,10 +616,9 @@ def collect(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """回収した調査票を確認して取り込みます。誤りのあるファイルは丸ごと差し戻し、何も保存しません。"""
-    from hyoka.collect import collect as run_collect
-    from hyoka.collect import discover
+    from hyoka.reading import discover, start_workers
 
-    ws = _workspace(workspace)
+    ws = _workspace(workspace, notice=False)
     fy = _year(year) if year is not None else None
     if any(not p.strip() for p in paths):  # Path("") would mean the current folder
         fail("空のパスが指定されています。回収した調査票のファイルまたはフォルダを指定してください。")
@@ -627,6 +626,11 @@ def collect(
     files = discover([*(Path(p) for p in paths), *older])
     if not files:
         fail("調査票のファイルが見つかりません。ファイルまたはフォルダのパスを確認してください。")
+    # A large run's reader processes start first: they start up while the store is read below.
+    workers = start_workers(len(files))
+    _working_copy_notice(ws)
+    from hyoka.collect import collect as run_collect
+
     if fy is None:
         fy = _year_of_forms(ws, files, quiet=json_out)
     show_progress = not json_out and sys.stderr.isatty()
@@ -641,6 +645,7 @@ def collect(
             feedback_dir=feedback,
             on_file=lambda _p: bar.update(1),
             accept_older=older,
+            workers=workers,
         )
     _finish_collect(result, json_out)
 
@@ -1217,7 +1222,7 @@ def _meeting_of_files(ws: "Workspace", files: list[Path], meeting: str | None) -
 
 
 def _found_files(paths: list[str]) -> list[Path]:
-    from hyoka.collect import discover
+    from hyoka.reading import discover
 
     if any(not p.strip() for p in paths):
         fail("空のパスが指定されています。ファイルまたはフォルダを指定してください。")

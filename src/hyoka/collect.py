@@ -12,12 +12,10 @@ Files of one run are taken oldest first (by modification time), so the newest re
 from __future__ import annotations
 
 import json
-import os
-import pickle
 import re
-import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,7 +26,20 @@ from hyoka.forms import SECRETARIAT_KIND
 from hyoka.intake import ReadSheet
 from hyoka.plan import Plan, RowKey
 from hyoka.problems import SEVERITY_ORDER, HyokaError, Problem, Severity, problem
-from hyoka.reading import ARCHIVES, NOT_FORMS, Read, read_one, read_pickled, readable, sheet_arg, worker_start
+from hyoka.reading import (
+    EXCEL_SUFFIXES,
+    FOLDER_SUFFIXES,
+    WORKER_AHEAD,
+    Read,
+    Worker,
+    WorkerGone,
+    discover,
+    read_one,
+    readable,
+    sheet_arg,
+    start_workers,
+    stop_workers,
+)
 from hyoka.results import prior_ratings
 from hyoka.sheet import SECRETARIAT_SUBMITTER, SheetDefinition, Source
 from hyoka.store import Part, Store, writer_lock
@@ -39,8 +50,6 @@ from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 
 SCHEMA = "hyoka.collect/1"
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
-FOLDER_SUFFIXES = (*EXCEL_SUFFIXES, ".xls", ".ods")
 _YEAR_IN_NAME = re.compile(r"_((?:R|H)\d{1,3})_", re.IGNORECASE)
 
 
@@ -140,40 +149,6 @@ class CollectResult(RunOutcome):
         return {"schema": SCHEMA, "fiscal_year": self.year.short, **self.outcome_dict()}
 
 
-_SYSTEM_FILES = {"thumbs.db", "desktop.ini"}
-
-
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files named, and in folders (recursively) the returns and the documents beside them, oldest first.
-
-    Documents of the kinds in :data:`NOT_FORMS` are picked up so that they are listed as skipped with
-    the reason; hidden and system files are left out. Feedback copies (要修正_…) are returns too: a
-    department may correct one and send it back; collect tells an unchanged copy by its mark.
-    """
-    found: dict[Path, Path] = {}
-    wanted = {*FOLDER_SUFFIXES, *NOT_FORMS, *ARCHIVES}
-    for path in paths:
-        if path.is_dir():
-            for p in sorted(path.rglob("*")):
-                if (
-                    p.suffix.lower() in wanted
-                    and not p.name.startswith(".")
-                    and p.name.lower() not in _SYSTEM_FILES
-                    and p.is_file()
-                ):
-                    found.setdefault(p.resolve(), p)
-        else:
-            found.setdefault(path.resolve(), path)
-    return sorted(found.values(), key=_mtime)
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
 @dataclass
 class _Run:
     """What every file of one run is checked against."""
@@ -259,16 +234,19 @@ def collect(
     feedback_dir: Path | None = None,
     on_file: Callable[[Path], None] | None = None,
     accept_older: Iterable[Path] = (),
+    workers: Sequence[Worker] | None = None,
 ) -> CollectResult:
     """Collect returned forms; see the module docstring for what is stored when.
 
     ``accept_older`` names files that may replace a department's return in force although they were
     saved earlier (the clerk brings an earlier version back on purpose); they are collected too.
+    ``workers``: reader processes started beforehand (:func:`hyoka.reading.start_workers`) for
+    these files, which the run takes over; by default a large run starts its own.
     A run stopped by Ctrl-C or by a failing store returns what it did, with ``interrupted`` set.
     """
     older = list(accept_older)
     files = discover([*paths, *older])
-    return _process(ws, files, year, "form", dry_run, feedback_dir, on_file, _resolved(older))
+    return _process(ws, files, year, "form", dry_run, feedback_dir, on_file, _resolved(older), workers)
 
 
 def import_table(ws: Workspace, path: Path, year: FiscalYear, *, dry_run: bool = False) -> CollectResult:
@@ -300,6 +278,24 @@ def _process(
     feedback_dir: Path | None,
     on_file: Callable[[Path], None] | None,
     accept_older: frozenset[Path],
+    workers: Sequence[Worker] | None = None,
+) -> CollectResult:
+    try:
+        return _run(ws, files, year, mode, dry_run, feedback_dir, on_file, accept_older, workers)
+    finally:
+        stop_workers(workers or ())  # those the run did not get to (a failure before reading)
+
+
+def _run(
+    ws: Workspace,
+    files: list[Path],
+    year: FiscalYear,
+    mode: str,
+    dry_run: bool,
+    feedback_dir: Path | None,
+    on_file: Callable[[Path], None] | None,
+    accept_older: frozenset[Path],
+    workers: Sequence[Worker] | None,
 ) -> CollectResult:
     ws.sheet_for(year)  # a year whose stored definition does not read stops here, before any file
     result = CollectResult(year, dry_run)
@@ -319,7 +315,9 @@ def _process(
             own = ws.sheet_for(year).source if "sheet" in ws.sheet_for(year).source else None
             sheet_json = json.dumps(own, ensure_ascii=False, default=str) if own else ""
             # Reader processes, when the run has them, start now: while the run prepares below.
-            reader = stack.enter_context(closing(_Reader(files, mode, known, accept_older, sheet_json)))
+            reader = stack.enter_context(
+                closing(_Reader(files, mode, known, accept_older, sheet_json, workers))
+            )
             # The version of the plan in force for the year: its labels name the rows of the forms.
             version = store.version_for(year)
             plan = version.plan
@@ -497,36 +495,15 @@ def _feedback(outcome: FileResult, folder: Path) -> None:
 
 # --- reading: no store, no run state, so that it can run in worker processes --------------------------
 
-PARALLEL_MIN_FILES = 120
-"""From this many files on, reading is shared with worker processes (at most :data:`MAX_WORKERS`).
-A worker's start and imports cost about as much as reading a hundred forms, and the run reads the
-first files itself meanwhile, so smaller runs gain nothing from them (docs/performance.md)."""
-MAX_WORKERS = 2
-"""Reader processes beside the run's own (none on a one-core machine): the run itself reads too,
-and decides and stores every file, so more readers would only wait for it."""
-HEAD_FILES = 24
-"""The first files of a pooled run are queued last: the run reads them itself while the workers
-start, and workers take them only if the run has not come to them yet."""
-
-
-def _workers(count: int) -> int:
-    """Reader processes for a run of ``count`` files (0: the run reads without them)."""
-    if count < PARALLEL_MIN_FILES:
-        return 0
-    workers = min(os.cpu_count() or 1, MAX_WORKERS)
-    return workers if workers >= 2 else 0
-
 
 class _Reader:
-    """Each file read, in order: with worker processes (:meth:`_pooled`, started at once, so that
-    they start while the run prepares), or by a thread a few files ahead (:func:`_read_ahead`);
-    :meth:`close` stops it (files not started are not read).
+    """Each file read, in order: by reader processes (:meth:`_pooled`; see :mod:`hyoka.reading`), or
+    by a thread a few files ahead (:func:`_read_ahead`); :meth:`close` stops it (files not started
+    are not read).
 
     ``fresh`` files are read whole even when an identical file was accepted (the clerk brings it back).
-    Workers are started with ``spawn``, so that they hold nothing of the parent's (above all not the
-    writer lock, which a forked child would keep after a killed parent), and each exits when its
-    parent does (see :func:`hyoka.reading.worker_start`). A worker imports :mod:`hyoka.reading` and
-    nothing of the program that started it (see :func:`_main_left_out`).
+    ``workers``: reader processes the caller started early (:func:`hyoka.reading.start_workers`), so
+    that they start while the command prepares; without them a large run starts its own.
     """
 
     def __init__(
@@ -536,24 +513,36 @@ class _Reader:
         known: frozenset[str],
         fresh: frozenset[Path] = frozenset(),
         sheet: str = "",
+        workers: Sequence[Worker] | None = None,
     ) -> None:
         self.files, self.mode, self.known, self.fresh, self.sheet = files, mode, known, fresh, sheet
-        self.pool: Any = None
-        self.futures: dict[int, Any] = {}
+        self.assigned: dict[int, Worker] = {}  # file index -> the worker reading it
+        self.handed = 0  # files[:handed] have been given out (to a worker, or left to the run)
         self.started: Iterator[tuple[Path, Read]] | None = None
-        workers = _workers(len(files))
-        if workers and len(files) >= 2:
-            self._start(workers)
+        self.workers = list(workers) if workers is not None else start_workers(len(files))
+        try:
+            if len(files) < 2:  # nothing to share
+                stop_workers(self.workers)
+                self.workers = []
+            for worker in self.workers:
+                worker.configure(mode, known, sheet)
+            self._hand_out(0)
+        except BaseException:  # Ctrl-C while the workers start: the caller never gets to close this
+            self.close()
+            raise
 
     def known_for(self, path: Path) -> frozenset[str]:
-        return frozenset() if self.fresh and _resolved([path]) <= self.fresh else self.known
+        return frozenset() if self._fresh(path) else self.known
+
+    def _fresh(self, path: Path) -> bool:
+        return bool(self.fresh) and _resolved([path]) <= self.fresh
 
     def read_here(self, path: Path) -> Read:
         with _interrupts_noted():
             return read_one(path, self.mode, self.known_for(path), *sheet_arg(self.sheet))
 
     def __iter__(self) -> Iterator[tuple[Path, Read]]:
-        if self.pool is not None:
+        if self.workers:
             self.started = self._pooled()
         elif len(self.files) < 2:
             self.started = iter([(path, self.read_here(path)) for path in self.files])
@@ -561,40 +550,39 @@ class _Reader:
             self.started = _read_ahead(self.files, self.mode, self.known_for, self.sheet)
         return self.started
 
-    def _start(self, workers: int) -> None:
-        """Every file queued for the workers, the first :data:`HEAD_FILES` last (see :meth:`_pooled`)."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        self.pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"), initializer=worker_start
-        )
-        head = min(HEAD_FILES, len(self.files))
-        try:
-            with _main_left_out():  # the workers are spawned by the first submissions
-                for i in [*range(head, len(self.files)), *range(head)]:
-                    path = self.files[i]
-                    self.futures[i] = self.pool.submit(
-                        read_pickled, path, self.mode, self.known_for(path), *sheet_arg(self.sheet)
-                    )
-        except BaseException:  # Ctrl-C while the workers start: the caller never gets to close this
-            self.close()
-            raise
+    def _hand_out(self, start: int) -> None:
+        """Keep each live worker :data:`~hyoka.reading.WORKER_AHEAD` files ahead of the run; ``start``:
+        the first file the run has not come to (a file not given out by then is read by the run)."""
+        self.handed = max(self.handed, start)
+        while self.handed < len(self.files):
+            live = [w for w in self.workers if w.alive]
+            worker = min(live, key=lambda w: len(w.queued), default=None)
+            if worker is None or len(worker.queued) >= WORKER_AHEAD:
+                return
+            path = self.files[self.handed]
+            if worker.send(self.handed, path, self._fresh(path)):
+                self.assigned[self.handed] = worker
+                self.handed += 1
 
     def _pooled(self) -> Iterator[tuple[Path, Read]]:
-        """By a worker or by the run itself, whichever gets to the file first: a file no worker has
-        taken yet when the run needs it is taken back and read here. So the run reads the first files
-        while the workers start, and reads on by itself where they fall behind (a loaded machine)."""
+        """Each file from the worker it was given to, or read by the run itself when no worker was
+        left to give it to. A worker that dies (memory) costs the file it was reading; the files it
+        had queued are read here."""
         for i, path in enumerate(self.files):
-            future = self.futures.pop(i)
-            if future.cancel():  # no worker has it: read it here rather than wait
+            for w in self.workers:
+                w.collect()
+            worker = self.assigned.pop(i, None)
+            if worker is not None and not worker.queued:  # it died with the files it had
+                worker = None
+            if worker is None:
                 read = self.read_here(path)
             else:
                 try:
-                    read = pickle.loads(future.result())
-                except Exception as exc:  # a worker that died (memory) costs this file, not the run
-                    reason = f"{type(exc).__name__}: {exc}"
-                    read = Read(failure=problem("internal-error", file=readable(path.name), reason=reason))
+                    read = worker.receive(i)
+                except WorkerGone as gone:
+                    failure = problem("internal-error", file=readable(path.name), reason=gone.reason)
+                    read = Read(failure=failure)
+            self._hand_out(i + 1)
             yield path, read
 
     def close(self) -> None:
@@ -602,35 +590,8 @@ class _Reader:
         close = getattr(self.started, "close", None)
         if close is not None:
             close()
-        if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = None
-
-
-@contextmanager
-def _main_left_out() -> Iterator[None]:
-    """While reader processes are spawned: the parent's main module is not run again in them.
-
-    ``spawn`` runs the parent's main script in each child before its first task (under another name),
-    which for the ``hyoka`` console script imports :mod:`hyoka.cli` and with it the command line, and
-    for a clerk's own script that calls :func:`collect` runs that script's top level. A reader needs
-    neither: its task, :func:`hyoka.reading.read_pickled`, names everything it imports. The main
-    module's ``__file__`` and ``__spec__``, which ``spawn`` reads to find the script, are hidden
-    while the processes start and put back after. (Should a later Python find the script another
-    way, the workers only start slower.)
-    """
-    main = sys.modules.get("__main__")
-    if main is None:
-        yield
-        return
-    names = ("__file__", "__spec__")
-    saved: dict[str, Any] = {name: main.__dict__.pop(name) for name in names if name in main.__dict__}
-    main.__spec__ = None
-    try:
-        yield
-    finally:
-        main.__dict__.pop("__spec__", None)
-        main.__dict__.update(saved)
+        stop_workers(self.workers)
+        self.workers = []
 
 
 READ_AHEAD = 4

@@ -1,6 +1,6 @@
 """Opinions and replies in and out: the flat table, the member and department workbooks — adapter.
 
-Reading goes through the same machinery as ``collect``: :func:`hyoka.collect.discover` (folders,
+Reading goes through the same machinery as ``collect``: :func:`hyoka.reading.discover` (folders,
 oldest first, feedback copies left out), :func:`hyoka.workbook.open_workbook` (size, zip-bomb and XML
 checks before anything is parsed), the one problem catalogue with file, sheet and cell, the writer
 lock, one transaction per accepted file, every file recorded (accepted or rejected), an identical
@@ -24,7 +24,6 @@ from hyoka.collect import (
     Interruption,
     RunOutcome,
     against_in_force,
-    discover,
     resolved_paths,
 )
 from hyoka.files import atomic_write
@@ -47,6 +46,7 @@ from hyoka.opinions import (
 )
 from hyoka.plan import Plan
 from hyoka.problems import SEVERITY_ORDER, HyokaError, Problem, Severity, problem
+from hyoka.reading import discover
 from hyoka.sheet import Column, SheetDefinition, parse_value
 from hyoka.store import Store, writer_lock
 from hyoka.text import clean_text, normalize_code, safe_filename
