@@ -42,6 +42,8 @@ MAX_GRID_CELLS = 2_000_000
 
 # A cell's reference, wherever in its start tag (Excel writes it first; other writers need not).
 _CELL_REF = re.compile(rb"<c\s(?:[^>]*?\s)?r=[\"']([A-Z]{1,3})([0-9]{1,7})[\"']")
+# The same where it comes first, as Excel, LibreOffice and openpyxl write it: twice as fast to find.
+_CELL_REF_FIRST = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 _CELL_TAG = re.compile(rb"<c[\s>/]")
 _PREFIXED_CELL = re.compile(rb"<[A-Za-z_][\w.-]*:c[\s>/]")
 _FORMULA = re.compile(rb"<f[\s>/]")
@@ -182,10 +184,13 @@ def _scan_xlsx(path: Path, name: str) -> dict[str, dict[str, str]] | None:
                 continue
             data = zf.read(part)
             _refuse_dtd(data[:4096], name)
-            refs = _CELL_REF.findall(data)
+            cells = len(_CELL_TAG.findall(data))
+            refs = _CELL_REF_FIRST.findall(data)
+            if len(refs) != cells:
+                refs = _CELL_REF.findall(data)
             # A cell without a reference calamine could place (none, or one it reads otherwise)
             # leaves the extent unknown: openpyxl reads the sheet, bounded by the form's layout.
-            if len(refs) != len(_CELL_TAG.findall(data)) or _PREFIXED_CELL.search(data):
+            if len(refs) != cells or _PREFIXED_CELL.search(data):
                 return None
             if refs:
                 letters, numbers = zip(*refs, strict=True)
