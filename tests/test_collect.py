@@ -371,6 +371,15 @@ def test_newer_file_replaces_rows_and_history_keeps_earlier(ws_r4: Workspace, tm
             s.conn.execute("SELECT COUNT(*) FROM entries WHERE fiscal_year = ?", (R5.start,)).fetchone()[0]
             == 4
         )
+        # What a run takes as each department's return in force at its start (one query for all).
+        other = make_form(
+            ws_r4, tmp_path / "3", department="健康課", values={"7": ("会議を開催", "B", "継続")}
+        )
+        assert collect(ws_r4, [other], R5).ok
+        in_force = s.forms_in_force(R5)
+        assert sorted(in_force) == ["健康課", "地域安全課"]
+        assert in_force == {who: s.in_force(R5, who) for who in in_force}
+        assert in_force["地域安全課"].file_name == second.name
 
 
 def test_dry_run_stores_nothing(ws_r4: Workspace, tmp_path: Path) -> None:

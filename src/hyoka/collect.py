@@ -42,7 +42,7 @@ from hyoka.reading import (
 )
 from hyoka.results import prior_ratings
 from hyoka.sheet import SECRETARIAT_SUBMITTER, SheetDefinition, Source
-from hyoka.store import Part, Store, writer_lock
+from hyoka.store import Part, Store, Submission, writer_lock
 from hyoka.text import normalize_code
 from hyoka.validate import Context, validate, validate_secretariat
 from hyoka.workbook import WorkbookError, is_lock_file
@@ -168,6 +168,15 @@ class _Run:
     accept_older: frozenset[Path] = frozenset()
     row_ids: dict[RowKey, int] = field(default_factory=dict)
     folders: dict[Path, Path] = field(default_factory=dict)  # resolved, for stored_path
+    # Each department's return in force when the run began; one the run has stored a form for is
+    # looked up again (:meth:`in_force`).
+    forms_in_force: dict[str, Submission] = field(default_factory=dict)
+    forms_stored: set[str] = field(default_factory=set)
+
+    def in_force(self, submitter: str) -> Submission | None:
+        if submitter in self.forms_stored:
+            return self.store.in_force(self.year, submitter)
+        return self.forms_in_force.get(submitter)
 
     def stored_path(self, path: Path, link: bool | None = None) -> Path:
         """``path.resolve()``, with each folder resolved once per run (an lstat per path component
@@ -324,6 +333,7 @@ def _run(
             run = _Run(ws, plan, store, year, prior_ratings(store, year, ws.sheet_for), dry_run)
             run.row_ids = {r.row.key: r.row_id for r in version.rows if not r.dropped}
             run.accept_older = accept_older
+            run.forms_in_force = store.forms_in_force(year)
             run.load_joint()
             for path, read in reader:
                 with _interrupts_deferred():  # what the run reports must be what was stored
@@ -746,6 +756,8 @@ def _decide(run: _Run, path: Path, read: Read, mode: str) -> FileResult:
     # next files of the run: a failure above leaves the run's view as the store is.
     run.taken(submitter, parts, mode)
     run.taken_files[read.sha] = path
+    if mode == "form" and submitter is not None:
+        run.forms_stored.add(submitter)
     return FileResult(path, status, submitter, len(parts), problems)
 
 
@@ -823,7 +835,7 @@ def _against_current(run: _Run, path: Path, read: Read, submitter: str) -> list[
     return against_in_force(
         readable(path.name),
         read.mtime,
-        run.store.in_force(run.year, submitter),
+        run.in_force(submitter),
         accept=bool(run.accept_older) and _resolved([path]) <= run.accept_older,
     )
 

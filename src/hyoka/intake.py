@@ -95,6 +95,8 @@ class ReadRow:
         """事業No from its own column, or from ``①【事業No.12】name`` in the project column.
         (Cached: collect asks for it twice per row, and each label is a new string.)"""
         raw = self.no.value
+        if isinstance(raw, str) and raw.isascii():  # 1-2-3: NFKC changes nothing, no label to look in
+            return normalize_code(raw)
         m = _NO_IN_LABEL.search(unicodedata.normalize("NFKC", str(raw or "")))
         return normalize_code(m.group(1)) if m else normalize_code(raw)
 

@@ -833,6 +833,15 @@ class Store:
         ).fetchone()
         return _submission(row) if row else None
 
+    def forms_in_force(self, year: FiscalYear) -> dict[str, Submission]:
+        """:meth:`in_force` of every department at once (collect asks it for every file)."""
+        rows = self.conn.execute(
+            "SELECT * FROM submissions WHERE id IN (SELECT MAX(id) FROM submissions WHERE fiscal_year = ?"
+            " AND kind = 'form' AND status = 'accepted' GROUP BY submitter)",
+            (year.start,),
+        ).fetchall()
+        return {r["submitter"]: _submission(r) for r in rows}
+
     def accepted_hashes(self, year: FiscalYear) -> set[str]:
         rows = self.conn.execute(
             "SELECT sha256 FROM submissions WHERE fiscal_year = ? AND status = 'accepted'", (year.start,)
