@@ -1389,14 +1389,21 @@ def _match_code(raw: object, allowed: Sequence[str]) -> str | None:
     text = normalize_code(raw)
     if not text:
         return None
-    for code in allowed:
-        if normalize_code(code) == text:
+    codes = _codes(tuple(allowed))
+    for code, normalized, _ in codes:
+        if normalized == text:
             return code
     folded = text.casefold()
-    for code in allowed:
-        if normalize_code(code).casefold() == folded:
+    for code, _, casefolded in codes:
+        if casefolded == folded:
             return code
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _codes(allowed: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    # A column's codes, normalised once: every rating and choice cell of a run is matched against them.
+    return tuple((code, normalize_code(code), normalize_code(code).casefold()) for code in allowed)
 
 
 def _blank(value: object) -> bool:
