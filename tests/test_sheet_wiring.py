@@ -538,6 +538,10 @@ def test_the_secretariat_workbook_unlocks_only_the_secretariat_s_columns(run, tm
     ws = Workspace.load(tmp_path / "two")
     keys = heading_keys(ws.sheet, heads)
     assert (keys["no"], keys["second_rating"], keys["comment"]) == (1, 7, 8)
+    # Worked out once per header row (every returned form repeats it); each caller gets its own copy.
+    keys["no"] = 99
+    assert heading_keys(ws.sheet, heads) == {**keys, "no": 1}
+    assert list(ws.sheet.heading_rows) == [tuple(heads)]
 
 
 def test_a_sheet_without_secretariat_columns_has_no_secretariat_workbook(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

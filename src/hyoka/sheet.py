@@ -337,6 +337,12 @@ class SheetDefinition:
         return found
 
     @functools.cached_property
+    def heading_rows(self) -> dict[tuple[object, ...], dict[str, int]]:
+        """:func:`heading_keys` of the rows seen so far: every returned form repeats the same title
+        lines and header row above its table."""
+        return {}
+
+    @functools.cached_property
     def heading_patterns(self) -> tuple[tuple[str | None, re.Pattern[str]], ...]:
         """(role, heading pattern) of the columns :func:`heading_keys` looks for."""
         wanted = [
@@ -2290,6 +2296,19 @@ def heading_keys(sheet: SheetDefinition, headings: Sequence[object]) -> dict[str
     """Column key → 1-based position of its heading among ``headings`` (a form's header row): the
     typed columns (department, secretariat) and the plan's project and department columns, each the
     first heading that matches; ``no``, ``department``, ``submitter`` also by 事業No / 担当課 / 提出課."""
+    key = tuple(headings)
+    try:
+        known = sheet.heading_rows.get(key)
+    except TypeError:  # a value that cannot be a key (none that a reader gives): worked out each time
+        return _heading_keys(sheet, headings)
+    if known is None:
+        if len(sheet.heading_rows) >= 4096:  # a long-running server reading many kinds of file
+            sheet.heading_rows.clear()
+        known = sheet.heading_rows[key] = _heading_keys(sheet, headings)
+    return dict(known)
+
+
+def _heading_keys(sheet: SheetDefinition, headings: Sequence[object]) -> dict[str, int]:
     found: dict[str, int] = {}
     texts = [heading_text(h) for h in headings]
     patterns = sheet.heading_patterns
