@@ -132,3 +132,26 @@ def test_a_reader_process_that_dies_costs_the_file_it_was_reading_only(
     assert [f.to_dict() for i, f in enumerate(result.files) if i != 5] == [
         f.to_dict() for i, f in enumerate(alone.files) if i != 5
     ]
+
+
+def test_readers_handed_to_a_run_that_fails_before_reading_are_stopped(
+    ws_r4: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hyoka import reading
+    from hyoka.collect import collect
+    from hyoka.problems import HyokaError
+    from tests.conftest import SAMPLE
+    from tests.helpers import R5
+
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(reading.os, "cpu_count", lambda: 2)
+    workers = reading.start_workers(11)  # as the command line starts them, before the store is read
+    assert len(workers) == 2 and all(w.process.is_alive() for w in workers)
+
+    def unreadable(year: object) -> object:
+        raise HyokaError("計画の版の定義を読み取れません")
+
+    monkeypatch.setattr(ws_r4, "sheet_for", unreadable)
+    with pytest.raises(HyokaError):
+        collect(ws_r4, [SAMPLE / "returned" / "R5"], R5, workers=workers)
+    assert [w.process.exitcode for w in workers] == [0, 0]  # asked to stop, not left waiting

@@ -289,26 +289,10 @@ def _process(
     accept_older: frozenset[Path],
     workers: Sequence[Worker] | None = None,
 ) -> CollectResult:
-    try:
-        return _run(ws, files, year, mode, dry_run, feedback_dir, on_file, accept_older, workers)
-    finally:
-        stop_workers(workers or ())  # those the run did not get to (a failure before reading)
-
-
-def _run(
-    ws: Workspace,
-    files: list[Path],
-    year: FiscalYear,
-    mode: str,
-    dry_run: bool,
-    feedback_dir: Path | None,
-    on_file: Callable[[Path], None] | None,
-    accept_older: frozenset[Path],
-    workers: Sequence[Worker] | None,
-) -> CollectResult:
-    ws.sheet_for(year)  # a year whose stored definition does not read stops here, before any file
     result = CollectResult(year, dry_run)
     with ExitStack() as stack:
+        stack.callback(stop_workers, workers or ())  # those the run does not get to (a failure first)
+        ws.sheet_for(year)  # a year whose stored definition does not read stops here, before any file
         # The store is opened before the writer lock is taken: opening it checks that a store which
         # had data has not gone missing, and the lock file is one sign that it had (see Store.open).
         store = stack.enter_context(ws.store())
