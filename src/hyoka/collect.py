@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
@@ -487,7 +486,7 @@ def _feedback(outcome: FileResult, folder: Path) -> None:
         outcome.problems.append(problem("feedback-failed", file=outcome.name, reason=reason))
 
 
-# --- reading: no store, no run state, so that it can run in worker processes --------------------------
+# --- reading the run's files: by reader processes, or by a thread a few files ahead ---------------------
 
 
 class _Reader:
@@ -564,7 +563,7 @@ class _Reader:
         had queued are read here."""
         for i, path in enumerate(self.files):
             for w in self.workers:
-                w.collect()
+                w.drain()
             worker = self.assigned.pop(i, None)
             if worker is not None and not worker.queued:  # it died with the files it had
                 worker = None

@@ -1,9 +1,11 @@
-"""Reading one returned file, before anything is decided: what collect's reader processes run.
+"""Finding and reading returned files, before anything is decided; the reader processes of a large run.
 
+:func:`discover` finds the files, :func:`read_one` reads one: a file's path, the run's mode and the
+hashes already accepted in, a :class:`Read` out, nothing of the run's state. From
+:data:`PARALLEL_MIN_FILES` files on, :class:`Worker` processes do the reading (:func:`serve`).
 A reader process imports this module and what it needs to read a workbook (:mod:`hyoka.intake`,
 :mod:`hyoka.book`, python-calamine), never the store, the plan's versions or the command line: each
-worker's start is part of every large collect run (docs/performance.md). Pure of the run's state: a
-file's path, the run's mode and the hashes already accepted in, a :class:`Read` out.
+worker's start is part of every large collect run (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -232,8 +234,8 @@ def _formulas(path: Path, sheet: ReadSheet) -> dict[str, str]:
 # --- reader processes: started by the run, fed through pipes by the run's own thread ------------------
 
 PARALLEL_MIN_FILES = 120
-"""From this many files on, reading is shared with worker processes (at most :data:`MAX_WORKERS`):
-a worker's start costs about as much as reading thirty forms, and smaller runs gain nothing from
+"""From this many files on, reading is done by worker processes (at most :data:`MAX_WORKERS`):
+a worker's start costs about as much as reading forty forms, and smaller runs gained nothing from
 them (docs/performance.md)."""
 MAX_WORKERS = 2
 """Reader processes beside the run (none on a one-core machine): the run decides and stores every
@@ -295,7 +297,7 @@ class Worker:
                 self.alive = False
         return self.alive
 
-    def collect(self) -> None:
+    def drain(self) -> None:
         """Take the results that have arrived, without waiting: a worker whose pipe is full would
         stop reading until the run comes to its next file."""
         try:
