@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -99,6 +100,17 @@ DYING_READER = textwrap.dedent(
 )
 
 
+def wait_until_up(workers: list[Any]) -> None:
+    import time
+
+    deadline = time.monotonic() + 60
+    while not all(w.up for w in workers) and time.monotonic() < deadline:
+        for w in workers:
+            w.drain()
+        time.sleep(0.01)
+    assert [w.up for w in workers] == [True] * len(workers)
+
+
 def test_a_reader_process_that_dies_costs_the_file_it_was_reading_only(
     ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -121,7 +133,11 @@ def test_a_reader_process_that_dies_costs_the_file_it_was_reading_only(
     for i, path in enumerate(sorted((SAMPLE / "returned" / "R5").iterdir())):
         shutil.copy(path, folder / f"{i:02d}_{path.name}")
         os.utime(folder / f"{i:02d}_{path.name}", (1_700_000_000 + i, 1_700_000_000 + i))
-    result = collect(ws_r4, [folder], R5, dry_run=True)
+    # Started and up before the run, as the command line starts them (otherwise the run reads the
+    # first files itself while they start, and this small run would need none of them).
+    workers = reading.start_workers(11)
+    wait_until_up(workers)
+    result = collect(ws_r4, [folder], R5, dry_run=True, workers=workers)
     outcomes = [(f.name[:3], f.status, [p.code for p in f.problems]) for f in result.files]
     assert outcomes[5] == ("05_", "rejected", ["internal-error"])
     assert "読み取りのプロセスが終了しました（終了コード 9）" in result.files[5].problems[0].message
@@ -155,3 +171,112 @@ def test_readers_handed_to_a_run_that_fails_before_reading_are_stopped(
     with pytest.raises(HyokaError):
         collect(ws_r4, [SAMPLE / "returned" / "R5"], R5, workers=workers)
     assert [w.process.exitcode for w in workers] == [0, 0]  # asked to stop, not left waiting
+
+
+SMALL_PIPES = textwrap.dedent(
+    """
+    import faulthandler, fcntl, os, shutil, sys
+    from pathlib import Path
+    import multiprocessing.connection as connection
+
+    from hyoka import reading
+    from hyoka.collect import collect
+    from hyoka.workspace import Workspace
+    from hyoka.years import FiscalYear
+
+    real = connection.Pipe
+
+    def small(duplex=True):  # 4 KB, as small as a pipe gets (Windows' are 8 KB)
+        a, b = real(duplex)
+        fcntl.fcntl(a.fileno(), fcntl.F_SETPIPE_SZ, 4096)
+        return a, b
+
+    connection.Pipe = small
+    reading.PARALLEL_MIN_FILES = 2
+    reading.os.cpu_count = lambda: 2
+    faulthandler.dump_traceback_later(90, exit=True)  # a hang fails the test instead of stalling it
+    folder = Path(sys.argv[2])
+    folder.mkdir()
+    long = "とても長い名前の課の提出した令和五年度の調査票の写し" * 2  # 255 bytes is the limit
+    for round_ in range(20):
+        for path in sorted(Path(sys.argv[3]).iterdir()):
+            shutil.copy(path, folder / f"{round_:02d}_{long}_{path.name}")
+    result = collect(Workspace.load(Path(sys.argv[1])), [folder], FiscalYear(2023), dry_run=True)
+    print(len(result.files), sorted({f.status for f in result.files}), result.interrupted)
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sets a pipe's size with fcntl")
+def test_pipes_as_small_as_windows_ones_do_not_stall_a_run(ws_r4: Workspace, tmp_path: Path) -> None:
+    from tests.conftest import SAMPLE
+
+    script = tmp_path / "small_pipes.py"
+    script.write_text(SMALL_PIPES, encoding="utf-8")
+    args = [
+        sys.executable,
+        str(script),
+        str(ws_r4.root),
+        str(tmp_path / "in"),
+        str(SAMPLE / "returned" / "R5"),
+    ]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr[-3000:]
+    # Each sample return twenty times under other names: the copies are 変更なし (the same file).
+    assert out.stdout.splitlines() == ["220 ['checked', 'unchanged'] None"]
+
+
+def test_readers_that_die_while_starting_leave_every_file_to_the_run(
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+    import time
+
+    from hyoka import reading
+    from hyoka.collect import collect
+    from tests.conftest import SAMPLE
+    from tests.helpers import R5
+
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(
+        "import os, sys\nif '--multiprocessing-fork' in sys.argv:\n    os._exit(3)\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(reading.os, "cpu_count", lambda: 2)
+    workers = reading.start_workers(11)
+    deadline = time.monotonic() + 60
+    while any(w.process.exitcode is None for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert [w.process.exitcode for w in workers] == [3, 3]
+    files = [SAMPLE / "returned" / "R5"]
+    result = collect(ws_r4, files, R5, dry_run=True, workers=workers)
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 10_000)
+    assert [f.to_dict() for f in result.files] == [
+        f.to_dict() for f in collect(ws_r4, files, R5, dry_run=True).files
+    ]
+    assert not any(w.takes_files for w in workers)
+
+
+def test_runs_starting_readers_at_once_leave_the_main_module_as_it_was(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from hyoka import reading
+
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(reading.os, "cpu_count", lambda: 2)
+    main = sys.modules["__main__"]
+    before = (main.__dict__.get("__file__"), main.__dict__.get("__spec__"))
+    started: list[list[reading.Worker]] = []
+    threads = [threading.Thread(target=lambda: started.append(reading.start_workers(11))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert (main.__dict__.get("__file__"), main.__dict__.get("__spec__")) == before
+    assert [len(w) for w in started] == [2, 2, 2, 2]
+    for workers in started:
+        reading.stop_workers(workers)

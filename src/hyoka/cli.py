@@ -616,7 +616,7 @@ def collect(
     workspace: WorkspaceOpt = None,
 ) -> None:
     """回収した調査票を確認して取り込みます。誤りのあるファイルは丸ごと差し戻し、何も保存しません。"""
-    from hyoka.reading import discover, start_workers
+    from hyoka.reading import discover, start_workers, stop_workers
 
     ws = _workspace(workspace, notice=False)
     fy = _year(year) if year is not None else None
@@ -628,25 +628,28 @@ def collect(
         fail("調査票のファイルが見つかりません。ファイルまたはフォルダのパスを確認してください。")
     # A large run's reader processes start first: they start up while the store is read below.
     workers = start_workers(len(files))
-    _working_copy_notice(ws)
-    from hyoka.collect import collect as run_collect
+    try:
+        _working_copy_notice(ws)
+        from hyoka.collect import collect as run_collect
 
-    if fy is None:
-        fy = _year_of_forms(ws, files, quiet=json_out)
-    show_progress = not json_out and sys.stderr.isatty()
-    with typer.progressbar(
-        length=len(files), label="確認中", file=sys.stderr, hidden=not show_progress
-    ) as bar:
-        result = run_collect(
-            ws,
-            files,
-            fy,
-            dry_run=dry_run,
-            feedback_dir=feedback,
-            on_file=lambda _p: bar.update(1),
-            accept_older=older,
-            workers=workers,
-        )
+        if fy is None:
+            fy = _year_of_forms(ws, files, quiet=json_out)
+        show_progress = not json_out and sys.stderr.isatty()
+        with typer.progressbar(
+            length=len(files), label="確認中", file=sys.stderr, hidden=not show_progress
+        ) as bar:
+            result = run_collect(
+                ws,
+                files,
+                fy,
+                dry_run=dry_run,
+                feedback_dir=feedback,
+                on_file=lambda _p: bar.update(1),
+                accept_older=older,
+                workers=workers,
+            )
+    finally:
+        stop_workers(workers)  # those the run did not take over (it stops its own)
     _finish_collect(result, json_out)
 
 

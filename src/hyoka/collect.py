@@ -519,6 +519,7 @@ class _Reader:
                 self.workers = []
             for worker in self.workers:
                 worker.configure(mode, known, sheet)
+                worker.drain()
             self._hand_out(0)
         except BaseException:  # Ctrl-C while the workers start: the caller never gets to close this
             self.close()
@@ -548,7 +549,7 @@ class _Reader:
         the first file the run has not come to (a file not given out by then is read by the run)."""
         self.handed = max(self.handed, start)
         while self.handed < len(self.files):
-            live = [w for w in self.workers if w.alive]
+            live = [w for w in self.workers if w.takes_files]
             worker = min(live, key=lambda w: len(w.queued), default=None)
             if worker is None or len(worker.queued) >= WORKER_AHEAD:
                 return
@@ -558,12 +559,13 @@ class _Reader:
                 self.handed += 1
 
     def _pooled(self) -> Iterator[tuple[Path, Read]]:
-        """Each file from the worker it was given to, or read by the run itself when no worker was
-        left to give it to. A worker that dies (memory) costs the file it was reading; the files it
-        had queued are read here."""
+        """Each file from the worker it was given to, or read by the run itself when no worker had
+        it (the workers were still starting, or none is left). A worker that dies (memory) costs the
+        file it was reading; the files it had queued are read here."""
         for i, path in enumerate(self.files):
             for w in self.workers:
                 w.drain()
+            self._hand_out(i + 1)  # this file, if no worker has it, is read here now
             worker = self.assigned.pop(i, None)
             if worker is not None and not worker.queued:  # it died with the files it had
                 worker = None
@@ -572,10 +574,9 @@ class _Reader:
             else:
                 try:
                     read = worker.receive(i)
-                except WorkerGone as gone:
-                    failure = problem("internal-error", file=readable(path.name), reason=gone.reason)
-                    read = Read(failure=failure)
-            self._hand_out(i + 1)
+                except Exception as exc:  # a worker gone, or a result that does not unpickle
+                    reason = exc.reason if isinstance(exc, WorkerGone) else f"{type(exc).__name__}: {exc}"
+                    read = Read(failure=problem("internal-error", file=readable(path.name), reason=reason))
             yield path, read
 
     def close(self) -> None:
@@ -968,7 +969,9 @@ def year_of_forms(files: Iterable[Path], *, gannen: bool = True) -> FiscalYear |
     Files that record none (a lock file, a copy into a fresh workbook, not a workbook) do not count;
     when none records a year, or they record different years, the problem names the files and years.
     """
-    return decide_year([(path.name, recorded_year(path)) for path in files], gannen=gannen)
+    with _interrupts_noted():  # openpyxl can turn Ctrl-C into an error that recorded_year swallows
+        found = [(path.name, recorded_year(path)) for path in files]
+    return decide_year(found, gannen=gannen)
 
 
 def decide_year(

@@ -14,8 +14,10 @@ import hashlib
 import json
 import os
 import pickle
+import signal
 import stat
 import sys
+import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -265,53 +267,79 @@ class WorkerGone(Exception):
 
 
 class Worker:
-    """One reader process and the run's end of its pipe.
+    """One reader process and the run's ends of its two pipes (files out, results back).
 
     Only the run's own thread talks to it (no thread of a pool takes the interpreter from the run
-    each time a result arrives). The process starts before the run knows what it will read: the
-    run's settings (:meth:`configure`) come first, then files, whose results come back in the order
+    each time a result arrives), and never in a way that can wait on the worker: the worker takes
+    every message as it comes (a thread of its own does), and the run sends nothing until the
+    worker has said it is up (:meth:`drain`) — before that, on Windows, its end of a pipe is still
+    held by the run, so that a worker dying while it starts would not show as a closed pipe. The
+    run's settings (:meth:`configure`) go first, then files, whose results come back in the order
     the files were sent.
     """
 
-    def __init__(self, process: Any, conn: Any) -> None:
-        self.process, self.conn = process, conn
+    def __init__(self, process: Any, files: Any, results: Any) -> None:
+        self.process, self.files, self.results = process, files, results
         self.queued: deque[int] = deque()  # indexes of the files sent, not yet taken by the run
-        self.ready: deque[bytes] = deque()  # results received, for queued[: len(ready)]
+        self.arrived: deque[bytes] = deque()  # results received, for queued[: len(arrived)]
+        self.settings: tuple[str, frozenset[str], str] | None = None
+        self.up = False  # the worker has said it is up: files may be sent
         self.alive = True
 
+    @property
+    def takes_files(self) -> bool:
+        return self.up and self.alive
+
     def configure(self, mode: str, known: frozenset[str], sheet: str) -> None:
-        self._send((mode, known, sheet))
+        """The run's settings, sent as soon as the worker is up."""
+        self.settings = (mode, known, sheet)
+        if self.up:
+            self._send(self.settings)
 
     def send(self, index: int, path: Path, fresh: bool) -> bool:
         """Give the worker a file; False if it is gone (the file goes to another, or to the run)."""
-        if not self._send((path, fresh)):
+        if not self.takes_files or not self._send((path, fresh)):
             return False
         self.queued.append(index)
         return True
 
     def _send(self, message: object) -> bool:
-        if self.alive:
-            try:
-                self.conn.send(message)
-            except OSError:
-                self.alive = False
+        try:
+            self.files.send(message)
+        except OSError:
+            self.alive = False
         return self.alive
 
     def drain(self) -> None:
-        """Take the results that have arrived, without waiting: a worker whose pipe is full would
-        stop reading until the run comes to its next file."""
+        """Take what has arrived, without waiting: that the worker is up (then its settings go), and
+        results, so that a worker never stops on a full pipe until the run comes to its next file."""
         try:
-            while self.alive and len(self.ready) < len(self.queued) and self.conn.poll():
-                self.ready.append(self.conn.recv_bytes())
+            while self.alive and self.results.poll():
+                data = self.results.recv_bytes()
+                if self.up:
+                    self.arrived.append(data)
+                else:
+                    self.up = True
+                    if self.settings is not None:
+                        self._send(self.settings)
         except (EOFError, OSError):
             self.alive = False  # the file it was reading is reported when the run comes to it
+        if not self.up and self.alive and self.process.exitcode is not None:
+            self.alive = False  # ended while it started: nothing was given to it
 
     def receive(self, index: int) -> Read:
         """The result of file ``index``, the first queued; WorkerGone if the worker ended instead."""
+        from multiprocessing.connection import wait
+
         assert self.queued and self.queued[0] == index
-        if not self.ready:
+        while not self.arrived:
             try:
-                self.ready.append(self.conn.recv_bytes())
+                if self.results.poll() or self.process.sentinel not in wait(
+                    [self.results, self.process.sentinel]
+                ):
+                    self.arrived.append(self.results.recv_bytes())
+                elif not self.results.poll():  # ended, with nothing left to read
+                    raise EOFError
             except (EOFError, OSError) as exc:
                 self.alive = False
                 self.queued.clear()  # the run reads the files this worker had
@@ -324,20 +352,27 @@ class Worker:
                 )
                 raise WorkerGone(f"読み取りのプロセスが終了しました（{how}）") from None
         self.queued.popleft()
-        read: Read = pickle.loads(self.ready.popleft())
+        read: Read = pickle.loads(self.arrived.popleft())
         return read
 
     def stop(self) -> None:
-        """No more files: the worker ends after the one it reads (a full pipe refuses its result)."""
-        self._send(None)
+        """No more files: the worker ends after the one it reads (the closed pipe refuses its result)."""
         self.alive = False
-        self.conn.close()
+        self.files.close()
+        self.results.close()
 
     def join(self) -> None:
         self.process.join(timeout=WORKER_STOP_S)
-        if self.process.is_alive():  # still reading a large file: it is not needed
+        if self.process.is_alive():  # still reading a large file (a slow share): it is not needed
             self.process.terminate()
-            self.process.join()
+            self.process.join(timeout=WORKER_STOP_S)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(timeout=WORKER_STOP_S)
+
+
+_SPAWNING = threading.Lock()
+"""One run at a time starts its workers (the browser's jobs run in threads): see :func:`_main_left_out`."""
 
 
 def start_workers(files: int) -> list[Worker]:
@@ -345,27 +380,53 @@ def start_workers(files: int) -> list[Worker]:
 
     They are started with ``spawn``, so that they hold nothing of the parent's (above all not the
     writer lock, which a forked child would keep after a killed parent), and they import this module
-    and nothing of the program that started them (see :func:`_main_left_out`). A worker that is not
-    given its settings ends with the run (its pipe closes)."""
+    and nothing of the program that started them (see :func:`_main_left_out`). Ctrl-C is held back
+    while each starts (where the system allows), so that it cannot interrupt the child's start-up
+    (the child then ignores it: it is the run's to handle). A worker never given its settings ends
+    with the run (its pipe closes)."""
     count = workers_for(files)
     if not count:
         return []
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
+    if hasattr(signal, "pthread_sigmask"):
+        # POSIX: spawn's resource tracker, started by the first process otherwise, unblocks SIGINT
+        # after starting itself, which would undo _sigint_held for that first worker.
+        from multiprocessing import resource_tracker
+
+        resource_tracker.ensure_running()
     workers: list[Worker] = []
     try:
-        with _main_left_out():
+        with _SPAWNING, _main_left_out():
             for _ in range(count):
-                ours, theirs = context.Pipe()
-                process = context.Process(target=serve, args=(theirs,), name="hyoka-reader", daemon=True)
-                process.start()
-                theirs.close()  # the worker's end: closed here, so that its exit reads as the end
-                workers.append(Worker(process, ours))
+                files_in, files_out = context.Pipe(duplex=False)
+                results_in, results_out = context.Pipe(duplex=False)
+                process = context.Process(
+                    target=serve, args=(files_in, results_out), name="hyoka-reader", daemon=True
+                )
+                with _sigint_held():
+                    process.start()
+                files_in.close()  # the worker's ends: closed here, so that its exit reads as the end
+                results_out.close()
+                workers.append(Worker(process, files_out, results_in))
     except BaseException:  # Ctrl-C while they start
         stop_workers(workers)
         raise
     return workers
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """SIGINT blocked in this thread (a child started now inherits the block; POSIX only)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 def stop_workers(workers: Iterable[Worker]) -> None:
@@ -402,26 +463,46 @@ def _main_left_out() -> Iterator[None]:
         main.__dict__.update(saved)
 
 
-def serve(conn: Any) -> None:
-    """A reader process: the run's settings (mode, hashes already accepted, the sheet definition's
-    JSON), then each file the run sends (its path, and whether it is to be read even if an identical
-    file was accepted) read and sent back pickled, in the order sent, until the run sends None or is
-    gone.
+def serve(files: Any, results: Any) -> None:
+    """A reader process: it says it is up, takes the run's settings (mode, hashes already accepted,
+    the sheet definition's JSON), then reads each file the run sends (its path, and whether it is to
+    be read even if an identical file was accepted) and sends it back pickled, in the order sent,
+    until the run closes the pipe or is gone.
 
+    A thread takes the run's messages as they come, so that the run never waits on this process.
     Ctrl-C is the run's to handle (a terminal sends it to the whole group, and a worker must never
     turn it into a failure of the file it reads). The worker ends with its parent (killed, closed
     terminal): the pipe then reads as ended, or refuses the result.
     """
-    import signal
+    import queue
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):  # held back while this process started
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    messages: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+    def take() -> None:
+        try:
+            while True:
+                messages.put(files.recv())
+        except (EOFError, OSError):
+            messages.put(None)
+
+    threading.Thread(target=take, name="hyoka-reader-files", daemon=True).start()
     try:
-        settings = conn.recv()
+        results.send_bytes(b"")  # up
+        settings = messages.get()
         if settings is None:
             return
         mode, known, sheet = settings
-        while (task := conn.recv()) is not None:
+        while (task := messages.get()) is not None:
             path, fresh = task
-            conn.send_bytes(read_pickled(path, mode, frozenset() if fresh else known, sheet))
+            try:
+                data = read_pickled(path, mode, frozenset() if fresh else known, sheet)
+            except Exception as exc:  # read_one reports a file's own faults; this is anything else
+                reason = f"{type(exc).__name__}: {exc}"
+                failure = problem("internal-error", file=readable(Path(path).name), reason=reason)
+                data = pickle.dumps(Read(failure=failure), protocol=pickle.HIGHEST_PROTOCOL)
+            results.send_bytes(data)
     except (EOFError, OSError):
         return
