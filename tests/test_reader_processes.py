@@ -175,7 +175,7 @@ def test_readers_handed_to_a_run_that_fails_before_reading_are_stopped(
 
 SMALL_PIPES = textwrap.dedent(
     """
-    import faulthandler, fcntl, os, shutil, sys
+    import faulthandler, fcntl, os, shutil, socket, sys
     from pathlib import Path
     import multiprocessing.connection as connection
 
@@ -186,9 +186,16 @@ SMALL_PIPES = textwrap.dedent(
 
     real = connection.Pipe
 
-    def small(duplex=True):  # 4 KB, as small as a pipe gets (Windows' are 8 KB)
+    def small(duplex=True):  # 4 KB buffers, as small as they get (Windows' pipes hold 8 KB)
         a, b = real(duplex)
-        fcntl.fcntl(a.fileno(), fcntl.F_SETPIPE_SZ, 4096)
+        for end in (a, b):
+            if duplex:  # a socket pair
+                s = socket.socket(fileno=os.dup(end.fileno()))
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4096)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+                s.close()
+            else:
+                fcntl.fcntl(end.fileno(), fcntl.F_SETPIPE_SZ, 4096)
         return a, b
 
     connection.Pipe = small
@@ -207,7 +214,7 @@ SMALL_PIPES = textwrap.dedent(
 )
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sets a pipe's size with fcntl")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sets pipe and socket buffers the Linux way")
 def test_pipes_as_small_as_windows_ones_do_not_stall_a_run(ws_r4: Workspace, tmp_path: Path) -> None:
     from tests.conftest import SAMPLE
 

@@ -401,7 +401,9 @@ def start_workers(files: int) -> list[Worker]:
         with _SPAWNING, _main_left_out():
             for _ in range(count):
                 files_in, files_out = context.Pipe(duplex=False)
-                results_in, results_out = context.Pipe(duplex=False)
+                # Results through a duplex pipe used one way: a socket pair on POSIX, whose buffer
+                # (about 200 KB on Linux) holds several forms' results; a plain pipe's holds two.
+                results_in, results_out = context.Pipe()
                 process = context.Process(
                     target=serve, args=(files_in, results_out), name="hyoka-reader", daemon=True
                 )
