@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import openpyxl
 
 from hyoka.forms import SHEET_NAME, write_forms
 from hyoka.intake import column_role
+from hyoka.store import Part
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 
@@ -17,6 +18,30 @@ GOOD = {
     "5": ("防災講習会を開催した。", "A", "継続する。"),
     "6": ("防犯講習会を開催した。", "B", "啓発を続ける。"),
 }
+
+
+def store_import(
+    ws: Workspace, year: FiscalYear, parts: Sequence[Part], *, sha: str | None = None, name: str | None = None
+) -> None:
+    """``parts`` stored for ``year`` as an import stores them (each row replacing what was in force),
+    from a table named ``name`` (``R5.csv``) with the hash ``sha`` (the year)."""
+    name = name or f"{year.short}.csv"
+    with ws.store() as store:
+        store.add_submission(
+            year=year,
+            submitter="",
+            kind="import",
+            file_name=name,
+            file_path=name,
+            sha256=sha or year.short,
+            parts=parts,
+            replace_rows=True,
+        )
+
+
+def ratings(rows: Iterable[tuple[str, str, str]]) -> list[Part]:
+    """Whole rows carrying only a rating: ``(事業No, 担当課, code)`` each."""
+    return [Part(no, department, "", rating, "", "") for no, department, rating in rows]
 
 
 Edit = Callable[[openpyxl.worksheet.worksheet.Worksheet, int, dict[str, int]], None]

@@ -15,9 +15,9 @@ import pytest
 from hyoka.diff import compare, history
 from hyoka.export import Document, Sheet, display_width, render_table
 from hyoka.problems import HyokaError
-from hyoka.store import Part
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
+from tests.helpers import ratings, store_import
 
 R4, R5, R6 = FiscalYear(2022), FiscalYear(2023), FiscalYear(2024)
 JSON_KEYS = {"no", "project", "department", "before", "after", "change"}
@@ -45,18 +45,7 @@ def _json(run, *args: str | Path) -> list[dict[str, object]]:  # type: ignore[no
 
 
 def _store(ws: Workspace, year: FiscalYear, rows: list[tuple[str, str, str]]) -> None:
-    parts = [Part(no, department, "", rating, "", "") for no, department, rating in rows]
-    with ws.store() as store:
-        store.add_submission(
-            year=year,
-            submitter="",
-            kind="import",
-            file_name=f"{year.short}.csv",
-            file_path=f"{year.short}.csv",
-            sha256=year.short,
-            parts=parts,
-            replace_rows=True,
-        )
+    store_import(ws, year, ratings(rows))
 
 
 def _ratings(ws: Workspace, year: FiscalYear) -> dict[tuple[str, str], str]:

@@ -10,6 +10,7 @@ import pytest
 from hyoka.store import Part
 from hyoka.workspace import Workspace, init_workspace
 from hyoka.years import FiscalYear
+from tests.helpers import store_import
 
 R5, R6 = FiscalYear(2023), FiscalYear(2024)
 
@@ -19,17 +20,7 @@ def _city(tmp_path: Path, name: str) -> Workspace:
 
 
 def _store(ws: Workspace, year: FiscalYear, parts: list[Part]) -> None:
-    with ws.store() as store:
-        store.add_submission(
-            year=year,
-            submitter="",
-            kind="import",
-            file_name=f"{year.short}.csv",
-            file_path=f"{year.short}.csv",
-            sha256=year.short,
-            parts=parts,
-            replace_rows=True,
-        )
+    store_import(ws, year, parts)
 
 
 def _indicator_part(no: str, submitter: str, rating: str, actual: int | None, outlook: str = "継続") -> Part:

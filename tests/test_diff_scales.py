@@ -12,10 +12,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from hyoka.store import Part
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 from tests.conftest import MIDORI
+from tests.helpers import ratings, store_import
 from tests.test_diff_column import indicator  # noqa: F401 - the fixture: two years of 実績値
 
 R4, R5, R6 = FiscalYear(2022), FiscalYear(2023), FiscalYear(2024)
@@ -62,17 +62,7 @@ def _set_scale(root: Path, codes: tuple[str, ...]) -> None:
 
 
 def _store(root: Path, year: FiscalYear, rows: list[tuple[str, str, str]]) -> None:
-    with Workspace.load(root).store() as store:
-        store.add_submission(
-            year=year,
-            submitter="",
-            kind="import",
-            file_name=f"{year.short}.csv",
-            file_path=f"{year.short}.csv",
-            sha256=year.short,
-            parts=[Part(no, department, "", rating, "", "") for no, department, rating in rows],
-            replace_rows=True,
-        )
+    store_import(Workspace.load(root), year, ratings(rows))
 
 
 def _ok(result) -> str:  # type: ignore[no-untyped-def]

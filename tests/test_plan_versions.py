@@ -14,6 +14,7 @@ from hyoka.store import SCHEMA_VERSION, Part
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 from tests.conftest import SAMPLE, load_sample_years, read_csv
+from tests.helpers import ratings, store_import
 
 R4, R5, R6, R7 = FiscalYear(2022), FiscalYear(2023), FiscalYear(2024), FiscalYear(2025)
 RENAME = "地域安全課=防災危機管理課"
@@ -32,17 +33,7 @@ def _json(run, *args: str | Path) -> object:  # type: ignore[no-untyped-def]
 
 def _store(ws: Workspace, year: FiscalYear, rows: list[tuple[str, str, str]], sha: str | None = None) -> None:
     """Ratings stored whole for ``year`` (as an import), rows named by the labels of its version."""
-    with ws.store() as store:
-        store.add_submission(
-            year=year,
-            submitter="",
-            kind="import",
-            file_name=f"{year.short}.csv",
-            file_path=f"{year.short}.csv",
-            sha256=sha or year.short,
-            parts=[Part(no, dep, "", rating, "", "") for no, dep, rating in rows],
-            replace_rows=True,
-        )
+    store_import(ws, year, ratings(rows), sha=sha)
 
 
 def _store_r6(ws: Workspace) -> None:

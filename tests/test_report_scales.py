@@ -19,7 +19,7 @@ from hyoka.store import Part
 from hyoka.workspace import Workspace
 from hyoka.years import FiscalYear
 from tests.conftest import MIDORI
-from tests.helpers import make_form
+from tests.helpers import make_form, store_import
 from tests.test_diff_scales import A_TO_D, S_TO_C, _ok, _set_scale
 from tests.test_report import doc_text, evaluation_rows, grid
 
@@ -40,17 +40,7 @@ def _store(ws: Workspace, year: FiscalYear, codes: tuple[str, ...]) -> None:
         Part(r.project_no, r.department, "", code, f"{r.project_name}の実績", "今後も継続")
         for r, code in zip(ws.plan.rows, codes, strict=True)
     ]
-    with ws.store() as store:
-        store.add_submission(
-            year=year,
-            submitter="",
-            kind="import",
-            file_name=year.short,
-            file_path=year.short,
-            sha256=year.short,
-            parts=parts,
-            replace_rows=True,
-        )
+    store_import(ws, year, parts, name=year.short)
 
 
 def _city(
