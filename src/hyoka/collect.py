@@ -801,7 +801,7 @@ def _duplicate(run: _Run, path: Path, read: Read) -> FileResult:
     when = earlier.received_at.strftime("%Y-%m-%d %H:%M:%S") + " に受け付け"
     found = problem("file-duplicate", file=display, received=when)
     if earlier.kind == "form":
-        current = run.store.in_force(run.year, earlier.submitter)
+        current = run.in_force(earlier.submitter)
         if current is not None and current.sha256 != earlier.sha256:
             found = problem(
                 "file-duplicate-superseded",
