@@ -550,11 +550,11 @@ def test_many_files_are_read_in_worker_processes_with_the_same_result(
         return workers
 
     monkeypatch.setattr(collect_module, "start_workers", start_workers)
-    monkeypatch.setattr(reading_module, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(reading_module, "PARALLEL_MIN_FILES", {"fork": 2, "spawn": 2})
     monkeypatch.setattr(reading_module.os, "cpu_count", lambda: 2)
     files = [SAMPLE / "returned" / "R5", SAMPLE / "returned" / "mistakes"]
     parallel = collect(ws_r4, files, R5, dry_run=True)
-    monkeypatch.setattr(reading_module, "PARALLEL_MIN_FILES", 10_000)
+    monkeypatch.setattr(reading_module, "PARALLEL_MIN_FILES", {"fork": 10_000, "spawn": 10_000})
     sequential = collect(ws_r4, files, R5, dry_run=True)
     assert started == [2, 0]
     assert len(parallel.files) == 17

@@ -100,6 +100,23 @@ DYING_READER = textwrap.dedent(
 )
 
 
+METHODS = ["spawn", *(["fork"] if sys.platform == "linux" else [])]
+"""How reader processes start (hyoka.reading.start_method): fork only on Linux."""
+
+
+def dying(real: Any) -> Any:
+    """DYING_READER's reader, for a forked worker (which takes the parent's functions as they are)."""
+    import multiprocessing
+    import os
+
+    def read(path: Path, *args: Any, **kwargs: Any) -> Any:
+        if multiprocessing.parent_process() is not None and path.name.startswith("05_"):
+            os._exit(9)
+        return real(path, *args, **kwargs)
+
+    return read
+
+
 def wait_until_up(workers: list[Any]) -> None:
     import time
 
@@ -111,8 +128,9 @@ def wait_until_up(workers: list[Any]) -> None:
     assert [w.up for w in workers] == [True] * len(workers)
 
 
+@pytest.mark.parametrize("method", METHODS)
 def test_a_reader_process_that_dies_costs_the_file_it_was_reading_only(
-    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
 ) -> None:
     import os
     import shutil
@@ -122,11 +140,14 @@ def test_a_reader_process_that_dies_costs_the_file_it_was_reading_only(
     from tests.conftest import SAMPLE
     from tests.helpers import R5
 
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(DYING_READER, encoding="utf-8")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
-    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 2)
+    if method == "spawn":
+        site = tmp_path / "site"
+        site.mkdir()
+        (site / "sitecustomize.py").write_text(DYING_READER, encoding="utf-8")
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    else:
+        monkeypatch.setattr(reading, "read_workbook", dying(reading.read_workbook))
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", {"fork": 2, "spawn": 2})
     monkeypatch.setattr(reading.os, "cpu_count", lambda: 2)
     folder = tmp_path / "in"
     folder.mkdir()
@@ -135,14 +156,14 @@ def test_a_reader_process_that_dies_costs_the_file_it_was_reading_only(
         os.utime(folder / f"{i:02d}_{path.name}", (1_700_000_000 + i, 1_700_000_000 + i))
     # Started and up before the run, as the command line starts them (otherwise the run reads the
     # first files itself while they start, and this small run would need none of them).
-    workers = reading.start_workers(11)
+    workers = reading.start_workers(11, method)
     wait_until_up(workers)
     result = collect(ws_r4, [folder], R5, dry_run=True, workers=workers)
     outcomes = [(f.name[:3], f.status, [p.code for p in f.problems]) for f in result.files]
     assert outcomes[5] == ("05_", "rejected", ["internal-error"])
     assert "読み取りのプロセスが終了しました（終了コード 9）" in result.files[5].problems[0].message
     # The other worker's files, and the dead one's queued files (read by the run itself), as ever.
-    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 10_000)
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", {"fork": 10_000, "spawn": 10_000})
     alone = collect(ws_r4, [folder], R5, dry_run=True)
     assert len(result.files) == len(alone.files) == 11
     assert [f.to_dict() for i, f in enumerate(result.files) if i != 5] == [
@@ -159,7 +180,7 @@ def test_readers_handed_to_a_run_that_fails_before_reading_are_stopped(
     from tests.conftest import SAMPLE
     from tests.helpers import R5
 
-    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", {"fork": 2, "spawn": 2})
     monkeypatch.setattr(reading.os, "cpu_count", lambda: 2)
     workers = reading.start_workers(11)  # as the command line starts them, before the store is read
     assert len(workers) == 2 and all(w.process.is_alive() for w in workers)
@@ -199,7 +220,7 @@ SMALL_PIPES = textwrap.dedent(
         return a, b
 
     connection.Pipe = small
-    reading.PARALLEL_MIN_FILES = 2
+    reading.PARALLEL_MIN_FILES = {"fork": 2, "spawn": 2}
     reading.os.cpu_count = lambda: 2
     faulthandler.dump_traceback_later(90, exit=True)  # a hang fails the test instead of stalling it
     folder = Path(sys.argv[2])
@@ -233,8 +254,9 @@ def test_pipes_as_small_as_windows_ones_do_not_stall_a_run(ws_r4: Workspace, tmp
     assert out.stdout.splitlines() == ["220 ['checked', 'unchanged'] None"]
 
 
+@pytest.mark.parametrize("method", METHODS)
 def test_readers_that_die_while_starting_leave_every_file_to_the_run(
-    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ws_r4: Workspace, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, method: str
 ) -> None:
     import os
     import time
@@ -244,22 +266,25 @@ def test_readers_that_die_while_starting_leave_every_file_to_the_run(
     from tests.conftest import SAMPLE
     from tests.helpers import R5
 
-    site = tmp_path / "site"
-    site.mkdir()
-    (site / "sitecustomize.py").write_text(
-        "import os, sys\nif '--multiprocessing-fork' in sys.argv:\n    os._exit(3)\n", encoding="utf-8"
-    )
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
-    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 2)
+    if method == "spawn":
+        site = tmp_path / "site"
+        site.mkdir()
+        (site / "sitecustomize.py").write_text(
+            "import os, sys\nif '--multiprocessing-fork' in sys.argv:\n    os._exit(3)\n", encoding="utf-8"
+        )
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
+    else:  # the first thing a forked worker does
+        monkeypatch.setattr(reading, "_leave_parent", lambda ends: os._exit(3))
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", {"fork": 2, "spawn": 2})
     monkeypatch.setattr(reading.os, "cpu_count", lambda: 2)
-    workers = reading.start_workers(11)
+    workers = reading.start_workers(11, method)
     deadline = time.monotonic() + 60
     while any(w.process.exitcode is None for w in workers) and time.monotonic() < deadline:
         time.sleep(0.01)
     assert [w.process.exitcode for w in workers] == [3, 3]
     files = [SAMPLE / "returned" / "R5"]
     result = collect(ws_r4, files, R5, dry_run=True, workers=workers)
-    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 10_000)
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", {"fork": 10_000, "spawn": 10_000})
     assert [f.to_dict() for f in result.files] == [
         f.to_dict() for f in collect(ws_r4, files, R5, dry_run=True).files
     ]
@@ -273,7 +298,7 @@ def test_runs_starting_readers_at_once_leave_the_main_module_as_it_was(
 
     from hyoka import reading
 
-    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", 2)
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", {"fork": 2, "spawn": 2})
     monkeypatch.setattr(reading.os, "cpu_count", lambda: 2)
     main = sys.modules["__main__"]
     before = (main.__dict__.get("__file__"), main.__dict__.get("__spec__"))
@@ -287,3 +312,67 @@ def test_runs_starting_readers_at_once_leave_the_main_module_as_it_was(
     assert [len(w) for w in started] == [2, 2, 2, 2]
     for workers in started:
         reading.stop_workers(workers)
+
+
+def test_readers_fork_only_on_linux_and_only_from_a_single_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    from hyoka import reading
+
+    for platform, expected in (("linux", "fork"), ("win32", "spawn"), ("darwin", "spawn")):
+        monkeypatch.setattr(reading.sys, "platform", platform)
+        monkeypatch.setattr(reading.threading, "active_count", lambda: 1)
+        assert reading.start_method() == expected, platform
+    monkeypatch.setattr(reading.sys, "platform", "linux")
+    monkeypatch.undo()
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)  # as the browser's server threads
+    other.start()
+    try:
+        assert reading.start_method() == "spawn"
+    finally:
+        stop.set()
+        other.join()
+
+
+def end(pid: int | str, fd: int | str) -> tuple[str, int]:
+    """What a descriptor is open on, and which way (a pipe's two ends name the same pipe)."""
+    import os
+
+    flags = next(
+        line.split()[1]
+        for line in Path(f"/proc/{pid}/fdinfo/{fd}").read_text().splitlines()
+        if line.startswith("flags:")
+    )
+    return os.readlink(f"/proc/{pid}/fd/{fd}"), int(flags, 8) & 3
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="readers fork on Linux only")
+def test_a_forked_reader_keeps_no_file_or_pipe_end_of_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import fcntl
+    import os
+
+    from hyoka import reading
+
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", {"fork": 2, "spawn": 2})
+    monkeypatch.setattr(reading.os, "cpu_count", lambda: 2)
+    lock = (tmp_path / "hyoka.db.lock").open("wb")
+    fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # as the store's writer lock
+    workers = reading.start_workers(11, "fork")
+    try:
+        wait_until_up(workers)
+        lock.close()  # the run is gone: the lock must be free although its readers still run
+        with (tmp_path / "hyoka.db.lock").open("wb") as again:
+            fcntl.flock(again.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        run_ends = {end("self", c.fileno()) for w in workers for c in (w.files, w.results)}
+        for w in workers:
+            held = {int(fd): end(w.process.pid, fd) for fd in os.listdir(f"/proc/{w.process.pid}/fd")}
+            assert sorted(t for fd, (t, _) in held.items() if fd > 2 and os.path.isfile(t)) == []
+            # Its own ends of its pipes only, none of the run's (nor another worker's).
+            assert sorted(set(held.values()) & run_ends) == []
+    finally:
+        reading.stop_workers(workers)
+    # Ended by themselves once their pipes closed (not terminated after the wait).
+    assert [w.process.exitcode for w in workers] == [0, 0]

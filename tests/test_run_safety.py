@@ -44,7 +44,7 @@ SLOW_COLLECT = textwrap.dedent(
         import hyoka.reading
 
         os.cpu_count = lambda: 2  # worker processes even on a one-core machine
-        hyoka.reading.PARALLEL_MIN_FILES = 24  # the worker path, whatever size the run needs for it
+        hyoka.reading.PARALLEL_MIN_FILES = {"fork": 24, "spawn": 24}  # the worker path, whatever size the run needs for it
         ws = Workspace.load(Path(sys.argv[1]))
         collect(ws, [Path(sys.argv[2])], FiscalYear(2023), on_file=on_file)
         print("DONE", flush=True)
@@ -150,7 +150,7 @@ INTERRUPTIBLE_CLI = textwrap.dedent(
     import hyoka.reading
 
     os.cpu_count = lambda: 2  # from 24 files on, worker processes even on a one-core machine
-    hyoka.reading.PARALLEL_MIN_FILES = 24
+    hyoka.reading.PARALLEL_MIN_FILES = {"fork": 24, "spawn": 24}
     from hyoka.cli import main
 
     sys.argv = ["hyoka", *sys.argv[1:]]

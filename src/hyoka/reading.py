@@ -2,10 +2,11 @@
 
 :func:`discover` finds the files, :func:`read_one` reads one: a file's path, the run's mode and the
 hashes already accepted in, a :class:`Read` out, nothing of the run's state. From
-:data:`PARALLEL_MIN_FILES` files on, :class:`Worker` processes do the reading (:func:`serve`).
-A reader process imports this module and what it needs to read a workbook (:mod:`hyoka.intake`,
-:mod:`hyoka.book`, python-calamine), never the store, the plan's versions or the command line: each
-worker's start is part of every large collect run (docs/performance.md).
+:data:`PARALLEL_MIN_FILES` files on, :class:`Worker` processes do the reading (:func:`serve`):
+forked on Linux (:func:`start_method`), spawned on Windows and macOS, where a reader process imports
+this module and what it needs to read a workbook (:mod:`hyoka.intake`, :mod:`hyoka.book`,
+python-calamine), never the store, the plan's versions or the command line: each worker's start is
+part of every large collect run (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -235,10 +236,11 @@ def _formulas(path: Path, sheet: ReadSheet) -> dict[str, str]:
 
 # --- reader processes: started by the run, fed through pipes by the run's own thread ------------------
 
-PARALLEL_MIN_FILES = 120
-"""From this many files on, reading is done by worker processes (at most :data:`MAX_WORKERS`):
-a worker's start costs about as much as reading forty forms, and smaller runs gained nothing from
-them (docs/performance.md)."""
+PARALLEL_MIN_FILES = {"fork": 16, "spawn": 120}
+"""From this many files on, reading is done by worker processes (at most :data:`MAX_WORKERS`), by
+how they start (:func:`start_method`): a spawned worker's start costs about as much as reading forty
+forms, and smaller runs gained nothing from it; a forked one starts in milliseconds
+(docs/performance.md)."""
 MAX_WORKERS = 2
 """Reader processes beside the run (none on a one-core machine): the run decides and stores every
 file, so more readers would only wait for it."""
@@ -250,9 +252,16 @@ WORKER_STOP_S = 2.0
 """How long a stopped run waits for a worker to finish the file it reads before ending it."""
 
 
-def workers_for(count: int) -> int:
-    """Reader processes for a run of ``count`` files (0: the run reads without them)."""
-    if count < PARALLEL_MIN_FILES:
+def start_method() -> str:
+    """How reader processes start: ``fork`` on Linux while the process has one thread (the command
+    line), ``spawn`` everywhere else (Windows and macOS have no safe fork; a forked child of a
+    process with other threads, the browser's, could inherit a lock one of them holds)."""
+    return "fork" if sys.platform == "linux" and threading.active_count() == 1 else "spawn"
+
+
+def workers_for(count: int, method: str) -> int:
+    """Reader processes for a run of ``count`` files started by ``method`` (0: the run reads alone)."""
+    if count < PARALLEL_MIN_FILES[method]:
         return 0
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
     return workers if workers >= 2 else 0
@@ -375,22 +384,26 @@ _SPAWNING = threading.Lock()
 """One run at a time starts its workers (the browser's jobs run in threads): see :func:`_main_left_out`."""
 
 
-def start_workers(files: int) -> list[Worker]:
+def start_workers(files: int, method: str | None = None) -> list[Worker]:
     """The reader processes for a run of ``files`` files (none for a small run), started now.
 
-    They are started with ``spawn``, so that they hold nothing of the parent's (above all not the
-    writer lock, which a forked child would keep after a killed parent), and they import this module
-    and nothing of the program that started them (see :func:`_main_left_out`). Ctrl-C is held back
-    while each starts (where the system allows), so that it cannot interrupt the child's start-up
-    (the child then ignores it: it is the run's to handle). A worker never given its settings ends
-    with the run (its pipe closes)."""
-    count = workers_for(files)
+    ``method`` is :func:`start_method`'s unless given. A forked worker first closes what it took
+    over of the parent's (:func:`_leave_parent`): the run's ends of every worker's pipes, so that a
+    closed pipe reads as the end, and every open file, above all the writer lock, which it would
+    otherwise keep after a killed parent. A spawned one holds nothing of the parent's and imports
+    this module and nothing of the program that started it (see :func:`_main_left_out`). Ctrl-C is
+    held back while each starts (where the system allows), so that it cannot interrupt the child's
+    start-up (the child then ignores it: it is the run's to handle). A worker never given its
+    settings ends with the run (its pipe closes)."""
+    method = method or start_method()
+    count = workers_for(files, method)
     if not count:
         return []
     import multiprocessing
 
-    context = multiprocessing.get_context("spawn")
-    if hasattr(signal, "pthread_sigmask"):
+    spawned = method != "fork"
+    context = multiprocessing.get_context("spawn") if spawned else multiprocessing.get_context("fork")
+    if spawned and hasattr(signal, "pthread_sigmask"):
         # POSIX: spawn's resource tracker, started by the first process otherwise, unblocks SIGINT
         # after starting itself, which would undo _sigint_held for that first worker.
         from multiprocessing import resource_tracker
@@ -398,14 +411,17 @@ def start_workers(files: int) -> list[Worker]:
         resource_tracker.ensure_running()
     workers: list[Worker] = []
     try:
-        with _SPAWNING, _main_left_out():
+        with _SPAWNING, _main_left_out() if spawned else nullcontext():
             for _ in range(count):
                 files_in, files_out = context.Pipe(duplex=False)
                 # Results through a duplex pipe used one way: a socket pair on POSIX, whose buffer
                 # (about 200 KB on Linux) holds several forms' results; a plain pipe's holds two.
                 results_in, results_out = context.Pipe()
+                # What a forked worker closes first: the run's ends of its pipes and the earlier ones'.
+                runs = [*((w.files, w.results) for w in workers), (files_out, results_in)]
+                ends = None if spawned else tuple(c.fileno() for pair in runs for c in pair)
                 process = context.Process(
-                    target=serve, args=(files_in, results_out), name="hyoka-reader", daemon=True
+                    target=serve, args=(files_in, results_out, ends), name="hyoka-reader", daemon=True
                 )
                 with _sigint_held():
                     process.start()
@@ -465,7 +481,23 @@ def _main_left_out() -> Iterator[None]:
         main.__dict__.update(saved)
 
 
-def serve(files: Any, results: Any) -> None:
+def _leave_parent(parent_ends: tuple[int, ...]) -> None:
+    """In a forked worker: close the run's ends of the pipes, and every file and folder the parent
+    had open (the writer lock, the store): a worker must hold nothing that outlives the run for it.
+    The standard streams, and pipes and sockets the parent had from elsewhere, stay open."""
+    for fd in parent_ends:
+        with suppress(OSError):
+            os.close(fd)
+    for name in os.listdir("/proc/self/fd"):  # fork is used on Linux only (start_method)
+        fd = int(name)
+        if fd <= 2:
+            continue
+        with suppress(OSError):  # the listing's own descriptor, closed by now
+            if stat.S_ISREG(os.fstat(fd).st_mode) or stat.S_ISDIR(os.fstat(fd).st_mode):
+                os.close(fd)
+
+
+def serve(files: Any, results: Any, parent_ends: tuple[int, ...] | None = None) -> None:
     """A reader process: it says it is up, takes the run's settings (mode, hashes already accepted,
     the sheet definition's JSON), then reads each file the run sends (its path, and whether it is to
     be read even if an identical file was accepted) and sends it back pickled, in the order sent,
@@ -474,11 +506,14 @@ def serve(files: Any, results: Any) -> None:
     A thread takes the run's messages as they come, so that the run never waits on this process.
     Ctrl-C is the run's to handle (a terminal sends it to the whole group, and a worker must never
     turn it into a failure of the file it reads). The worker ends with its parent (killed, closed
-    terminal): the pipe then reads as ended, or refuses the result.
+    terminal): the pipe then reads as ended, or refuses the result. A forked worker is given the
+    descriptors of the run's ends of the pipes (``parent_ends``) to close.
     """
     import queue
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent_ends is not None:
+        _leave_parent(parent_ends)
     if hasattr(signal, "pthread_sigmask"):  # held back while this process started
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     messages: queue.SimpleQueue[Any] = queue.SimpleQueue()
