@@ -3,7 +3,7 @@
 calamine builds each sheet as a dense grid from its first to its last cell, and aborts the whole process
 (not an exception) when that grid does not fit in memory: a tiny file with one value in A1 and one in
 XFD1048576 would kill hyoka. So every sheet's extent is measured from the file before calamine sees
-it, after :func:`hyoka.workbook.check_file` has done the size and zip-bomb checks:
+it, after :func:`hyoka.workbook.check_data` has done the size and zip-bomb checks on the bytes read:
 
 - .xlsx: one pass of byte patterns over each sheet's XML (no XML parse) for the cell references, and,
   in the same pass, the formulas saved without a value (calamine gives their cell as empty);
@@ -17,6 +17,7 @@ instead: :func:`open_book` returns None.
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 import zipfile
@@ -27,15 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from hyoka.problems import problem
-from hyoka.workbook import (
-    ENTITY_REASON,
-    OLE_MAGIC,
-    WorkbookError,
-    check_file,
-    failure_reason,
-    open_workbook,
-    read_bounded,
-)
+from hyoka.workbook import ENTITY_REASON, WorkbookError, check_data, failure_reason, open_workbook, read_file
 
 MAX_GRID_CELLS = 2_000_000
 """Largest first-to-last-cell rectangle read with calamine (a form is a few hundred cells)."""
@@ -87,42 +80,53 @@ class OpenpyxlBook:
         self.wb.close()
 
 
-def open_any(path: Path, display: str | None = None) -> Book | OpenpyxlBook:
-    """The workbook through calamine, or openpyxl where calamine cannot be trusted with it."""
-    book = open_book(path, display)
-    return book if book is not None else OpenpyxlBook(open_workbook(path, display=display))
+def open_any(path: Path, display: str | None = None, data: bytes | None = None) -> Book | OpenpyxlBook:
+    """The workbook through calamine, or openpyxl where calamine cannot be trusted with it; from
+    ``data``, the bytes already read from ``path``, when given (both readers then parse those)."""
+    if data is None:
+        data = read_file(path, display)
+    book = open_book(path, display, data)
+    return book if book is not None else OpenpyxlBook(open_workbook(path, display=display, data=data))
 
 
-def open_book(path: Path, display: str | None = None) -> Book | None:
-    """Open a checked workbook with calamine; None when openpyxl must read it (see the module doc)."""
+def open_book(path: Path, display: str | None = None, data: bytes | None = None) -> Book | None:
+    """Open a checked workbook with calamine; None when openpyxl must read it (see the module doc).
+
+    The file is read once (``data``, when the caller has read it): the checks, the scans and calamine
+    all see the same bytes, which are the ones the caller hashed."""
     name = display or path.name
     import defusedxml  # noqa: F401 - the scans below parse XML only through it
 
-    check_file(path, name)
-    with path.open("rb") as fh:
-        ole = fh.read(4) == OLE_MAGIC
-    kind = "xls" if ole else ("ods" if path.suffix.lower() == ".ods" else "xlsx")
+    if data is None:
+        data = read_file(path, name)
+    zf = check_data(data, path, name)
+    kind = "xls" if zf is None else ("ods" if path.suffix.lower() == ".ods" else "xlsx")
     formulas: dict[str, dict[str, str]] = {}
     try:
-        if kind == "xlsx":
-            scanned = _scan_xlsx(path, name)
+        if zf is None:
+            _scan_xls(data, name)
+        elif kind == "ods":
+            _scan_ods(zf, name)
+        else:
+            scanned = _scan_xlsx(zf, name)
             if scanned is None:
                 return None
             formulas = scanned
-        elif kind == "ods":
-            _scan_ods(path, name)
-        else:
-            _scan_xls(path, name)
     except WorkbookError:
         raise
     except Exception as exc:
         if kind == "xls":  # not an OLE file olefile can read: damaged, or older than BIFF8
             raise WorkbookError(problem("file-old-xls", file=name)) from None
         raise WorkbookError(problem("file-corrupt", file=name, reason=failure_reason(exc))) from None
+    finally:
+        if zf is not None:
+            zf.close()
     import python_calamine
 
     try:
-        wb = _calamine_open(python_calamine, path)
+        # From the bytes: no file stays open while the book is read (Windows would keep it locked),
+        # and a name that is not UTF-8, which calamine's paths cannot take, needs nothing of its own.
+        wb = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except python_calamine.PasswordError:
         raise WorkbookError(problem("file-encrypted", file=name)) from None
     except Exception as exc:
@@ -156,50 +160,49 @@ def _too_large(name: str, rows: int, cols: int) -> WorkbookError:
 # --- xlsx: byte patterns over the sheet XML ---------------------------------------------------------------
 
 
-def _scan_xlsx(path: Path, name: str) -> dict[str, dict[str, str]] | None:
+def _scan_xlsx(zf: zipfile.ZipFile, name: str) -> dict[str, dict[str, str]] | None:
     """Formulas without a value per sheet; None when a sheet's extent is not known from its references."""
-    with zipfile.ZipFile(path) as zf:
-        members = set(zf.namelist())
-        # Two small parts read by pattern, not parsed: after the DTD check no entity can be in them.
-        book = zf.read("xl/workbook.xml")
-        _refuse_dtd(book[:4096], name)
-        rels_name = "xl/_rels/workbook.xml.rels"
-        rels = zf.read(rels_name) if rels_name in members else b""
-        _refuse_dtd(rels[:4096], name)
-        targets: dict[str, str] = {}
-        for tag in _start_tags(rels, b"Relationship"):
-            attrs = _attributes(tag)
-            target = attrs.get("Target", "")
-            targets[attrs.get("Id", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        for member in ("xl/sharedStrings.xml", "xl/styles.xml"):
-            if member in members:
-                with zf.open(member) as fh:
-                    _refuse_dtd(fh.read(4096), name)
-        found: dict[str, dict[str, str]] = {}
-        for tag in _start_tags(book, b"sheet"):
-            sheet = _attributes(tag)
-            rid = next((v for k, v in sheet.items() if k.endswith(":id")), "")
-            part = targets.get(rid)
-            if part is None or part not in members:
-                continue
-            data = zf.read(part)
-            _refuse_dtd(data[:4096], name)
-            cells = len(_CELL_TAG.findall(data))
-            refs = _CELL_REF_FIRST.findall(data)
-            if len(refs) != cells:
-                refs = _CELL_REF.findall(data)
-            # A cell without a reference calamine could place (none, or one it reads otherwise)
-            # leaves the extent unknown: openpyxl reads the sheet, bounded by the form's layout.
-            if len(refs) != cells or _PREFIXED_CELL.search(data):
-                return None
-            if refs:
-                letters, numbers = zip(*refs, strict=True)
-                rows = max(map(int, set(numbers)))
-                cols = max(map(_column, set(letters)))
-                if rows * cols > MAX_GRID_CELLS:
-                    return None  # openpyxl reads it lazily, bounded by the layout
-            found[sheet.get("name", "")] = _formulas(data)
-        return found
+    members = set(zf.namelist())
+    # Two small parts read by pattern, not parsed: after the DTD check no entity can be in them.
+    book = zf.read("xl/workbook.xml")
+    _refuse_dtd(book[:4096], name)
+    rels_name = "xl/_rels/workbook.xml.rels"
+    rels = zf.read(rels_name) if rels_name in members else b""
+    _refuse_dtd(rels[:4096], name)
+    targets: dict[str, str] = {}
+    for tag in _start_tags(rels, b"Relationship"):
+        attrs = _attributes(tag)
+        target = attrs.get("Target", "")
+        targets[attrs.get("Id", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    for member in ("xl/sharedStrings.xml", "xl/styles.xml"):
+        if member in members:
+            with zf.open(member) as fh:
+                _refuse_dtd(fh.read(4096), name)
+    found: dict[str, dict[str, str]] = {}
+    for tag in _start_tags(book, b"sheet"):
+        sheet = _attributes(tag)
+        rid = next((v for k, v in sheet.items() if k.endswith(":id")), "")
+        part = targets.get(rid)
+        if part is None or part not in members:
+            continue
+        data = zf.read(part)
+        _refuse_dtd(data[:4096], name)
+        cells = len(_CELL_TAG.findall(data))
+        refs = _CELL_REF_FIRST.findall(data)
+        if len(refs) != cells:
+            refs = _CELL_REF.findall(data)
+        # A cell without a reference calamine could place (none, or one it reads otherwise)
+        # leaves the extent unknown: openpyxl reads the sheet, bounded by the form's layout.
+        if len(refs) != cells or _PREFIXED_CELL.search(data):
+            return None
+        if refs:
+            letters, numbers = zip(*refs, strict=True)
+            rows = max(map(int, set(numbers)))
+            cols = max(map(_column, set(letters)))
+            if rows * cols > MAX_GRID_CELLS:
+                return None  # openpyxl reads it lazily, bounded by the layout
+        found[sheet.get("name", "")] = _formulas(data)
+    return found
 
 
 def _start_tags(data: bytes, local: bytes) -> list[bytes]:
@@ -272,7 +275,7 @@ _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
 
 
-def _scan_ods(path: Path, name: str) -> None:
+def _scan_ods(zf: zipfile.ZipFile, name: str) -> None:
     """Refuse a sheet whose non-empty cells span more than :data:`MAX_GRID_CELLS` (repeats counted)."""
     from defusedxml import ElementTree
 
@@ -283,7 +286,7 @@ def _scan_ods(path: Path, name: str) -> None:
     table_tag = f"{{{_TABLE}}}table"
     rows_attr, cols_attr = f"{{{_TABLE}}}number-rows-repeated", f"{{{_TABLE}}}number-columns-repeated"
     value_type = f"{{{_OFFICE}}}value-type"
-    with zipfile.ZipFile(path) as zf, zf.open("content.xml") as fh:
+    with zf.open("content.xml") as fh:
         row = col = last_row = last_col = 0
         row_has_value = False
         for event, el in ElementTree.iterparse(fh, events=("start", "end")):
@@ -318,12 +321,12 @@ _MULTI_RECORDS = {0x00BD, 0x00BE}  # MULRK, MULBLANK: row, first column, ..., la
 _BOF, _EOF = 0x0809, 0x000A
 
 
-def _scan_xls(path: Path, name: str) -> None:
+def _scan_xls(data: bytes, name: str) -> None:
     import olefile
 
-    if not olefile.isOleFile(str(path)):
+    if not olefile.isOleFile(data=data):
         raise WorkbookError(problem("file-old-xls", file=name))
-    with olefile.OleFileIO(str(path)) as ole:
+    with olefile.OleFileIO(io.BytesIO(data)) as ole:
         stream = next((s for s in ("Workbook", "Book") if ole.exists(s)), None)
         if stream is None:
             raise WorkbookError(problem("file-old-xls", file=name))
@@ -350,16 +353,3 @@ def _scan_xls(path: Path, name: str) -> None:
             continue
         if last_row * last_col > MAX_GRID_CELLS:
             raise _too_large(name, last_row, last_col)
-
-
-def _calamine_open(python_calamine: Any, path: Path) -> Any:
-    """calamine takes UTF-8 paths only; a name that is not (cp932 bytes from a zip made on Japanese
-    Windows, smuggled in as surrogates) is handed over as its bytes instead."""
-    text = str(path)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        import io
-
-        return python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(read_bounded(path)))
-    return python_calamine.CalamineWorkbook.from_path(text)

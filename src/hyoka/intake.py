@@ -260,16 +260,20 @@ def several_forms(display: str, read: str, others: list[str]) -> Problem:
 
 
 def read_workbook(
-    path: Path, display: str, required: tuple[str, ...], definition: SheetDefinition | None = None
+    path: Path,
+    display: str,
+    required: tuple[str, ...],
+    definition: SheetDefinition | None = None,
+    data: bytes | None = None,
 ) -> ReadSheet | Problem:
     """The form sheet (``調査票`` first, else the first sheet with the headings), plus the hidden metadata.
 
     When another sheet has the headings too (an edited copy ``調査票 (2)``), the first is read and a
     warning names both. Values come from calamine (see :mod:`hyoka.book`), or openpyxl where calamine
-    cannot be trusted with the file.
+    cannot be trusted with the file. ``data``: the file's bytes, when the caller has read them.
     """
     try:
-        book = open_any(path, display)
+        book = open_any(path, display, data)
     except WorkbookError as exc:
         return exc.problem
     try:
@@ -312,13 +316,17 @@ def read_workbook(
 
 
 def read_csv(
-    path: Path, display: str, required: tuple[str, ...], definition: SheetDefinition | None = None
+    path: Path,
+    display: str,
+    required: tuple[str, ...],
+    definition: SheetDefinition | None = None,
+    data: bytes | None = None,
 ) -> ReadSheet | Problem:
     import csv
     import io
 
     try:
-        text = decode_csv(read_bounded(path, display))
+        text = decode_csv(read_bounded(path, display) if data is None else data)
         rows = (tuple(r) for r in csv.reader(io.StringIO(text)))
         result = read_rows(rows, display, None, required, definition)
     except WorkbookError as exc:

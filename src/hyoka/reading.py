@@ -157,7 +157,8 @@ def read_one(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> R
             return Read(failure=problem("file-empty", file=display))
         if size > MAX_FILE_BYTES:
             return Read(failure=problem("file-too-large", file=display, reason=f"{size:,} バイト"))
-        sha = hashlib.sha256(read_bounded(path, display)).hexdigest()
+        data = read_bounded(path, display)  # read once: what is hashed is what is parsed
+        sha = hashlib.sha256(data).hexdigest()
     except WorkbookError as exc:
         return Read(failure=exc.problem)
     except FileNotFoundError:
@@ -173,7 +174,7 @@ def read_one(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> R
             first = definition.default_diff_column
             required = ((first,) if first else ()) if mode == "form" else ("department", *(first or "",))
             required = tuple(r for r in required if r)
-        sheet_read = _read_sheet(path, display, mode, required, definition)
+        sheet_read = _read_sheet(path, display, mode, required, definition, data)
         if (
             mode == "import"
             and definition is not None
@@ -181,7 +182,7 @@ def read_one(path: Path, mode: str, known: frozenset[str], sheet: str = "") -> R
             and isinstance(sheet_read, Problem)
             and sheet_read.code == "sheet-not-found"
         ):  # no department rating heading: perhaps the secretariat's table (事業No | 担当課 | 二次評価 …)
-            again = _read_sheet(path, display, mode, ("department",), definition)
+            again = _read_sheet(path, display, mode, ("department",), definition, data)
             if not isinstance(again, Problem) and any(
                 c.key in again.roles for c in definition.secretariat_columns
             ):
@@ -207,13 +208,18 @@ def read_pickled(path: Path, mode: str, known: frozenset[str], sheet: str = "") 
 
 
 def _read_sheet(
-    path: Path, display: str, mode: str, required: tuple[str, ...], definition: SheetDefinition | None
+    path: Path,
+    display: str,
+    mode: str,
+    required: tuple[str, ...],
+    definition: SheetDefinition | None,
+    data: bytes,
 ) -> ReadSheet | Problem:
     if path.suffix.lower() == ".csv":
         if mode != "import":
             return problem("file-not-excel", file=display)
-        return read_csv(path, display, required, definition)
-    return read_workbook(path, display, required, definition)
+        return read_csv(path, display, required, definition, data)
+    return read_workbook(path, display, required, definition, data)
 
 
 def _formulas(path: Path, sheet: ReadSheet) -> dict[str, str]:

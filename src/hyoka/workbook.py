@@ -7,7 +7,9 @@ only then refuses XML entity bombs.
 
 from __future__ import annotations
 
+import io
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,30 +55,75 @@ def check_file(path: Path, display: str | None = None) -> None:
         size = path.stat().st_size
         with path.open("rb") as fh:
             head = fh.read(8)
-    except FileNotFoundError:
-        raise WorkbookError(problem("file-not-found", file=name)) from None
-    except IsADirectoryError:
-        raise WorkbookError(problem("file-not-excel", file=name)) from None
     except OSError as exc:
-        raise WorkbookError(problem("file-corrupt", file=name, reason=os_reason(exc))) from None
+        raise _unreadable(exc, name) from None
+    if _is_zip(size, head, path.suffix.lower(), name):
+        _checked_zip(lambda: zipfile.ZipFile(path), path.suffix.lower(), name).close()
+
+
+def read_file(path: Path, display: str | None = None) -> bytes:
+    """The file's bytes (:func:`read_bounded`), a file that cannot be read as :class:`WorkbookError`."""
+    name = display or path.name
+    try:
+        return read_bounded(path, name)
+    except OSError as exc:
+        raise _unreadable(exc, name) from None
+
+
+def check_data(data: bytes, path: Path, display: str | None = None) -> zipfile.ZipFile | None:
+    """:func:`check_file`'s checks on the bytes read from ``path``: the checked zip, open on them
+    (the caller closes it), or None for an .xls (an OLE container)."""
+    name = display or path.name
+    if not _is_zip(len(data), data[:8], path.suffix.lower(), name):
+        return None
+    return _checked_zip(lambda: zipfile.ZipFile(io.BytesIO(data)), path.suffix.lower(), name)
+
+
+def _unreadable(exc: OSError, name: str) -> WorkbookError:
+    if isinstance(exc, FileNotFoundError):
+        return WorkbookError(problem("file-not-found", file=name))
+    if isinstance(exc, IsADirectoryError):
+        return WorkbookError(problem("file-not-excel", file=name))
+    return WorkbookError(problem("file-corrupt", file=name, reason=os_reason(exc)))
+
+
+def _is_zip(size: int, head: bytes, suffix: str, name: str) -> bool:
+    """True for a zip (checked further by :func:`_checked_zip`), False for an .xls; else the error."""
     if size > MAX_FILE_BYTES:
         raise WorkbookError(problem("file-too-large", file=name, reason=f"{size:,} バイト"))
     if head.startswith(OLE_MAGIC):
         # An OLE container is either an old .xls (read by calamine) or an encrypted .xlsx; the name
         # tells which it claims.
-        if path.suffix.lower() == ".xls":
-            return
+        if suffix == ".xls":
+            return False
         raise WorkbookError(problem("file-encrypted", file=name))
-    if path.suffix.lower() == ".xls":
+    if suffix == ".xls":
         raise WorkbookError(problem("file-old-xls", file=name))
     if not head.startswith(ZIP_MAGIC):
-        code = "file-corrupt" if path.suffix.lower() in {".xlsx", ".xlsm"} else "file-not-excel"
+        code = "file-corrupt" if suffix in {".xlsx", ".xlsm"} else "file-not-excel"
         reason = "空のファイル" if size == 0 else "Excelの形式ではありません"
         raise WorkbookError(problem(code, file=name, reason=reason))
+    return True
+
+
+def _checked_zip(opened: Callable[[], zipfile.ZipFile], suffix: str, name: str) -> zipfile.ZipFile:
+    """The zip of a workbook, with its size and parts checked before anything in it is parsed."""
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            strict = _is_strict(zf)
+        zf = opened()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise WorkbookError(problem("file-corrupt", file=name, reason="ZIP形式として読めません")) from None
+    try:
+        _check_zip(zf, suffix, name)
+    except BaseException:
+        zf.close()
+        raise
+    return zf
+
+
+def _check_zip(zf: zipfile.ZipFile, suffix: str, name: str) -> None:
+    try:
+        infos = zf.infolist()
+        strict = _is_strict(zf)
     except (zipfile.BadZipFile, OSError, ValueError):
         raise WorkbookError(problem("file-corrupt", file=name, reason="ZIP形式として読めません")) from None
     total = sum(i.file_size for i in infos)
@@ -86,7 +133,7 @@ def check_file(path: Path, display: str | None = None) -> None:
     if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_RATIO:
         raise WorkbookError(problem("file-too-large", file=name, reason=f"展開すると{total:,}バイト"))
     members = {i.filename for i in infos}
-    if path.suffix.lower() == ".ods" and "content.xml" in members:
+    if suffix == ".ods" and "content.xml" in members:
         return
     if "xl/workbook.xml" not in members:
         raise WorkbookError(problem("file-not-excel", file=name))
@@ -110,15 +157,25 @@ def _is_strict(zf: zipfile.ZipFile) -> bool:
     return STRICT_MAIN in head
 
 
-def open_workbook(path: Path, *, display: str | None = None, read_only: bool = True) -> Workbook:
-    """Open a checked workbook with cached values (formulas are never evaluated, macros never run)."""
+def open_workbook(
+    path: Path, *, display: str | None = None, read_only: bool = True, data: bytes | None = None
+) -> Workbook:
+    """Open a checked workbook with cached values (formulas are never evaluated, macros never run);
+    from ``data``, the bytes already read from ``path``, when given."""
     ensure_defusedxml()
-    check_file(path, display)
+    source: Path | io.BytesIO = path
+    if data is None:
+        check_file(path, display)
+    else:
+        checked = check_data(data, path, display)
+        if checked is not None:
+            checked.close()
+        source = io.BytesIO(data)
     import openpyxl
 
     try:
         return openpyxl.load_workbook(
-            path, read_only=read_only, data_only=True, keep_vba=False, keep_links=False
+            source, read_only=read_only, data_only=True, keep_vba=False, keep_links=False
         )
     except MemoryError:
         raise WorkbookError(
