@@ -376,3 +376,22 @@ def test_a_forked_reader_keeps_no_file_or_pipe_end_of_the_run(
         reading.stop_workers(workers)
     # Ended by themselves once their pipes closed (not terminated after the wait).
     assert [w.process.exitcode for w in workers] == [0, 0]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "getpriority"), reason="POSIX priorities")
+@pytest.mark.parametrize("method", METHODS)
+def test_readers_run_at_a_lower_priority_than_the_run(monkeypatch: pytest.MonkeyPatch, method: str) -> None:
+    import os
+
+    from hyoka import reading
+
+    monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", {"fork": 2, "spawn": 2})
+    monkeypatch.setattr(reading.os, "cpu_count", lambda: 2)
+    workers = reading.start_workers(11, method)
+    try:
+        wait_until_up(workers)
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        expected = min(mine + reading.READER_NICENESS, 19)
+        assert [os.getpriority(os.PRIO_PROCESS, w.process.pid) for w in workers] == [expected, expected]
+    finally:
+        reading.stop_workers(workers)
