@@ -348,13 +348,24 @@ def end(pid: int | str, fd: int | str) -> tuple[str, int]:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="readers fork on Linux only")
+@pytest.mark.parametrize("proc", [True, False], ids=["proc", "without-proc"])
 def test_a_forked_reader_keeps_no_file_or_pipe_end_of_the_run(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proc: bool
 ) -> None:
     import fcntl
     import os
 
     from hyoka import reading
+
+    if not proc:  # a container without /proc: the reader tries every descriptor instead
+        listdir = os.listdir
+
+        def no_proc(path: Any = ".") -> list[str]:
+            if str(path) == "/proc/self/fd":
+                raise FileNotFoundError(path)
+            return listdir(path)
+
+        monkeypatch.setattr(reading.os, "listdir", no_proc)
 
     monkeypatch.setattr(reading, "PARALLEL_MIN_FILES", {"fork": 2, "spawn": 2})
     monkeypatch.setattr(reading.os, "cpu_count", lambda: 2)

@@ -499,12 +499,16 @@ def _leave_parent(parent_ends: tuple[int, ...]) -> None:
     for fd in parent_ends:
         with suppress(OSError):
             os.close(fd)
-    for name in os.listdir("/proc/self/fd"):  # fork is used on Linux only (start_method)
-        fd = int(name)
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]  # fork: Linux only (start_method)
+    except OSError:  # no /proc (a container without it): every descriptor the process may have
+        fds = list(range(3, min(os.sysconf("SC_OPEN_MAX"), 65536)))
+    for fd in fds:
         if fd <= 2:
             continue
-        with suppress(OSError):  # the listing's own descriptor, closed by now
-            if stat.S_ISREG(os.fstat(fd).st_mode) or stat.S_ISDIR(os.fstat(fd).st_mode):
+        with suppress(OSError):  # not open (the listing's own descriptor, closed by now)
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
                 os.close(fd)
 
 
