@@ -238,6 +238,50 @@ def test_a_far_cell_whose_reference_is_not_its_first_attribute_does_not_abort_th
     assert (run.returncode, run.stdout.strip()) == (0, "sheet-not-found")
 
 
+@pytest.mark.parametrize("suffix", [".ods", ".xlsx"])
+def test_a_zip_that_is_both_an_xlsx_and_an_ods_is_refused_without_aborting(
+    tmp_path: Path, suffix: str
+) -> None:
+    """calamine tells a file's format from its bytes, trying .xlsx before .ods: a small, measured
+    content.xml beside an .xlsx spanning A1:XFD1048576 (or the other way round) would be read as the
+    format that was not measured, and abort the process."""
+    wb = openpyxl.Workbook()
+    wb.active["A1"] = "x"
+    wb.active["XFD1048576"] = "y"
+    sparse = tmp_path / "sparse.xlsx"
+    wb.save(sparse)
+    path = tmp_path / f"both{suffix}"
+    small = (
+        '<?xml version="1.0"?><office:document-content'
+        ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"><office:body/>'
+        "</office:document-content>"
+    )
+    with zipfile.ZipFile(sparse) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        z.writestr("content.xml", small)
+        for item in zin.infolist():
+            z.writestr(item, zin.read(item.filename))
+    code = (
+        "import sys; from pathlib import Path; from hyoka.reading import read_one;"
+        "r = read_one(Path(sys.argv[1]), 'form', frozenset()); print(r.failure.code, r.failure.message)"
+    )
+    run = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split(" ", 1) == [
+        "file-corrupt",
+        "ファイルが壊れていて読み込めません（.xlsx・.ods の部品が一つのファイルに混在しています）。"
+        "提出元に再送を依頼してください。\n",
+    ]
+
+
+def test_an_xlsx_named_ods_is_read_as_what_it_holds(ws_r4: Workspace, tmp_path: Path) -> None:
+    form = make_form(ws_r4, tmp_path / "src")
+    renamed = tmp_path / "in" / f"{form.stem}.ods"
+    renamed.parent.mkdir()
+    shutil.copy(form, renamed)
+    assert [f.to_dict()["status"] for f in collect(ws_r4, [renamed], R5, dry_run=True).files] == ["checked"]
+
+
 def test_returned_forms_are_read_by_calamine(ws_r4: Workspace, tmp_path: Path) -> None:
     from hyoka.book import Book, open_book
 

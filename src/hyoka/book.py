@@ -100,7 +100,8 @@ def open_book(path: Path, display: str | None = None, data: bytes | None = None)
     if data is None:
         data = read_file(path, name)
     zf = check_data(data, path, name)
-    kind = "xls" if zf is None else ("ods" if path.suffix.lower() == ".ods" else "xlsx")
+    # By what the zip holds (check_data lets through one format only), as calamine tells it.
+    kind = "xls" if zf is None else ("ods" if "content.xml" in zf.namelist() else "xlsx")
     formulas: dict[str, dict[str, str]] = {}
     try:
         if zf is None:

@@ -493,8 +493,8 @@ def _main_left_out() -> Iterator[None]:
 
 
 def _leave_parent(parent_ends: tuple[int, ...]) -> None:
-    """In a forked worker: close the run's ends of the pipes, and every file and folder the parent
-    had open (the writer lock, the store): a worker must hold nothing that outlives the run for it.
+    """In a forked worker: close the run's ends of the pipes, and let go of every file and folder the
+    parent had open (the writer lock, the store): a worker must hold nothing that outlives the run.
     The standard streams, and pipes and sockets the parent had from elsewhere, stay open."""
     for fd in parent_ends:
         with suppress(OSError):
@@ -503,13 +503,18 @@ def _leave_parent(parent_ends: tuple[int, ...]) -> None:
         fds = [int(name) for name in os.listdir("/proc/self/fd")]  # fork: Linux only (start_method)
     except OSError:  # no /proc (a container without it): every descriptor the process may have
         fds = list(range(3, min(os.sysconf("SC_OPEN_MAX"), 65536)))
+    # Pointed at the null device rather than closed: a file object of the parent's still holding the
+    # number (a log file) can then neither fail nor, closed by the garbage collector, close a return
+    # this worker has opened under the same number meanwhile.
+    null = os.open(os.devnull, os.O_RDWR)
     for fd in fds:
-        if fd <= 2:
+        if fd <= 2 or fd == null:
             continue
         with suppress(OSError):  # not open (the listing's own descriptor, closed by now)
             mode = os.fstat(fd).st_mode
             if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
-                os.close(fd)
+                os.dup2(null, fd)
+    os.close(null)
 
 
 def serve(files: Any, results: Any, parent_ends: tuple[int, ...] | None = None) -> None:

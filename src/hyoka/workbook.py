@@ -133,12 +133,23 @@ def _check_zip(zf: zipfile.ZipFile, suffix: str, name: str) -> None:
     if total > MAX_UNCOMPRESSED_BYTES or total / packed > MAX_RATIO:
         raise WorkbookError(problem("file-too-large", file=name, reason=f"展開すると{total:,}バイト"))
     members = {i.filename for i in infos}
-    if suffix == ".ods" and "content.xml" in members:
+    # python-calamine, reading from the bytes, tells the format by trying each (.xlsx, .xlsb, .ods)
+    # whatever the name says: a zip that holds more than one of them would be read as another format
+    # than the one measured before it (book.py), so none is read.
+    kinds = [k for k, part in _KIND_PARTS if part in members]
+    if len(kinds) > 1:
+        reason = "・".join(kinds) + " の部品が一つのファイルに混在しています"
+        raise WorkbookError(problem("file-corrupt", file=name, reason=reason))
+    if kinds == [".ods"] and suffix == ".ods":
         return
-    if "xl/workbook.xml" not in members:
+    if kinds != [".xlsx"]:
         raise WorkbookError(problem("file-not-excel", file=name))
     if strict:
         raise WorkbookError(problem("file-strict-ooxml", file=name))
+
+
+_KIND_PARTS = ((".xlsx", "xl/workbook.xml"), (".xlsb", "xl/workbook.bin"), (".ods", "content.xml"))
+"""The part that makes a zip a workbook of each format."""
 
 
 STRICT_MAIN = b"http://purl.oclc.org/ooxml/spreadsheetml/main"
@@ -207,6 +218,8 @@ def failure_reason(exc: BaseException) -> str:
         return "中のXMLが途中で切れているか、形式が正しくありません"
     if any(n in {"BadZipFile", "KeyError"} for n in names):
         return "ブックに必要な部品が欠けています"
+    if "CalamineError" in names:  # calamine tried every format on the bytes, and none fitted
+        return "中身が .xlsx・.xls・.ods のどの形式としても正しくありません"
     return f"形式が正しくありません: {type(exc).__name__}"
 
 
