@@ -398,10 +398,10 @@ _SPAWNING = threading.Lock()
 def start_workers(files: int, method: str | None = None) -> list[Worker]:
     """The reader processes for a run of ``files`` files (none for a small run), started now.
 
-    ``method`` is :func:`start_method`'s unless given. A forked worker first closes what it took
-    over of the parent's (:func:`_leave_parent`): the run's ends of every worker's pipes, so that a
-    closed pipe reads as the end, and every open file, above all the writer lock, which it would
-    otherwise keep after a killed parent. A spawned one holds nothing of the parent's and imports
+    ``method`` is :func:`start_method`'s unless given. A forked worker first lets go of what it
+    took over of the parent's (:func:`_leave_parent`): the run's ends of every worker's pipes, so
+    that a closed pipe reads as the end, and every open file, above all the writer lock, which it
+    would otherwise keep after a killed parent. A spawned one holds nothing of the parent's and imports
     this module and nothing of the program that started it (see :func:`_main_left_out`). Ctrl-C is
     held back while each starts (where the system allows), so that it cannot interrupt the child's
     start-up (the child then ignores it: it is the run's to handle). A worker never given its

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from hyoka.files import os_reason
 from hyoka.problems import HyokaError, Problem, problem
@@ -58,7 +57,7 @@ def check_file(path: Path, display: str | None = None) -> None:
     except OSError as exc:
         raise _unreadable(exc, name) from None
     if _is_zip(size, head, path.suffix.lower(), name):
-        _checked_zip(lambda: zipfile.ZipFile(path), path.suffix.lower(), name).close()
+        _checked_zip(path, path.suffix.lower(), name).close()
 
 
 def read_file(path: Path, display: str | None = None) -> bytes:
@@ -76,7 +75,7 @@ def check_data(data: bytes, path: Path, display: str | None = None) -> zipfile.Z
     name = display or path.name
     if not _is_zip(len(data), data[:8], path.suffix.lower(), name):
         return None
-    return _checked_zip(lambda: zipfile.ZipFile(io.BytesIO(data)), path.suffix.lower(), name)
+    return _checked_zip(io.BytesIO(data), path.suffix.lower(), name)
 
 
 def _unreadable(exc: OSError, name: str) -> WorkbookError:
@@ -106,10 +105,11 @@ def _is_zip(size: int, head: bytes, suffix: str, name: str) -> bool:
     return True
 
 
-def _checked_zip(opened: Callable[[], zipfile.ZipFile], suffix: str, name: str) -> zipfile.ZipFile:
-    """The zip of a workbook, with its size and parts checked before anything in it is parsed."""
+def _checked_zip(source: Path | IO[bytes], suffix: str, name: str) -> zipfile.ZipFile:
+    """The zip of a workbook (a file, or bytes already read), with its size and parts checked before
+    anything in it is parsed."""
     try:
-        zf = opened()
+        zf = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, ValueError):
         raise WorkbookError(problem("file-corrupt", file=name, reason="ZIP形式として読めません")) from None
     try:
